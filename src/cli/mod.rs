@@ -1,0 +1,49 @@
+//! Command-line definitions and one small file per command; argument plumbing only.
+
+mod global;
+pub mod schema;
+pub mod validate;
+
+pub use global::GlobalArgs;
+
+use clap::{Parser, Subcommand};
+
+/// Process exit codes (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Success (with `--detailed-exitcode`: and no changes).
+    Success = 0,
+    /// Bad input, API failure, or a user that could not be applied.
+    Error = 1,
+    /// The plan succeeded and has changes (only with `--detailed-exitcode`).
+    Changes = 2,
+    /// apply refused by a safety limit; nothing changed.
+    Refused = 3,
+}
+
+/// Keep Amazon WorkMail user attributes equal to YAML files kept in git.
+#[derive(Debug, Parser)]
+#[command(name = "workmail-reconcile", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check desired-state files offline (no AWS call, no credentials).
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the desired-state format.
+    Schema,
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> miette::Result<Exit> {
+    match cli.command {
+        Command::Validate(args) => validate::exec(&cli.global, args),
+        Command::Schema => schema::exec(),
+    }
+}

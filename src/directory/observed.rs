@@ -1,0 +1,54 @@
+//! What the directory reports about a user.
+
+use crate::attrs::{AttrValue, Attribute};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A user's state (`EntityState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UserState {
+    Enabled,
+    Disabled,
+    Deleted,
+}
+
+/// A user as DescribeUser reports it, every updatable attribute filled in
+/// (absent → `""`, or `false` for the boolean).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedUser {
+    pub user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub state: UserState,
+    /// All 16 attributes; `Role` holds the live role, which may be `SYSTEM_USER` or `RESOURCE`.
+    pub attributes: BTreeMap<Attribute, AttrValue>,
+}
+
+impl ObservedUser {
+    /// The live value of `attr` (empty when not reported).
+    pub fn get(&self, attr: Attribute) -> AttrValue {
+        self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
+    }
+    /// The live role.
+    pub fn role(&self) -> &str {
+        self.attributes.get(&Attribute::Role).and_then(AttrValue::as_text).unwrap_or("")
+    }
+}
+
+/// An organization as ListOrganizations reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationSummary {
+    pub id: String,
+    pub alias: Option<String>,
+    pub state: Option<String>,
+}
+
+/// One entry of ListUsers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUser {
+    pub user_id: String,
+    pub name: String,
+    pub state: UserState,
+    pub role: String,
+}

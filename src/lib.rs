@@ -1,0 +1,14 @@
+//! workmail-reconcile: keep Amazon WorkMail user attributes equal to YAML files kept in git.
+//!
+//! Data flows one way: [`spec`] loads the files, [`directory`] observes the live users,
+//! [`plan`] computes the difference, [`render`] shows it and [`apply`] executes it.
+//! [`emulator`] is an in-memory WorkMail server for tests, the demo and dry runs.
+
+pub mod apply;
+pub mod attrs;
+pub mod cli;
+pub mod directory;
+pub mod emulator;
+pub mod plan;
+pub mod render;
+pub mod spec;

@@ -1,0 +1,115 @@
+//! The loaded, validated desired state: what the files declare, with where they declare it.
+
+use crate::attrs::{AttrValue, Attribute};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where something was declared: a file and a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceLocation {
+    /// The path as the user gave it (joined with the directory walked).
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for SourceLocation {
+    /// `file:line`, the form plans show.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A managed attribute's desired value. An unmanaged attribute is simply absent from
+/// [`DesiredUser::fields`], so the three states — absent, empty, value — stay distinct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DesiredValue {
+    /// `null` or `""`: the live value must be empty.
+    Empty,
+    /// A non-empty string (text, role, IdP id).
+    Text(String),
+    /// `hidden_from_global_address_list`.
+    Bool(bool),
+}
+
+impl DesiredValue {
+    /// The value as the API carries it (`""` for empty).
+    pub fn to_api(&self) -> AttrValue {
+        match self {
+            DesiredValue::Empty => AttrValue::Text(String::new()),
+            DesiredValue::Text(s) => AttrValue::Text(s.clone()),
+            DesiredValue::Bool(b) => AttrValue::Bool(*b),
+        }
+    }
+}
+
+/// How a file names its organization.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OrganizationRef {
+    /// `m-` followed by 32 hex digits.
+    Id(String),
+    /// An alias, resolved through ListOrganizations.
+    Alias(String),
+}
+
+impl OrganizationRef {
+    /// Classify a string from a file or flag: an organization id, else an alias.
+    pub fn parse(s: &str) -> OrganizationRef {
+        let is_id = s.len() == 34
+            && s.starts_with("m-")
+            && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if is_id {
+            OrganizationRef::Id(s.to_string())
+        } else {
+            OrganizationRef::Alias(s.to_string())
+        }
+    }
+    /// The string as written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrganizationRef::Id(s) | OrganizationRef::Alias(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for OrganizationRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One declared user, `defaults` already merged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredUser {
+    /// The key as written: a user name, an email address or a user id.
+    pub key: String,
+    /// Where the key is written.
+    pub source: SourceLocation,
+    /// The managed attributes; an attribute not here is unmanaged.
+    pub fields: BTreeMap<Attribute, DesiredValue>,
+}
+
+/// All users that the files declare for one organization (files may share an organization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredOrganization {
+    pub reference: OrganizationRef,
+    /// Where the organization is first named.
+    pub source: SourceLocation,
+    /// In file order, then declaration order.
+    pub users: Vec<DesiredUser>,
+}
+
+/// Everything the given paths declare, grouped by organization in order of first appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredState {
+    /// The files read, in the order read.
+    pub files: Vec<String>,
+    pub organizations: Vec<DesiredOrganization>,
+}
+
+impl DesiredState {
+    /// Number of declared users over all organizations.
+    pub fn user_count(&self) -> usize {
+        self.organizations.iter().map(|o| o.users.len()).sum()
+    }
+}
