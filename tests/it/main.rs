@@ -1,0 +1,4 @@
+//! One integration-test crate: the real binary and the real aws-sdk-workmail client against the
+//! project's emulator.
+
+mod support;
