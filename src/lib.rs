@@ -9,6 +9,7 @@ pub mod attrs;
 pub mod cli;
 pub mod directory;
 pub mod emulator;
+pub mod observe;
 pub mod plan;
 pub mod render;
 pub mod spec;

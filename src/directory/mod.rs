@@ -1,5 +1,54 @@
-//! The WorkMail operations the tool uses, as a small trait, and its aws-sdk-workmail implementation.
+//! The WorkMail operations the tool uses, as a small trait, and its aws-sdk-workmail
+//! implementation with retries, timeouts, a concurrency limit that adapts to throttling and an
+//! optional requests-per-second cap.
 
+mod bounded;
+mod client;
+mod error;
+mod limiter;
 mod observed;
+mod sdk;
 
+pub use bounded::run_bounded;
+pub use client::{ClientOptions, build_sdk_config};
+pub use error::DirectoryError;
+pub use limiter::{Limiter, LimiterStats};
 pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+pub use sdk::SdkDirectory;
+
+use crate::attrs::{AttrValue, Attribute};
+use std::collections::BTreeMap;
+use std::future::Future;
+
+/// An UpdateUser request: the user and the members to send. Members absent from `attributes`
+/// are left out of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRequest {
+    pub organization_id: String,
+    pub user_id: String,
+    pub attributes: BTreeMap<Attribute, AttrValue>,
+}
+
+/// The directory operations plan, apply and export need.
+pub trait Directory: Send + Sync {
+    /// Every organization of the account (all pages).
+    fn list_organizations(
+        &self,
+    ) -> impl Future<Output = Result<Vec<OrganizationSummary>, DirectoryError>> + Send;
+    /// Every user of an organization (all pages).
+    fn list_users(
+        &self,
+        organization_id: &str,
+    ) -> impl Future<Output = Result<Vec<ListedUser>, DirectoryError>> + Send;
+    /// One user, by user id, user name or email address.
+    fn describe_user(
+        &self,
+        organization_id: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<ObservedUser, DirectoryError>> + Send;
+    /// Send one UpdateUser.
+    fn update_user(
+        &self,
+        request: &UpdateRequest,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+}

@@ -1,7 +1,11 @@
 //! Pure planning: desired + observed → [`Plan`]. No I/O, no async.
 
+mod diff;
 mod model;
+mod observation;
+mod saved;
 
-pub use model::{
-    FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
-};
+pub use diff::{diff, field_changes};
+pub use model::{FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+pub use observation::{Observation, ObservedOrganization, ResolvedOrganization};
+pub use saved::{SavedPlan, SavedPlanError};

@@ -1,0 +1,119 @@
+//! Safety limits (SPEC §3): refuse, before any write, an apply that would change more users
+//! than the team expects.
+
+use crate::plan::Plan;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// By default an organization declaring at least this many users…
+pub const DEFAULT_MIN_USERS: usize = 10;
+/// …may not have more than this share of them changed in one apply.
+pub const DEFAULT_MAX_SHARE: f64 = 0.30;
+
+/// The limits in force.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SafetyLimits {
+    /// `--max-changes N`: at most N users changed in the whole run.
+    pub max_changes: Option<usize>,
+    /// `--force`: no limit at all.
+    pub force: bool,
+}
+
+/// Why an apply was refused.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SafetyRefusal {
+    #[error(
+        "refusing to apply: {changes} users would change, more than --max-changes {max}; nothing was changed (raise --max-changes or pass --force)"
+    )]
+    MaxChanges { changes: usize, max: usize },
+    #[error(
+        "refusing to apply: {changes} of the {declared} users declared for organization {organization} would change, more than {percent}%; nothing was changed (pass --max-changes N or --force if this is intended)",
+        percent = (DEFAULT_MAX_SHARE * 100.0) as u32
+    )]
+    Share { organization: String, changes: usize, declared: usize },
+}
+
+/// Check the plan against the limits.
+pub fn check_safety(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyRefusal> {
+    if limits.force {
+        return Ok(());
+    }
+    let changes = plan.changes.len();
+    if let Some(max) = limits.max_changes {
+        // An explicit limit replaces the default share rule.
+        return if changes > max { Err(SafetyRefusal::MaxChanges { changes, max }) } else { Ok(()) };
+    }
+    let mut per_org: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for c in &plan.changes {
+        let entry = per_org.entry(&c.organization_id).or_default();
+        entry.0 += 1;
+        entry.1 += 1;
+    }
+    for u in &plan.unchanged {
+        per_org.entry(&u.organization_id).or_default().1 += 1;
+    }
+    for e in plan.errors.iter().filter(|e| e.user.is_some()) {
+        per_org.entry(&e.organization_id).or_default().1 += 1;
+    }
+    for (organization, (changes, declared)) in per_org {
+        if declared >= DEFAULT_MIN_USERS && changes as f64 > declared as f64 * DEFAULT_MAX_SHARE {
+            let organization = match plan.alias_of(organization) {
+                Some(alias) => format!("{alias} ({organization})"),
+                None => organization.to_string(),
+            };
+            return Err(SafetyRefusal::Share { organization, changes, declared });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{UnchangedUser, UserChange};
+
+    fn plan(changed: usize, unchanged: usize) -> Plan {
+        let change = |i: usize| UserChange {
+            organization_id: "m-1".into(),
+            user: format!("u{i}"),
+            user_id: format!("id{i}"),
+            source: "f.yaml:1".into(),
+            fields: Vec::new(),
+            observed: Default::default(),
+        };
+        let same = |i: usize| UnchangedUser {
+            organization_id: "m-1".into(),
+            user: format!("s{i}"),
+            user_id: format!("sid{i}"),
+            source: "f.yaml:1".into(),
+            observed: Default::default(),
+        };
+        Plan {
+            changes: (0..changed).map(change).collect(),
+            unchanged: (0..unchanged).map(same).collect(),
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn default_share_applies_from_ten_declared_users() {
+        assert_eq!(check_safety(&plan(3, 7), SafetyLimits::default()), Ok(()));
+        assert_eq!(
+            check_safety(&plan(4, 6), SafetyLimits::default()),
+            Err(SafetyRefusal::Share { organization: "m-1".into(), changes: 4, declared: 10 })
+        );
+        // Below ten declared users there is no share limit.
+        assert_eq!(check_safety(&plan(9, 0), SafetyLimits::default()), Ok(()));
+    }
+
+    #[test]
+    fn max_changes_and_force() {
+        let limits = SafetyLimits { max_changes: Some(2), force: false };
+        assert_eq!(
+            check_safety(&plan(3, 0), limits),
+            Err(SafetyRefusal::MaxChanges { changes: 3, max: 2 })
+        );
+        assert_eq!(check_safety(&plan(8, 2), SafetyLimits { max_changes: Some(8), force: false }), Ok(()));
+        assert_eq!(check_safety(&plan(8, 2), SafetyLimits { max_changes: None, force: true }), Ok(()));
+    }
+}

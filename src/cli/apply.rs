@@ -1,0 +1,120 @@
+//! `workmail-reconcile apply`: plan (or read a saved plan), show it, confirm, check the safety
+//! limits, then converge every planned user and report each one.
+
+use super::global::GlobalArgs;
+use super::plan::{PlanFormat, render_plan};
+use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::{Exit, connect, planning, terminal};
+use crate::apply::{ApplyReport, AuditLog, SafetyLimits, apply_plan, check_safety};
+use crate::directory::SdkDirectory;
+use crate::plan::{Plan, SavedPlan};
+use clap::Args;
+use miette::IntoDiagnostic;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Desired-state files or directories.
+    #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+    pub paths: Vec<PathBuf>,
+    /// Apply this saved plan (from `plan --out`) and nothing else.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Refuse (exit 3) when more than N users would change.
+    #[arg(long, value_name = "N")]
+    pub max_changes: Option<usize>,
+    /// Apply whatever the safety limits say.
+    #[arg(long)]
+    pub force: bool,
+    /// Append one JSON line per attempted user to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub redaction: RedactionArgs,
+}
+
+/// Ask on the terminal; only `yes` proceeds.
+fn confirmed() -> bool {
+    eprint!("Do you want to apply these changes? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
+}
+
+pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
+    let saved = match &args.plan {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| miette::miette!("cannot read the plan {}: {e}", path.display()))?;
+            let saved = SavedPlan::from_json(&text)
+                .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
+            Some(saved.plan)
+        }
+        None => None,
+    };
+    let desired = match saved {
+        Some(_) => None,
+        None => match planning::load_selected(global, &args.paths, &args.selection)? {
+            Ok(desired) => Some(desired),
+            Err(()) => return Ok(Exit::Error),
+        },
+    };
+    connect::runtime()?.block_on(async {
+        let directory = connect::directory(global).await?;
+        let plan = match (saved, desired) {
+            (Some(plan), _) => plan,
+            (None, Some(desired)) => planning::compute_plan(global, &directory, &desired).await,
+            (None, None) => return Ok(Exit::Error),
+        };
+        run(global, &args, &directory, plan).await
+    })
+}
+
+async fn run(global: &GlobalArgs, args: &ApplyArgs, directory: &SdkDirectory, plan: Plan) -> miette::Result<Exit> {
+    let options = args.redaction.render_options(terminal::stdout_color(global));
+    let mut stdout = anstream::AutoStream::never(std::io::stdout().lock());
+    stdout.write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
+    if !plan.has_changes() {
+        writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
+        return Ok(if plan.errors.is_empty() { Exit::Success } else { Exit::Error });
+    }
+    let limits = SafetyLimits { max_changes: args.max_changes, force: args.force };
+    if let Err(refusal) = check_safety(&plan, limits) {
+        eprintln!("error: {refusal}");
+        return Ok(Exit::Refused);
+    }
+    if !args.auto_approve {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: nothing was applied: confirmation needs a terminal; pass --auto-approve to apply without one"
+            );
+            return Ok(Exit::Error);
+        }
+        drop(stdout);
+        if !confirmed() {
+            eprintln!("Apply cancelled; nothing was changed.");
+            return Ok(Exit::Error);
+        }
+        stdout = anstream::AutoStream::never(std::io::stdout().lock());
+    }
+    let audit = match &args.audit_log {
+        Some(path) => Some(Arc::new(AuditLog::open(path).map_err(|e| {
+            miette::miette!("cannot open the audit log {}: {e}", path.display())
+        })?)),
+        None => None,
+    };
+    let bar = terminal::progress(global, plan.changes.len(), "applying");
+    let report: ApplyReport =
+        apply_plan(directory, &plan, connect::width(global), audit, |_| bar.inc(1)).await;
+    bar.finish_and_clear();
+    writeln!(stdout).into_diagnostic()?;
+    stdout.write_all(report.to_text().as_bytes()).into_diagnostic()?;
+    Ok(if report.succeeded() { Exit::Success } else { Exit::Error })
+}

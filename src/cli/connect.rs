@@ -1,0 +1,33 @@
+//! From global flags to a directory client and a tokio runtime.
+
+use super::global::GlobalArgs;
+use crate::directory::{ClientOptions, Limiter, SdkDirectory, build_sdk_config};
+
+/// The runtime every networked command runs on.
+pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))
+}
+
+/// The limiter the global flags ask for.
+pub fn limiter(global: &GlobalArgs) -> Limiter {
+    Limiter::new(global.concurrency as usize, global.max_rps)
+}
+
+/// A directory over the standard AWS chain, honouring `--region`, `--profile`, `--endpoint-url`.
+pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
+    let options = ClientOptions {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let config = build_sdk_config(&options).await.map_err(|e| miette::miette!("{e}"))?;
+    Ok(SdkDirectory::new(config, limiter(global)))
+}
+
+/// How many calls to keep spawned at once: enough to fill the limiter, bounded for memory.
+pub fn width(global: &GlobalArgs) -> usize {
+    (global.concurrency as usize).saturating_mul(2).max(2)
+}

@@ -1,0 +1,26 @@
+//! Logs on stderr through `tracing`. Credentials are never logged; attribute values are
+//! logged only from `-vv` (debug), and the AWS SDK's own logs only from `-vvv`.
+
+use super::global::{GlobalArgs, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+/// Install the subscriber once. `RUST_LOG` overrides the level chosen by `-v`/`-q`.
+pub fn init(global: &GlobalArgs) {
+    let ours = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let sdk = if global.verbose >= 3 { "debug" } else { "warn" };
+    let directives = format!("warn,workmail_reconcile={ours},aws_config={sdk},aws_smithy_runtime={sdk}");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match global.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+    };
+    // A second init (tests running commands in-process) keeps the first subscriber.
+    drop(installed);
+}

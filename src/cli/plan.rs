@@ -1,0 +1,107 @@
+//! `workmail-reconcile plan PATH...`: show exactly what differs; never writes to the directory.
+
+use super::global::GlobalArgs;
+use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::{Exit, connect, planning, terminal};
+use crate::plan::{Plan, SavedPlan};
+use crate::render;
+use clap::{Args, ValueEnum};
+use miette::IntoDiagnostic;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Output format of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PlanFormat {
+    #[default]
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Desired-state files or directories.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: PlanFormat,
+    /// Also save the plan (unredacted, owner-readable only) for `apply --plan`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan succeeded and has changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub redaction: RedactionArgs,
+}
+
+/// Render `plan` in `format` for stdout.
+pub fn render_plan(plan: &Plan, format: PlanFormat, options: &render::RenderOptions) -> String {
+    match format {
+        PlanFormat::Text => render::text(plan, options),
+        PlanFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
+            json.push('\n');
+            json
+        }
+        PlanFormat::Markdown => render::markdown(plan, options),
+    }
+}
+
+/// Write the saved plan, readable and writable by its owner only: it holds personal data.
+pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
+    let saved = SavedPlan {
+        plan: plan.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its old mode on open; tighten it.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).into_diagnostic()?;
+    }
+    file.write_all(saved.to_json().as_bytes())
+        .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
+}
+
+/// The exit code of a finished plan (SPEC §2).
+pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
+    if !plan.errors.is_empty() {
+        Exit::Error
+    } else if detailed_exitcode && plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    }
+}
+
+pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
+    let Ok(desired) = planning::load_selected(global, &args.paths, &args.selection)? else {
+        return Ok(Exit::Error);
+    };
+    let plan = connect::runtime()?.block_on(async {
+        let directory = connect::directory(global).await?;
+        miette::Ok(planning::compute_plan(global, &directory, &desired).await)
+    })?;
+    let options = args.redaction.render_options(terminal::stdout_color(global));
+    let rendered = render_plan(&plan, args.format, &options);
+    anstream::AutoStream::never(std::io::stdout().lock())
+        .write_all(rendered.as_bytes())
+        .into_diagnostic()?;
+    if let Some(out) = &args.out {
+        write_saved_plan(out, &plan)?;
+    }
+    Ok(plan_exit(&plan, args.detailed_exitcode))
+}

@@ -1,0 +1,76 @@
+//! Flags shared by plan and apply: which users, how to show values.
+
+use crate::attrs::Attribute;
+use crate::render::{Redaction, RenderOptions};
+use crate::spec::DesiredState;
+use clap::Args;
+use std::collections::BTreeSet;
+
+/// `--target` / `--exclude`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SelectionArgs {
+    /// Plan only this user (its key as declared; repeatable). A target that matches nothing is an error.
+    #[arg(long = "target", value_name = "USER")]
+    pub targets: Vec<String>,
+    /// Leave this user out (repeatable). An exclude that matches nothing is an error.
+    #[arg(long = "exclude", value_name = "USER")]
+    pub excludes: Vec<String>,
+}
+
+impl SelectionArgs {
+    /// Keep the selected users. Keys compare case-insensitively, as WorkMail names do.
+    pub fn select(&self, mut desired: DesiredState) -> Result<DesiredState, String> {
+        let matches = |key: &str, wanted: &str| key.eq_ignore_ascii_case(wanted);
+        for (flag, list) in [("--target", &self.targets), ("--exclude", &self.excludes)] {
+            for wanted in list {
+                let found = desired
+                    .organizations
+                    .iter()
+                    .any(|o| o.users.iter().any(|u| matches(&u.key, wanted)));
+                if !found {
+                    return Err(format!("{flag} {wanted}: no declared user has this key"));
+                }
+            }
+        }
+        for organization in &mut desired.organizations {
+            organization.users.retain(|u| {
+                (self.targets.is_empty() || self.targets.iter().any(|t| matches(&u.key, t)))
+                    && !self.excludes.iter().any(|e| matches(&u.key, e))
+            });
+        }
+        desired.organizations.retain(|o| !o.users.is_empty());
+        Ok(desired)
+    }
+}
+
+fn parse_field(s: &str) -> Result<Attribute, String> {
+    Attribute::from_key(s).ok_or_else(|| {
+        let keys: Vec<&str> = Attribute::ALL.iter().map(|a| a.key()).collect();
+        format!("unknown field `{s}`; expected one of: {}", keys.join(", "))
+    })
+}
+
+/// `--redact` / `--redact-all`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RedactionArgs {
+    /// Replace the values of these fields by a short hash in the output.
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
+    pub redact: Vec<Attribute>,
+    /// Replace every value by a short hash in the output.
+    #[arg(long, conflicts_with = "redact")]
+    pub redact_all: bool,
+}
+
+impl RedactionArgs {
+    /// Render options for stdout.
+    pub fn render_options(&self, color: bool) -> RenderOptions {
+        let redaction = if self.redact_all {
+            Redaction::All
+        } else if self.redact.is_empty() {
+            Redaction::None
+        } else {
+            Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>())
+        };
+        RenderOptions { redaction, color }
+    }
+}

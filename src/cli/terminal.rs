@@ -1,0 +1,42 @@
+//! What the terminal can show: colors (`--color`, `NO_COLOR`) and a progress bar on stderr.
+
+use super::global::{ColorChoice, GlobalArgs};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+/// Whether to color what goes to stdout.
+pub fn stdout_color(global: &GlobalArgs) -> bool {
+    match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// A progress bar for `total` calls, shown only when stderr is a terminal and not `--quiet`;
+/// otherwise a hidden bar, so callers need not care.
+pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> ProgressBar {
+    if global.quiet || !std::io::stderr().is_terminal() || total < 2 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec}, eta {eta})")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// Whether to color what goes to stderr (diagnostics).
+pub fn stderr_color(global: &GlobalArgs) -> bool {
+    match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+        }
+    }
+}

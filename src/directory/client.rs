@@ -1,0 +1,128 @@
+//! Building the aws-sdk-workmail configuration: the standard AWS chain for credentials and
+//! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
+
+use super::limiter::Limiter;
+use aws_config::BehaviorVersion;
+use aws_sdk_workmail::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_workmail::config::retry::{RetryConfig, RetryPartition, TokenBucket};
+use aws_sdk_workmail::config::timeout::TimeoutConfig;
+use aws_sdk_workmail::config::{ConfigBag, Intercept, Region, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use std::time::Duration;
+
+/// Attempts per call: enough to ride out sustained throttling with exponential backoff.
+pub const MAX_ATTEMPTS: u32 = 12;
+
+/// Where and as whom to connect; `None` means "from the standard AWS chain".
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Overrides `AWS_ENDPOINT_URL_WORKMAIL` / `AWS_ENDPOINT_URL`, which aws-config reads itself.
+    pub endpoint_url: Option<String>,
+}
+
+/// Resolve credentials, region and endpoint through aws-config's default chain (environment,
+/// profiles, SSO, container and instance roles). Nothing is contacted until the first call.
+pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmail::Config, String> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let shared = loader.load().await;
+    let mut builder = aws_sdk_workmail::config::Builder::from(&shared);
+    if shared.region().is_none() {
+        if shared.endpoint_url().is_some() {
+            // A custom endpoint (the emulator) still needs a region to sign with.
+            builder = builder.region(Region::from_static("us-east-1"));
+        } else {
+            return Err("no AWS region: pass --region or set AWS_REGION".to_string());
+        }
+    }
+    Ok(builder.build())
+}
+
+/// Our retry, timeout and limiter settings on top of a base configuration.
+pub(super) fn tune(config: aws_sdk_workmail::Config, limiter: &Limiter) -> aws_sdk_workmail::Config {
+    config
+        .to_builder()
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_secs(5)),
+        )
+        // The default retry quota stops retrying after a burst of throttles, which would turn
+        // a slow run into failed users; the limiter already slows us down instead.
+        .retry_partition(
+            RetryPartition::custom("workmail-reconcile").token_bucket(TokenBucket::unlimited()).build(),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_secs(180))
+                .build(),
+        )
+        .interceptor(LimiterFeedback { limiter: limiter.clone() })
+        .build()
+}
+
+/// Reports each attempt's outcome to the limiter.
+#[derive(Debug)]
+struct LimiterFeedback {
+    limiter: Limiter,
+}
+
+impl Intercept for LimiterFeedback {
+    fn name(&self) -> &'static str {
+        "LimiterFeedback"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match context.response() {
+            None => self.limiter.on_no_answer(),
+            Some(response) => {
+                let status = response.status().as_u16();
+                let body = response.body().bytes().unwrap_or_default();
+                if status == 429 || (status == 400 && is_throttling_body(body)) {
+                    self.limiter.on_throttle(false);
+                } else if status >= 500 {
+                    self.limiter.on_throttle(true);
+                } else {
+                    self.limiter.on_success();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// awsJson error bodies name their type in `__type`; these are the throttling codes.
+fn is_throttling_body(body: &[u8]) -> bool {
+    const CODES: [&[u8]; 4] =
+        [b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"LimitExceededException"];
+    CODES.iter().any(|code| body.windows(code.len()).any(|w| w == *code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_bodies_are_recognised() {
+        assert!(is_throttling_body(br#"{"__type":"ThrottlingException","Message":"slow"}"#));
+        assert!(!is_throttling_body(br#"{"__type":"EntityNotFoundException"}"#));
+    }
+}

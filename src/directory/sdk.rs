@@ -1,0 +1,214 @@
+//! [`Directory`] over the real aws-sdk-workmail client.
+
+use super::client::tune;
+use super::limiter::Limiter;
+use super::observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+use super::{Directory, DirectoryError, UpdateRequest};
+use crate::attrs::{AttrValue, Attribute};
+use aws_sdk_workmail::Client;
+use aws_sdk_workmail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
+use aws_sdk_workmail::types::{EntityState, UserRole};
+
+
+/// The page size ListUsers and ListOrganizations allow at most.
+const PAGE_SIZE: i32 = 100;
+
+/// The WorkMail directory behind an aws-sdk-workmail client, every call under one [`Limiter`].
+#[derive(Debug, Clone)]
+pub struct SdkDirectory {
+    client: Client,
+    limiter: Limiter,
+}
+
+impl SdkDirectory {
+    /// A directory over `config` (from [`super::build_sdk_config`] or the emulator), with our
+    /// retry, timeout and limiter settings applied on top.
+    pub fn new(config: aws_sdk_workmail::Config, limiter: Limiter) -> SdkDirectory {
+        SdkDirectory { client: Client::from_conf(tune(config, &limiter)), limiter }
+    }
+
+    /// The limiter shared by every call.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> DirectoryError {
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let message = e.message().unwrap_or_default().to_string();
+            match e.code().unwrap_or_default() {
+                "EntityNotFoundException" => DirectoryError::UserNotFound,
+                "OrganizationNotFoundException" => DirectoryError::OrganizationNotFound,
+                "EntityStateException" => DirectoryError::EntityState(message),
+                "InvalidParameterException" => DirectoryError::InvalidParameter(message),
+                code => DirectoryError::Service {
+                    code: if code.is_empty() { "UnknownError".into() } else { code.into() },
+                    message,
+                },
+            }
+        }
+        _ => DirectoryError::Transport(DisplayErrorContext(&err).to_string()),
+    }
+}
+
+fn state_of(state: Option<&EntityState>) -> UserState {
+    match state {
+        Some(EntityState::Disabled) => UserState::Disabled,
+        Some(EntityState::Deleted) => UserState::Deleted,
+        _ => UserState::Enabled,
+    }
+}
+
+fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
+    let text = |value: Option<&str>| AttrValue::Text(value.unwrap_or_default().to_string());
+    let attributes = Attribute::ALL
+        .into_iter()
+        .map(|attr| {
+            let value = match attr {
+                Attribute::DisplayName => text(output.display_name()),
+                Attribute::FirstName => text(output.first_name()),
+                Attribute::LastName => text(output.last_name()),
+                Attribute::Initials => text(output.initials()),
+                Attribute::Telephone => text(output.telephone()),
+                Attribute::Street => text(output.street()),
+                Attribute::JobTitle => text(output.job_title()),
+                Attribute::City => text(output.city()),
+                Attribute::Company => text(output.company()),
+                Attribute::ZipCode => text(output.zip_code()),
+                Attribute::Department => text(output.department()),
+                Attribute::Country => text(output.country()),
+                Attribute::Office => text(output.office()),
+                Attribute::HiddenFromGlobalAddressList => {
+                    AttrValue::Bool(output.hidden_from_global_address_list())
+                }
+                Attribute::Role => text(output.user_role().map(UserRole::as_str)),
+                Attribute::IdentityProviderUserId => text(output.identity_provider_user_id()),
+            };
+            (attr, value)
+        })
+        .collect();
+    ObservedUser {
+        user_id: output.user_id().unwrap_or(requested).to_string(),
+        name: output.name().unwrap_or_default().to_string(),
+        email: output.email().map(str::to_string),
+        state: state_of(output.state()),
+        attributes,
+    }
+}
+
+impl Directory for SdkDirectory {
+    async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
+        let mut organizations = Vec::new();
+        let mut next_token = None;
+        loop {
+            let _permit = self.limiter.acquire().await;
+            let page = self
+                .client
+                .list_organizations()
+                .max_results(PAGE_SIZE)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(classify)?;
+            organizations.extend(page.organization_summaries().iter().filter_map(|o| {
+                Some(OrganizationSummary {
+                    id: o.organization_id()?.to_string(),
+                    alias: o.alias().map(str::to_string),
+                    state: o.state().map(str::to_string),
+                })
+            }));
+            next_token = page.next_token().map(str::to_string);
+            if next_token.is_none() {
+                return Ok(organizations);
+            }
+        }
+    }
+
+    async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
+        let mut users = Vec::new();
+        let mut next_token = None;
+        loop {
+            let _permit = self.limiter.acquire().await;
+            let page = self
+                .client
+                .list_users()
+                .organization_id(organization_id)
+                .max_results(PAGE_SIZE)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(classify)?;
+            users.extend(page.users().iter().filter_map(|u| {
+                Some(ListedUser {
+                    user_id: u.id()?.to_string(),
+                    name: u.name().unwrap_or_default().to_string(),
+                    state: state_of(u.state()),
+                    role: u.user_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                })
+            }));
+            next_token = page.next_token().map(str::to_string);
+            if next_token.is_none() {
+                return Ok(users);
+            }
+        }
+    }
+
+    async fn describe_user(
+        &self,
+        organization_id: &str,
+        user: &str,
+    ) -> Result<ObservedUser, DirectoryError> {
+        let _permit = self.limiter.acquire().await;
+        let output = self
+            .client
+            .describe_user()
+            .organization_id(organization_id)
+            .user_id(user)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(observed_from(output, user))
+    }
+
+    async fn update_user(&self, request: &UpdateRequest) -> Result<(), DirectoryError> {
+        let mut call = self
+            .client
+            .update_user()
+            .organization_id(&request.organization_id)
+            .user_id(&request.user_id);
+        for (attr, value) in &request.attributes {
+            let text = value.as_text().map(str::to_string);
+            call = match attr {
+                Attribute::DisplayName => call.set_display_name(text),
+                Attribute::FirstName => call.set_first_name(text),
+                Attribute::LastName => call.set_last_name(text),
+                Attribute::Initials => call.set_initials(text),
+                Attribute::Telephone => call.set_telephone(text),
+                Attribute::Street => call.set_street(text),
+                Attribute::JobTitle => call.set_job_title(text),
+                Attribute::City => call.set_city(text),
+                Attribute::Company => call.set_company(text),
+                Attribute::ZipCode => call.set_zip_code(text),
+                Attribute::Department => call.set_department(text),
+                Attribute::Country => call.set_country(text),
+                Attribute::Office => call.set_office(text),
+                Attribute::HiddenFromGlobalAddressList => {
+                    call.set_hidden_from_global_address_list(match value {
+                        AttrValue::Bool(b) => Some(*b),
+                        AttrValue::Text(_) => None,
+                    })
+                }
+                Attribute::Role => call.set_role(text.map(|r| UserRole::from(r.as_str()))),
+                Attribute::IdentityProviderUserId => call.set_identity_provider_user_id(text),
+            };
+        }
+        let _permit = self.limiter.acquire().await;
+        call.send().await.map(|_| ()).map_err(classify)
+    }
+}
+

@@ -1,0 +1,196 @@
+//! The saved plan (`plan --out PLAN.json`): the JSON document of SPEC §4 plus what apply needs —
+//! tool version, time, and the observed value of every managed field of every planned user.
+//! Serialization only; the caller reads and writes the file.
+
+use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// The only format this version reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedChange {
+    #[serde(flatten)]
+    change: UserChange,
+    observed: BTreeMap<Attribute, AttrValue>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedUnchanged {
+    #[serde(flatten)]
+    user: UnchangedUser,
+    observed: BTreeMap<Attribute, AttrValue>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    format_version: u32,
+    tool_version: String,
+    created_at: String,
+    organizations: Vec<PlannedOrganization>,
+    changes: Vec<SavedChange>,
+    unchanged: Vec<SavedUnchanged>,
+    errors: Vec<PlanError>,
+    summary: Summary,
+}
+
+/// A plan as saved to disk, with its provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedPlan {
+    pub plan: Plan,
+    /// The version of workmail-reconcile that wrote it.
+    pub tool_version: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// A saved plan that cannot be applied.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SavedPlanError {
+    #[error("not a workmail-reconcile plan file: {0}")]
+    Malformed(String),
+    #[error("plan format_version {found} is not supported (this version reads {FORMAT_VERSION})")]
+    Version { found: u32 },
+    #[error("user `{user}`: {message}")]
+    InvalidChange { user: String, message: String },
+}
+
+impl SavedPlan {
+    /// Pretty JSON for the file.
+    pub fn to_json(&self) -> String {
+        let plan = &self.plan;
+        let document = Document {
+            format_version: FORMAT_VERSION,
+            tool_version: self.tool_version.clone(),
+            created_at: self.created_at.clone(),
+            organizations: plan.organizations.clone(),
+            changes: plan
+                .changes
+                .iter()
+                .map(|c| SavedChange { change: c.clone(), observed: c.observed.clone() })
+                .collect(),
+            unchanged: plan
+                .unchanged
+                .iter()
+                .map(|u| SavedUnchanged { user: u.clone(), observed: u.observed.clone() })
+                .collect(),
+            errors: plan.errors.clone(),
+            summary: plan.summary(),
+        };
+        // Plain data with string keys: serialization cannot fail.
+        serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+    }
+
+    /// Parse and check a saved plan: the format version and every change's values.
+    pub fn from_json(text: &str) -> Result<SavedPlan, SavedPlanError> {
+        let version: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        match version.get("format_version").and_then(serde_json::Value::as_u64) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => return Err(SavedPlanError::Version { found: v.try_into().unwrap_or(u32::MAX) }),
+            None => return Err(SavedPlanError::Malformed("no format_version".into())),
+        }
+        let document: Document =
+            serde_json::from_value(version).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        let changes = document
+            .changes
+            .into_iter()
+            .map(|saved| {
+                let mut change = saved.change;
+                change.observed = saved.observed;
+                check_change(&change).map(|()| change)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let unchanged = document
+            .unchanged
+            .into_iter()
+            .map(|saved| UnchangedUser { observed: saved.observed, ..saved.user })
+            .collect();
+        Ok(SavedPlan {
+            plan: Plan {
+                organizations: document.organizations,
+                changes,
+                unchanged,
+                errors: document.errors,
+            },
+            tool_version: document.tool_version,
+            created_at: document.created_at,
+        })
+    }
+}
+
+/// A hand-edited plan must still be something apply could have planned.
+fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
+    let invalid = |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
+    if change.fields.is_empty() {
+        return Err(invalid("a change without fields".into()));
+    }
+    let mut seen = Vec::new();
+    for field in &change.fields {
+        if seen.contains(&field.field) {
+            return Err(invalid(format!("field {} appears twice", field.field)));
+        }
+        seen.push(field.field);
+        for value in [&field.before, &field.after] {
+            let fits = match (field.field.kind(), value) {
+                (AttrKind::Bool, AttrValue::Bool(_)) => true,
+                (AttrKind::Bool, AttrValue::Text(_)) | (_, AttrValue::Bool(_)) => false,
+                (_, AttrValue::Text(s)) => s.chars().count() <= crate::attrs::TEXT_MAX_CHARS,
+            };
+            if !fits {
+                return Err(invalid(format!("field {} has a value of the wrong type", field.field)));
+            }
+        }
+        if field.field == Attribute::Role
+            && !SETTABLE_ROLES.contains(&field.after.as_text().unwrap_or_default())
+        {
+            return Err(invalid(format!("role {} cannot be set", field.after)));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FieldChange;
+
+    fn sample() -> SavedPlan {
+        let change = UserChange {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: "alice".into(),
+            user_id: "u-1".into(),
+            source: "acme.yaml:7".into(),
+            fields: vec![FieldChange {
+                field: Attribute::HiddenFromGlobalAddressList,
+                before: AttrValue::Bool(false),
+                after: AttrValue::Bool(true),
+            }],
+            observed: BTreeMap::from([(Attribute::HiddenFromGlobalAddressList, AttrValue::Bool(false))]),
+        };
+        SavedPlan {
+            plan: Plan { changes: vec![change], ..Plan::default() },
+            tool_version: "0.1.0".into(),
+            created_at: "2026-11-29T16:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_with_observed_values() {
+        let saved = sample();
+        assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
+    }
+
+    #[test]
+    fn refuses_other_versions_and_wrong_types() {
+        let text = sample().to_json().replace("\"format_version\": 1", "\"format_version\": 2");
+        assert_eq!(SavedPlan::from_json(&text), Err(SavedPlanError::Version { found: 2 }));
+        let text = sample().to_json().replace("\"after\": true", "\"after\": \"yes\"");
+        assert!(matches!(SavedPlan::from_json(&text), Err(SavedPlanError::InvalidChange { .. })));
+        assert!(matches!(SavedPlan::from_json("[]"), Err(SavedPlanError::Malformed(_))));
+    }
+}
