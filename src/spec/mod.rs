@@ -1,8 +1,38 @@
 //! The desired-state file format (SPEC §1): model, loading, validation and JSON Schema.
 //! All YAML parsing lives below this module.
 
+mod error;
+mod load;
 mod model;
+mod parse;
+mod raw;
+mod schema;
+mod suggest;
+mod validate;
 
+pub use error::{LoadError, LoadErrors};
 pub use model::{
     DesiredOrganization, DesiredState, DesiredUser, DesiredValue, OrganizationRef, SourceLocation,
 };
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// Load desired-state files. Each path is a file or a directory; directories are read
+/// recursively (`*.yaml` and `*.yml`, sorted, hidden entries skipped). Every error of every
+/// file is reported, not just the first; nothing is returned unless all files are valid.
+pub fn load(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
+    load::load_paths(paths)
+}
+
+/// Load one file from memory, named `file_name` in errors and source locations.
+/// Never panics, whatever the input.
+pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors> {
+    let source = error::SourceFile { name: file_name.to_string(), text: Arc::from(text) };
+    load::load_sources(&[source], Vec::new())
+}
+
+/// The JSON Schema of a desired-state file (draft-07, which editors' YAML plugins support).
+pub fn json_schema() -> serde_json::Value {
+    schema::json_schema()
+}

@@ -1,0 +1,180 @@
+//! Reading paths (files and directories) into one [`DesiredState`].
+
+use super::error::{LoadError, LoadErrors, Pos, SourceFile};
+use super::model::{DesiredOrganization, DesiredState, OrganizationRef};
+use super::parse::parse;
+use super::validate::{FileSpec, validate_file};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Deepest directory recursion; deeper trees are almost certainly a symlink loop.
+const MAX_DIR_DEPTH: usize = 32;
+
+/// Load every desired-state file under `paths`; see [`super::load`].
+pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, LoadErrors> {
+    let mut errors = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path.as_ref(), &mut files, &mut errors);
+    }
+    let mut sources = Vec::new();
+    for file in files {
+        let name = display_path(&file);
+        match std::fs::read(&file) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => sources.push(SourceFile { name, text: Arc::from(text) }),
+                Err(e) => errors.push(LoadError::file(
+                    &name,
+                    format!(
+                        "{name}: not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )),
+            },
+            Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
+        }
+    }
+    load_sources(&sources, errors)
+}
+
+/// Parse, validate and merge files already in memory. `errors` holds earlier (I/O) errors.
+pub(crate) fn load_sources(
+    sources: &[SourceFile],
+    mut errors: Vec<LoadError>,
+) -> Result<DesiredState, LoadErrors> {
+    let mut state = DesiredState::default();
+    let mut specs = Vec::new();
+    for source in sources {
+        state.files.push(source.name.clone());
+        let first = errors.len();
+        match parse(source) {
+            Ok(root) => specs.push((source, validate_file(source, &root, &mut errors))),
+            Err(e) => errors.push(e),
+        }
+        // Report a file's errors top to bottom, whatever order the checks ran in.
+        errors[first..].sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
+    }
+    merge(&mut state, specs, &mut errors);
+    if errors.is_empty() { Ok(state) } else { Err(LoadErrors::new(errors)) }
+}
+
+/// Group users by organization (as written) and refuse the same user declared in two files.
+fn merge(
+    state: &mut DesiredState,
+    specs: Vec<(&SourceFile, FileSpec)>,
+    errors: &mut Vec<LoadError>,
+) {
+    // Per organization: lowercased user key -> where first declared. Keys compare
+    // case-insensitively because WorkMail names and email addresses do.
+    let mut seen: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    for (source, spec) in specs {
+        let Some((org, org_source)) = spec.organization else { continue };
+        let index = match state.organizations.iter().position(|o| o.reference.as_str() == org) {
+            Some(i) => i,
+            None => {
+                state.organizations.push(DesiredOrganization {
+                    reference: OrganizationRef::parse(&org),
+                    source: org_source,
+                    users: Vec::new(),
+                });
+                state.organizations.len() - 1
+            }
+        };
+        let org_seen = seen.entry(org.clone()).or_default();
+        for user in spec.users {
+            let folded = user.key.to_lowercase();
+            if let Some(&(o, u)) = org_seen.get(&folded) {
+                let first = &state.organizations[o].users[u];
+                let pos = pos_of(source, user.source.line, user.source.column);
+                errors.push(
+                    LoadError::at(
+                        source,
+                        pos,
+                        format!(
+                            "user `{}` of organization `{org}` is declared twice: at {} and at {}",
+                            user.key, first.source, user.source
+                        ),
+                        format!("declared again here (first at {})", first.source),
+                    )
+                    .with_help(
+                        "a user may be declared once per organization (keys compare \
+                         case-insensitively); remove one declaration or merge them",
+                    ),
+                );
+                continue;
+            }
+            org_seen.insert(folded, (index, state.organizations[index].users.len()));
+            state.organizations[index].users.push(user);
+        }
+    }
+}
+
+/// A label position for a key at `line:column` of a file: the key up to its `:`.
+fn pos_of(source: &SourceFile, line: usize, column: usize) -> Pos {
+    let offset = super::raw::offset_of(&source.text, line, column);
+    let rest = source.text.get(offset..).unwrap_or_default();
+    let len = rest.find([':', '\n']).unwrap_or(rest.len());
+    Pos { offset, len, line, column }
+}
+
+/// Expand one path argument into files: a file as is, a directory recursively.
+fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let name = display_path(path);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            let before = files.len();
+            let mut visited = BTreeSet::new();
+            walk(path, 0, &mut visited, files, errors);
+            if files.len() == before {
+                errors.push(LoadError::file(
+                    &name,
+                    format!("{name}: directory holds no *.yaml or *.yml file"),
+                ));
+            }
+        }
+        Ok(_) => files.push(path.to_path_buf()),
+        Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
+    }
+}
+
+fn walk(
+    dir: &Path,
+    depth: usize,
+    visited: &mut BTreeSet<PathBuf>,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<LoadError>,
+) {
+    let name = display_path(dir);
+    // Symlinked directories may loop; the canonical path breaks the cycle.
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if depth > MAX_DIR_DEPTH || !visited.insert(canonical) {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(LoadError::file(&name, format!("{name}: cannot read directory: {e}")));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        // Hidden entries (.git, editor state) are never desired state.
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, depth + 1, visited, files, errors);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+}
+
+/// A path as the user would type it, with `/` separators on every platform so that output
+/// (and snapshots) are the same everywhere.
+fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}

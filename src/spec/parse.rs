@@ -1,0 +1,99 @@
+//! YAML text to a raw node tree, with explicit limits against hostile input.
+
+use super::error::{LoadError, Pos, SourceFile};
+use super::raw::Node;
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
+
+/// Largest file accepted. The biggest WorkMail organization is far below this in YAML.
+pub(crate) const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Parser limits. A desired-state file is four mappings deep and has a few nodes per user,
+/// so these leave room for 100k-user files while an alias bomb or a deeply nested document is
+/// refused after a bounded, small amount of work (milliseconds, not minutes).
+fn options() -> Options {
+    let mut budget = Budget::default();
+    budget.max_depth = 16;
+    budget.flow_nesting_limit = 16;
+    budget.max_events = 2_000_000;
+    budget.max_nodes = 1_000_000;
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    budget.max_documents = 1;
+    budget.max_total_scalar_bytes = MAX_FILE_BYTES;
+    budget.max_recorded_anchor_events = 100_000;
+    budget.max_recorded_anchor_bytes = 1024 * 1024;
+    budget.max_merge_keys = 10_000;
+    let mut options = Options::default();
+    options.budget = Some(budget);
+    // Aliases may expand a shared block of attributes a few hundred times, not millions.
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    // Duplicates reach our visitor so we can report each one, with both places, and go on
+    // checking the rest of the file.
+    options.duplicate_keys = DuplicateKeyPolicy::PassThrough;
+    // We draw our own snippet with miette; keep serde-saphyr's message to one line.
+    options.with_snippet = false;
+    // `on`/`yes` still arrive as booleans (so a plain `office: yes` is caught as unquoted),
+    // but a boolean field accepts only `true`/`false` (checked against the source text).
+    options.strict_booleans = false;
+    options
+}
+
+/// Parse one file's text into a node tree. A syntax error or a breached limit stops this file
+/// (YAML cannot be resynchronized reliably), with its position.
+pub(crate) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
+    let text = &*source.text;
+    if text.len() > MAX_FILE_BYTES {
+        return Err(LoadError::file(
+            &source.name,
+            format!(
+                "{}: file is {} bytes; at most {} bytes are allowed",
+                source.name,
+                text.len(),
+                MAX_FILE_BYTES
+            ),
+        )
+        .with_help("split the users over several files"));
+    }
+    serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|err| {
+        let message = yaml_message(&err);
+        let pos = err.location().map_or(Pos { offset: 0, len: 0, line: 1, column: 1 }, |loc| {
+            Pos::from_location(&loc, text)
+        });
+        let refused = is_budget(&message);
+        let error = LoadError::at(
+            source,
+            pos,
+            if refused {
+                format!("refused: {message}")
+            } else {
+                format!("invalid YAML: {message}")
+            },
+            if refused { "limit reached here" } else { "here" },
+        );
+        if refused {
+            error.with_help(
+                "desired-state files are plain mappings; anchors and aliases may not expand \
+                 into more than 100000 nodes, and nesting is limited to 16 levels",
+            )
+        } else {
+            error
+        }
+    })
+}
+
+/// serde-saphyr's message without its trailing ` at line L, column C` (miette shows that).
+fn yaml_message(err: &serde_saphyr::Error) -> String {
+    let full = err.to_string();
+    let first = full.lines().next().unwrap_or_default();
+    let trimmed = match first.rfind(" at line ") {
+        Some(i) if first[i..].contains(", column ") => &first[..i],
+        _ => first,
+    };
+    trimmed.trim().to_string()
+}
+
+fn is_budget(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("budget") || m.contains("limit") || m.contains("exceeded")
+}

@@ -1,0 +1,163 @@
+//! The JSON Schema of the file format, generated from Rust types that mirror it.
+//!
+//! The attributes object is built by iterating [`Attribute::ALL`], so a new attribute in the
+//! table shows up in the schema without another list of names to keep in step.
+
+use super::validate::{ORG_ALIAS_MAX_CHARS, USER_KEY_MAX_CHARS};
+use crate::attrs::{
+    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, SETTABLE_ROLES, TEXT_MAX_CHARS,
+};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// A desired-state file (SPEC §1). Only used for its schema; loading goes through the raw
+/// tree so that every error can be reported with its position.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[schemars(
+    title = "workmail-reconcile desired state",
+    description = "Amazon WorkMail user attributes kept in git; see SPEC §1.",
+    deny_unknown_fields
+)]
+struct DesiredStateFile {
+    /// The organization id (`m-` and 32 hex digits) or its alias.
+    organization: OrganizationName,
+    /// Attributes every user of this file gets unless the user sets its own (null included).
+    #[serde(default)]
+    defaults: Option<Attributes>,
+    /// Users by key: user name, primary email address, or WorkMail user id. `{}` declares a
+    /// user without managing any attribute.
+    #[schemars(extend("propertyNames" = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": USER_KEY_MAX_CHARS,
+        "pattern": "^[a-zA-Z0-9._%+@-]+$"
+    }))]
+    users: BTreeMap<String, Attributes>,
+}
+
+/// An organization id or alias.
+struct OrganizationName;
+
+impl JsonSchema for OrganizationName {
+    fn schema_name() -> Cow<'static, str> {
+        "OrganizationName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let schema = json!({
+            "description": "An organization id (m- and 32 lowercase hex digits) or an alias.",
+            "type": "string",
+            "anyOf": [
+                { "pattern": "^m-[0-9a-f]{32}$" },
+                {
+                    "minLength": 1,
+                    "maxLength": ORG_ALIAS_MAX_CHARS,
+                    "pattern": "^[0-9a-zA-Z]+(-[0-9a-zA-Z]+)*$",
+                    // The API's `(?!d-)` lookahead, written without lookahead for portability.
+                    "not": { "pattern": "^d-" }
+                }
+            ]
+        });
+        to_schema(schema)
+    }
+}
+
+/// The managed attributes of a user (or of `defaults`): the 16 keys of the attribute table.
+struct Attributes;
+
+impl JsonSchema for Attributes {
+    fn schema_name() -> Cow<'static, str> {
+        "Attributes".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let properties: Map<String, Value> =
+            Attribute::ALL.iter().map(|a| (a.key().to_string(), attribute_schema(*a))).collect();
+        to_schema(json!({
+            "description": "Managed attributes. A key left out is unmanaged; null or \"\" \
+                            means the value must be empty.",
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false
+        }))
+    }
+}
+
+fn attribute_schema(attr: Attribute) -> Value {
+    let description = format!("UpdateUser member {}.", attr.member());
+    match attr.kind() {
+        AttrKind::Text => json!({
+            "description": format!("{description} null or \"\" means empty."),
+            "type": ["string", "null"],
+            "maxLength": TEXT_MAX_CHARS
+        }),
+        AttrKind::Bool => json!({
+            "description": format!("{description} true hides the user from the address book."),
+            "type": "boolean"
+        }),
+        AttrKind::Role => json!({
+            "description": format!("{description} SYSTEM_USER and RESOURCE cannot be set."),
+            "type": "string",
+            "enum": SETTABLE_ROLES
+        }),
+        AttrKind::IdpUserId => {
+            let inner = IDP_USER_ID_PATTERN.trim_start_matches('^').trim_end_matches('$');
+            json!({
+                "description": format!("{description} null or \"\" means empty."),
+                "type": ["string", "null"],
+                "maxLength": IDP_USER_ID_MAX_CHARS,
+                "pattern": format!("^({inner})?$")
+            })
+        }
+    }
+}
+
+fn to_schema(value: Value) -> Schema {
+    match value {
+        Value::Object(map) => Schema::from(map),
+        // Every caller passes an object literal.
+        _ => Schema::default(),
+    }
+}
+
+/// The schema as JSON, draft-07 (what yaml-language-server and most editors understand).
+pub(crate) fn json_schema() -> Value {
+    let generator = SchemaSettings::draft07().into_generator();
+    generator.into_root_schema_for::<DesiredStateFile>().to_value()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_schema_lists_every_attribute_and_nothing_else() {
+        let schema = json_schema();
+        let attrs = &schema["definitions"]["Attributes"];
+        assert_eq!(attrs["additionalProperties"], json!(false));
+        let keys: Vec<&String> =
+            attrs["properties"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        assert_eq!(keys.len(), 16);
+        for a in Attribute::ALL {
+            assert!(attrs["properties"].get(a.key()).is_some(), "{a} missing");
+        }
+        assert_eq!(attrs["properties"]["role"]["enum"], json!(["USER", "REMOTE_USER"]));
+        assert_eq!(
+            attrs["properties"]["hidden_from_global_address_list"]["type"],
+            json!("boolean")
+        );
+        assert_eq!(attrs["properties"]["city"]["maxLength"], json!(256));
+    }
+
+    #[test]
+    fn file_schema_requires_organization_and_users_and_denies_other_keys() {
+        let schema = json_schema();
+        assert_eq!(schema["additionalProperties"], json!(false));
+        let required = schema["required"].as_array().cloned().unwrap_or_default();
+        assert!(required.contains(&json!("organization")));
+        assert!(required.contains(&json!("users")));
+        assert!(!required.contains(&json!("defaults")));
+    }
+}

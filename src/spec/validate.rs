@@ -1,0 +1,595 @@
+//! Checks one parsed file against the format of SPEC §1 and builds its users, collecting every
+//! error instead of stopping at the first.
+
+use super::error::{LoadError, Pos, SourceFile};
+use super::model::{DesiredUser, DesiredValue, SourceLocation};
+use super::raw::{Node, Value};
+use super::suggest::did_you_mean;
+use crate::attrs::{
+    ALL_ROLES, AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, SETTABLE_ROLES, TEXT_MAX_CHARS,
+};
+use std::collections::BTreeMap;
+
+/// Top-level keys of a desired-state file.
+pub(crate) const TOP_LEVEL_KEYS: [&str; 3] = ["organization", "defaults", "users"];
+/// Longest organization alias (`OrganizationName` in the API model).
+pub(crate) const ORG_ALIAS_MAX_CHARS: usize = 62;
+/// Longest user key (`EntityIdentifier` in the API model).
+pub(crate) const USER_KEY_MAX_CHARS: usize = 256;
+
+/// What one valid (or partly valid) file declares.
+#[derive(Debug)]
+pub(crate) struct FileSpec {
+    /// The organization as written, and where.
+    pub organization: Option<(String, SourceLocation)>,
+    pub users: Vec<DesiredUser>,
+}
+
+/// Validate a file's node tree. Errors are appended to `errors`; whatever is valid is returned.
+pub(crate) fn validate_file(
+    source: &SourceFile,
+    root: &Node,
+    errors: &mut Vec<LoadError>,
+) -> FileSpec {
+    let mut v = Validator { source, errors };
+    v.file(root)
+}
+
+struct Validator<'a> {
+    source: &'a SourceFile,
+    errors: &'a mut Vec<LoadError>,
+}
+
+impl Validator<'_> {
+    fn pos(&self, node: &Node) -> Pos {
+        Pos::from_location(&node.loc, &self.source.text)
+    }
+
+    /// The text of a node as written in the file (`02134`, `yes`), for messages.
+    fn raw_text(&self, node: &Node) -> String {
+        let pos = self.pos(node);
+        let text = self.source.text.get(pos.offset..pos.offset + pos.len).unwrap_or_default();
+        if text.is_empty() {
+            match &node.value {
+                Value::Str(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                other => other.kind_name().to_string(),
+            }
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn location(&self, node: &Node) -> SourceLocation {
+        let pos = self.pos(node);
+        SourceLocation { file: self.source.name.clone(), line: pos.line, column: pos.column }
+    }
+
+    fn error(&mut self, node: &Node, message: String, label: &str, help: Option<String>) {
+        let mut error = LoadError::at(self.source, self.pos(node), message, label);
+        if let Some(help) = help {
+            error = error.with_help(help);
+        }
+        self.errors.push(error);
+    }
+
+    fn file(&mut self, root: &Node) -> FileSpec {
+        let mut spec = FileSpec { organization: None, users: Vec::new() };
+        let entries = match &root.value {
+            Value::Map(entries) => entries,
+            Value::Null => {
+                self.error(
+                    root,
+                    format!("{}: the file is empty", self.source.name),
+                    "nothing here",
+                    Some(
+                        "a desired-state file is a mapping with `organization` and `users`, \
+                         e.g.\norganization: acme\nusers:\n  alice: {}"
+                            .to_string(),
+                    ),
+                );
+                return spec;
+            }
+            other => {
+                self.error(
+                    root,
+                    format!("the file must be a mapping, found {}", other.kind_name()),
+                    "expected a mapping",
+                    Some("a desired-state file has the keys organization, defaults, users".into()),
+                );
+                return spec;
+            }
+        };
+        let entries = self.unique_keys(entries, "top level", |k| k.to_string());
+        let mut defaults = BTreeMap::new();
+        let mut users_node = None;
+        for (key, key_node, value) in &entries {
+            match key.as_str() {
+                "organization" => spec.organization = self.organization(key_node, value),
+                "defaults" => defaults = self.defaults(value),
+                "users" => users_node = Some(value),
+                _ => self.unknown_key(key_node, key, "at the top level", &TOP_LEVEL_KEYS),
+            }
+        }
+        if spec.organization.is_none() && !entries.iter().any(|(k, _, _)| k == "organization") {
+            self.error(
+                root,
+                "missing required key `organization`".into(),
+                "this file names no organization",
+                Some("add `organization: <organization id m-… or alias>` at the top level".into()),
+            );
+        }
+        match users_node {
+            Some(users) => spec.users = self.users(users, &defaults),
+            None => self.error(
+                root,
+                "missing required key `users`".into(),
+                "this file declares no users",
+                Some("add `users:` with one entry per user, e.g. `users: {alice: {}}`".into()),
+            ),
+        }
+        spec
+    }
+
+    /// Keys of a mapping as strings, reporting non-string and duplicate keys. `fold` gives the
+    /// comparison form (user keys compare case-insensitively, like WorkMail names).
+    fn unique_keys<'n>(
+        &mut self,
+        entries: &'n [(Node, Node)],
+        context: &str,
+        fold: impl Fn(&str) -> String,
+    ) -> Vec<(String, &'n Node, &'n Node)> {
+        let mut seen: BTreeMap<String, &Node> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let Value::Str(name) = &key.value else {
+                let found = self.raw_text(key);
+                self.error(
+                    key,
+                    format!(
+                        "a key {context} must be a string, found {} `{found}`",
+                        key.value.kind_name()
+                    ),
+                    "not a string",
+                    matches!(key.value, Value::Number | Value::Bool(_))
+                        .then(|| format!("quote it: \"{found}\":")),
+                );
+                continue;
+            };
+            match seen.get(&fold(name)) {
+                Some(first) => {
+                    let first_pos = self.pos(first);
+                    let message = format!(
+                        "duplicate key `{name}` {context}: first declared at {}:{}",
+                        self.source.name, first_pos.line
+                    );
+                    let error = LoadError::at(
+                        self.source,
+                        self.pos(key),
+                        message,
+                        "declared again here",
+                    )
+                    .with_label(first_pos, "first declared here")
+                    .with_help(
+                        "each key may appear once in a mapping; remove or merge one of them",
+                    );
+                    self.errors.push(error);
+                }
+                None => {
+                    seen.insert(fold(name), key);
+                    out.push((name.clone(), key, value));
+                }
+            }
+        }
+        out
+    }
+
+    fn unknown_key(&mut self, key_node: &Node, key: &str, context: &str, allowed: &[&str]) {
+        let help = match did_you_mean(key, allowed) {
+            Some(s) => format!("did you mean `{s}`? allowed keys: {}", allowed.join(", ")),
+            None => format!("allowed keys: {}", allowed.join(", ")),
+        };
+        self.error(key_node, format!("unknown key `{key}` {context}"), "unknown key", Some(help));
+    }
+
+    fn organization(&mut self, key: &Node, value: &Node) -> Option<(String, SourceLocation)> {
+        let s = match &value.value {
+            Value::Str(s) => s,
+            Value::Null => {
+                self.error(
+                    value,
+                    "`organization` is empty".into(),
+                    "expected an organization id or alias",
+                    Some("write the organization id (m- and 32 hex digits) or its alias".into()),
+                );
+                return None;
+            }
+            other => {
+                let found = self.raw_text(value);
+                let quote = matches!(other, Value::Number | Value::Bool(_));
+                self.error(
+                    value,
+                    format!(
+                        "`organization` must be a string, found {} `{found}`",
+                        other.kind_name()
+                    ),
+                    "not a string",
+                    Some(if quote {
+                        format!("quote it: organization: \"{found}\"")
+                    } else {
+                        "write the organization id (m- and 32 hex digits) or its alias".into()
+                    }),
+                );
+                return None;
+            }
+        };
+        if is_org_id(s) || is_org_alias(s) {
+            return Some((s.clone(), self.location(key)));
+        }
+        self.error(
+            value,
+            format!("`{s}` is neither an organization id nor a valid organization alias"),
+            "invalid organization",
+            Some(format!(
+                "an id is `m-` followed by 32 lowercase hex digits; an alias has 1 to \
+                 {ORG_ALIAS_MAX_CHARS} letters and digits in groups joined by single `-`, \
+                 and does not start with `d-`"
+            )),
+        );
+        None
+    }
+
+    fn defaults(&mut self, value: &Node) -> BTreeMap<Attribute, DesiredValue> {
+        match &value.value {
+            Value::Map(entries) => self.attributes(entries, "in `defaults`"),
+            other => {
+                self.error(
+                    value,
+                    format!(
+                        "`defaults` must be a mapping of attributes, found {}",
+                        other.kind_name()
+                    ),
+                    "expected a mapping",
+                    Some("write `defaults: {}` or remove the key".into()),
+                );
+                BTreeMap::new()
+            }
+        }
+    }
+
+    fn users(
+        &mut self,
+        value: &Node,
+        defaults: &BTreeMap<Attribute, DesiredValue>,
+    ) -> Vec<DesiredUser> {
+        let entries = match &value.value {
+            Value::Map(entries) => entries,
+            Value::Seq(_) => {
+                self.error(
+                    value,
+                    "`users` must be a mapping from user key to attributes, found a list".into(),
+                    "a list",
+                    Some(
+                        "write each user as a key, not a list item:\nusers:\n  alice:\n    \
+                         display_name: Alice\n  bob: {}"
+                            .into(),
+                    ),
+                );
+                return Vec::new();
+            }
+            other => {
+                self.error(
+                    value,
+                    format!(
+                        "`users` must be a mapping from user key to attributes, found {}",
+                        other.kind_name()
+                    ),
+                    "expected a mapping",
+                    Some("write `users: {}` for a file that declares no users".into()),
+                );
+                return Vec::new();
+            }
+        };
+        // WorkMail user names and email addresses are case-insensitive.
+        let entries = self.unique_keys(entries, "in `users`", str::to_lowercase);
+        let mut users = Vec::new();
+        for (key, key_node, attrs) in entries {
+            let key_ok = self.user_key(key_node, &key);
+            let own = match &attrs.value {
+                Value::Map(entries) => self.attributes(entries, &format!("for user `{key}`")),
+                Value::Null => {
+                    self.error(
+                        attrs,
+                        format!("user `{key}` has no value"),
+                        "expected a mapping",
+                        Some(format!(
+                            "write `{key}: {{}}` to declare the user without managing any attribute"
+                        )),
+                    );
+                    continue;
+                }
+                other => {
+                    self.error(
+                        attrs,
+                        format!(
+                            "user `{key}` must be a mapping of attributes, found {}",
+                            other.kind_name()
+                        ),
+                        "expected a mapping",
+                        Some(format!("allowed attributes: {}", attribute_keys().join(", "))),
+                    );
+                    continue;
+                }
+            };
+            if !key_ok {
+                continue;
+            }
+            // A user's own value, null included, wins over `defaults`.
+            let mut fields = defaults.clone();
+            fields.extend(own);
+            users.push(DesiredUser { key, source: self.location(key_node), fields });
+        }
+        users
+    }
+
+    fn user_key(&mut self, node: &Node, key: &str) -> bool {
+        let bad: Vec<char> = key.chars().filter(|c| !is_entity_char(*c)).collect();
+        let len = key.chars().count();
+        if !key.is_empty() && len <= USER_KEY_MAX_CHARS && bad.is_empty() {
+            return true;
+        }
+        let found = if key.is_empty() {
+            "an empty key".to_string()
+        } else if len > USER_KEY_MAX_CHARS {
+            format!("{len} characters")
+        } else {
+            format!(
+                "the character(s) {}",
+                bad.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(" ")
+            )
+        };
+        self.error(
+            node,
+            format!("invalid user key `{key}`: found {found}"),
+            "invalid user key",
+            Some(format!(
+                "a user key is a user name, email address or user id: 1 to {USER_KEY_MAX_CHARS} \
+                 characters of letters, digits and . _ % + @ -"
+            )),
+        );
+        false
+    }
+
+    fn attributes(
+        &mut self,
+        entries: &[(Node, Node)],
+        context: &str,
+    ) -> BTreeMap<Attribute, DesiredValue> {
+        let entries = self.unique_keys(entries, context, |k| k.to_string());
+        let mut fields = BTreeMap::new();
+        let keys = attribute_keys();
+        for (key, key_node, value) in entries {
+            match Attribute::from_key(&key) {
+                Some(attr) => {
+                    if let Some(v) = self.attribute(attr, value) {
+                        fields.insert(attr, v);
+                    }
+                }
+                None => self.unknown_key(key_node, &key, context, &keys),
+            }
+        }
+        fields
+    }
+
+    fn attribute(&mut self, attr: Attribute, node: &Node) -> Option<DesiredValue> {
+        let key = attr.key();
+        let found = self.raw_text(node);
+        match (attr.kind(), &node.value) {
+            (AttrKind::Text | AttrKind::IdpUserId, Value::Null) => Some(DesiredValue::Empty),
+            (AttrKind::Text | AttrKind::IdpUserId, Value::Str(s)) if s.is_empty() => {
+                Some(DesiredValue::Empty)
+            }
+            (AttrKind::Text, Value::Str(s)) => {
+                let len = s.chars().count();
+                if len <= TEXT_MAX_CHARS {
+                    return Some(DesiredValue::Text(s.clone()));
+                }
+                self.error(
+                    node,
+                    format!(
+                        "`{key}` is {len} characters long; at most {TEXT_MAX_CHARS} are allowed"
+                    ),
+                    "too long",
+                    Some(format!("shorten the value to {TEXT_MAX_CHARS} characters or fewer")),
+                );
+                None
+            }
+            (AttrKind::IdpUserId, Value::Str(s)) => {
+                if s.chars().count() <= IDP_USER_ID_MAX_CHARS && is_idp_user_id(s) {
+                    return Some(DesiredValue::Text(s.clone()));
+                }
+                self.error(
+                    node,
+                    format!("`{key}` `{s}` is not an identity provider user id"),
+                    "malformed id",
+                    Some(
+                        "an IAM Identity Center user id is a UUID (8-4-4-4-12 hex digits), \
+                         optionally prefixed by 10 lowercase hex digits and `-`, at most 47 \
+                         characters; `\"\"` or null clears it"
+                            .into(),
+                    ),
+                );
+                None
+            }
+            (
+                AttrKind::Text | AttrKind::IdpUserId | AttrKind::Role,
+                Value::Number | Value::Bool(_),
+            ) => {
+                self.error(
+                    node,
+                    format!("`{key}` must be a string, found {} `{found}`", node.value.kind_name()),
+                    "unquoted, so YAML reads it as a non-string",
+                    Some(format!("quote the value to keep it as written: {key}: \"{found}\"")),
+                );
+                None
+            }
+            (AttrKind::Bool, Value::Bool(b)) => {
+                // YAML 1.1 spellings (yes/on/…) are ambiguous across parsers; accept only
+                // the YAML 1.2 literals so the file means the same to every tool.
+                if matches!(found.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
+                {
+                    return Some(DesiredValue::Bool(*b));
+                }
+                self.error(
+                    node,
+                    format!("`{key}` must be true or false, found `{found}`"),
+                    "not a YAML 1.2 boolean",
+                    Some(format!("write {key}: {b}")),
+                );
+                None
+            }
+            (AttrKind::Bool, Value::Null) => {
+                self.error(
+                    node,
+                    format!("`{key}` cannot be null: it must be true or false"),
+                    "null",
+                    Some(format!(
+                        "write {key}: false (shown in the address book) or true (hidden), or \
+                         remove the key to leave it unmanaged"
+                    )),
+                );
+                None
+            }
+            (AttrKind::Bool, Value::Str(s)) => {
+                let lower = s.to_ascii_lowercase();
+                let hint = if lower == "true" || lower == "false" {
+                    format!("remove the quotes: {key}: {lower}")
+                } else {
+                    format!("write {key}: true or {key}: false")
+                };
+                self.error(
+                    node,
+                    format!("`{key}` must be a boolean, found the string {found}"),
+                    "a string, not a boolean",
+                    Some(hint),
+                );
+                None
+            }
+            (AttrKind::Role, Value::Str(s)) => {
+                if SETTABLE_ROLES.contains(&s.as_str()) {
+                    return Some(DesiredValue::Text(s.clone()));
+                }
+                let allowed = SETTABLE_ROLES.join(" or ");
+                if ALL_ROLES.contains(&s.as_str()) {
+                    self.error(
+                        node,
+                        format!(
+                            "role `{s}` cannot be set: WorkMail only lets UpdateUser set {allowed}"
+                        ),
+                        "cannot be set",
+                        Some(format!(
+                            "use {allowed}, or remove `role` to leave the user's role unmanaged"
+                        )),
+                    );
+                } else {
+                    let hint = did_you_mean(s, &SETTABLE_ROLES)
+                        .map_or(String::new(), |r| format!("did you mean `{r}`? "));
+                    self.error(
+                        node,
+                        format!("unknown role `{s}`"),
+                        "unknown role",
+                        Some(format!("{hint}allowed roles: {}", SETTABLE_ROLES.join(", "))),
+                    );
+                }
+                None
+            }
+            (AttrKind::Role, Value::Null) => {
+                self.error(
+                    node,
+                    format!("`{key}` cannot be null"),
+                    "null",
+                    Some(format!(
+                        "write role: {}, or remove the key to leave it unmanaged",
+                        SETTABLE_ROLES.join(" or role: ")
+                    )),
+                );
+                None
+            }
+            (_, Value::Seq(_) | Value::Map(_)) => {
+                let expected = match attr.kind() {
+                    AttrKind::Bool => "true or false",
+                    AttrKind::Role => "USER or REMOTE_USER",
+                    AttrKind::Text | AttrKind::IdpUserId => "a string",
+                };
+                self.error(
+                    node,
+                    format!("`{key}` must be {expected}, found {}", node.value.kind_name()),
+                    "expected a single value",
+                    Some(format!(
+                        "write {key}: <value> on one line; quote strings that contain `:` or `#`"
+                    )),
+                );
+                None
+            }
+            (AttrKind::Bool, Value::Number) => {
+                self.error(
+                    node,
+                    format!("`{key}` must be true or false, found the number {found}"),
+                    "a number, not a boolean",
+                    Some(format!("write {key}: true or {key}: false")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The YAML keys of all attributes, in table order.
+pub(crate) fn attribute_keys() -> Vec<&'static str> {
+    Attribute::ALL.iter().map(|a| a.key()).collect()
+}
+
+/// `^m-[0-9a-f]{32}$`.
+pub(crate) fn is_org_id(s: &str) -> bool {
+    s.len() == 34
+        && s.starts_with("m-")
+        && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// `OrganizationName`: 1–62 chars, `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*$`.
+pub(crate) fn is_org_alias(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= ORG_ALIAS_MAX_CHARS
+        && !s.starts_with("d-")
+        && s.split('-')
+            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// `EntityIdentifier` characters: `[a-zA-Z0-9._%+@-]`.
+fn is_entity_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '@' | '-')
+}
+
+/// [`crate::attrs::IDP_USER_ID_PATTERN`], by hand: `([0-9a-f]{10}-|)` then a UUID in either case.
+pub(crate) fn is_idp_user_id(s: &str) -> bool {
+    fn hex_groups(s: &str, lens: &[usize], lower_only: bool) -> bool {
+        let groups: Vec<&str> = s.split('-').collect();
+        groups.len() == lens.len()
+            && groups.iter().zip(lens).all(|(g, n)| {
+                g.len() == *n
+                    && g.bytes().all(|b| {
+                        b.is_ascii_digit()
+                            || (b'a'..=b'f').contains(&b)
+                            || (!lower_only && (b'A'..=b'F').contains(&b))
+                    })
+            })
+    }
+    const UUID: [usize; 5] = [8, 4, 4, 4, 12];
+    if hex_groups(s, &UUID, false) {
+        return true;
+    }
+    match s.split_once('-') {
+        Some((prefix, rest)) => hex_groups(prefix, &[10], true) && hex_groups(rest, &UUID, false),
+        None => false,
+    }
+}
