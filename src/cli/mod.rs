@@ -1,7 +1,15 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
+pub mod apply;
+mod connect;
+pub mod demo;
 mod global;
+mod logging;
+pub mod plan;
+mod planning;
 pub mod schema;
+mod shared_args;
+mod terminal;
 pub mod validate;
 
 pub use global::GlobalArgs;
@@ -36,14 +44,24 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check desired-state files offline (no AWS call, no credentials).
     Validate(validate::ValidateArgs),
+    /// Show which fields of which users differ from the live directory; never writes.
+    Plan(plan::PlanArgs),
+    /// Make the live directory equal to the files (or to a saved plan).
+    Apply(apply::ApplyArgs),
+    /// Run plan, apply and plan again against the built-in emulator (no AWS needed).
+    Demo,
     /// Print the JSON Schema of the desired-state format.
     Schema,
 }
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> miette::Result<Exit> {
+    logging::init(&cli.global);
     match cli.command {
+        Command::Plan(args) => plan::exec(&cli.global, args),
+        Command::Apply(args) => apply::exec(&cli.global, args),
         Command::Validate(args) => validate::exec(&cli.global, args),
+        Command::Demo => demo::exec(&cli.global),
         Command::Schema => schema::exec(),
     }
 }

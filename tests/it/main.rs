@@ -2,3 +2,5 @@
 //! project's emulator.
 
 mod support;
+mod plan;
+mod apply;
