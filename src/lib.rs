@@ -9,6 +9,7 @@ pub mod attrs;
 pub mod cli;
 pub mod directory;
 pub mod emulator;
+pub mod export;
 pub mod observe;
 pub mod plan;
 pub mod render;

@@ -3,6 +3,7 @@
 pub mod apply;
 mod connect;
 pub mod demo;
+pub mod export;
 mod global;
 mod logging;
 pub mod plan;
@@ -48,6 +49,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the live directory equal to the files (or to a saved plan).
     Apply(apply::ApplyArgs),
+    /// Write a live organization as a desired-state file that plans clean.
+    Export(export::ExportArgs),
     /// Run plan, apply and plan again against the built-in emulator (no AWS needed).
     Demo,
     /// Print the JSON Schema of the desired-state format.
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> miette::Result<Exit> {
         Command::Plan(args) => plan::exec(&cli.global, args),
         Command::Apply(args) => apply::exec(&cli.global, args),
         Command::Validate(args) => validate::exec(&cli.global, args),
+        Command::Export(args) => export::exec(&cli.global, args),
         Command::Demo => demo::exec(&cli.global),
         Command::Schema => schema::exec(),
     }

@@ -1,0 +1,131 @@
+//! `export`: read a live organization and write it as a desired-state file that plans clean.
+//! Calls: one ListUsers per page, then one DescribeUser per manageable user.
+
+mod yaml;
+
+pub use yaml::{quote_if_needed, to_yaml};
+
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::directory::{Directory, DirectoryError, UserState, run_bounded};
+use crate::observe::resolve_organizations;
+use crate::spec::{DesiredOrganization, DesiredState, OrganizationRef, SourceLocation};
+
+/// A user the export leaves out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedUser {
+    pub name: String,
+    pub reason: String,
+}
+
+/// One exported user: every non-empty attribute, plus role and address-book visibility always.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedUser {
+    pub name: String,
+    pub state: UserState,
+    pub attributes: Vec<(Attribute, AttrValue)>,
+}
+
+/// A whole exported organization, users sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedOrganization {
+    /// As the user named it (id or alias), so the file keeps working the way they refer to it.
+    pub reference: String,
+    pub organization_id: String,
+    pub users: Vec<ExportedUser>,
+    pub skipped: Vec<SkippedUser>,
+}
+
+/// Why an export failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{0}")]
+    Organization(String),
+    #[error("ListUsers failed: {0}")]
+    List(DirectoryError),
+    #[error("DescribeUser {user} failed: {error}")]
+    Describe { user: String, error: DirectoryError },
+}
+
+/// Read the organization `reference` (an id or alias).
+pub async fn export<D: Directory + Clone + 'static>(
+    directory: &D,
+    reference: &str,
+    width: usize,
+    on_user: impl FnMut(),
+) -> Result<ExportedOrganization, ExportError> {
+    let reference = OrganizationRef::parse(reference);
+    let desired = DesiredState {
+        files: Vec::new(),
+        organizations: vec![DesiredOrganization {
+            reference: reference.clone(),
+            source: SourceLocation { file: "--organization".into(), line: 1, column: 1 },
+            users: Vec::new(),
+        }],
+    };
+    let resolved = resolve_organizations(directory, &desired)
+        .await
+        .pop()
+        .unwrap_or_else(|| Err("no organization".into()))
+        .map_err(ExportError::Organization)?;
+    let organization_id = resolved.id;
+    let listed = directory.list_users(&organization_id).await.map_err(|e| match e {
+        DirectoryError::OrganizationNotFound => {
+            ExportError::Organization(format!("organization {organization_id} not found"))
+        }
+        other => ExportError::List(other),
+    })?;
+    let mut skipped = Vec::new();
+    let mut wanted = Vec::new();
+    for user in listed {
+        let reason = match (user.state, user.role.as_str()) {
+            (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
+            (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
+                Some(format!("role {role} cannot be updated through the API"))
+            }
+            _ => None,
+        };
+        match reason {
+            Some(reason) => skipped.push(SkippedUser { name: user.name, reason }),
+            None => wanted.push(user),
+        }
+    }
+    let mut on_user = on_user;
+    let described = run_bounded(
+        wanted,
+        width,
+        |user| {
+            let directory = directory.clone();
+            let organization_id = organization_id.clone();
+            async move {
+                let result = directory.describe_user(&organization_id, &user.user_id).await;
+                (user, result)
+            }
+        },
+        |_| on_user(),
+    )
+    .await;
+    let mut users = Vec::new();
+    for (listed, result) in described {
+        let live = result.map_err(|error| ExportError::Describe { user: listed.name.clone(), error })?;
+        let attributes = Attribute::ALL
+            .into_iter()
+            .filter_map(|attr| {
+                let value = live.get(attr);
+                let keep = match attr.kind() {
+                    AttrKind::Bool | AttrKind::Role => true,
+                    AttrKind::Text | AttrKind::IdpUserId => !value.is_empty_text(),
+                };
+                keep.then_some((attr, value))
+            })
+            .collect();
+        users.push(ExportedUser { name: live.name, state: live.state, attributes });
+    }
+    users.sort_by(|a, b| a.name.cmp(&b.name));
+    skipped.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(ExportedOrganization {
+        reference: reference.as_str().to_string(),
+        organization_id,
+        users,
+        skipped,
+    })
+}

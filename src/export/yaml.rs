@@ -1,0 +1,98 @@
+//! Writing a desired-state file. Hand-written rather than through a serializer so that every
+//! string survives the round trip exactly: a value is written plain only when no YAML 1.1 or
+//! 1.2 reader could take it for anything but that string; otherwise it is double-quoted with
+//! JSON escapes (a subset of YAML's double-quoted style).
+
+use super::ExportedOrganization;
+use crate::attrs::AttrValue;
+use crate::directory::UserState;
+use std::fmt::Write;
+
+/// Words some YAML reader turns into a boolean or null.
+const RESERVED: [&str; 22] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", ".nan", "inf",
+    ".inf", "-.inf", "+.inf", "<<", "=", "-", "?", ":", "!",
+];
+
+fn needs_quotes(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return true };
+    let lower = s.to_ascii_lowercase();
+    if RESERVED.contains(&lower.as_str()) {
+        return true;
+    }
+    // Anything that starts like a number (02134, +47 22…, .5, 1e3, 0x1F) is quoted.
+    if first.is_ascii_digit() || matches!(first, '+' | '-' | '.') {
+        return true;
+    }
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return true;
+    }
+    // Only a conservative set of characters is left plain; the rest is quoted.
+    let plain_char = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '@' | '/' | '(' | ')' | '&' | ',' | '\'');
+    if !s.chars().all(plain_char) {
+        return true;
+    }
+    // A leading indicator changes the meaning of a plain scalar.
+    matches!(first, '&' | '\'' | '(' | ')' | '@' | ',' | '/')
+}
+
+/// The string as a YAML scalar: plain when safe, otherwise double-quoted.
+pub fn quote_if_needed(s: &str) -> String {
+    if needs_quotes(s) { serde_json::Value::String(s.to_string()).to_string() } else { s.to_string() }
+}
+
+fn value(v: &AttrValue) -> String {
+    match v {
+        AttrValue::Bool(b) => b.to_string(),
+        AttrValue::Text(s) => quote_if_needed(s),
+    }
+}
+
+/// The desired-state file for an exported organization: stable bytes for the same directory.
+pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# yaml-language-server: $schema={schema_path}");
+    let _ = writeln!(out, "# Exported by workmail-reconcile from organization {}.", export.organization_id);
+    if !export.skipped.is_empty() {
+        let _ = writeln!(out, "# Left out, because they cannot be managed:");
+        for skipped in &export.skipped {
+            let _ = writeln!(out, "#   {}: {}", skipped.name.replace('\n', " "), skipped.reason);
+        }
+    }
+    let _ = writeln!(out, "organization: {}", quote_if_needed(&export.reference));
+    if export.users.is_empty() {
+        let _ = writeln!(out, "users: {{}}");
+        return out;
+    }
+    let _ = writeln!(out, "users:");
+    for user in &export.users {
+        if user.state == UserState::Disabled {
+            let _ = writeln!(out, "  # DISABLED: not registered to WorkMail; attributes are still managed");
+        }
+        let _ = writeln!(out, "  {}:", quote_if_needed(&user.name));
+        for (attr, v) in &user.attributes {
+            let _ = writeln!(out, "    {}: {}", attr.key(), value(v));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tricky_strings_are_quoted_and_plain_ones_are_not() {
+        for tricky in [
+            "NO", "on", "yes", "~", "null", "true", "02134", "007", "+47 22 00 00 00", " lead",
+            "trail ", "say \"hi\"", "a: b", "a #b", "#x", "line\nbreak", "", "-", "1e3", ".5",
+            "tab\there", "'single'", "[x]", "{x}", "*alias", "&anchor", "!tag", "%x", "@x", "`x",
+            "a|b", "a>b",
+        ] {
+            assert!(quote_if_needed(tricky).starts_with('"'), "{tricky:?} must be quoted");
+        }
+        for plain in ["Alice Liddell", "R&D", "Zoë Ångström", "alice@acme.example", "Staff Engineer (IC5)"] {
+            assert_eq!(quote_if_needed(plain), plain);
+        }
+    }
+}
