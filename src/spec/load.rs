@@ -91,16 +91,14 @@ fn merge(
                     LoadError::at(
                         source,
                         pos,
-                        format!(
-                            "user `{}` of organization `{org}` is declared twice: at {} and at {}",
-                            user.key, first.source, user.source
-                        ),
-                        format!("declared again here (first at {})", first.source),
+                        format!("user `{}` is declared twice in organization `{org}`", user.key),
+                        "declared again here",
                     )
-                    .with_help(
-                        "a user may be declared once per organization (keys compare \
-                         case-insensitively); remove one declaration or merge them",
-                    ),
+                    .with_help(format!(
+                        "first declared at {}; a user may be declared once per organization \
+                         (keys compare case-insensitively): remove one declaration or merge them",
+                        first.source
+                    )),
                 );
                 continue;
             }
