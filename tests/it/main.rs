@@ -2,3 +2,4 @@
 //! project's emulator.
 
 mod support;
+mod validate;
