@@ -50,7 +50,7 @@ pub(crate) fn load_sources(
         let first = errors.len();
         match parse(source) {
             Ok(root) => specs.push((source, validate_file(source, &root, &mut errors))),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(*e),
         }
         // Report a file's errors top to bottom, whatever order the checks ran in.
         errors[first..].sort_by_key(|e| e.location().map(|l| (l.line, l.column)));

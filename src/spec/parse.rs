@@ -41,19 +41,21 @@ fn options() -> Options {
 
 /// Parse one file's text into a node tree. A syntax error or a breached limit stops this file
 /// (YAML cannot be resynchronized reliably), with its position.
-pub(crate) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
+pub(crate) fn parse(source: &SourceFile) -> Result<Node, Box<LoadError>> {
     let text = &*source.text;
     if text.len() > MAX_FILE_BYTES {
-        return Err(LoadError::file(
-            &source.name,
-            format!(
-                "{}: file is {} bytes; at most {} bytes are allowed",
-                source.name,
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .with_help("split the users over several files"));
+        return Err(Box::new(
+            LoadError::file(
+                &source.name,
+                format!(
+                    "{}: file is {} bytes; at most {} bytes are allowed",
+                    source.name,
+                    text.len(),
+                    MAX_FILE_BYTES
+                ),
+            )
+            .with_help("split the users over several files"),
+        ));
     }
     serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|err| {
         let refused = budget_breach(&err);
@@ -71,7 +73,7 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
             },
             if refused.is_some() { "limit reached here" } else { "here" },
         );
-        if refused.is_some() {
+        Box::new(if refused.is_some() {
             error.with_help(
                 "desired-state files are small, plain mappings: anchors and aliases may not \
                  expand into more than 20000 nodes (an alias bomb), and nesting is limited to \
@@ -79,7 +81,7 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
             )
         } else {
             error
-        }
+        })
     })
 }
 

@@ -613,7 +613,7 @@ mod tests {
     }
 
     fn help(yaml: &str) -> String {
-        let errs: LoadErrors = load_str("t.yaml", yaml).err().expect("invalid");
+        let errs: LoadErrors = load_str("t.yaml", yaml).expect_err("invalid");
         errs.iter().filter_map(|e| e.help_text()).collect::<Vec<_>>().join("\n")
     }
 
