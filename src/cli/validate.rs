@@ -42,7 +42,7 @@ pub fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
 pub fn render_errors(errors: &LoadErrors, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     // A fixed width and no hyperlinks keep output identical across terminals and CI logs.
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
     let mut out = String::new();
     for error in errors {
         let mut report = String::new();

@@ -50,7 +50,7 @@ pub(crate) fn load_sources(
         let first = errors.len();
         match parse(source) {
             Ok(root) => specs.push((source, validate_file(source, &root, &mut errors))),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(*e),
         }
         // Report a file's errors top to bottom, whatever order the checks ran in.
         errors[first..].sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
@@ -91,16 +91,14 @@ fn merge(
                     LoadError::at(
                         source,
                         pos,
-                        format!(
-                            "user `{}` of organization `{org}` is declared twice: at {} and at {}",
-                            user.key, first.source, user.source
-                        ),
-                        format!("declared again here (first at {})", first.source),
+                        format!("user `{}` is declared twice in organization `{org}`", user.key),
+                        "declared again here",
                     )
-                    .with_help(
-                        "a user may be declared once per organization (keys compare \
-                         case-insensitively); remove one declaration or merge them",
-                    ),
+                    .with_help(format!(
+                        "first declared at {}; a user may be declared once per organization \
+                         (keys compare case-insensitively): remove one declaration or merge them",
+                        first.source
+                    )),
                 );
                 continue;
             }

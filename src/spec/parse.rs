@@ -20,13 +20,13 @@ fn options() -> Options {
     budget.max_anchors = 10_000;
     budget.max_documents = 1;
     budget.max_total_scalar_bytes = MAX_FILE_BYTES;
-    budget.max_recorded_anchor_events = 100_000;
+    budget.max_recorded_anchor_events = 20_000;
     budget.max_recorded_anchor_bytes = 1024 * 1024;
     budget.max_merge_keys = 10_000;
     let mut options = Options::default();
     options.budget = Some(budget);
     // Aliases may expand a shared block of attributes a few hundred times, not millions.
-    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_total_replayed_events = 20_000;
     options.alias_limits.max_replay_stack_depth = 16;
     // Duplicates reach our visitor so we can report each one, with both places, and go on
     // checking the rest of the file.
@@ -41,44 +41,47 @@ fn options() -> Options {
 
 /// Parse one file's text into a node tree. A syntax error or a breached limit stops this file
 /// (YAML cannot be resynchronized reliably), with its position.
-pub(crate) fn parse(source: &SourceFile) -> Result<Node, LoadError> {
+pub(crate) fn parse(source: &SourceFile) -> Result<Node, Box<LoadError>> {
     let text = &*source.text;
     if text.len() > MAX_FILE_BYTES {
-        return Err(LoadError::file(
-            &source.name,
-            format!(
-                "{}: file is {} bytes; at most {} bytes are allowed",
-                source.name,
-                text.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .with_help("split the users over several files"));
+        return Err(Box::new(
+            LoadError::file(
+                &source.name,
+                format!(
+                    "{}: file is {} bytes; at most {} bytes are allowed",
+                    source.name,
+                    text.len(),
+                    MAX_FILE_BYTES
+                ),
+            )
+            .with_help("split the users over several files"),
+        ));
     }
     serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|err| {
-        let message = yaml_message(&err);
+        let refused = budget_breach(&err);
+        let message = refused.clone().unwrap_or_else(|| yaml_message(&err));
         let pos = err.location().map_or(Pos { offset: 0, len: 0, line: 1, column: 1 }, |loc| {
             Pos::from_location(&loc, text)
         });
-        let refused = is_budget(&message);
         let error = LoadError::at(
             source,
             pos,
-            if refused {
+            if refused.is_some() {
                 format!("refused: {message}")
             } else {
                 format!("invalid YAML: {message}")
             },
-            if refused { "limit reached here" } else { "here" },
+            if refused.is_some() { "limit reached here" } else { "here" },
         );
-        if refused {
+        Box::new(if refused.is_some() {
             error.with_help(
-                "desired-state files are plain mappings; anchors and aliases may not expand \
-                 into more than 100000 nodes, and nesting is limited to 16 levels",
+                "desired-state files are small, plain mappings: anchors and aliases may not \
+                 expand into more than 20000 nodes (an alias bomb), and nesting is limited to \
+                 16 levels",
             )
         } else {
             error
-        }
+        })
     })
 }
 
@@ -93,7 +96,22 @@ fn yaml_message(err: &serde_saphyr::Error) -> String {
     trimmed.trim().to_string()
 }
 
-fn is_budget(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("budget") || m.contains("limit") || m.contains("exceeded")
+/// For a breached parsing limit, a short description of which one; `None` for other errors.
+fn budget_breach(err: &serde_saphyr::Error) -> Option<String> {
+    let full = err.to_string();
+    let lower = full.to_ascii_lowercase();
+    if !(lower.contains("budget") || lower.contains("limit") || lower.contains("exceeded")) {
+        return None;
+    }
+    // serde-saphyr names the breach like `budget breached: RecordedAnchorEvents { … }`;
+    // keep the name, drop counters and positions (miette shows the position).
+    let name = full
+        .split_once("breached: ")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split([' ', '{', '(']).next())
+        .filter(|n| !n.is_empty());
+    Some(match name {
+        Some(name) => format!("input exceeds the parser's resource limits ({name})"),
+        None => yaml_message(err),
+    })
 }

@@ -593,3 +593,225 @@ pub(crate) fn is_idp_user_id(s: &str) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::attrs::Attribute;
+    use crate::spec::{DesiredValue, LoadErrors, OrganizationRef, load_str};
+
+    fn errors(yaml: &str) -> Vec<String> {
+        match load_str("t.yaml", yaml) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .iter()
+                .map(|e| {
+                    let l = e.location().map_or((0, 0), |l| (l.line, l.column));
+                    format!("{}:{}: {}", l.0, l.1, e.message())
+                })
+                .collect(),
+        }
+    }
+
+    fn help(yaml: &str) -> String {
+        let errs: LoadErrors = load_str("t.yaml", yaml).expect_err("invalid");
+        errs.iter().filter_map(|e| e.help_text()).collect::<Vec<_>>().join("\n")
+    }
+
+    const HEAD: &str = "organization: acme\nusers:\n  alice:\n";
+
+    #[test]
+    fn defaults_merge_and_user_values_including_null_win() {
+        let yaml = "organization: acme\ndefaults:\n  company: Acme\n  city: Boston\nusers:\n  \
+                    alice:\n    city: null\n  bob: {}\n";
+        let state = load_str("t.yaml", yaml).expect("valid");
+        let org = &state.organizations[0];
+        assert_eq!(org.reference, OrganizationRef::Alias("acme".into()));
+        let alice = &org.users[0];
+        assert_eq!(alice.fields[&Attribute::City], DesiredValue::Empty);
+        assert_eq!(alice.fields[&Attribute::Company], DesiredValue::Text("Acme".into()));
+        assert_eq!((alice.source.line, alice.source.column), (6, 3));
+        assert_eq!(org.users[1].fields.len(), 2);
+        assert!(!org.users[1].fields.contains_key(&Attribute::Office));
+    }
+
+    #[test]
+    fn values_of_every_kind_parse() {
+        let yaml = format!(
+            "{HEAD}    office: ''\n    hidden_from_global_address_list: true\n    role: REMOTE_USER\n    \
+             identity_provider_user_id: a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d\n    zip_code: \"02134\"\n"
+        );
+        let state = load_str("t.yaml", &yaml).expect("valid");
+        let f = &state.organizations[0].users[0].fields;
+        assert_eq!(f[&Attribute::Office], DesiredValue::Empty);
+        assert_eq!(f[&Attribute::HiddenFromGlobalAddressList], DesiredValue::Bool(true));
+        assert_eq!(f[&Attribute::Role], DesiredValue::Text("REMOTE_USER".into()));
+        assert_eq!(f[&Attribute::ZipCode], DesiredValue::Text("02134".into()));
+    }
+
+    #[test]
+    fn unknown_key_with_hint() {
+        let yaml = format!("{HEAD}    DisplayName: A\n");
+        assert_eq!(errors(&yaml), ["4:5: unknown key `DisplayName` for user `alice`"]);
+        assert!(help(&yaml).starts_with("did you mean `display_name`?"));
+        assert_eq!(errors("organisation: acme\nusers: {}\n").len(), 2);
+        assert!(help("organisation: acme\nusers: {}\n").contains("did you mean `organization`?"));
+    }
+
+    #[test]
+    fn unquoted_scalars_where_strings_belong() {
+        let yaml = format!(
+            "{HEAD}    zip_code: 02134\n    telephone: 5550100\n    office: yes\n    city: 1.5\n"
+        );
+        assert_eq!(
+            errors(&yaml),
+            [
+                "4:15: `zip_code` must be a string, found a number `02134`",
+                "5:16: `telephone` must be a string, found a number `5550100`",
+                "6:13: `office` must be a string, found a boolean `yes`",
+                "7:11: `city` must be a string, found a number `1.5`",
+            ]
+        );
+        assert!(help(&format!("{HEAD}    zip_code: 02134\n")).contains("zip_code: \"02134\""));
+    }
+
+    #[test]
+    fn booleans_are_strict() {
+        let cases = [
+            ("\"true\"", "must be a boolean, found the string \"true\""),
+            ("yes", "must be true or false, found `yes`"),
+            ("null", "cannot be null"),
+            ("1", "must be true or false, found the number 1"),
+        ];
+        for (value, want) in cases {
+            let yaml = format!("{HEAD}    hidden_from_global_address_list: {value}\n");
+            let errs = errors(&yaml);
+            assert_eq!(errs.len(), 1, "{value}");
+            assert!(errs[0].contains(want), "{value}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn roles() {
+        for role in ["SYSTEM_USER", "RESOURCE"] {
+            let errs = errors(&format!("{HEAD}    role: {role}\n"));
+            assert_eq!(
+                errs,
+                [format!(
+                    "4:11: role `{role}` cannot be set: WorkMail only lets UpdateUser set USER or REMOTE_USER"
+                )]
+            );
+        }
+        assert_eq!(errors(&format!("{HEAD}    role: user\n")), ["4:11: unknown role `user`"]);
+        assert_eq!(errors(&format!("{HEAD}    role: null\n")), ["4:11: `role` cannot be null"]);
+    }
+
+    #[test]
+    fn text_length_limit_counts_characters() {
+        let ok = format!("{HEAD}    display_name: {}\n", "é".repeat(256));
+        assert!(errors(&ok).is_empty());
+        let long = format!("{HEAD}    display_name: {}\n", "x".repeat(257));
+        assert_eq!(
+            errors(&long),
+            ["4:19: `display_name` is 257 characters long; at most 256 are allowed"]
+        );
+    }
+
+    #[test]
+    fn identity_provider_user_ids() {
+        assert!(super::is_idp_user_id("a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"));
+        assert!(super::is_idp_user_id("0123456789-A1B2C3D4-E5F6-4A5B-8C9D-0E1F2A3B4C5D"));
+        assert!(!super::is_idp_user_id("ABCDEF0123-a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"));
+        assert!(!super::is_idp_user_id("a1b2c3d4-e5f6-4a5b-8c9d"));
+        assert!(!super::is_idp_user_id(""));
+        assert_eq!(
+            errors(&format!("{HEAD}    identity_provider_user_id: ''\n")),
+            Vec::<String>::new()
+        );
+        assert_eq!(errors(&format!("{HEAD}    identity_provider_user_id: x\n")).len(), 1);
+    }
+
+    #[test]
+    fn organizations() {
+        assert!(super::is_org_id("m-0123456789abcdef0123456789abcdef"));
+        assert!(!super::is_org_id("m-0123456789ABCDEF0123456789abcdef"));
+        assert!(super::is_org_alias("acme-labs-2"));
+        assert!(!super::is_org_alias("d-acme"));
+        assert!(!super::is_org_alias("acme--labs"));
+        assert!(!super::is_org_alias("-acme"));
+        assert!(!super::is_org_alias(&"a".repeat(63)));
+        assert_eq!(errors("users: {}\n"), ["1:1: missing required key `organization`"]);
+        assert_eq!(
+            errors("organization: 42\nusers: {}\n"),
+            ["1:15: `organization` must be a string, found a number `42`"]
+        );
+    }
+
+    #[test]
+    fn file_shapes() {
+        assert_eq!(errors(""), ["1:1: t.yaml: the file is empty"]);
+        assert_eq!(errors("# only a comment\n").len(), 1);
+        assert_eq!(errors("- a\n"), ["1:1: the file must be a mapping, found a list"]);
+        assert_eq!(errors("organization: acme\n"), ["1:1: missing required key `users`"]);
+        assert_eq!(
+            errors("organization: acme\nusers:\n  - alice\n"),
+            ["3:3: `users` must be a mapping from user key to attributes, found a list"]
+        );
+        assert_eq!(
+            errors("organization: acme\nusers:\n  alice:\n"),
+            ["3:8: user `alice` has no value"]
+        );
+        assert_eq!(errors("organization: acme\nusers:\n  12345: {}\n").len(), 1);
+        assert!(
+            errors("organization: acme\nusers:\n  'a b': {}\n")[0].contains("invalid user key")
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_name_both_lines_and_compare_user_keys_case_insensitively() {
+        let yaml = "organization: acme\nusers:\n  alice: {}\n  ALICE: {}\n  bob:\n    city: a\n    city: b\n";
+        assert_eq!(
+            errors(yaml),
+            [
+                "4:3: duplicate key `ALICE` in `users`: first declared at t.yaml:3",
+                "7:5: duplicate key `city` for user `bob`: first declared at t.yaml:6",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_limits_are_reported_with_a_position() {
+        let errs = errors("organization: acme\nusers: [\n");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("invalid YAML"), "{errs:?}");
+        let deep = format!("organization: acme\nusers: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert!(errors(&deep)[0].contains("refused"), "{:?}", errors(&deep));
+        let mut bomb =
+            String::from("organization: acme\nusers: {}\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            bomb.push_str(&format!(
+                "{name}: &{name} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
+        }
+        assert!(
+            errors(&bomb)[0].starts_with("0:0: refused") || errors(&bomb)[0].contains("refused")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn load_str_never_panics(text in "\\PC*") {
+            let _ = load_str("fuzz.yaml", &text);
+        }
+
+        #[test]
+        fn load_str_never_panics_on_yaml_like_input(
+            text in "(organization|users|defaults|alice|role|  |- |: |\\{|\\}|\\[|\\]|&a |\\*a|\"|'|#|\\n|null|true|02134|x){0,40}"
+        ) {
+            let _ = load_str("fuzz.yaml", &text);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! One integration-test crate: the real binary and the real aws-sdk-workmail client against the
 //! project's emulator.
 
-mod support;
-mod plan;
 mod apply;
+mod plan;
+mod support;
+mod validate;
