@@ -2,6 +2,7 @@
 
 use super::RenderOptions;
 use super::redact::redact_value;
+use crate::attrs::AttrValue;
 use crate::plan::{FieldChange, Plan, PlanError, UserChange};
 use serde_json::{Value, json};
 
@@ -41,8 +42,8 @@ fn field(field: &FieldChange, options: &RenderOptions) -> Value {
     // Built by hand rather than by serializing AttrValue so the document's shape is written
     // down here, not implied by serde attributes elsewhere.
     let value = |v| match redact_value(v, field.field, &options.redaction) {
-        crate::attrs::AttrValue::Bool(b) => Value::Bool(b),
-        crate::attrs::AttrValue::Text(s) => Value::String(s),
+        AttrValue::Bool(b) => Value::Bool(b),
+        AttrValue::Text(s) => Value::String(s),
     };
     json!({
         "field": field.field.key(),
