@@ -1,1 +1,91 @@
-//! render
+//! Rendering a [`Plan`] for people and machines: [`text()`] for terminals, [`json()`] for tools
+//! and the SPEC §4 document, [`markdown()`] for pull-request comments. Every format applies
+//! the same [`Redaction`] to `before` and `after` values.
+
+mod json;
+mod markdown;
+mod options;
+mod redact;
+mod text;
+
+#[cfg(test)]
+mod fixture;
+
+pub use json::json;
+pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
+pub use options::RenderOptions;
+pub use redact::{Redaction, redact_value};
+pub use text::text;
+
+use crate::plan::{Plan, PlanError, Summary, UserChange};
+
+/// The changes and errors of one organization, in plan order, for the grouped formats.
+#[derive(Debug)]
+struct OrganizationBlock<'p> {
+    id: &'p str,
+    alias: Option<&'p str>,
+    changes: Vec<&'p UserChange>,
+    errors: Vec<&'p PlanError>,
+}
+
+/// Groups a plan by organization: the organizations in `plan.organizations` order, then any
+/// organization that only a change or an error mentions (so that nothing is ever dropped from
+/// the output, even from a plan built by hand or read from an older file).
+fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
+    let mut blocks: Vec<OrganizationBlock<'_>> = Vec::new();
+    let mentioned = plan
+        .organizations
+        .iter()
+        .map(|o| (o.id.as_str(), o.alias.as_deref()))
+        .chain(plan.changes.iter().map(|c| (c.organization_id.as_str(), None)))
+        .chain(plan.errors.iter().map(|e| (e.organization_id.as_str(), None)));
+    for (id, alias) in mentioned {
+        if !blocks.iter().any(|b| b.id == id) {
+            blocks.push(OrganizationBlock { id, alias, changes: Vec::new(), errors: Vec::new() });
+        }
+    }
+    for block in &mut blocks {
+        block.changes = plan.changes.iter().filter(|c| c.organization_id == block.id).collect();
+        block.errors = plan.errors.iter().filter(|e| e.organization_id == block.id).collect();
+    }
+    blocks
+}
+
+/// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
+/// whatever the counts (a zero plan still says `0 to update`, like the SPEC example).
+fn summary_sentence(summary: &Summary) -> String {
+    let errors = if summary.errors == 1 { "error" } else { "errors" };
+    format!(
+        "{} to update, {} unchanged, {} {errors}.",
+        summary.to_update, summary.unchanged, summary.errors
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_summary_sentence_pluralises_errors_only() {
+        let summary = |errors| Summary { users: 0, to_update: 1, unchanged: 41, errors };
+        assert_eq!(summary_sentence(&summary(0)), "1 to update, 41 unchanged, 0 errors.");
+        assert_eq!(summary_sentence(&summary(1)), "1 to update, 41 unchanged, 1 error.");
+        assert_eq!(summary_sentence(&summary(2)), "1 to update, 41 unchanged, 2 errors.");
+    }
+
+    #[test]
+    fn render_blocks_follow_plan_order_and_keep_unlisted_organizations() {
+        let mut plan = fixture::plan();
+        plan.organizations.remove(0);
+        let ids: Vec<&str> = organization_blocks(&plan).iter().map(|b| b.id).collect();
+        assert_eq!(
+            ids,
+            [
+                fixture::ORG_PLAIN,
+                fixture::ORG_QUIET,
+                "nope",
+                fixture::ORG_ACME, // only mentioned by its changes and errors now
+            ]
+        );
+    }
+}

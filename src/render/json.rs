@@ -1,0 +1,122 @@
+//! The JSON format (SPEC §4): the stable, machine-readable plan document, `format_version` 1.
+
+use super::RenderOptions;
+use super::redact::redact_value;
+use crate::attrs::AttrValue;
+use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use serde_json::{Value, json};
+
+/// The `format_version` of the document; bumped only on an incompatible change of its keys.
+const FORMAT_VERSION: u32 = 1;
+
+/// Renders `plan` as the SPEC §4 document: `format_version`, `changes` (in plan order, with
+/// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
+/// error) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
+/// redacted values become `"(redacted sha256:xxxxxxxx)"` strings.
+pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
+    let summary = plan.summary();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "changes": plan.changes.iter().map(|c| change(c, options)).collect::<Vec<_>>(),
+        "errors": plan.errors.iter().map(error).collect::<Vec<_>>(),
+        "summary": {
+            "users": summary.users,
+            "to_update": summary.to_update,
+            "unchanged": summary.unchanged,
+            "errors": summary.errors,
+        },
+    })
+}
+
+fn change(change: &UserChange, options: &RenderOptions) -> Value {
+    json!({
+        "organization_id": change.organization_id,
+        "user": change.user,
+        "user_id": change.user_id,
+        "source": change.source,
+        "fields": change.fields.iter().map(|f| field(f, options)).collect::<Vec<_>>(),
+    })
+}
+
+fn field(field: &FieldChange, options: &RenderOptions) -> Value {
+    // Built by hand rather than by serializing AttrValue so the document's shape is written
+    // down here, not implied by serde attributes elsewhere.
+    let value = |v| match redact_value(v, field.field, &options.redaction) {
+        AttrValue::Bool(b) => Value::Bool(b),
+        AttrValue::Text(s) => Value::String(s),
+    };
+    json!({
+        "field": field.field.key(),
+        "before": value(&field.before),
+        "after": value(&field.after),
+    })
+}
+
+fn error(error: &PlanError) -> Value {
+    json!({
+        "organization_id": error.organization_id,
+        "user": error.user,
+        "source": error.source,
+        "message": error.message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attrs::Attribute;
+    use crate::render::{Redaction, fixture};
+    use std::collections::BTreeSet;
+
+    fn options(redaction: Redaction) -> RenderOptions {
+        RenderOptions { redaction, color: false }
+    }
+
+    #[test]
+    fn render_json_plan() {
+        insta::assert_json_snapshot!(json(&fixture::plan(), &RenderOptions::default()));
+    }
+
+    #[test]
+    fn render_json_redacts_telephone() {
+        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]));
+        insta::assert_json_snapshot!(json(&fixture::plan(), &options(redaction)));
+    }
+
+    #[test]
+    fn render_json_redacts_all() {
+        insta::assert_json_snapshot!(json(&fixture::plan(), &options(Redaction::All)));
+    }
+
+    #[test]
+    fn render_json_has_exactly_the_spec_keys() {
+        let doc = json(&fixture::plan(), &RenderOptions::default());
+        let keys = |v: &Value| -> Vec<String> {
+            let mut keys: Vec<String> =
+                v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&doc), ["changes", "errors", "format_version", "summary"]);
+        assert_eq!(doc["format_version"], 1);
+        assert_eq!(
+            keys(&doc["changes"][0]),
+            ["fields", "organization_id", "source", "user", "user_id"]
+        );
+        assert_eq!(keys(&doc["changes"][0]["fields"][0]), ["after", "before", "field"]);
+        assert_eq!(keys(&doc["errors"][0]), ["message", "organization_id", "source", "user"]);
+        assert_eq!(keys(&doc["summary"]), ["errors", "to_update", "unchanged", "users"]);
+        assert_eq!(doc["errors"][1]["user"], Value::Null);
+        assert_eq!(doc["changes"][1]["fields"][1]["after"], Value::Bool(true));
+    }
+
+    #[test]
+    fn render_json_redacted_output_contains_no_raw_value() {
+        let plan = fixture::plan();
+        let rendered = json(&plan, &options(Redaction::All)).to_string();
+        for raw in fixture::raw_values(&plan, |_| true) {
+            let encoded = Value::String(raw.clone()).to_string();
+            assert!(!rendered.contains(&encoded), "{raw:?} leaked:\n{rendered}");
+        }
+    }
+}
