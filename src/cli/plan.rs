@@ -93,7 +93,7 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
     };
     let plan = connect::runtime()?.block_on(async {
         let directory = connect::directory(global).await?;
-        miette::Ok(planning::compute_plan(global, &directory, &desired).await)
+        Ok::<_, miette::Report>(planning::compute_plan(global, &directory, &desired).await)
     })?;
     let options = args.redaction.render_options(terminal::stdout_color(global));
     let rendered = render_plan(&plan, args.format, &options);
