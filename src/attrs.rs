@@ -178,6 +178,24 @@ impl AttrValue {
     }
 }
 
+impl From<&str> for AttrValue {
+    fn from(s: &str) -> Self {
+        AttrValue::Text(s.to_owned())
+    }
+}
+
+impl From<String> for AttrValue {
+    fn from(s: String) -> Self {
+        AttrValue::Text(s)
+    }
+}
+
+impl From<bool> for AttrValue {
+    fn from(b: bool) -> Self {
+        AttrValue::Bool(b)
+    }
+}
+
 impl fmt::Display for AttrValue {
     /// JSON-like quoting: strings in double quotes with escapes, booleans bare.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,1 +1,280 @@
-//! emulator
+//! An in-memory Amazon WorkMail API server (SPEC §5), reached by the real `aws-sdk-workmail`
+//! client over HTTP: awsJson1_1, SigV4 verified, input checked against the API model.
+//!
+//! It serves ListOrganizations, DescribeOrganization, ListUsers, DescribeUser, UpdateUser,
+//! CreateUser and RegisterToWorkMail, with knobs for the update semantics and injected faults,
+//! and journals every request. Tests drive it through [`Emulator`]; tools outside the process
+//! through the unsigned control endpoint under `/_emulator/` (see `control.rs`).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Seed, SeedOrganization, SeedUser};
+//! let seed = Seed::default().organization(
+//!     SeedOrganization::new("", Some("acme"), "acme.example")
+//!         .user(SeedUser::new("alice").email("alice@acme.example")),
+//! );
+//! let emu = Emulator::start(EmulatorConfig { seed, ..Default::default() }).await?;
+//! let client = aws_sdk_workmail::Client::from_conf(emu.sdk_config());
+//! # Ok(()) }
+//! ```
+
+mod control;
+mod faults;
+mod journal;
+mod operations;
+mod seed;
+mod server;
+mod sigv4;
+mod state;
+mod validation;
+mod wire;
+
+pub use faults::Faults;
+pub use journal::{Counters, JournalEntry, JournalOutcome};
+pub use operations::DEFAULT_MAX_RESULTS;
+pub use seed::{Seed, SeedError, SeedOrganization, SeedUser};
+pub use state::EmulatedUser;
+
+use faults::FaultState;
+use journal::Journal;
+use serde::{Deserialize, Serialize};
+use state::Directory;
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+use tokio::task::JoinHandle;
+
+/// How UpdateUser treats an attribute member left out of the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateSemantics {
+    /// A member left out is unchanged.
+    #[default]
+    Patch,
+    /// A member left out is cleared (text → empty, hidden → false, IdP id → empty); a left-out
+    /// `Role` is unchanged, since a role cannot be cleared.
+    Replace,
+}
+
+/// How to start an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// The starting directory.
+    pub seed: Seed,
+    /// UpdateUser semantics.
+    pub semantics: UpdateSemantics,
+    /// Injected faults.
+    pub faults: Faults,
+    /// The one access key accepted.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+impl Default for EmulatorConfig {
+    /// Empty seed, patch semantics, no faults, `test`/`test`, `127.0.0.1:0`.
+    fn default() -> Self {
+        EmulatorConfig {
+            seed: Seed::default(),
+            semantics: UpdateSemantics::Patch,
+            faults: Faults::default(),
+            access_key_id: "test".to_owned(),
+            secret_access_key: "test".to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// State shared by the handle and the server.
+pub(crate) struct Shared {
+    pub(crate) directory: Mutex<Directory>,
+    pub(crate) journal: Mutex<Journal>,
+    pub(crate) faults: Mutex<FaultState>,
+    pub(crate) semantics: Mutex<UpdateSemantics>,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: String,
+    /// Requests so far, for request ids.
+    pub(crate) requests: AtomicU64,
+    /// Distinguishes this emulator's request ids from another's.
+    pub(crate) instance: u32,
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent, and a
+/// panicking test thread must not take the server down with it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running emulator. Dropping it stops the server; [`stop`](Self::stop) also waits for it.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    /// `None` once stopped.
+    server: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Checks the seed and faults, binds `config.listen` and serves on the current tokio runtime.
+    /// A bad seed or bad faults are `InvalidInput` errors.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        config.faults.validate().map_err(invalid)?;
+        let directory = Directory::from_seed(&config.seed, SystemTime::now())
+            .map_err(|e| invalid(format!("invalid seed: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let shared = Arc::new(Shared {
+            directory: Mutex::new(directory),
+            journal: Mutex::new(Journal::default()),
+            faults: Mutex::new(FaultState::new(config.faults)),
+            semantics: Mutex::new(config.semantics),
+            access_key_id: config.access_key_id,
+            secret_access_key: config.secret_access_key,
+            requests: AtomicU64::new(0),
+            instance: nanos ^ u32::from(addr.port()),
+        });
+        let server = tokio::spawn(server::serve(listener, shared.clone()));
+        Ok(Emulator { shared, addr, server: Some(server) })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The endpoint URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A client configuration for this emulator: region `us-east-1`, the configured static
+    /// credentials, endpoint [`url`](Self::url), the SDK's default (standard) retries.
+    pub fn sdk_config(&self) -> aws_sdk_workmail::Config {
+        use aws_sdk_workmail::config::{BehaviorVersion, Credentials, Region};
+        aws_sdk_workmail::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                self.shared.access_key_id.clone(),
+                self.shared.secret_access_key.clone(),
+                None,
+                None,
+                "workmail-emulator",
+            ))
+            .endpoint_url(self.url())
+            .build()
+    }
+
+    /// Every request so far, in order of completion.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.shared.journal).entries().to_vec()
+    }
+
+    /// Forgets the journal and resets the counters.
+    pub fn clear_journal(&self) {
+        lock(&self.shared.journal).clear();
+    }
+
+    /// The counters since start or the last [`clear_journal`](Self::clear_journal).
+    pub fn counters(&self) -> Counters {
+        lock(&self.shared.journal).counters().clone()
+    }
+
+    /// Replaces the faults from now on; reseeds the generator and refills the rate bucket.
+    /// Rates outside `[0, 1]` are clamped into it (use [`Faults::validate`] to check first).
+    pub fn set_faults(&self, mut faults: Faults) {
+        for rate in [
+            &mut faults.throttle_rate,
+            &mut faults.server_error_rate,
+            &mut faults.drop_rate,
+            &mut faults.drop_after_write_fraction,
+        ] {
+            *rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
+        }
+        faults.max_rps = faults.max_rps.filter(|r| r.is_finite() && *r > 0.0);
+        lock(&self.shared.faults).set(faults);
+    }
+
+    /// The faults in effect.
+    pub fn faults(&self) -> Faults {
+        lock(&self.shared.faults).faults().clone()
+    }
+
+    /// Switches UpdateUser semantics from now on.
+    pub fn set_semantics(&self, semantics: UpdateSemantics) {
+        *lock(&self.shared.semantics) = semantics;
+    }
+
+    /// The users of an organization sorted by name (empty for an unknown organization).
+    pub fn users(&self, organization_id: &str) -> Vec<EmulatedUser> {
+        let directory = lock(&self.shared.directory);
+        let mut users: Vec<EmulatedUser> = directory
+            .organization(organization_id)
+            .map(|o| o.users.values().cloned().collect())
+            .unwrap_or_default();
+        users.sort_by(|a, b| a.name.cmp(&b.name));
+        users
+    }
+
+    /// A user by id, name or email, as DescribeUser resolves it.
+    pub fn user(&self, organization_id: &str, name_or_id_or_email: &str) -> Option<EmulatedUser> {
+        let directory = lock(&self.shared.directory);
+        directory.organization(organization_id)?.find_user(name_or_id_or_email).cloned()
+    }
+
+    /// Edits a user in place, as a concurrent change by someone else would (not journaled).
+    /// Returns whether the user exists. The edit may not change the user's id; empty texts are
+    /// dropped and a `Role` put into `attributes` moves to `role`.
+    pub fn edit_user(
+        &self,
+        organization_id: &str,
+        name_or_id_or_email: &str,
+        edit: impl FnOnce(&mut EmulatedUser),
+    ) -> bool {
+        let mut directory = lock(&self.shared.directory);
+        let Some(user) = directory
+            .organization_mut(organization_id)
+            .and_then(|o| o.find_user_mut(name_or_id_or_email))
+        else {
+            return false;
+        };
+        let id = user.id.clone();
+        edit(user);
+        user.id = id;
+        user.normalize();
+        true
+    }
+
+    /// The id of the organization with this alias (seeded organizations without an id get one
+    /// derived from their alias).
+    pub fn organization_id(&self, alias: &str) -> Option<String> {
+        let directory = lock(&self.shared.directory);
+        directory
+            .organizations
+            .iter()
+            .find(|o| o.alias.as_deref() == Some(alias) || o.id == alias)
+            .map(|o| o.id.clone())
+    }
+
+    /// Stops serving: closes the listener and every connection, and waits until they are closed.
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(server) = &self.server {
+            server.abort();
+        }
+    }
+}

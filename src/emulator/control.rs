@@ -1,0 +1,91 @@
+//! The unsigned control endpoint under `/_emulator/`, for tests and tools outside the process.
+//! It is neither journaled nor subject to faults (so drops can always be switched off).
+//!
+//! - `GET /_emulator/journal` — the journal entries; `DELETE` clears journal and counters
+//! - `GET /_emulator/counters` — the counters
+//! - `GET /_emulator/state` — organizations and users
+//! - `GET|PUT /_emulator/faults` — the faults (PUT takes [`Faults`] JSON, missing fields default)
+//! - `GET|PUT /_emulator/semantics` — `"patch"` or `"replace"`
+
+use super::{Faults, Shared, UpdateSemantics, lock};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{StatusCode, header};
+use serde::Serialize;
+use std::sync::Arc;
+
+pub(crate) fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/journal", get(journal).delete(clear_journal))
+        .route("/counters", get(counters))
+        .route("/state", get(state))
+        .route("/faults", get(faults).put(put_faults))
+        .route("/semantics", get(semantics).put(put_semantics))
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_string_pretty(value) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+fn bad_request(message: String) -> Response {
+    json(StatusCode::BAD_REQUEST, &serde_json::json!({ "error": message }))
+}
+
+async fn journal(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &lock(&shared.journal).entries())
+}
+
+async fn clear_journal(State(shared): State<Arc<Shared>>) -> Response {
+    lock(&shared.journal).clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn counters(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, lock(&shared.journal).counters())
+}
+
+async fn state(State(shared): State<Arc<Shared>>) -> Response {
+    let organizations: Vec<serde_json::Value> =
+        lock(&shared.directory).organizations.iter().map(|o| o.to_json()).collect();
+    let semantics = *lock(&shared.semantics);
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "semantics": semantics, "organizations": organizations }),
+    )
+}
+
+async fn faults(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, lock(&shared.faults).faults())
+}
+
+async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let faults: Faults = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return bad_request(format!("invalid faults: {e}")),
+    };
+    if let Err(e) = faults.validate() {
+        return bad_request(e);
+    }
+    lock(&shared.faults).set(faults.clone());
+    json(StatusCode::OK, &faults)
+}
+
+async fn semantics(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &*lock(&shared.semantics))
+}
+
+async fn put_semantics(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<UpdateSemantics>(&body) {
+        Ok(s) => {
+            *lock(&shared.semantics) = s;
+            json(StatusCode::OK, &s)
+        }
+        Err(e) => bad_request(format!("expected \"patch\" or \"replace\": {e}")),
+    }
+}

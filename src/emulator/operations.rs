@@ -1,0 +1,526 @@
+//! The emulated operations, run on validated input against the directory.
+
+use super::UpdateSemantics;
+use super::journal::epoch_seconds;
+use super::state::{Directory, EmulatedUser, Organization, user_id_for};
+use super::validation::model;
+use super::wire::ApiError;
+use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
+use crate::directory::UserState;
+use aws_smithy_types::base64;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// Page size when `MaxResults` is left out. The service does not document its default; 100 is
+/// the model's maximum, so a client that forgets `MaxResults` still pages correctly.
+pub const DEFAULT_MAX_RESULTS: usize = 100;
+
+/// An operation the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    ListOrganizations,
+    DescribeOrganization,
+    ListUsers,
+    DescribeUser,
+    UpdateUser,
+    CreateUser,
+    RegisterToWorkMail,
+}
+
+impl Operation {
+    const ALL: [Operation; 7] = [
+        Operation::ListOrganizations,
+        Operation::DescribeOrganization,
+        Operation::ListUsers,
+        Operation::DescribeUser,
+        Operation::UpdateUser,
+        Operation::CreateUser,
+        Operation::RegisterToWorkMail,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Operation::ListOrganizations => "ListOrganizations",
+            Operation::DescribeOrganization => "DescribeOrganization",
+            Operation::ListUsers => "ListUsers",
+            Operation::DescribeUser => "DescribeUser",
+            Operation::UpdateUser => "UpdateUser",
+            Operation::CreateUser => "CreateUser",
+            Operation::RegisterToWorkMail => "RegisterToWorkMail",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// Whether a successful call changes the directory.
+    pub(crate) fn is_write(self) -> bool {
+        matches!(
+            self,
+            Operation::UpdateUser | Operation::CreateUser | Operation::RegisterToWorkMail
+        )
+    }
+}
+
+/// What an operation runs against.
+pub(crate) struct Context<'a> {
+    pub(crate) directory: &'a mut Directory,
+    pub(crate) semantics: UpdateSemantics,
+    pub(crate) now: SystemTime,
+    /// The region of the request's credential scope, for ARNs.
+    pub(crate) region: &'a str,
+}
+
+/// Runs `op` on input that passed [`validate_input`](super::validation::validate_input).
+pub(crate) fn execute(op: Operation, input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+    match op {
+        Operation::ListOrganizations => list_organizations(input, ctx.directory),
+        Operation::DescribeOrganization => describe_organization(input, ctx.directory, ctx.region),
+        Operation::ListUsers => list_users(input, ctx.directory),
+        Operation::DescribeUser => describe_user(input, ctx.directory),
+        Operation::UpdateUser => update_user(input, ctx.directory, ctx.semantics),
+        Operation::CreateUser => create_user(input, ctx.directory, ctx.now),
+        Operation::RegisterToWorkMail => register_to_workmail(input, ctx.directory, ctx.now),
+    }
+}
+
+fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+    input.get(name).and_then(Value::as_str)
+}
+
+/// A required member; validation guarantees it, this keeps a defect from becoming a panic.
+fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
+    str_member(input, name)
+        .ok_or_else(|| ApiError::invalid_parameter(format!("{name} is required")))
+}
+
+fn organization<'a>(input: &Value, directory: &'a Directory) -> Result<&'a Organization, ApiError> {
+    let id = required(input, "OrganizationId")?;
+    directory.organization(id).ok_or_else(|| ApiError::organization_not_found(id))
+}
+
+fn organization_mut<'a>(
+    input: &Value,
+    directory: &'a mut Directory,
+) -> Result<&'a mut Organization, ApiError> {
+    let id = required(input, "OrganizationId")?;
+    directory.organization_mut(id).ok_or_else(|| ApiError::organization_not_found(id))
+}
+
+fn timestamp(t: SystemTime) -> Value {
+    json!(epoch_seconds::to_f64(t))
+}
+
+fn state_name(state: UserState) -> &'static str {
+    match state {
+        UserState::Enabled => "ENABLED",
+        UserState::Disabled => "DISABLED",
+        UserState::Deleted => "DELETED",
+    }
+}
+
+/// A page position, opaque to clients: base64 of the listing kind, a fingerprint of the request
+/// that started the listing, and the last key returned. A token from another listing, or for
+/// other filters, is refused like the service refuses a foreign token.
+struct PageToken;
+
+impl PageToken {
+    fn encode(kind: &str, fingerprint: &str, last: &str) -> String {
+        base64::encode(format!("v1\n{kind}\n{fingerprint}\n{last}"))
+    }
+
+    fn decode(token: &str, kind: &str, fingerprint: &str) -> Result<String, ApiError> {
+        let invalid = || ApiError::invalid_parameter("The NextToken is invalid or expired.");
+        let bytes = base64::decode(token).map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let mut parts = text.splitn(4, '\n');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some("v1"), Some(k), Some(f), Some(last)) if k == kind && f == fingerprint => {
+                Ok(last.to_owned())
+            }
+            _ => Err(invalid()),
+        }
+    }
+}
+
+fn fingerprint(parts: &[&Value]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.to_string().as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+fn max_results(input: &Value) -> usize {
+    input
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(DEFAULT_MAX_RESULTS)
+}
+
+fn list_organizations(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+    let print = fingerprint(&[]);
+    let start = match str_member(input, "NextToken") {
+        Some(token) => {
+            let last = PageToken::decode(token, "organizations", &print)?;
+            directory.organizations.iter().position(|o| o.id == last).map_or(0, |i| i + 1)
+        }
+        None => 0,
+    };
+    let limit = max_results(input);
+    let page: Vec<&Organization> = directory.organizations.iter().skip(start).take(limit).collect();
+    let summaries: Vec<Value> = page
+        .iter()
+        .map(|o| {
+            let mut s = json!({
+                "OrganizationId": o.id,
+                "DefaultMailDomain": o.default_mail_domain,
+                "State": "Active",
+            });
+            if let Some(alias) = &o.alias {
+                s["Alias"] = json!(alias);
+            }
+            s
+        })
+        .collect();
+    let mut out = json!({ "OrganizationSummaries": summaries });
+    if start + page.len() < directory.organizations.len()
+        && let Some(last) = page.last()
+    {
+        out["NextToken"] = json!(PageToken::encode("organizations", &print, &last.id));
+    }
+    Ok(out)
+}
+
+fn describe_organization(
+    input: &Value,
+    directory: &Directory,
+    region: &str,
+) -> Result<Value, ApiError> {
+    let org = organization(input, directory)?;
+    let mut out = json!({
+        "OrganizationId": org.id,
+        "State": "Active",
+        "DirectoryId": format!("d-{}", &org.id[2..12]),
+        "DirectoryType": "WorkMailDirectory",
+        "DefaultMailDomain": org.default_mail_domain,
+        "CompletedDate": timestamp(org.completed_date),
+        "ARN": org.arn(region),
+        "InteroperabilityEnabled": false,
+    });
+    if let Some(alias) = &org.alias {
+        out["Alias"] = json!(alias);
+    }
+    Ok(out)
+}
+
+/// The `Filters` of ListUsers. String prefixes ignore case (names, emails and hex ids are
+/// case-insensitive in WorkMail); an empty prefix matches everything.
+struct UserFilters<'a> {
+    username: Option<&'a str>,
+    display_name: Option<&'a str>,
+    email: Option<&'a str>,
+    state: Option<&'a str>,
+    idp_user_id: Option<&'a str>,
+}
+
+fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
+    value.len() >= prefix.len()
+        && value.is_char_boundary(prefix.len())
+        && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+impl<'a> UserFilters<'a> {
+    fn from_input(input: &'a Value) -> Self {
+        let f = input.get("Filters");
+        let get = |name: &str| f.and_then(|f| str_member(f, name));
+        UserFilters {
+            username: get("UsernamePrefix"),
+            display_name: get("DisplayNamePrefix"),
+            email: get("PrimaryEmailPrefix"),
+            state: get("State"),
+            idp_user_id: get("IdentityProviderUserIdPrefix"),
+        }
+    }
+
+    fn matches(&self, user: &EmulatedUser) -> bool {
+        let text = |a: Attribute| user.get(a).as_text().map(str::to_owned).unwrap_or_default();
+        self.username.is_none_or(|p| starts_with_ignore_case(&user.name, p))
+            && self
+                .display_name
+                .is_none_or(|p| starts_with_ignore_case(&text(Attribute::DisplayName), p))
+            && self.email.is_none_or(|p| {
+                user.email.as_deref().is_some_and(|e| starts_with_ignore_case(e, p))
+            })
+            && self.state.is_none_or(|s| s == state_name(user.state))
+            && self.idp_user_id.is_none_or(|p| {
+                starts_with_ignore_case(&text(Attribute::IdentityProviderUserId), p)
+            })
+    }
+}
+
+fn list_users(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+    let org = organization(input, directory)?;
+    let filters_json = input.get("Filters").cloned().unwrap_or(Value::Null);
+    let print = fingerprint(&[&json!(org.id), &filters_json]);
+    let filters = UserFilters::from_input(input);
+    let after = match str_member(input, "NextToken") {
+        Some(token) => Some(PageToken::decode(token, "users", &print)?),
+        None => None,
+    };
+    let limit = max_results(input);
+    // Keyed by id, so a page boundary stays put when users are added or edited meanwhile.
+    let range = match &after {
+        Some(last) => org.users.range::<String, _>((
+            std::ops::Bound::Excluded(last.clone()),
+            std::ops::Bound::Unbounded,
+        )),
+        None => org.users.range::<String, _>(..),
+    };
+    let mut matching = range.map(|(_, u)| u).filter(|u| filters.matches(u));
+    let page: Vec<&EmulatedUser> = matching.by_ref().take(limit).collect();
+    let more = matching.next().is_some();
+    let users: Vec<Value> = page.iter().map(|u| listed_user(u)).collect();
+    let mut out = json!({ "Users": users });
+    if more && let Some(last) = page.last() {
+        out["NextToken"] = json!(PageToken::encode("users", &print, &last.id));
+    }
+    Ok(out)
+}
+
+fn listed_user(user: &EmulatedUser) -> Value {
+    let mut out = Map::new();
+    out.insert("Id".into(), json!(user.id));
+    out.insert("Name".into(), json!(user.name));
+    if let Some(email) = &user.email {
+        out.insert("Email".into(), json!(email));
+    }
+    for attr in [Attribute::DisplayName, Attribute::IdentityProviderUserId] {
+        if let Some(AttrValue::Text(s)) = user.attributes.get(&attr) {
+            out.insert(attr.member().into(), json!(s));
+        }
+    }
+    out.insert("State".into(), json!(state_name(user.state)));
+    out.insert("UserRole".into(), json!(user.role));
+    insert_dates(&mut out, user, false);
+    Value::Object(out)
+}
+
+fn insert_dates(out: &mut Map<String, Value>, user: &EmulatedUser, mailbox: bool) {
+    if let Some(t) = user.enabled_date {
+        out.insert("EnabledDate".into(), timestamp(t));
+        if mailbox {
+            out.insert("MailboxProvisionedDate".into(), timestamp(t));
+        }
+    }
+    if let Some(t) = user.disabled_date {
+        out.insert("DisabledDate".into(), timestamp(t));
+    }
+}
+
+fn describe_user(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+    let org = organization(input, directory)?;
+    let ident = required(input, "UserId")?;
+    let user = org.find_user(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
+    let mut out = Map::new();
+    out.insert("UserId".into(), json!(user.id));
+    out.insert("Name".into(), json!(user.name));
+    if let Some(email) = &user.email {
+        out.insert("Email".into(), json!(email));
+    }
+    out.insert("State".into(), json!(state_name(user.state)));
+    out.insert("UserRole".into(), json!(user.role));
+    insert_dates(&mut out, user, true);
+    for attr in Attribute::ALL {
+        match (attr.kind(), user.get(attr)) {
+            (AttrKind::Role, _) => {}
+            // The service always reports the flag.
+            (AttrKind::Bool, v) => {
+                out.insert(attr.member().into(), serde_json::to_value(v).unwrap_or(json!(false)));
+            }
+            // ...and leaves empty strings out.
+            (_, AttrValue::Text(s)) if !s.is_empty() => {
+                out.insert(attr.member().into(), json!(s));
+            }
+            _ => {}
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+/// Roles that a request may not assign (`SYSTEM_USER`, `RESOURCE`).
+fn check_assignable_role(input: &Value) -> Result<(), ApiError> {
+    match str_member(input, "Role") {
+        Some(role) if !SETTABLE_ROLES.contains(&role) => Err(ApiError::invalid_parameter(format!(
+            "Role {role} cannot be assigned; allowed: {}.",
+            SETTABLE_ROLES.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The new value of `attr` from a request member, if the member is present (JSON `null` counts
+/// as absent, as the service's parser treats it).
+fn member_value(input: &Value, attr: Attribute) -> Option<AttrValue> {
+    match input.get(attr.member())? {
+        Value::String(s) => Some(AttrValue::Text(s.clone())),
+        Value::Bool(b) => Some(AttrValue::Bool(*b)),
+        _ => None,
+    }
+}
+
+fn update_user(
+    input: &Value,
+    directory: &mut Directory,
+    semantics: UpdateSemantics,
+) -> Result<Value, ApiError> {
+    let org = organization_mut(input, directory)?;
+    check_assignable_role(input)?;
+    let ident = required(input, "UserId")?;
+    let user = org.find_user_mut(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
+    if user.state == UserState::Deleted {
+        return Err(ApiError::entity_state(format!(
+            "The user {} is in state DELETED and cannot be updated.",
+            user.id
+        )));
+    }
+    // System users are managed by WorkMail itself; the emulator refuses any change to them.
+    if user.role == "SYSTEM_USER" {
+        return Err(ApiError::invalid_parameter(format!(
+            "The user {} is a system user and cannot be updated.",
+            user.id
+        )));
+    }
+    for attr in Attribute::ALL {
+        match (member_value(input, attr), semantics) {
+            (Some(value), _) => user.set(attr, value),
+            // Role cannot be cleared: a missing Role is "unchanged" in both modes.
+            (None, UpdateSemantics::Replace) if attr != Attribute::Role => {
+                user.set(attr, attr.empty_value())
+            }
+            (None, _) => {}
+        }
+    }
+    user.normalize();
+    Ok(json!({}))
+}
+
+fn create_user(
+    input: &Value,
+    directory: &mut Directory,
+    now: SystemTime,
+) -> Result<Value, ApiError> {
+    let org = organization_mut(input, directory)?;
+    check_assignable_role(input)?;
+    let name = required(input, "Name")?;
+    let id = user_id_for(&org.id, name);
+    if org.find_user(name).is_some() || org.users.contains_key(&id) {
+        return Err(ApiError::client(
+            "NameAvailabilityException",
+            format!("User name {name} is already in use."),
+        ));
+    }
+    let mut user = EmulatedUser {
+        id: id.clone(),
+        name: name.to_owned(),
+        email: None,
+        // A created user is unregistered (no mailbox) until RegisterToWorkMail.
+        state: UserState::Disabled,
+        role: str_member(input, "Role").unwrap_or("USER").to_owned(),
+        attributes: BTreeMap::new(),
+        enabled_date: None,
+        disabled_date: Some(now),
+    };
+    // The members CreateUser takes come from the model, not a second list of names.
+    let members = &model()?
+        .shapes
+        .get("CreateUserRequest")
+        .ok_or_else(|| ApiError::internal("no CreateUserRequest shape"))?
+        .members;
+    for attr in Attribute::ALL {
+        if attr != Attribute::Role
+            && members.contains_key(attr.member())
+            && let Some(value) = member_value(input, attr)
+        {
+            user.set(attr, value);
+        }
+    }
+    user.normalize();
+    org.users.insert(id.clone(), user);
+    Ok(json!({ "UserId": id }))
+}
+
+fn register_to_workmail(
+    input: &Value,
+    directory: &mut Directory,
+    now: SystemTime,
+) -> Result<Value, ApiError> {
+    let org = organization_mut(input, directory)?;
+    let ident = required(input, "EntityId")?;
+    let email = required(input, "Email")?;
+    let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+    if !org.domains.contains(&domain) {
+        return Err(ApiError::client(
+            "MailDomainNotFoundException",
+            format!("The mail domain {domain} is not registered in the organization."),
+        ));
+    }
+    let target_id =
+        org.find_user(ident).ok_or_else(|| ApiError::entity_not_found(ident))?.id.clone();
+    if let Some(other) = org.find_user(email)
+        && other.id != target_id
+    {
+        return Err(ApiError::client(
+            "EmailAddressInUseException",
+            format!("The email address {email} is already in use."),
+        ));
+    }
+    let user = org.find_user_mut(&target_id).ok_or_else(|| ApiError::entity_not_found(ident))?;
+    match user.state {
+        UserState::Deleted => {
+            return Err(ApiError::entity_state(format!(
+                "The user {} is in state DELETED and cannot be registered.",
+                user.id
+            )));
+        }
+        UserState::Enabled => {
+            return Err(ApiError::client(
+                "EntityAlreadyRegisteredException",
+                format!("The user {} is already registered.", user.id),
+            ));
+        }
+        UserState::Disabled => {}
+    }
+    user.email = Some(email.to_owned());
+    user.state = UserState::Enabled;
+    user.enabled_date = Some(now);
+    user.disabled_date = None;
+    Ok(json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_tokens_round_trip_and_refuse_foreign_ones() {
+        let t = PageToken::encode("users", "abc", "id-1");
+        assert_eq!(PageToken::decode(&t, "users", "abc").unwrap(), "id-1");
+        assert!(PageToken::decode(&t, "users", "abd").is_err());
+        assert!(PageToken::decode(&t, "organizations", "abc").is_err());
+        assert!(PageToken::decode("not base64!", "users", "abc").is_err());
+    }
+
+    #[test]
+    fn prefix_match_ignores_case_and_survives_multibyte() {
+        assert!(starts_with_ignore_case("Alice", "al"));
+        assert!(!starts_with_ignore_case("Al", "alice"));
+        assert!(!starts_with_ignore_case("é", "\u{65}"));
+        assert!(starts_with_ignore_case("x", ""));
+    }
+}

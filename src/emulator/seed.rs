@@ -1,0 +1,313 @@
+//! The emulator's starting directory: organizations and users, from YAML (SPEC §5) or built in code.
+
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::directory::UserState;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// Organizations and their users to start the emulator with.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// The organizations, in `ListOrganizations` order.
+    #[serde(default)]
+    pub organizations: Vec<SeedOrganization>,
+}
+
+/// One organization of a [`Seed`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedOrganization {
+    /// `m-` and 32 hex digits; derived from the alias when left out.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The organization alias.
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// The domain of the organization's default mail domain, e.g. `acme.example`.
+    pub default_mail_domain: String,
+    /// The users, any order.
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+}
+
+/// One user of a [`SeedOrganization`].
+///
+/// State defaults to `ENABLED` when the user has an email (registered to WorkMail), `DISABLED`
+/// otherwise; an `ENABLED` user without an email gets `name@default_mail_domain`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedUser {
+    /// The user name (required).
+    pub name: String,
+    /// The primary email address; a user with one is registered.
+    pub email: Option<String>,
+    /// `None`: see the type's documentation.
+    pub state: Option<UserState>,
+    /// `None`: `USER`.
+    pub role: Option<String>,
+    /// Attribute values keyed by attribute; `Role` here is ignored in favour of [`role`](Self::role).
+    pub attributes: BTreeMap<Attribute, AttrValue>,
+}
+
+/// A seed that cannot be used, with its place in the YAML when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", location_prefix(*line, *column))]
+pub struct SeedError {
+    /// What is wrong and what is allowed.
+    pub message: String,
+    /// 1-based line in the YAML, when the error has a place.
+    pub line: Option<u64>,
+    /// 1-based column in the YAML.
+    pub column: Option<u64>,
+}
+
+fn location_prefix(line: Option<u64>, column: Option<u64>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+        (Some(l), None) => format!("line {l}: "),
+        _ => String::new(),
+    }
+}
+
+impl SeedError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        SeedError { message: message.into(), line: None, column: None }
+    }
+}
+
+impl Seed {
+    /// Parses SPEC §5 YAML and checks it (ids, names, emails, attribute limits, duplicates).
+    pub fn from_yaml(yaml: &str) -> Result<Seed, SeedError> {
+        let seed: Seed = serde_saphyr::from_str(yaml).map_err(|e| {
+            let location = e.location();
+            SeedError {
+                message: first_line(&e.to_string()),
+                line: location.map(|l| l.line()),
+                column: location.map(|l| l.column()),
+            }
+        })?;
+        seed.check()?;
+        Ok(seed)
+    }
+
+    /// Reads and parses a seed file; errors name the file.
+    pub fn from_file(path: &Path) -> Result<Seed, SeedError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SeedError::new(format!("cannot read {}: {e}", path.display())))?;
+        Seed::from_yaml(&text)
+            .map_err(|e| SeedError { message: format!("{}: {}", path.display(), e.message), ..e })
+    }
+
+    /// Adds an organization (builder style).
+    pub fn organization(mut self, org: SeedOrganization) -> Self {
+        self.organizations.push(org);
+        self
+    }
+
+    /// Checks everything the emulator checks at start.
+    pub fn check(&self) -> Result<(), SeedError> {
+        super::state::Directory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
+    }
+}
+
+/// serde-saphyr messages may carry a rendered snippet after the first line; the location is
+/// reported separately.
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_owned()
+}
+
+impl SeedOrganization {
+    /// An organization with an id (pass `""` to derive it from the alias), an optional alias and
+    /// its default mail domain.
+    pub fn new(id: &str, alias: Option<&str>, default_mail_domain: &str) -> Self {
+        SeedOrganization {
+            id: (!id.is_empty()).then(|| id.to_owned()),
+            alias: alias.map(str::to_owned),
+            default_mail_domain: default_mail_domain.to_owned(),
+            users: Vec::new(),
+        }
+    }
+
+    /// Adds a user (builder style).
+    pub fn user(mut self, user: SeedUser) -> Self {
+        self.users.push(user);
+        self
+    }
+}
+
+impl SeedUser {
+    /// A user with only a name: `DISABLED` (unregistered), role `USER`, no attributes.
+    pub fn new(name: &str) -> Self {
+        SeedUser {
+            name: name.to_owned(),
+            email: None,
+            state: None,
+            role: None,
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// Sets the primary email (the user is then registered).
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_owned());
+        self
+    }
+
+    /// Sets the state.
+    pub fn state(mut self, state: UserState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Sets the role (`USER`, `RESOURCE`, `SYSTEM_USER`, `REMOTE_USER`).
+    pub fn role(mut self, role: &str) -> Self {
+        self.role = Some(role.to_owned());
+        self
+    }
+
+    /// Sets an attribute; `Attribute::Role` sets [`role`](Self::role).
+    pub fn attr(mut self, attr: Attribute, value: impl Into<AttrValue>) -> Self {
+        let value = value.into();
+        if attr == Attribute::Role {
+            self.role = value.as_text().map(str::to_owned);
+        } else {
+            self.attributes.insert(attr, value);
+        }
+        self
+    }
+}
+
+/// The keys a seed user accepts besides the attribute keys.
+const USER_FIELDS: [&str; 4] = ["name", "email", "state", "role"];
+
+impl<'de> Deserialize<'de> for SeedUser {
+    /// A map of `name`, `email`, `state`, `role` and any attribute key of SPEC §1; the attribute
+    /// keys come from [`Attribute::ALL`] so the table stays the one list of them.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(SeedUserVisitor)
+    }
+}
+
+struct SeedUserVisitor;
+
+impl<'de> Visitor<'de> for SeedUserVisitor {
+    type Value = SeedUser;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a user: a map with `name` and optional email, state, role and attributes")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SeedUser, A::Error> {
+        let mut user = SeedUser::new("");
+        let mut name = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "name" => name = Some(map.next_value::<String>()?),
+                "email" => user.email = map.next_value::<Option<String>>()?,
+                "state" => user.state = Some(map.next_value::<UserState>()?),
+                "role" => user.role = Some(map.next_value::<String>()?),
+                other => {
+                    let Some(attr) = Attribute::from_key(other) else {
+                        return Err(de::Error::custom(format!(
+                            "unknown user key `{other}`; expected one of {}",
+                            allowed_keys()
+                        )));
+                    };
+                    let value = match attr.kind() {
+                        AttrKind::Bool => AttrValue::Bool(map.next_value::<bool>()?),
+                        // `null` is the empty value, as in desired-state files.
+                        _ => {
+                            AttrValue::Text(map.next_value::<Option<String>>()?.unwrap_or_default())
+                        }
+                    };
+                    if user.attributes.insert(attr, value).is_some() {
+                        return Err(de::Error::custom(format!("duplicate key `{other}`")));
+                    }
+                }
+            }
+        }
+        user.name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+        if let Some(AttrValue::Text(role)) = user.attributes.remove(&Attribute::Role) {
+            user.role = Some(role);
+        }
+        Ok(user)
+    }
+}
+
+fn allowed_keys() -> String {
+    USER_FIELDS
+        .iter()
+        .copied()
+        .chain(Attribute::ALL.iter().filter(|a| **a != Attribute::Role).map(|a| a.key()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = r#"
+organizations:
+  - id: m-0123456789abcdef0123456789abcdef
+    alias: acme
+    default_mail_domain: acme.example
+    users:
+      - name: alice
+        email: alice@acme.example
+        state: ENABLED
+        role: USER
+        display_name: Alice Liddell
+        hidden_from_global_address_list: true
+        office: null
+      - name: bob
+  - alias: globex
+    default_mail_domain: globex.example
+"#;
+
+    #[test]
+    fn parses_spec_yaml() {
+        let seed = Seed::from_yaml(YAML).unwrap();
+        let acme = &seed.organizations[0];
+        assert_eq!(acme.id.as_deref(), Some("m-0123456789abcdef0123456789abcdef"));
+        let alice = &acme.users[0];
+        assert_eq!(alice.email.as_deref(), Some("alice@acme.example"));
+        assert_eq!(alice.state, Some(UserState::Enabled));
+        assert_eq!(alice.role.as_deref(), Some("USER"));
+        assert_eq!(
+            alice.attributes,
+            BTreeMap::from([
+                (Attribute::DisplayName, AttrValue::from("Alice Liddell")),
+                (Attribute::HiddenFromGlobalAddressList, AttrValue::from(true)),
+                (Attribute::Office, AttrValue::from("")),
+            ])
+        );
+        assert_eq!(acme.users[1], SeedUser::new("bob"));
+        assert_eq!(seed.organizations[1].id, None);
+    }
+
+    #[test]
+    fn unknown_key_is_reported_with_its_line() {
+        let yaml = "organizations:\n  - alias: acme\n    default_mail_domain: acme.example\n    users:\n      - name: alice\n        DisplayName: x\n";
+        let err = Seed::from_yaml(yaml).unwrap_err();
+        assert!(err.message.contains("unknown user key `DisplayName`"), "{err}");
+        assert!(err.message.contains("display_name"), "{err}");
+        assert!(matches!(err.line, Some(5 | 6)), "{err:?}");
+    }
+
+    #[test]
+    fn builder_matches_yaml() {
+        let built = SeedUser::new("alice")
+            .email("alice@acme.example")
+            .state(UserState::Enabled)
+            .role("USER")
+            .attr(Attribute::DisplayName, "Alice Liddell")
+            .attr(Attribute::HiddenFromGlobalAddressList, true)
+            .attr(Attribute::Office, "");
+        let seed = Seed::from_yaml(YAML).unwrap();
+        assert_eq!(built, seed.organizations[0].users[0]);
+    }
+}

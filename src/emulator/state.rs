@@ -1,0 +1,352 @@
+//! The emulated directory: organizations, users, and how identifiers resolve.
+
+use super::seed::{Seed, SeedError};
+use super::validation::check_shape;
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::directory::UserState;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+/// A user as the emulator stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmulatedUser {
+    /// The WorkMail user id (UUID-shaped, derived from organization id and name).
+    pub id: String,
+    /// The user name.
+    pub name: String,
+    /// The primary email; `None` until registered.
+    pub email: Option<String>,
+    /// ENABLED, DISABLED or DELETED.
+    pub state: UserState,
+    /// `USER`, `RESOURCE`, `SYSTEM_USER` or `REMOTE_USER`.
+    pub role: String,
+    /// The 13 text attributes (empty ones absent), `HiddenFromGlobalAddressList` (always
+    /// present) and `IdentityProviderUserId` (absent when empty). Never `Role`.
+    pub attributes: BTreeMap<Attribute, AttrValue>,
+    /// When the user was last enabled (registered).
+    #[serde(skip)]
+    pub enabled_date: Option<SystemTime>,
+    /// When the user was last disabled.
+    #[serde(skip)]
+    pub disabled_date: Option<SystemTime>,
+}
+
+impl EmulatedUser {
+    /// The value of `attr` as DescribeUser would carry it: `Role` is the role, a missing text is
+    /// `""`, the hidden flag a boolean.
+    pub fn get(&self, attr: Attribute) -> AttrValue {
+        if attr == Attribute::Role {
+            return AttrValue::Text(self.role.clone());
+        }
+        self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
+    }
+
+    /// Sets `attr`; `""` clears a text attribute.
+    pub(crate) fn set(&mut self, attr: Attribute, value: AttrValue) {
+        match (attr.kind(), value) {
+            (AttrKind::Role, AttrValue::Text(role)) => self.role = role,
+            (AttrKind::Bool, v @ AttrValue::Bool(_)) => {
+                self.attributes.insert(attr, v);
+            }
+            (_, AttrValue::Text(s)) if s.is_empty() => {
+                self.attributes.remove(&attr);
+            }
+            (_, v) => {
+                self.attributes.insert(attr, v);
+            }
+        }
+    }
+
+    /// Restores the invariants after an outside edit: `Role` lives in `role`, empty texts are
+    /// absent, the hidden flag is present.
+    pub(crate) fn normalize(&mut self) {
+        if let Some(AttrValue::Text(role)) = self.attributes.remove(&Attribute::Role) {
+            self.role = role;
+        }
+        self.attributes.retain(|_, v| !v.is_empty_text());
+        self.attributes
+            .entry(Attribute::HiddenFromGlobalAddressList)
+            .or_insert(AttrValue::Bool(false));
+    }
+}
+
+/// An organization and its users.
+#[derive(Debug, Clone)]
+pub(crate) struct Organization {
+    pub(crate) id: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) default_mail_domain: String,
+    /// Domains that RegisterToWorkMail accepts: the default one and those of seeded emails.
+    pub(crate) domains: BTreeSet<String>,
+    pub(crate) completed_date: SystemTime,
+    /// Keyed by user id; ListUsers pages in this order.
+    pub(crate) users: BTreeMap<String, EmulatedUser>,
+}
+
+impl Organization {
+    /// The user named by id, email or name, in that order of preference.
+    pub(crate) fn find_user(&self, ident: &str) -> Option<&EmulatedUser> {
+        if let Some(user) = self.users.get(ident) {
+            return Some(user);
+        }
+        let by_email = self
+            .users
+            .values()
+            .find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(ident)));
+        by_email.or_else(|| self.users.values().find(|u| u.name.eq_ignore_ascii_case(ident)))
+    }
+
+    pub(crate) fn find_user_mut(&mut self, ident: &str) -> Option<&mut EmulatedUser> {
+        let id = self.find_user(ident)?.id.clone();
+        self.users.get_mut(&id)
+    }
+
+    pub(crate) fn arn(&self, region: &str) -> String {
+        format!("arn:aws:workmail:{region}:{ACCOUNT_ID}:organization/{}", self.id)
+    }
+
+    /// The organization as the control endpoint shows it.
+    pub(crate) fn to_json(&self) -> Value {
+        let users: Vec<Value> = self.users.values().map(user_json).collect();
+        json!({
+            "id": self.id,
+            "alias": self.alias,
+            "default_mail_domain": self.default_mail_domain,
+            "users": users,
+        })
+    }
+}
+
+fn user_json(u: &EmulatedUser) -> Value {
+    let attributes: serde_json::Map<String, Value> = u
+        .attributes
+        .iter()
+        .map(|(a, v)| (a.key().to_owned(), serde_json::to_value(v).unwrap_or(Value::Null)))
+        .collect();
+    json!({
+        "id": u.id, "name": u.name, "email": u.email, "state": u.state, "role": u.role,
+        "attributes": attributes,
+    })
+}
+
+/// The account id in ARNs.
+pub(crate) const ACCOUNT_ID: &str = "111122223333";
+
+/// Every organization.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Directory {
+    pub(crate) organizations: Vec<Organization>,
+}
+
+impl Directory {
+    pub(crate) fn organization(&self, id: &str) -> Option<&Organization> {
+        self.organizations.iter().find(|o| o.id == id)
+    }
+
+    pub(crate) fn organization_mut(&mut self, id: &str) -> Option<&mut Organization> {
+        self.organizations.iter_mut().find(|o| o.id == id)
+    }
+
+    /// Builds the directory from a seed, checking it against the model's constraints.
+    pub(crate) fn from_seed(seed: &Seed, now: SystemTime) -> Result<Directory, SeedError> {
+        let mut directory = Directory::default();
+        for (i, org) in seed.organizations.iter().enumerate() {
+            let place = format!("organizations[{i}]");
+            if let Some(alias) = &org.alias
+                && !is_valid_alias(alias)
+            {
+                return Err(SeedError::new(format!(
+                    "{place}: alias `{alias}` must be 1 to 62 letters, digits and single dashes, not starting with `d-`"
+                )));
+            }
+            let id = match (&org.id, &org.alias) {
+                (Some(id), _) => id.clone(),
+                (None, Some(alias)) => organization_id_for_alias(alias),
+                (None, None) => {
+                    return Err(SeedError::new(format!("{place}: needs an `id` or an `alias`")));
+                }
+            };
+            check(&place, "OrganizationId", "id", &json!(id))?;
+            check(&place, "DomainName", "default_mail_domain", &json!(org.default_mail_domain))?;
+            if directory.organization(&id).is_some() {
+                return Err(SeedError::new(format!(
+                    "{place}: organization {id} is declared twice"
+                )));
+            }
+            if let Some(alias) = &org.alias
+                && directory.organizations.iter().any(|o| o.alias.as_ref() == Some(alias))
+            {
+                return Err(SeedError::new(format!("{place}: alias `{alias}` is used twice")));
+            }
+            let mut organization = Organization {
+                id: id.clone(),
+                alias: org.alias.clone(),
+                default_mail_domain: org.default_mail_domain.clone(),
+                domains: BTreeSet::from([org.default_mail_domain.to_ascii_lowercase()]),
+                completed_date: now,
+                users: BTreeMap::new(),
+            };
+            for (j, seed_user) in org.users.iter().enumerate() {
+                let place = format!("{place}.users[{j}] ({})", seed_user.name);
+                let user = seed_user_to_user(&organization, seed_user, &place, now)?;
+                if organization.find_user(&user.name).is_some() {
+                    return Err(SeedError::new(format!("{place}: user name is used twice")));
+                }
+                if let Some(email) = &user.email {
+                    if organization.find_user(email).is_some() {
+                        return Err(SeedError::new(format!(
+                            "{place}: email {email} is used twice"
+                        )));
+                    }
+                    if let Some((_, domain)) = email.rsplit_once('@') {
+                        organization.domains.insert(domain.to_ascii_lowercase());
+                    }
+                }
+                organization.users.insert(user.id.clone(), user);
+            }
+            directory.organizations.push(organization);
+        }
+        Ok(directory)
+    }
+}
+
+fn seed_user_to_user(
+    org: &Organization,
+    seed: &super::seed::SeedUser,
+    place: &str,
+    now: SystemTime,
+) -> Result<EmulatedUser, SeedError> {
+    check(place, "UserName", "name", &json!(seed.name))?;
+    let role = seed.role.clone().unwrap_or_else(|| "USER".to_owned());
+    check(place, "UserRole", "role", &json!(role))?;
+    let state = seed.state.unwrap_or(if seed.email.is_some() {
+        UserState::Enabled
+    } else {
+        UserState::Disabled
+    });
+    // An enabled user always has a mailbox address in WorkMail.
+    let email = match (&seed.email, state) {
+        (Some(e), _) => Some(e.clone()),
+        (None, UserState::Enabled) => Some(format!("{}@{}", seed.name, org.default_mail_domain)),
+        (None, _) => None,
+    };
+    if let Some(e) = &email {
+        check(place, "EmailAddress", "email", &json!(e))?;
+    }
+    let mut user = EmulatedUser {
+        id: user_id_for(&org.id, &seed.name),
+        name: seed.name.clone(),
+        email,
+        state,
+        role,
+        attributes: BTreeMap::new(),
+        enabled_date: (state == UserState::Enabled).then_some(now),
+        disabled_date: (state != UserState::Enabled).then_some(now),
+    };
+    for (attr, value) in &seed.attributes {
+        let shape = match attr.kind() {
+            AttrKind::Text => "UserAttribute",
+            AttrKind::Bool => "Boolean",
+            AttrKind::IdpUserId => "IdentityProviderUserIdForUpdate",
+            AttrKind::Role => continue,
+        };
+        check(place, shape, attr.key(), &serde_json::to_value(value).unwrap_or(Value::Null))?;
+        user.set(*attr, value.clone());
+    }
+    user.normalize();
+    Ok(user)
+}
+
+fn check(place: &str, shape: &str, key: &str, value: &Value) -> Result<(), SeedError> {
+    check_shape(shape, key, value).map_err(|e| SeedError::new(format!("{place}: {e}")))
+}
+
+/// `OrganizationName`: `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*`, 1 to 62 characters (checked by
+/// hand: the regex engine has no look-ahead).
+pub(crate) fn is_valid_alias(alias: &str) -> bool {
+    (1..=62).contains(&alias.len())
+        && !alias.starts_with("d-")
+        && alias
+            .split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn sha_hex(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A deterministic organization id for a seed organization that has only an alias.
+pub(crate) fn organization_id_for_alias(alias: &str) -> String {
+    format!("m-{}", &sha_hex(&["organization", alias])[..32])
+}
+
+/// A deterministic, UUID-shaped user id (WorkMail user ids are UUIDs).
+pub(crate) fn user_id_for(organization_id: &str, name: &str) -> String {
+    let h = sha_hex(&["user", organization_id, &name.to_ascii_lowercase()]);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::seed::{SeedOrganization, SeedUser};
+
+    fn seed() -> Seed {
+        Seed::default().organization(
+            SeedOrganization::new("", Some("acme"), "acme.example")
+                .user(SeedUser::new("alice").email("alice@acme.example"))
+                .user(SeedUser::new("bob"))
+                .user(SeedUser::new("carol").state(UserState::Enabled)),
+        )
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_shaped_like_workmail_ids() {
+        let dir = Directory::from_seed(&seed(), SystemTime::now()).unwrap();
+        let org = &dir.organizations[0];
+        assert_eq!(org.id, organization_id_for_alias("acme"));
+        assert_eq!(org.id.len(), 34);
+        let alice = org.find_user("ALICE@acme.example").unwrap();
+        assert_eq!(alice.id, user_id_for(&org.id, "alice"));
+        assert_eq!(alice.id.len(), 36);
+        assert_eq!(org.find_user(&alice.id).unwrap().name, "alice");
+        assert_eq!(org.find_user("Alice").unwrap().id, alice.id);
+        assert_eq!(alice.state, UserState::Enabled);
+        let bob = org.find_user("bob").unwrap();
+        assert_eq!((bob.state, bob.email.as_deref()), (UserState::Disabled, None));
+        let carol = org.find_user("carol").unwrap();
+        assert_eq!(carol.email.as_deref(), Some("carol@acme.example"));
+        assert_eq!(alice.get(Attribute::HiddenFromGlobalAddressList), AttrValue::Bool(false));
+        assert_eq!(alice.get(Attribute::Role), AttrValue::from("USER"));
+        assert_eq!(alice.get(Attribute::City), AttrValue::from(""));
+    }
+
+    #[test]
+    fn bad_seeds_are_refused_with_the_place() {
+        let twice = Seed::default().organization(
+            SeedOrganization::new("", Some("acme"), "acme.example")
+                .user(SeedUser::new("alice"))
+                .user(SeedUser::new("Alice")),
+        );
+        let err = Directory::from_seed(&twice, SystemTime::now()).unwrap_err();
+        assert_eq!(err.message, "organizations[0].users[1] (Alice): user name is used twice");
+        let long = Seed::default().organization(
+            SeedOrganization::new("", Some("acme"), "acme.example")
+                .user(SeedUser::new("alice").attr(Attribute::City, "x".repeat(257).as_str())),
+        );
+        let err = Directory::from_seed(&long, SystemTime::now()).unwrap_err();
+        assert!(err.message.contains("city"), "{}", err.message);
+        let bad_id = Seed::default().organization(SeedOrganization::new("m-1", None, "a.example"));
+        assert!(Directory::from_seed(&bad_id, SystemTime::now()).is_err());
+        assert!(!is_valid_alias("d-123"));
+        assert!(is_valid_alias("acme-corp"));
+    }
+}
