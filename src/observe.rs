@@ -49,9 +49,9 @@ fn resolve(
                     if known.is_empty() { "none".to_string() } else { known.join(", ") }
                 )
             }),
-        (OrganizationRef::Alias(alias), Some(Err(e))) => {
-            Err(format!("cannot resolve organization alias `{alias}`: ListOrganizations failed: {e}"))
-        }
+        (OrganizationRef::Alias(alias), Some(Err(e))) => Err(format!(
+            "cannot resolve organization alias `{alias}`: ListOrganizations failed: {e}"
+        )),
         (OrganizationRef::Alias(alias), None) => {
             Err(format!("organization alias `{alias}` was not resolved"))
         }

@@ -9,7 +9,11 @@ use crate::plan::FieldChange;
 
 /// Build the request for `fresh` with `changes` applied. `Role` is sent only when it changes,
 /// because the API refuses `SYSTEM_USER` and `RESOURCE` even when unchanged.
-pub fn full_dataset(organization_id: &str, fresh: &ObservedUser, changes: &[FieldChange]) -> UpdateRequest {
+pub fn full_dataset(
+    organization_id: &str,
+    fresh: &ObservedUser,
+    changes: &[FieldChange],
+) -> UpdateRequest {
     let attributes = Attribute::ALL
         .into_iter()
         .filter_map(|attr| {
@@ -63,7 +67,10 @@ mod tests {
         assert!(!request.attributes.contains_key(&Attribute::Role));
         assert_eq!(request.attributes[&Attribute::DisplayName], AttrValue::Text("Alice".into()));
         assert_eq!(request.attributes[&Attribute::Office], AttrValue::Text("HQ".into()));
-        assert_eq!(request.attributes[&Attribute::HiddenFromGlobalAddressList], AttrValue::Bool(false));
+        assert_eq!(
+            request.attributes[&Attribute::HiddenFromGlobalAddressList],
+            AttrValue::Bool(false)
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ impl ApplyReport {
     /// Whether every user is now as declared.
     pub fn succeeded(&self) -> bool {
         self.plan_errors.is_empty()
-            && self.users.iter().all(|u| matches!(u.outcome, Outcome::Updated { .. } | Outcome::Unchanged))
+            && self
+                .users
+                .iter()
+                .all(|u| matches!(u.outcome, Outcome::Updated { .. } | Outcome::Unchanged))
     }
 
     /// Every attempted user, one line each, then the summary line.
@@ -98,7 +101,9 @@ impl ApplyReport {
 
     /// `Apply: 3 updated, 40 unchanged, 1 conflict, 0 failed, 1 error.`
     pub fn summary_line(&self) -> String {
-        let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+        let plural = |n: usize, word: &str| {
+            if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
+        };
         format!(
             "Apply: {} updated, {} unchanged, {}, {} failed, {}.",
             self.count("updated"),

@@ -41,7 +41,11 @@ pub fn check_safety(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyRefus
     let changes = plan.changes.len();
     if let Some(max) = limits.max_changes {
         // An explicit limit replaces the default share rule.
-        return if changes > max { Err(SafetyRefusal::MaxChanges { changes, max }) } else { Ok(()) };
+        return if changes > max {
+            Err(SafetyRefusal::MaxChanges { changes, max })
+        } else {
+            Ok(())
+        };
     }
     let mut per_org: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for c in &plan.changes {
@@ -113,7 +117,13 @@ mod tests {
             check_safety(&plan(3, 0), limits),
             Err(SafetyRefusal::MaxChanges { changes: 3, max: 2 })
         );
-        assert_eq!(check_safety(&plan(8, 2), SafetyLimits { max_changes: Some(8), force: false }), Ok(()));
-        assert_eq!(check_safety(&plan(8, 2), SafetyLimits { max_changes: None, force: true }), Ok(()));
+        assert_eq!(
+            check_safety(&plan(8, 2), SafetyLimits { max_changes: Some(8), force: false }),
+            Ok(())
+        );
+        assert_eq!(
+            check_safety(&plan(8, 2), SafetyLimits { max_changes: None, force: true }),
+            Ok(())
+        );
     }
 }

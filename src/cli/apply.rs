@@ -77,10 +77,17 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     })
 }
 
-async fn run(global: &GlobalArgs, args: &ApplyArgs, directory: &SdkDirectory, plan: Plan) -> miette::Result<Exit> {
+async fn run(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    directory: &SdkDirectory,
+    plan: Plan,
+) -> miette::Result<Exit> {
     let options = args.redaction.render_options(terminal::stdout_color(global));
     let mut stdout = anstream::AutoStream::never(std::io::stdout().lock());
-    stdout.write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
+    stdout
+        .write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes())
+        .into_diagnostic()?;
     if !plan.has_changes() {
         writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
         return Ok(if plan.errors.is_empty() { Exit::Success } else { Exit::Error });
@@ -104,12 +111,13 @@ async fn run(global: &GlobalArgs, args: &ApplyArgs, directory: &SdkDirectory, pl
         }
         stdout = anstream::AutoStream::never(std::io::stdout().lock());
     }
-    let audit = match &args.audit_log {
-        Some(path) => Some(Arc::new(AuditLog::open(path).map_err(|e| {
-            miette::miette!("cannot open the audit log {}: {e}", path.display())
-        })?)),
-        None => None,
-    };
+    let audit =
+        match &args.audit_log {
+            Some(path) => Some(Arc::new(AuditLog::open(path).map_err(|e| {
+                miette::miette!("cannot open the audit log {}: {e}", path.display())
+            })?)),
+            None => None,
+        };
     let bar = terminal::progress(global, plan.changes.len(), "applying");
     let report: ApplyReport =
         apply_plan(directory, &plan, connect::width(global), audit, |_| bar.inc(1)).await;

@@ -69,7 +69,8 @@ pub fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
 fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
     let seed = Seed::from_yaml(DEMO_SEED).map_err(|e| miette::miette!("demo seed: {e}"))?;
     let desired = crate::spec::load(&[file]).map_err(|e| miette::miette!("demo files: {e}"))?;
-    let options = RenderOptions { color: terminal::stdout_color(global), ..RenderOptions::default() };
+    let options =
+        RenderOptions { color: terminal::stdout_color(global), ..RenderOptions::default() };
     let mut out = anstream::AutoStream::never(std::io::stdout().lock());
     connect::runtime()?.block_on(async {
         let emulator = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() })

@@ -26,7 +26,8 @@ pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
     let exported = connect::runtime()?.block_on(async {
         let directory = connect::directory(global).await?;
         let bar = terminal::progress(global, 0, "describing users");
-        let result = export(&directory, &args.organization, connect::width(global), || bar.inc(1)).await;
+        let result =
+            export(&directory, &args.organization, connect::width(global), || bar.inc(1)).await;
         bar.finish_and_clear();
         result.map_err(|e| miette::miette!("export of {}: {e}", args.organization))
     })?;

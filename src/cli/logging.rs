@@ -14,7 +14,8 @@ pub fn init(global: &GlobalArgs) {
         (false, _) => "trace",
     };
     let sdk = if global.verbose >= 3 { "debug" } else { "warn" };
-    let directives = format!("warn,workmail_reconcile={ours},aws_config={sdk},aws_smithy_runtime={sdk}");
+    let directives =
+        format!("warn,workmail_reconcile={ours},aws_config={sdk},aws_smithy_runtime={sdk}");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let installed = match global.log_format {

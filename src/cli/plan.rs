@@ -44,7 +44,8 @@ pub fn render_plan(plan: &Plan, format: PlanFormat, options: &render::RenderOpti
     match format {
         PlanFormat::Text => render::text(plan, options),
         PlanFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
+            let mut json =
+                serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
             json.push('\n');
             json
         }

@@ -49,7 +49,10 @@ pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmai
 }
 
 /// Our retry, timeout and limiter settings on top of a base configuration.
-pub(super) fn tune(config: aws_sdk_workmail::Config, limiter: &Limiter) -> aws_sdk_workmail::Config {
+pub(super) fn tune(
+    config: aws_sdk_workmail::Config,
+    limiter: &Limiter,
+) -> aws_sdk_workmail::Config {
     config
         .to_builder()
         .retry_config(
@@ -61,7 +64,9 @@ pub(super) fn tune(config: aws_sdk_workmail::Config, limiter: &Limiter) -> aws_s
         // The default retry quota stops retrying after a burst of throttles, which would turn
         // a slow run into failed users; the limiter already slows us down instead.
         .retry_partition(
-            RetryPartition::custom("workmail-reconcile").token_bucket(TokenBucket::unlimited()).build(),
+            RetryPartition::custom("workmail-reconcile")
+                .token_bucket(TokenBucket::unlimited())
+                .build(),
         )
         .timeout_config(
             TimeoutConfig::builder()

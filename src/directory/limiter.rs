@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::time::Instant;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 /// Halve at most once per this window, so one burst of throttles counts once.
 const DECREASE_COOLDOWN: Duration = Duration::from_millis(250);

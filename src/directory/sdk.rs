@@ -10,7 +10,6 @@ use aws_sdk_workmail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
 use aws_sdk_workmail::types::{EntityState, UserRole};
 
-
 /// The page size ListUsers and ListOrganizations allow at most.
 const PAGE_SIZE: i32 = 100;
 
@@ -211,4 +210,3 @@ impl Directory for SdkDirectory {
         call.send().await.map(|_| ()).map_err(classify)
     }
 }
-

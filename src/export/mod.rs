@@ -106,7 +106,8 @@ pub async fn export<D: Directory + Clone + 'static>(
     .await;
     let mut users = Vec::new();
     for (listed, result) in described {
-        let live = result.map_err(|error| ExportError::Describe { user: listed.name.clone(), error })?;
+        let live =
+            result.map_err(|error| ExportError::Describe { user: listed.name.clone(), error })?;
         let attributes = Attribute::ALL
             .into_iter()
             .filter_map(|attr| {

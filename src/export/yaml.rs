@@ -10,8 +10,8 @@ use std::fmt::Write;
 
 /// Words some YAML reader turns into a boolean or null.
 const RESERVED: [&str; 22] = [
-    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", ".nan", "inf",
-    ".inf", "-.inf", "+.inf", "<<", "=", "-", "?", ":", "!",
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", ".nan", "inf", ".inf",
+    "-.inf", "+.inf", "<<", "=", "-", "?", ":", "!",
 ];
 
 fn needs_quotes(s: &str) -> bool {
@@ -28,7 +28,10 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     // Only a conservative set of characters is left plain; the rest is quoted.
-    let plain_char = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '@' | '/' | '(' | ')' | '&' | ',' | '\'');
+    let plain_char = |c: char| {
+        c.is_alphanumeric()
+            || matches!(c, ' ' | '_' | '-' | '.' | '@' | '/' | '(' | ')' | '&' | ',' | '\'')
+    };
     if !s.chars().all(plain_char) {
         return true;
     }
@@ -38,7 +41,11 @@ fn needs_quotes(s: &str) -> bool {
 
 /// The string as a YAML scalar: plain when safe, otherwise double-quoted.
 pub fn quote_if_needed(s: &str) -> String {
-    if needs_quotes(s) { serde_json::Value::String(s.to_string()).to_string() } else { s.to_string() }
+    if needs_quotes(s) {
+        serde_json::Value::String(s.to_string()).to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 fn value(v: &AttrValue) -> String {
@@ -52,7 +59,11 @@ fn value(v: &AttrValue) -> String {
 pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# yaml-language-server: $schema={schema_path}");
-    let _ = writeln!(out, "# Exported by workmail-reconcile from organization {}.", export.organization_id);
+    let _ = writeln!(
+        out,
+        "# Exported by workmail-reconcile from organization {}.",
+        export.organization_id
+    );
     if !export.skipped.is_empty() {
         let _ = writeln!(out, "# Left out, because they cannot be managed:");
         for skipped in &export.skipped {
@@ -67,7 +78,10 @@ pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
     let _ = writeln!(out, "users:");
     for user in &export.users {
         if user.state == UserState::Disabled {
-            let _ = writeln!(out, "  # DISABLED: not registered to WorkMail; attributes are still managed");
+            let _ = writeln!(
+                out,
+                "  # DISABLED: not registered to WorkMail; attributes are still managed"
+            );
         }
         let _ = writeln!(out, "  {}:", quote_if_needed(&user.name));
         for (attr, v) in &user.attributes {
@@ -84,14 +98,44 @@ mod tests {
     #[test]
     fn tricky_strings_are_quoted_and_plain_ones_are_not() {
         for tricky in [
-            "NO", "on", "yes", "~", "null", "true", "02134", "007", "+47 22 00 00 00", " lead",
-            "trail ", "say \"hi\"", "a: b", "a #b", "#x", "line\nbreak", "", "-", "1e3", ".5",
-            "tab\there", "'single'", "[x]", "{x}", "*alias", "&anchor", "!tag", "%x", "@x", "`x",
-            "a|b", "a>b",
+            "NO",
+            "on",
+            "yes",
+            "~",
+            "null",
+            "true",
+            "02134",
+            "007",
+            "+47 22 00 00 00",
+            " lead",
+            "trail ",
+            "say \"hi\"",
+            "a: b",
+            "a #b",
+            "#x",
+            "line\nbreak",
+            "",
+            "-",
+            "1e3",
+            ".5",
+            "tab\there",
+            "'single'",
+            "[x]",
+            "{x}",
+            "*alias",
+            "&anchor",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "a|b",
+            "a>b",
         ] {
             assert!(quote_if_needed(tricky).starts_with('"'), "{tricky:?} must be quoted");
         }
-        for plain in ["Alice Liddell", "R&D", "Zoë Ångström", "alice@acme.example", "Staff Engineer (IC5)"] {
+        for plain in
+            ["Alice Liddell", "R&D", "Zoë Ångström", "alice@acme.example", "Staff Engineer (IC5)"]
+        {
             assert_eq!(quote_if_needed(plain), plain);
         }
     }

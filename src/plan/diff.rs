@@ -36,7 +36,11 @@ pub fn diff(desired: &DesiredState, observation: &Observation) -> Plan {
     plan
 }
 
-fn diff_organization(desired: &DesiredOrganization, observed: &ObservedOrganization, plan: &mut Plan) {
+fn diff_organization(
+    desired: &DesiredOrganization,
+    observed: &ObservedOrganization,
+    plan: &mut Plan,
+) {
     let resolved = match &observed.resolved {
         Ok(resolved) => resolved,
         Err(message) => {
@@ -88,7 +92,8 @@ fn diff_organization(desired: &DesiredOrganization, observed: &ObservedOrganizat
             continue;
         }
         if live.state == UserState::Deleted {
-            plan.errors.push(error(format!("user {} is DELETED and cannot be managed", live.user_id)));
+            plan.errors
+                .push(error(format!("user {} is DELETED and cannot be managed", live.user_id)));
             continue;
         }
         let fields = field_changes(user, live);

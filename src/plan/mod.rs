@@ -6,6 +6,8 @@ mod observation;
 mod saved;
 
 pub use diff::{diff, field_changes};
-pub use model::{FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+pub use model::{
+    FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
+};
 pub use observation::{Observation, ObservedOrganization, ResolvedOrganization};
 pub use saved::{SavedPlan, SavedPlanError};

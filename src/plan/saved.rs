@@ -91,11 +91,13 @@ impl SavedPlan {
             serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
         match version.get("format_version").and_then(serde_json::Value::as_u64) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => return Err(SavedPlanError::Version { found: v.try_into().unwrap_or(u32::MAX) }),
+            Some(v) => {
+                return Err(SavedPlanError::Version { found: v.try_into().unwrap_or(u32::MAX) });
+            }
             None => return Err(SavedPlanError::Malformed("no format_version".into())),
         }
-        let document: Document =
-            serde_json::from_value(version).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        let document: Document = serde_json::from_value(version)
+            .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
         let changes = document
             .changes
             .into_iter()
@@ -125,7 +127,8 @@ impl SavedPlan {
 
 /// A hand-edited plan must still be something apply could have planned.
 fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
-    let invalid = |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
+    let invalid =
+        |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
     if change.fields.is_empty() {
         return Err(invalid("a change without fields".into()));
     }
@@ -142,7 +145,10 @@ fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
                 (_, AttrValue::Text(s)) => s.chars().count() <= crate::attrs::TEXT_MAX_CHARS,
             };
             if !fits {
-                return Err(invalid(format!("field {} has a value of the wrong type", field.field)));
+                return Err(invalid(format!(
+                    "field {} has a value of the wrong type",
+                    field.field
+                )));
             }
         }
         if field.field == Attribute::Role
@@ -170,7 +176,10 @@ mod tests {
                 before: AttrValue::Bool(false),
                 after: AttrValue::Bool(true),
             }],
-            observed: BTreeMap::from([(Attribute::HiddenFromGlobalAddressList, AttrValue::Bool(false))]),
+            observed: BTreeMap::from([(
+                Attribute::HiddenFromGlobalAddressList,
+                AttrValue::Bool(false),
+            )]),
         };
         SavedPlan {
             plan: Plan { changes: vec![change], ..Plan::default() },

@@ -3,7 +3,9 @@
 
 use crate::support::*;
 use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
-use workmail_reconcile::emulator::{Emulator, Faults, JournalOutcome, Seed, SeedUser, UpdateSemantics};
+use workmail_reconcile::emulator::{
+    Emulator, Faults, JournalOutcome, Seed, SeedUser, UpdateSemantics,
+};
 
 const BOTH: [UpdateSemantics; 2] = [UpdateSemantics::Patch, UpdateSemantics::Replace];
 
@@ -24,7 +26,15 @@ users:
 
 fn seed() -> Seed {
     Seed::default().organization(acme(vec![
-        user("alice", &[(DisplayName, "Alice L"), (Department, "R&D"), (Office, "HQ"), (Telephone, "+1 555 0100")]),
+        user(
+            "alice",
+            &[
+                (DisplayName, "Alice L"),
+                (Department, "R&D"),
+                (Office, "HQ"),
+                (Telephone, "+1 555 0100"),
+            ],
+        ),
         user("bob", &[(DisplayName, "Bob"), (City, "Oslo"), (Company, "Acme Corp")]),
         user("carol", &[(DisplayName, "Carol"), (Company, "Acme Corp"), (Street, "1 Main St")]),
         SeedUser::new("postmaster").email("postmaster@acme.example").role("SYSTEM_USER"),
@@ -36,7 +46,10 @@ fn snapshot(emu: &Emulator, name: &str) -> Vec<(Attribute, AttrValue)> {
     Attribute::ALL.iter().map(|&a| (a, live(emu, name, a))).collect()
 }
 
-fn expect(before: &[(Attribute, AttrValue)], changed: &[(Attribute, AttrValue)]) -> Vec<(Attribute, AttrValue)> {
+fn expect(
+    before: &[(Attribute, AttrValue)],
+    changed: &[(Attribute, AttrValue)],
+) -> Vec<(Attribute, AttrValue)> {
     before
         .iter()
         .map(|(a, v)| changed.iter().find(|(c, _)| c == a).cloned().unwrap_or((*a, v.clone())))
@@ -47,21 +60,30 @@ fn expect(before: &[(Attribute, AttrValue)], changed: &[(Attribute, AttrValue)])
 async fn apply_converges_every_field_and_leaves_unmanaged_fields_alone() {
     for semantics in BOTH {
         let emu = emulator(seed(), semantics).await;
-        let before: Vec<_> = ["alice", "bob", "carol", "postmaster"].iter().map(|n| snapshot(&emu, n)).collect();
+        let before: Vec<_> =
+            ["alice", "bob", "carol", "postmaster"].iter().map(|n| snapshot(&emu, n)).collect();
         let files = Files::new();
         files.write("acme.yaml", DESIRED);
         let out = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
         assert_eq!(out.status.code(), Some(0), "{semantics:?}: {}\n{}", stdout(&out), stderr(&out));
-        assert!(stdout(&out).contains("Apply: 2 updated, 1 unchanged, 0 conflicts, 0 failed, 0 errors."), "{}", stdout(&out));
+        assert!(
+            stdout(&out)
+                .contains("Apply: 2 updated, 1 unchanged, 0 conflicts, 0 failed, 0 errors."),
+            "{}",
+            stdout(&out)
+        );
 
         assert_eq!(
             snapshot(&emu, "alice"),
-            expect(&before[0], &[
-                (DisplayName, text("Alice Liddell")),
-                (Department, text("")),
-                (HiddenFromGlobalAddressList, AttrValue::Bool(true)),
-                (Company, text("Acme Corp")),
-            ]),
+            expect(
+                &before[0],
+                &[
+                    (DisplayName, text("Alice Liddell")),
+                    (Department, text("")),
+                    (HiddenFromGlobalAddressList, AttrValue::Bool(true)),
+                    (Company, text("Acme Corp")),
+                ]
+            ),
             "{semantics:?}"
         );
         assert_eq!(
@@ -120,14 +142,27 @@ async fn saved_plan_is_compare_and_swap() {
             u.attributes.insert(City, text("Bergen"));
         }));
         emu.clear_journal();
-        let out = run(&emu, files.path(), &["apply", "--plan", "plan.json", "--auto-approve"]).await;
+        let out =
+            run(&emu, files.path(), &["apply", "--plan", "plan.json", "--auto-approve"]).await;
         assert_eq!(out.status.code(), Some(1), "a conflict exits 1: {}", stdout(&out));
         let report = stdout(&out);
         assert!(report.contains("conflict: display_name changed live since the plan"), "{report}");
-        assert_eq!(live(&emu, "alice", DisplayName), text("Alice (edited)"), "{semantics:?}: not overwritten");
-        assert_eq!(live(&emu, "alice", Department), text("R&D"), "a conflicting user is skipped whole");
+        assert_eq!(
+            live(&emu, "alice", DisplayName),
+            text("Alice (edited)"),
+            "{semantics:?}: not overwritten"
+        );
+        assert_eq!(
+            live(&emu, "alice", Department),
+            text("R&D"),
+            "a conflicting user is skipped whole"
+        );
         assert_eq!(live(&emu, "bob", JobTitle), text("Builder"), "other users are applied");
-        assert_eq!(live(&emu, "bob", City), text("Bergen"), "{semantics:?}: concurrent unmanaged edit survives");
+        assert_eq!(
+            live(&emu, "bob", City),
+            text("Bergen"),
+            "{semantics:?}: concurrent unmanaged edit survives"
+        );
         let journal = emu.journal();
         assert_eq!(calls(&journal, "UpdateUser").len(), 1);
         assert!(calls(&journal, "ListOrganizations").is_empty(), "a saved plan is not re-planned");
@@ -147,7 +182,8 @@ async fn without_a_terminal_or_approval_nothing_is_written() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn safety_limits_refuse_before_any_write() {
-    let users: Vec<SeedUser> = (0..12).map(|i| user(&format!("u{i:02}"), &[(Office, "A")])).collect();
+    let users: Vec<SeedUser> =
+        (0..12).map(|i| user(&format!("u{i:02}"), &[(Office, "A")])).collect();
     let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Patch).await;
     let files = Files::new();
     let body: String = (0..12)
@@ -157,28 +193,47 @@ async fn safety_limits_refuse_before_any_write() {
 
     let out = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("5 of the 12 users declared for organization acme"), "{}", stderr(&out));
-    let out = run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "4", "acme.yaml"]).await;
+    assert!(
+        stderr(&out).contains("5 of the 12 users declared for organization acme"),
+        "{}",
+        stderr(&out)
+    );
+    let out =
+        run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "4", "acme.yaml"])
+            .await;
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("5 users would change, more than --max-changes 4"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("5 users would change, more than --max-changes 4"),
+        "{}",
+        stderr(&out)
+    );
     assert!(calls(&emu.journal(), "UpdateUser").is_empty());
 
-    let out = run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "5", "acme.yaml"]).await;
+    let out =
+        run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "5", "acme.yaml"])
+            .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(calls(&emu.journal(), "UpdateUser").len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn force_overrides_the_share_limit_and_the_audit_log_records_each_user() {
-    let users: Vec<SeedUser> = (0..10).map(|i| user(&format!("u{i:02}"), &[(Office, "A")])).collect();
+    let users: Vec<SeedUser> =
+        (0..10).map(|i| user(&format!("u{i:02}"), &[(Office, "A")])).collect();
     let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Replace).await;
     let files = Files::new();
     let body: String = (0..10).map(|i| format!("  u{i:02}:\n    office: B\n")).collect();
     files.write("acme.yaml", &format!("organization: acme\nusers:\n{body}"));
-    let out = run(&emu, files.path(), &["apply", "--auto-approve", "--force", "--audit-log", "audit.jsonl", "acme.yaml"]).await;
+    let out = run(
+        &emu,
+        files.path(),
+        &["apply", "--auto-approve", "--force", "--audit-log", "audit.jsonl", "acme.yaml"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let log = std::fs::read_to_string(files.path().join("audit.jsonl")).expect("audit log");
-    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(lines.len(), 10);
     for line in &lines {
         assert_eq!(line["outcome"], "updated");
@@ -203,13 +258,19 @@ async fn apply_of_300_users_survives_throttles_errors_and_dropped_connections() 
         };
         let emu = emulator_with(Seed::default().organization(acme(users)), semantics, faults).await;
         let files = Files::new();
-        let body: String = (0..300).map(|i| format!("  user{i:03}:\n    office: New {i}\n")).collect();
+        let body: String =
+            (0..300).map(|i| format!("  user{i:03}:\n    office: New {i}\n")).collect();
         files.write("acme.yaml", &format!("organization: acme\nusers:\n{body}"));
-        let out = run(&emu, files.path(), &["apply", "--auto-approve", "--force", "acme.yaml"]).await;
+        let out =
+            run(&emu, files.path(), &["apply", "--auto-approve", "--force", "acme.yaml"]).await;
         assert_eq!(out.status.code(), Some(0), "{semantics:?}: {}\n{}", stdout(&out), stderr(&out));
         for i in 0..300 {
             let name = format!("user{i:03}");
-            assert_eq!(live(&emu, &name, Office), text(&format!("New {i}")), "{semantics:?} {name}");
+            assert_eq!(
+                live(&emu, &name, Office),
+                text(&format!("New {i}")),
+                "{semantics:?} {name}"
+            );
             assert_eq!(live(&emu, &name, City), text("Keep"), "{semantics:?} {name}");
         }
         let journal = emu.journal();
@@ -220,17 +281,24 @@ async fn apply_of_300_users_survives_throttles_errors_and_dropped_connections() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_apply_killed_midway_converges_on_the_next_run() {
-    let users: Vec<SeedUser> = (0..40).map(|i| user(&format!("user{i:02}"), &[(Office, "Old")])).collect();
+    let users: Vec<SeedUser> =
+        (0..40).map(|i| user(&format!("user{i:02}"), &[(Office, "Old")])).collect();
     let faults = Faults { latency: std::time::Duration::from_millis(40), ..Faults::default() };
-    let emu = emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Replace, faults).await;
+    let emu =
+        emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Replace, faults)
+            .await;
     let files = Files::new();
     let body: String = (0..40).map(|i| format!("  user{i:02}:\n    office: New\n")).collect();
     files.write("acme.yaml", &format!("organization: acme\nusers:\n{body}"));
 
-    let mut child = command(&emu.url(), files.path(), &["--concurrency", "2", "apply", "--auto-approve", "--force", "acme.yaml"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = command(
+        &emu.url(),
+        files.path(),
+        &["--concurrency", "2", "apply", "--auto-approve", "--force", "acme.yaml"],
+    )
+    .stdout(std::process::Stdio::null())
+    .spawn()
+    .expect("spawn");
     // Wait until some, but not all, updates happened, then SIGKILL.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while calls(&emu.journal(), "UpdateUser").len() < 5 {
@@ -242,7 +310,10 @@ async fn an_apply_killed_midway_converges_on_the_next_run() {
     let updated = emu.users(ORG).iter().filter(|u| u.get(Office) == text("New")).count();
     assert!((1..40).contains(&updated), "killed midway: {updated} of 40 updated");
     for u in emu.users(ORG) {
-        assert!(u.get(Office) == text("New") || u.get(Office) == text("Old"), "each user is untouched or correct");
+        assert!(
+            u.get(Office) == text("New") || u.get(Office) == text("Old"),
+            "each user is untouched or correct"
+        );
     }
 
     let out = run(&emu, files.path(), &["apply", "--auto-approve", "--force", "acme.yaml"]).await;

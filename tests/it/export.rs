@@ -8,9 +8,28 @@ use workmail_reconcile::directory::{Limiter, SdkDirectory, UserState};
 use workmail_reconcile::emulator::{Seed, SeedUser, UpdateSemantics};
 
 const TRICKY: [&str; 22] = [
-    "NO", "on", "yes", "~", "null", "true", "02134", "007", "+47 22 00 00 00", "  leading",
-    "trailing  ", "say \"hi\" and 'bye'", "key: value", "a # not a comment", "line one\nline two",
-    "Zoë Ångström 東京", "R&D", "- dash", "[brackets]", "{braces}", "*star", "tab\tin",
+    "NO",
+    "on",
+    "yes",
+    "~",
+    "null",
+    "true",
+    "02134",
+    "007",
+    "+47 22 00 00 00",
+    "  leading",
+    "trailing  ",
+    "say \"hi\" and 'bye'",
+    "key: value",
+    "a # not a comment",
+    "line one\nline two",
+    "Zoë Ångström 東京",
+    "R&D",
+    "- dash",
+    "[brackets]",
+    "{braces}",
+    "*star",
+    "tab\tin",
 ];
 
 fn tricky_seed() -> Seed {
@@ -25,7 +44,10 @@ fn tricky_seed() -> Seed {
     users.extend((0..120).map(|i| user(&format!("bulk{i:03}"), &[(City, "Oslo")])));
     users.push(user("remote", &[(DisplayName, "Remote")]).role("REMOTE_USER"));
     users.push(user("hidden", &[]).attr(HiddenFromGlobalAddressList, true));
-    users.push(user("linked", &[]).attr(IdentityProviderUserId, "0123456789-01234567-89ab-cdef-0123-456789abcdef"));
+    users.push(
+        user("linked", &[])
+            .attr(IdentityProviderUserId, "0123456789-01234567-89ab-cdef-0123-456789abcdef"),
+    );
     users.push(SeedUser::new("postmaster").email("postmaster@acme.example").role("SYSTEM_USER"));
     users.push(SeedUser::new("room").email("room@acme.example").role("RESOURCE"));
     users.push(SeedUser::new("gone").email("gone@acme.example").state(UserState::Deleted));
@@ -37,7 +59,8 @@ fn tricky_seed() -> Seed {
 async fn export_round_trips_tricky_values_and_plans_clean() {
     let emu = emulator(tricky_seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
-    let out = run(&emu, files.path(), &["export", "--organization", "acme", "--out", "acme.yaml"]).await;
+    let out =
+        run(&emu, files.path(), &["export", "--organization", "acme", "--out", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let yaml = std::fs::read_to_string(files.path().join("acme.yaml")).expect("exported file");
     assert!(yaml.contains("#   gone: DELETED users cannot be managed"), "{yaml}");
@@ -56,7 +79,11 @@ async fn export_round_trips_tricky_values_and_plans_clean() {
 
     let again = run(&emu, files.path(), &["export", "--organization", ORG]).await;
     let by_id = stdout(&again);
-    assert_eq!(by_id.replace(&format!("organization: {ORG}"), "organization: acme"), yaml, "stable bytes");
+    assert_eq!(
+        by_id.replace(&format!("organization: {ORG}"), "organization: acme"),
+        yaml,
+        "stable bytes"
+    );
 }
 
 proptest! {

@@ -24,7 +24,15 @@ users:
 
 fn seed() -> Seed {
     Seed::default().organization(acme(vec![
-        user("alice", &[(DisplayName, "Alice L"), (Department, "R&D"), (Office, "HQ"), (Company, "Acme Corp")]),
+        user(
+            "alice",
+            &[
+                (DisplayName, "Alice L"),
+                (Department, "R&D"),
+                (Office, "HQ"),
+                (Company, "Acme Corp"),
+            ],
+        ),
         user("bob", &[(DisplayName, "Bob Builder"), (Company, "Acme Corp")]),
         user("carol", &[(Company, "Acme Inc")]),
         SeedUser::new("zed").email("zed@acme.example").state(UserState::Deleted),
@@ -79,7 +87,8 @@ async fn json_plan_has_the_documented_keys() {
 async fn exit_codes_follow_the_spec() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
-    files.write("clean.yaml", "organization: acme\nusers:\n  bob:\n    display_name: Bob Builder\n");
+    files
+        .write("clean.yaml", "organization: acme\nusers:\n  bob:\n    display_name: Bob Builder\n");
     files.write("dirty.yaml", "organization: acme\nusers:\n  bob:\n    display_name: Robert\n");
     files.write("bad.yaml", "organization: acme\nusers:\n  bob:\n    DisplayName: Robert\n");
     let code = |args: &'static [&'static str]| {
@@ -101,14 +110,22 @@ async fn target_and_exclude_limit_what_is_described() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
     files.write("acme.yaml", DESIRED);
-    let out = run(&emu, files.path(), &["plan", "--target", "alice", "--target", "bob@acme.example", "acme.yaml"]).await;
+    let out = run(
+        &emu,
+        files.path(),
+        &["plan", "--target", "alice", "--target", "bob@acme.example", "acme.yaml"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let described: Vec<String> = calls(&emu.journal(), "DescribeUser")
         .iter()
         .map(|e| e.input["UserId"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(described.len(), 2);
-    assert!(described.contains(&"alice".to_string()) && described.contains(&"bob@acme.example".to_string()));
+    assert!(
+        described.contains(&"alice".to_string())
+            && described.contains(&"bob@acme.example".to_string())
+    );
 
     emu.clear_journal();
     let out = run(&emu, files.path(), &["plan", "--exclude", "ghost", "acme.yaml"]).await;
@@ -118,7 +135,11 @@ async fn target_and_exclude_limit_what_is_described() {
     emu.clear_journal();
     let out = run(&emu, files.path(), &["plan", "--target", "nobody", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--target nobody: no declared user has this key"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--target nobody: no declared user has this key"),
+        "{}",
+        stderr(&out)
+    );
     assert!(emu.journal().is_empty());
 }
 
@@ -136,7 +157,10 @@ async fn two_keys_for_one_user_and_deleted_users_are_errors() {
     let errors = doc["errors"].as_array().expect("errors");
     assert_eq!(errors.len(), 3, "{doc:#}");
     let message = |user: &str| {
-        errors.iter().find(|e| e["user"] == user).map(|e| e["message"].as_str().unwrap_or("").to_string())
+        errors
+            .iter()
+            .find(|e| e["user"] == user)
+            .map(|e| e["message"].as_str().unwrap_or("").to_string())
     };
     assert!(message("alice").expect("alice").contains("`alice@acme.example` at acme.yaml:5"));
     assert!(message("alice@acme.example").expect("email").contains("`alice` at acme.yaml:3"));
@@ -160,9 +184,13 @@ async fn unknown_alias_is_an_error_entry_and_other_organizations_are_planned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn throttled_plans_still_describe_every_user_once() {
-    let users: Vec<SeedUser> = (0..60).map(|i| user(&format!("user{i:02}"), &[(Office, "A")])).collect();
-    let faults = Faults { throttle_rate: 0.2, server_error_rate: 0.05, rng_seed: 7, ..Faults::default() };
-    let emu = emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Patch, faults).await;
+    let users: Vec<SeedUser> =
+        (0..60).map(|i| user(&format!("user{i:02}"), &[(Office, "A")])).collect();
+    let faults =
+        Faults { throttle_rate: 0.2, server_error_rate: 0.05, rng_seed: 7, ..Faults::default() };
+    let emu =
+        emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Patch, faults)
+            .await;
     let files = Files::new();
     let body: String = (0..60).map(|i| format!("  user{i:02}:\n    office: B\n")).collect();
     files.write("acme.yaml", &format!("organization: {ORG}\nusers:\n{body}"));
@@ -181,8 +209,12 @@ async fn throttled_plans_still_describe_every_user_once() {
 async fn saved_plan_is_private_and_complete() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  alice:\n    office: Lab\n    city: null\n  bob: {}\n");
-    let out = run(&emu, files.path(), &["plan", "--out", "plan.json", "--redact-all", "acme.yaml"]).await;
+    files.write(
+        "acme.yaml",
+        "organization: acme\nusers:\n  alice:\n    office: Lab\n    city: null\n  bob: {}\n",
+    );
+    let out =
+        run(&emu, files.path(), &["plan", "--out", "plan.json", "--redact-all", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stdout(&out).contains("Lab"), "stdout is redacted");
     let path = files.path().join("plan.json");
@@ -192,7 +224,8 @@ async fn saved_plan_is_private_and_complete() {
         let mode = std::fs::metadata(&path).expect("plan file").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
     assert_eq!(doc["tool_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(doc["changes"][0]["fields"][0]["after"], "Lab", "the saved plan is not redacted");
     assert_eq!(doc["changes"][0]["observed"], serde_json::json!({"city": "", "office": "HQ"}));

@@ -24,7 +24,9 @@ pub fn repo_root() -> PathBuf {
 
 /// A seeded `acme` organization.
 pub fn acme(users: Vec<SeedUser>) -> SeedOrganization {
-    users.into_iter().fold(SeedOrganization::new(ORG, Some("acme"), "acme.example"), |o, u| o.user(u))
+    users
+        .into_iter()
+        .fold(SeedOrganization::new(ORG, Some("acme"), "acme.example"), |o, u| o.user(u))
 }
 
 /// An enabled user with an email and some attributes.
