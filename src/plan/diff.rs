@@ -156,3 +156,149 @@ fn same_user_twice(
     }
     messages
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attrs::AttrKind;
+    use crate::plan::{ObservedOrganization, ResolvedOrganization};
+    use crate::spec::{DesiredValue, OrganizationRef, SourceLocation};
+    use proptest::prelude::*;
+
+    const ORG: &str = "m-0123456789abcdef0123456789abcdef";
+
+    fn any_value(attr: Attribute) -> BoxedStrategy<AttrValue> {
+        match attr.kind() {
+            AttrKind::Bool => any::<bool>().prop_map(AttrValue::Bool).boxed(),
+            AttrKind::Role => prop_oneof![Just("USER"), Just("REMOTE_USER")]
+                .prop_map(|r| AttrValue::Text(r.into()))
+                .boxed(),
+            AttrKind::IdpUserId => prop_oneof![
+                Just(String::new()),
+                Just("01234567-89ab-cdef-0123-456789abcdef".to_string())
+            ]
+            .prop_map(AttrValue::Text)
+            .boxed(),
+            AttrKind::Text => prop_oneof![Just(String::new()), "[a-c ]{0,3}", "\\PC{0,8}"]
+                .prop_map(AttrValue::Text)
+                .boxed(),
+        }
+    }
+
+    /// A full set of live attributes.
+    fn any_live() -> impl Strategy<Value = BTreeMap<Attribute, AttrValue>> {
+        Attribute::ALL
+            .map(any_value)
+            .prop_map(|values| Attribute::ALL.into_iter().zip(values).collect())
+    }
+
+    /// A desired user managing a random subset of fields.
+    fn any_desired() -> impl Strategy<Value = BTreeMap<Attribute, DesiredValue>> {
+        Attribute::ALL.map(|a| proptest::option::of(any_value(a))).prop_map(|values| {
+            Attribute::ALL
+                .into_iter()
+                .zip(values)
+                .filter_map(|(a, v)| v.map(|v| (a, desired_from_api(&v))))
+                .collect()
+        })
+    }
+
+    fn desired_from_api(value: &AttrValue) -> DesiredValue {
+        match value {
+            AttrValue::Bool(b) => DesiredValue::Bool(*b),
+            AttrValue::Text(s) if s.is_empty() => DesiredValue::Empty,
+            AttrValue::Text(s) => DesiredValue::Text(s.clone()),
+        }
+    }
+
+    fn state(users: &[BTreeMap<Attribute, DesiredValue>]) -> DesiredState {
+        let source = |line| SourceLocation { file: "f.yaml".into(), line, column: 3 };
+        DesiredState {
+            files: vec!["f.yaml".into()],
+            organizations: vec![crate::spec::DesiredOrganization {
+                reference: OrganizationRef::Id(ORG.into()),
+                source: source(1),
+                users: users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, fields)| DesiredUser {
+                        key: format!("user{i}"),
+                        source: source(i + 3),
+                        fields: fields.clone(),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    fn observation(lives: &[BTreeMap<Attribute, AttrValue>]) -> Observation {
+        Observation {
+            organizations: vec![ObservedOrganization {
+                resolved: Ok(ResolvedOrganization { id: ORG.into(), alias: None }),
+                users: lives
+                    .iter()
+                    .enumerate()
+                    .map(|(i, attributes)| {
+                        Ok(ObservedUser {
+                            user_id: format!("id-{i}"),
+                            name: format!("user{i}"),
+                            email: None,
+                            state: UserState::Enabled,
+                            attributes: attributes.clone(),
+                        })
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_state_planned_against_itself_has_no_changes(lives in proptest::collection::vec(any_live(), 1..8)) {
+            let desired: Vec<_> = lives
+                .iter()
+                .map(|live| live.iter().map(|(a, v)| (*a, desired_from_api(v))).collect())
+                .collect();
+            let plan = diff(&state(&desired), &observation(&lives));
+            prop_assert!(plan.changes.is_empty());
+            prop_assert!(plan.errors.is_empty());
+            prop_assert_eq!(plan.unchanged.len(), lives.len());
+        }
+
+        #[test]
+        fn applying_the_changes_leaves_nothing_to_do_and_unmanaged_fields_never_appear(
+            pairs in proptest::collection::vec((any_desired(), any_live()), 1..8)
+        ) {
+            let (desired, mut lives): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+            let plan = diff(&state(&desired), &observation(&lives));
+            for change in &plan.changes {
+                let index: usize = change.user.trim_start_matches("user").parse().expect("index");
+                for field in &change.fields {
+                    prop_assert!(desired[index].contains_key(&field.field), "unmanaged field planned");
+                    prop_assert_eq!(&lives[index][&field.field], &field.before);
+                    lives[index].insert(field.field, field.after.clone());
+                }
+            }
+            let again = diff(&state(&desired), &observation(&lives));
+            prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
+            prop_assert_eq!(again.unchanged.len(), desired.len());
+        }
+    }
+
+    #[test]
+    fn live_absent_equals_empty_and_strings_compare_exactly() {
+        let mut live: BTreeMap<Attribute, AttrValue> = BTreeMap::new();
+        live.insert(Attribute::Office, AttrValue::Text("HQ ".into()));
+        let desired = BTreeMap::from([
+            (Attribute::City, DesiredValue::Empty),
+            (Attribute::Office, DesiredValue::Text("HQ".into())),
+        ]);
+        let plan = diff(&state(&[desired]), &observation(&[live]));
+        let fields: Vec<Attribute> = plan.changes[0].fields.iter().map(|f| f.field).collect();
+        assert_eq!(
+            fields,
+            vec![Attribute::Office],
+            "absent city equals empty; trailing space differs"
+        );
+    }
+}

@@ -320,3 +320,30 @@ async fn an_apply_killed_midway_converges_on_the_next_run() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(emu.users(ORG).iter().all(|u| u.get(Office) == text("New")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_organizations_are_planned_and_applied_in_one_run() {
+    use workmail_reconcile::emulator::SeedOrganization;
+    let globex = SeedOrganization::new(ORG2, Some("globex"), "globex.example")
+        .user(SeedUser::new("hank").email("hank@globex.example").attr(Office, "Old"));
+    let emu = emulator(seed().organization(globex), UpdateSemantics::Replace).await;
+    let files = Files::new();
+    files.write("acme.yaml", "organization: acme\nusers:\n  carol:\n    office: New\n");
+    files.write(
+        "globex/hank.yaml",
+        &format!("organization: {ORG2}\nusers:\n  hank:\n    office: New\n"),
+    );
+    let out = run(&emu, files.path(), &["apply", "--auto-approve", "."]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Organization acme (m-0123456789abcdef0123456789abcdef)"), "{text}");
+    assert!(text.contains("Organization globex (m-fedcba9876543210fedcba9876543210)"), "{text}");
+    assert_eq!(live(&emu, "carol", Office), text_value("New"));
+    assert_eq!(emu.user(ORG2, "hank").expect("hank").get(Office), text_value("New"));
+    assert_eq!(emu.user(ORG2, "hank").expect("hank").get(Street), text_value(""));
+    assert_eq!(calls(&emu.journal(), "ListOrganizations").len(), 1, "aliases resolved once");
+}
+
+fn text_value(s: &str) -> AttrValue {
+    AttrValue::Text(s.to_string())
+}

@@ -231,3 +231,41 @@ async fn saved_plan_is_private_and_complete() {
     assert_eq!(doc["changes"][0]["observed"], serde_json::json!({"city": "", "office": "HQ"}));
     assert_eq!(doc["unchanged"][0]["user"], "bob");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_and_values_stay_out_of_logs() {
+    const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYdistinctSECRET";
+    let emu = workmail_reconcile::emulator::Emulator::start(
+        workmail_reconcile::emulator::EmulatorConfig {
+            seed: seed(),
+            secret_access_key: SECRET.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("emulator");
+    let files = Files::new();
+    files.write("acme.yaml", "organization: acme\nusers:\n  alice:\n    office: Secret Lab 42\n");
+    for verbosity in ["-v", "-vv", "-vvv"] {
+        let mut cmd = command(
+            &emu.url(),
+            files.path(),
+            &[verbosity, "--log-format", "json", "plan", "acme.yaml"],
+        );
+        cmd.env("AWS_SECRET_ACCESS_KEY", SECRET);
+        let out =
+            tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let logs = stderr(&out);
+        assert!(!logs.is_empty(), "{verbosity} logs something");
+        assert!(!logs.contains(SECRET), "{verbosity}: the secret key is never logged");
+        assert!(!logs.contains("Signature="), "{verbosity}: request signatures are never logged");
+        if verbosity == "-v" {
+            assert!(!logs.contains("Secret Lab 42"), "values are not logged below -vv");
+            assert!(
+                logs.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+                "--log-format json writes JSON lines"
+            );
+        }
+    }
+}
