@@ -1,5 +1,6 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
+pub mod emulator;
 mod global;
 pub mod schema;
 pub mod validate;
@@ -38,6 +39,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the JSON Schema of the desired-state format.
     Schema,
+    /// Run the in-memory WorkMail API emulator until interrupted; prints its URL first.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Run a parsed command line.
@@ -45,5 +48,6 @@ pub fn run(cli: Cli) -> miette::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::exec(&cli.global, args),
         Command::Schema => schema::exec(),
+        Command::Emulator(args) => emulator::exec(&cli.global, args),
     }
 }
