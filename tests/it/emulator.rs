@@ -1048,3 +1048,48 @@ async fn signed_raw(
     let refs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     raw_http(emu, "POST", "/", &refs, body).await
 }
+
+#[tokio::test]
+async fn emulator_stop_closes_the_port() {
+    let (emu, client) = start().await;
+    client.list_organizations().send().await.unwrap();
+    let addr = emu.local_addr();
+    emu.stop().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// `src/emulator/model.json` is an extract of the shared API model; it must not drift from it.
+#[test]
+fn emulator_model_extract_matches_the_api_model() {
+    let full_path = crate::support::repo_root().join("../shared/workmail-api/service-2.json");
+    let Ok(full) = std::fs::read_to_string(&full_path) else {
+        eprintln!("skipped: {} not present", full_path.display());
+        return;
+    };
+    let full: Value = serde_json::from_str(&full).unwrap();
+    let extract: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::repo_root().join("src/emulator/model.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(extract["metadata"], full["metadata"]);
+    for (name, op) in extract["operations"].as_object().unwrap() {
+        assert_eq!(op["input"], full["operations"][name]["input"]["shape"], "{name}");
+        assert_eq!(op["output"], full["operations"][name]["output"]["shape"], "{name}");
+    }
+    /// A shape without documentation, the way the extract stores it.
+    fn undocumented(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "documentation" | "exception" | "error"))
+                    .map(|(k, v)| (k.clone(), undocumented(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    for (name, shape) in extract["shapes"].as_object().unwrap() {
+        assert_eq!(shape, &undocumented(&full["shapes"][name]), "shape {name}");
+    }
+}
