@@ -3,6 +3,7 @@
 pub mod apply;
 mod connect;
 pub mod demo;
+pub mod emulator;
 pub mod export;
 mod global;
 mod logging;
@@ -55,6 +56,8 @@ pub enum Command {
     Demo,
     /// Print the JSON Schema of the desired-state format.
     Schema,
+    /// Run the in-memory WorkMail API emulator until interrupted; prints its URL first.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Run a parsed command line.
@@ -67,5 +70,6 @@ pub fn run(cli: Cli) -> miette::Result<Exit> {
         Command::Export(args) => export::exec(&cli.global, args),
         Command::Demo => demo::exec(&cli.global),
         Command::Schema => schema::exec(),
+        Command::Emulator(args) => emulator::exec(&cli.global, args),
     }
 }

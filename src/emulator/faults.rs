@@ -179,13 +179,12 @@ impl FaultState {
         let [drop_u, after_u, throttle_u, error_u, status_u] =
             std::array::from_fn(|_| self.rng.next_f64());
         let f = &self.faults;
-        let drop = (drop_u < f.drop_rate).then(|| {
-            if after_u < f.drop_after_write_fraction {
-                DropPoint::AfterOperation
-            } else {
-                DropPoint::BeforeOperation
-            }
-        });
+        let point = if after_u < f.drop_after_write_fraction {
+            DropPoint::AfterOperation
+        } else {
+            DropPoint::BeforeOperation
+        };
+        let drop = (drop_u < f.drop_rate).then_some(point);
         let server_error =
             (error_u < f.server_error_rate).then_some(if status_u < 0.5 { 500 } else { 503 });
         Draw { drop, throttle: throttle_u < f.throttle_rate, server_error }

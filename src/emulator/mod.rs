@@ -6,6 +6,32 @@
 //! and journals every request. Tests drive it through [`Emulator`]; tools outside the process
 //! through the unsigned control endpoint under `/_emulator/` (see `control.rs`).
 //!
+//! Where the service leaves a choice open, the emulator does this:
+//!
+//! - **Order of checks**: injected latency; a drop "before"; SigV4 (403
+//!   `MissingAuthenticationTokenException`, `IncompleteSignatureException`,
+//!   `UnrecognizedClientException`, `InvalidSignatureException`, incl. a scope for another service
+//!   and a clock skew over 15 minutes); the rate cap and random throttles (400
+//!   `ThrottlingException`); random 5xx; `X-Amz-Target` (400 `UnknownOperationException`); JSON
+//!   (400 `SerializationException`, also for a member of the wrong JSON type); the model's
+//!   constraints (400 `InvalidParameterException`, AWS "N validation errors detected" message,
+//!   sensitive values not echoed); the operation; a drop "after".
+//! - **ListUsers / ListOrganizations**: `MaxResults` defaults to 100 (the model's maximum; the
+//!   service documents no default). Tokens are opaque, tied to the organization and filters, and
+//!   survive concurrent changes (the cursor is the last user id). Users are listed in id order,
+//!   DELETED ones included. Prefix filters ignore ASCII case; filters combine with AND.
+//! - **Identifiers**: DescribeUser, UpdateUser and RegisterToWorkMail accept a user id, an email
+//!   or a user name (emails and names ignore ASCII case), tried in that order.
+//! - **UpdateUser**: `Role` `SYSTEM_USER`/`RESOURCE` → `InvalidParameterException`; a user whose
+//!   role is `SYSTEM_USER` cannot be updated at all → `InvalidParameterException`; a DELETED user →
+//!   `EntityStateException`; a DISABLED user can be updated. `""` clears; JSON `null` is "left out".
+//! - **CreateUser** makes a DISABLED user without email (as WorkMail does until it is registered);
+//!   the password is not kept. **RegisterToWorkMail** accepts emails in the default mail domain
+//!   and in the domains of seeded emails.
+//! - **Drops** may hit any operation; "after" means after the operation ran, and the journal says
+//!   `applied: true` only for a write that succeeded.
+//! - **Control endpoint** requests are neither journaled nor subject to faults.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Seed, SeedOrganization, SeedUser};

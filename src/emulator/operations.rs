@@ -206,7 +206,7 @@ fn describe_organization(
     let mut out = json!({
         "OrganizationId": org.id,
         "State": "Active",
-        "DirectoryId": format!("d-{}", &org.id[2..12]),
+        "DirectoryId": format!("d-{}", org.id.get(2..12).unwrap_or_default()),
         "DirectoryType": "WorkMailDirectory",
         "DefaultMailDomain": org.default_mail_domain,
         "CompletedDate": timestamp(org.completed_date),

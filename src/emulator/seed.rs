@@ -54,8 +54,10 @@ pub struct SeedUser {
 
 /// A seed that cannot be used, with its place in the YAML when known.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", location_prefix(*line, *column))]
+#[error("{}{message}", location_prefix(path.as_deref(), *line, *column))]
 pub struct SeedError {
+    /// The seed file, when read from one.
+    pub path: Option<std::path::PathBuf>,
     /// What is wrong and what is allowed.
     pub message: String,
     /// 1-based line in the YAML, when the error has a place.
@@ -64,17 +66,21 @@ pub struct SeedError {
     pub column: Option<u64>,
 }
 
-fn location_prefix(line: Option<u64>, column: Option<u64>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!("line {l}, column {c}: "),
-        (Some(l), None) => format!("line {l}: "),
-        _ => String::new(),
+/// `file:line:column: ` like compilers, or `line L, column C: ` without a file.
+fn location_prefix(path: Option<&Path>, line: Option<u64>, column: Option<u64>) -> String {
+    match (path, line, column) {
+        (Some(p), Some(l), Some(c)) => format!("{}:{l}:{c}: ", p.display()),
+        (Some(p), Some(l), None) => format!("{}:{l}: ", p.display()),
+        (Some(p), None, _) => format!("{}: ", p.display()),
+        (None, Some(l), Some(c)) => format!("line {l}, column {c}: "),
+        (None, Some(l), None) => format!("line {l}: "),
+        (None, None, _) => String::new(),
     }
 }
 
 impl SeedError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        SeedError { message: message.into(), line: None, column: None }
+        SeedError { path: None, message: message.into(), line: None, column: None }
     }
 }
 
@@ -84,7 +90,8 @@ impl Seed {
         let seed: Seed = serde_saphyr::from_str(yaml).map_err(|e| {
             let location = e.location();
             SeedError {
-                message: first_line(&e.to_string()),
+                path: None,
+                message: bare_message(&e.to_string()),
                 line: location.map(|l| l.line()),
                 column: location.map(|l| l.column()),
             }
@@ -95,10 +102,10 @@ impl Seed {
 
     /// Reads and parses a seed file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Seed, SeedError> {
+        let with_path = |e: SeedError| SeedError { path: Some(path.to_owned()), ..e };
         let text = std::fs::read_to_string(path)
-            .map_err(|e| SeedError::new(format!("cannot read {}: {e}", path.display())))?;
-        Seed::from_yaml(&text)
-            .map_err(|e| SeedError { message: format!("{}: {}", path.display(), e.message), ..e })
+            .map_err(|e| with_path(SeedError::new(format!("cannot read: {e}"))))?;
+        Seed::from_yaml(&text).map_err(with_path)
     }
 
     /// Adds an organization (builder style).
@@ -113,10 +120,17 @@ impl Seed {
     }
 }
 
-/// serde-saphyr messages may carry a rendered snippet after the first line; the location is
-/// reported separately.
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().to_owned()
+/// serde-saphyr renders `error: line L column C: message` and a snippet; the location is kept in
+/// fields, so only the message stays. For an unknown key the location is the user's map (the
+/// message names the key).
+fn bare_message(s: &str) -> String {
+    let s = s.strip_prefix("error: ").unwrap_or(s);
+    let s = match s.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") => rest,
+        _ => s,
+    };
+    // Drop the rendered snippet (` --> <input>:5:9` and source lines) that follows the message.
+    s.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 impl SeedOrganization {
@@ -295,7 +309,11 @@ organizations:
         let err = Seed::from_yaml(yaml).unwrap_err();
         assert!(err.message.contains("unknown user key `DisplayName`"), "{err}");
         assert!(err.message.contains("display_name"), "{err}");
-        assert!(matches!(err.line, Some(5 | 6)), "{err:?}");
+        assert_eq!((err.line, err.column), (Some(5), Some(9)), "{err:?}");
+        assert!(err.to_string().starts_with("line 5, column 9: unknown user key"), "{err}");
+        let err = Seed::from_yaml("organizations:\n  - alias: acme\n").unwrap_err();
+        assert!(err.message.contains("default_mail_domain"), "{err}");
+        assert_eq!(err.line, Some(2), "{err:?}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! project's emulator.
 
 mod apply;
+mod emulator;
 mod export;
 mod plan;
 mod support;

@@ -1,0 +1,123 @@
+//! `workmail-reconcile emulator`: run the in-memory WorkMail server until interrupted.
+
+use super::{Exit, GlobalArgs};
+use crate::emulator::{Emulator, EmulatorConfig, Faults, Seed, UpdateSemantics};
+use clap::Args;
+use miette::{IntoDiagnostic, WrapErr, miette};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags of `emulator`. The requests-per-second cap is the global `--max-rps`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Seed YAML: organizations and users to start with (SPEC §5).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Whether UpdateUser clears the attributes a request leaves out.
+    #[arg(long, value_enum, default_value_t)]
+    pub update_semantics: UpdateSemantics,
+    /// The one accepted key pair.
+    #[arg(long, value_name = "AKID:SECRET", default_value = "test:test")]
+    pub credentials: String,
+    /// Milliseconds added to every request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Probability (0..1) of a random ThrottlingException.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// Probability (0..1) of a random 500/503.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub server_error_rate: f64,
+    /// Probability (0..1) that a connection is dropped without an answer.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub drop_rate: f64,
+    /// Seed of the fault generator, for repeatable runs.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rng_seed: u64,
+}
+
+/// Starts the emulator, prints its URL as the first line of stdout and serves until Ctrl-C or
+/// SIGTERM.
+pub fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Exit> {
+    let (access_key_id, secret_access_key) = args
+        .credentials
+        .split_once(':')
+        .filter(|(k, s)| !k.is_empty() && !s.is_empty())
+        .map(|(k, s)| (k.to_owned(), s.to_owned()))
+        .ok_or_else(|| miette!("--credentials must be AKID:SECRET, both non-empty"))?;
+    let seed = match &args.seed {
+        Some(path) => Seed::from_file(path).map_err(|e| miette!("invalid seed: {e}"))?,
+        None => Seed::default(),
+    };
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        max_rps: global.max_rps,
+        throttle_rate: args.throttle_rate,
+        server_error_rate: args.server_error_rate,
+        drop_rate: args.drop_rate,
+        rng_seed: args.rng_seed,
+        ..Faults::default()
+    };
+    faults.validate().map_err(|e| miette!("invalid fault settings: {e}"))?;
+    let config = EmulatorConfig {
+        seed,
+        semantics: args.update_semantics,
+        faults,
+        access_key_id,
+        secret_access_key,
+        listen: args.listen,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let emulator = Emulator::start(config)
+            .await
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot start the emulator on {}", args.listen))?;
+        // The first line is the contract with scripts and tests: flush it right away.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", emulator.url()).into_diagnostic()?;
+        stdout.flush().into_diagnostic()?;
+        drop(stdout);
+        if !global.quiet {
+            eprintln!(
+                "WorkMail emulator listening on {} (control: {}/_emulator/journal); Ctrl-C to stop",
+                emulator.url(),
+                emulator.url()
+            );
+        }
+        shutdown_signal().await;
+        emulator.stop().await;
+        Ok(Exit::Success)
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => ctrl_c.await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await;
+}
