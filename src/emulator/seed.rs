@@ -36,8 +36,8 @@ pub struct SeedOrganization {
 
 /// One user of a [`SeedOrganization`].
 ///
-/// State defaults to `ENABLED` when the user has an email (registered to WorkMail), `DISABLED`
-/// otherwise; an `ENABLED` user without an email gets `name@default_mail_domain`.
+/// State defaults to `ENABLED` (SPEC §5); an `ENABLED` user without an email gets
+/// `name@default_mail_domain`, since an enabled WorkMail user always has a mailbox address.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeedUser {
     /// The user name (required).
@@ -153,7 +153,7 @@ impl SeedOrganization {
 }
 
 impl SeedUser {
-    /// A user with only a name: `DISABLED` (unregistered), role `USER`, no attributes.
+    /// A user with only a name: `ENABLED`, role `USER`, no attributes.
     pub fn new(name: &str) -> Self {
         SeedUser {
             name: name.to_owned(),

@@ -222,11 +222,8 @@ fn seed_user_to_user(
     check(place, "UserName", "name", &json!(seed.name))?;
     let role = seed.role.clone().unwrap_or_else(|| "USER".to_owned());
     check(place, "UserRole", "role", &json!(role))?;
-    let state = seed.state.unwrap_or(if seed.email.is_some() {
-        UserState::Enabled
-    } else {
-        UserState::Disabled
-    });
+    // SPEC §5: the state defaults to ENABLED.
+    let state = seed.state.unwrap_or(UserState::Enabled);
     // An enabled user always has a mailbox address in WorkMail.
     let email = match (&seed.email, state) {
         (Some(e), _) => Some(e.clone()),
@@ -303,7 +300,7 @@ mod tests {
         Seed::default().organization(
             SeedOrganization::new("", Some("acme"), "acme.example")
                 .user(SeedUser::new("alice").email("alice@acme.example"))
-                .user(SeedUser::new("bob"))
+                .user(SeedUser::new("bob").state(UserState::Disabled))
                 .user(SeedUser::new("carol").state(UserState::Enabled)),
         )
     }

@@ -37,7 +37,7 @@ fn seed() -> Seed {
                         .attr(Attribute::HiddenFromGlobalAddressList, true)
                         .attr(Attribute::IdentityProviderUserId, IDP_ID),
                 )
-                .user(SeedUser::new("bob"))
+                .user(SeedUser::new("bob").state(UserState::Disabled))
                 .user(SeedUser::new("carol").email("carol@acme.example").state(UserState::Deleted))
                 .user(SeedUser::new("system").email("system@acme.example").role("SYSTEM_USER"))
                 .user(SeedUser::new("rita").email("rita@acme.example").role("REMOTE_USER")),
