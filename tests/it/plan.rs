@@ -269,3 +269,19 @@ async fn credentials_and_values_stay_out_of_logs() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_endpoint_comes_from_the_flag_or_the_standard_variables() {
+    let emu = emulator(seed(), UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("acme.yaml", "organization: acme\nusers:\n  bob: {}\n");
+    let mut service_variable = command("", files.path(), &["plan", "acme.yaml"]);
+    service_variable.env_remove("AWS_ENDPOINT_URL").env("AWS_ENDPOINT_URL_WORKMAIL", emu.url());
+    let mut flag = command("", files.path(), &["--endpoint-url", &emu.url(), "plan", "acme.yaml"]);
+    flag.env_remove("AWS_ENDPOINT_URL");
+    for mut cmd in [service_variable, flag] {
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert_eq!(calls(&emu.journal(), "DescribeUser").len(), 2);
+}
