@@ -11,7 +11,7 @@ pub mod plan;
 mod planning;
 pub mod schema;
 mod shared_args;
-mod terminal;
+pub(crate) mod terminal;
 pub mod validate;
 
 pub use global::GlobalArgs;

@@ -4,16 +4,20 @@ use super::global::{ColorChoice, GlobalArgs};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// Whether to color what goes to stdout.
-pub fn stdout_color(global: &GlobalArgs) -> bool {
-    match global.color {
+/// `--color auto` colors a terminal unless `NO_COLOR` is set to anything non-empty.
+fn wants_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
         }
     }
+}
+
+/// Whether to color what goes to stdout (plans, reports).
+pub fn stdout_color(global: &GlobalArgs) -> bool {
+    wants_color(global.color, std::io::stdout().is_terminal())
 }
 
 /// A progress bar for `total` calls, shown only when stderr is a terminal and not `--quiet`;
@@ -34,12 +38,5 @@ pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> Pro
 
 /// Whether to color what goes to stderr (diagnostics).
 pub fn stderr_color(global: &GlobalArgs) -> bool {
-    match global.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
-        }
-    }
+    wants_color(global.color, std::io::stderr().is_terminal())
 }

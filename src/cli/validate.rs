@@ -1,11 +1,9 @@
 //! `workmail-reconcile validate PATH...`: parse and check desired-state files offline.
 
-use super::global::ColorChoice;
 use super::{Exit, GlobalArgs};
 use crate::spec::{self, LoadErrors};
 use clap::Args;
 use miette::{GraphicalReportHandler, GraphicalTheme};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// Arguments of `validate`.
@@ -32,7 +30,7 @@ pub fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
             Ok(Exit::Success)
         }
         Err(errors) => {
-            eprint!("{}", render_errors(&errors, use_color(global.color)));
+            eprint!("{}", render_errors(&errors, super::terminal::stderr_color(global)));
             Ok(Exit::Error)
         }
     }
@@ -55,18 +53,6 @@ pub fn render_errors(errors: &LoadErrors, color: bool) -> String {
     }
     out.push_str(&format!("error: {errors}\n"));
     out
-}
-
-/// Color only on a terminal, never with `NO_COLOR` or `--color never`.
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
-        }
-    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

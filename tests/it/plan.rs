@@ -280,7 +280,8 @@ async fn the_endpoint_comes_from_the_flag_or_the_standard_variables() {
     let mut flag = command("", files.path(), &["--endpoint-url", &emu.url(), "plan", "acme.yaml"]);
     flag.env_remove("AWS_ENDPOINT_URL");
     for mut cmd in [service_variable, flag] {
-        let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
+        let out =
+            tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     assert_eq!(calls(&emu.journal(), "DescribeUser").len(), 2);
