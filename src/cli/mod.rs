@@ -1,11 +1,13 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
 pub mod apply;
+pub mod completions;
 mod connect;
 pub mod demo;
 pub mod export;
 mod global;
 mod logging;
+pub mod man;
 pub mod plan;
 mod planning;
 pub mod schema;
@@ -55,6 +57,10 @@ pub enum Command {
     Demo,
     /// Print the JSON Schema of the desired-state format.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page in roff (`man plan` for a subcommand's page, `--out-dir` for all).
+    Man(man::ManArgs),
 }
 
 /// Run a parsed command line.
@@ -67,5 +73,7 @@ pub fn run(cli: Cli) -> miette::Result<Exit> {
         Command::Export(args) => export::exec(&cli.global, args),
         Command::Demo => demo::exec(&cli.global),
         Command::Schema => schema::exec(),
+        Command::Completions(args) => completions::exec(&args),
+        Command::Man(args) => man::exec(&args),
     }
 }

@@ -2,7 +2,9 @@
 //! project's emulator.
 
 mod apply;
+mod docs;
 mod export;
 mod plan;
+mod recipes;
 mod support;
 mod validate;
