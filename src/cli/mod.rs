@@ -1,12 +1,14 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
 pub mod apply;
+pub mod completions;
 mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod export;
 mod global;
 mod logging;
+pub mod man;
 pub mod plan;
 mod planning;
 pub mod schema;
@@ -58,6 +60,10 @@ pub enum Command {
     Schema,
     /// Run the in-memory WorkMail API emulator until interrupted; prints its URL first.
     Emulator(emulator::EmulatorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page in roff (`man plan` for a subcommand's page, `--out-dir` for all).
+    Man(man::ManArgs),
 }
 
 /// Run a parsed command line.
@@ -71,5 +77,7 @@ pub fn run(cli: Cli) -> miette::Result<Exit> {
         Command::Demo => demo::exec(&cli.global),
         Command::Schema => schema::exec(),
         Command::Emulator(args) => emulator::exec(&cli.global, args),
+        Command::Completions(args) => completions::exec(&args),
+        Command::Man(args) => man::exec(&args),
     }
 }

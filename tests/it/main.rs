@@ -2,8 +2,10 @@
 //! project's emulator.
 
 mod apply;
+mod docs;
 mod emulator;
 mod export;
 mod plan;
+mod recipes;
 mod support;
 mod validate;
