@@ -347,3 +347,47 @@ async fn two_organizations_are_planned_and_applied_in_one_run() {
 fn text_value(s: &str) -> AttrValue {
     AttrValue::Text(s.to_string())
 }
+
+/// Run apply on a pseudo-terminal (util-linux `script`, part of every Debian base system) and
+/// answer the confirmation prompt with `answer`.
+async fn apply_on_a_terminal(emu: &Emulator, files: &Files, answer: &str) -> std::process::Output {
+    use std::io::Write;
+    let binary = assert_cmd::cargo::cargo_bin("workmail-reconcile");
+    let line = format!("{} apply acme.yaml", binary.display());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .current_dir(files.path())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", emu.url())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let answer = format!("{answer}\n");
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().expect("script(1) runs");
+        // Answer once the prompt is up; the prompt reads one line from the terminal.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        child.stdin.take().expect("stdin").write_all(answer.as_bytes()).expect("answer");
+        child.wait_with_output().expect("finishes")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_only_yes_proceeds() {
+    let emu = emulator(seed(), UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("acme.yaml", DESIRED);
+    let out = apply_on_a_terminal(&emu, &files, "y").await;
+    assert!(stdout(&out).contains("Only 'yes' will be accepted"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Apply cancelled; nothing was changed."), "{}", stdout(&out));
+    assert!(calls(&emu.journal(), "UpdateUser").is_empty());
+
+    let out = apply_on_a_terminal(&emu, &files, "yes").await;
+    assert!(stdout(&out).contains("Apply: 2 updated"), "{}", stdout(&out));
+    assert_eq!(calls(&emu.journal(), "UpdateUser").len(), 2);
+}
