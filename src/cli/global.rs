@@ -21,6 +21,7 @@ pub enum LogFormat {
 
 /// Global flags (SPEC §2).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// AWS region (default: the standard AWS chain).
     #[arg(long, global = true, env = "AWS_REGION")]

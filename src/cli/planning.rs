@@ -43,5 +43,12 @@ pub async fn compute_plan(
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    diff(desired, &observation)
+    let plan = diff(desired, &observation);
+    // Values are personal data: only at -vv (debug), never at -v.
+    for change in &plan.changes {
+        for field in &change.fields {
+            tracing::debug!(user = %change.user, field = %field.field, before = %field.before, after = %field.after, "planned change");
+        }
+    }
+    plan
 }

@@ -260,6 +260,9 @@ async fn credentials_and_values_stay_out_of_logs() {
         assert!(!logs.is_empty(), "{verbosity} logs something");
         assert!(!logs.contains(SECRET), "{verbosity}: the secret key is never logged");
         assert!(!logs.contains("Signature="), "{verbosity}: request signatures are never logged");
+        if verbosity == "-vv" {
+            assert!(logs.contains("Secret Lab 42"), "-vv asks for values in the debug log");
+        }
         if verbosity == "-v" {
             assert!(!logs.contains("Secret Lab 42"), "values are not logged below -vv");
             assert!(
