@@ -55,7 +55,7 @@ struct AttrSpec {
     key: &'static str,
     member: &'static str,
     kind: AttrKind,
-    /// Personal data: redacted by `--redact-all` and kept out of logs below `-vv`.
+    /// Personal data: kept out of logs below `-vv`. (`--redact-all` hides every value, this or not.)
     sensitive: bool,
 }
 
