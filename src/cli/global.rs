@@ -33,7 +33,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
     /// Requests in flight at most (adapted down under throttling).
-    #[arg(long, global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
     /// Requests per second at most.
     #[arg(long, global = true)]

@@ -1,14 +1,18 @@
 //! Building the aws-sdk-workmail configuration: the standard AWS chain for credentials and
 //! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
 
-use super::limiter::Limiter;
+use super::limiter::{AttemptOutcome, Limiter};
 use aws_config::BehaviorVersion;
-use aws_sdk_workmail::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_workmail::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_workmail::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_workmail::config::timeout::TimeoutConfig;
 use aws_sdk_workmail::config::{ConfigBag, Intercept, Region, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Attempts per call: enough to ride out sustained throttling with exponential backoff.
 pub const MAX_ATTEMPTS: u32 = 12;
@@ -79,10 +83,19 @@ pub(super) fn tune(
         .build()
 }
 
-/// Reports each attempt's outcome to the limiter.
+/// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the
+/// limiter ignores throttles of attempts sent before its last rate cut.
 #[derive(Debug)]
 struct LimiterFeedback {
     limiter: Limiter,
+}
+
+/// When the current attempt was sent, kept in the attempt's config bag.
+#[derive(Debug, Clone, Copy)]
+struct AttemptSentAt(Instant);
+
+impl Storable for AttemptSentAt {
+    type Storer = StoreReplace<Self>;
 }
 
 impl Intercept for LimiterFeedback {
@@ -90,26 +103,38 @@ impl Intercept for LimiterFeedback {
         "LimiterFeedback"
     }
 
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(AttemptSentAt(Instant::now()));
+        Ok(())
+    }
+
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        match context.response() {
-            None => self.limiter.on_no_answer(),
+        let sent_at = cfg.load::<AttemptSentAt>().map_or_else(Instant::now, |s| s.0);
+        let outcome = match context.response() {
+            None => AttemptOutcome::NoAnswer,
             Some(response) => {
                 let status = response.status().as_u16();
                 let body = response.body().bytes().unwrap_or_default();
                 if status == 429 || (status == 400 && is_throttling_body(body)) {
-                    self.limiter.on_throttle(false);
+                    AttemptOutcome::Throttled
                 } else if status >= 500 {
-                    self.limiter.on_throttle(true);
+                    AttemptOutcome::ServerError
                 } else {
-                    self.limiter.on_success();
+                    AttemptOutcome::Success
                 }
             }
-        }
+        };
+        self.limiter.record(outcome, sent_at);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ mod sdk;
 pub use bounded::run_bounded;
 pub use client::{ClientOptions, build_sdk_config};
 pub use error::DirectoryError;
-pub use limiter::{Limiter, LimiterStats};
+pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
 pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 pub use sdk::SdkDirectory;
 

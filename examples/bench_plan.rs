@@ -1,0 +1,485 @@
+//! Throughput benchmarks of plan and apply against the emulator (issue 7). Each scenario prints
+//! a table of figures; see BENCHMARKS.md for the commands and results.
+//!
+//! ```text
+//! cargo run --release --example bench_plan -- plan   [--users 2000 --rps 200 --latency-ms 20]
+//! cargo run --release --example bench_plan -- apply  [--users 2000 --change 0.1]
+//! cargo run --release --example bench_plan -- step   [--users 6000 --from 100 --to 400 --switch-after 5]
+//! cargo run --release --example bench_plan -- orgs   [--orgs 100 --users 1000]
+//! cargo run --release --example bench_plan -- scale  --endpoint URL [--users 100000]
+//! ```
+//!
+//! Every scenario but `scale` runs the emulator in this process, on loopback, and uses the
+//! library the way `plan`/`apply` do: `SdkDirectory` + `Limiter`, `observe`, `diff`,
+//! `apply_plan`. Calls and throttles are counted by the emulator (its counters and journal).
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use clap::{Args, Parser, Subcommand};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use workmail_reconcile::apply::apply_plan;
+use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
+use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
+use workmail_reconcile::observe::observe;
+use workmail_reconcile::plan::diff;
+use workmail_reconcile::spec::{self, DesiredState};
+
+/// The CLI's default `--concurrency` (src/cli/global.rs).
+const DEFAULT_CONCURRENCY: usize = 10;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Plan N users of one organization under a fixed, unknown rate cap.
+    Plan(Common),
+    /// Plan, then apply, N users of which a fraction changes.
+    Apply {
+        #[command(flatten)]
+        common: Common,
+        /// Fraction of users whose display name changes.
+        #[arg(long, default_value_t = 0.1)]
+        change: f64,
+    },
+    /// Plan while the cap changes mid-run; prints the rate per second.
+    Step {
+        #[command(flatten)]
+        common: Common,
+        /// The cap after the switch.
+        #[arg(long, default_value_t = 400.0)]
+        to: f64,
+        /// Seconds after the start of the plan when the cap changes.
+        #[arg(long, default_value_t = 5)]
+        switch_after: u64,
+    },
+    /// Plan many organizations in one run.
+    Orgs {
+        #[command(flatten)]
+        common: Common,
+        /// Organizations (each with `--users` users).
+        #[arg(long, default_value_t = 100)]
+        orgs: usize,
+    },
+    /// CPU and memory per user of a large plan, against an emulator in another process
+    /// (`cargo run --release --example bench_emulator -- --users 100000 --latency-ms 0`).
+    Scale {
+        /// The emulator's URL (first line `bench_emulator` prints).
+        #[arg(long)]
+        endpoint: String,
+        /// Users of organization 0 to plan (the emulator must have as many).
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// The tool's `--concurrency`.
+        #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+        concurrency: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Users (per organization).
+    #[arg(long, default_value_t = 2000)]
+    users: usize,
+    /// The emulator's requests-per-second cap (for `step`: the cap before the switch); 0: none.
+    #[arg(long, default_value_t = 200.0)]
+    rps: f64,
+    /// The emulator's latency per request.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// The tool's `--concurrency`.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+    concurrency: usize,
+    /// The tool's `--max-rps` (none by default: the cap is unknown to the tool).
+    #[arg(long)]
+    max_rps: Option<f64>,
+    /// Repeat the measurement this many times (a fresh emulator each time).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+impl Common {
+    fn faults(&self) -> Faults {
+        Faults {
+            latency: Duration::from_millis(self.latency_ms),
+            max_rps: (self.rps > 0.0).then_some(self.rps),
+            ..Faults::default()
+        }
+    }
+
+    /// The ideal wall time for `calls` calls: at the cap, or at `concurrency` in flight.
+    fn ideal(&self, calls: usize) -> Duration {
+        if self.rps > 0.0 {
+            Duration::from_secs_f64(calls as f64 / self.rps)
+        } else {
+            let latency = Duration::from_millis(self.latency_ms).as_secs_f64();
+            Duration::from_secs_f64(calls as f64 * latency / self.concurrency as f64)
+        }
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    println!("# {}", common::machine());
+    runtime.block_on(async {
+        match cli.scenario {
+            Scenario::Plan(common) => {
+                header(&[
+                    "run",
+                    "users",
+                    "calls",
+                    "throttled",
+                    "throttled %",
+                    "wall s",
+                    "ideal s",
+                    "efficiency",
+                ]);
+                for run in 1..=common.repeat {
+                    plan_once(run, &common).await?;
+                }
+                Ok(())
+            }
+            Scenario::Apply { common, change } => {
+                header(&[
+                    "run",
+                    "phase",
+                    "calls",
+                    "throttled",
+                    "throttled %",
+                    "wall s",
+                    "ideal s",
+                    "efficiency",
+                ]);
+                for run in 1..=common.repeat {
+                    apply_once(run, &common, change).await?;
+                }
+                Ok(())
+            }
+            Scenario::Step { common, to, switch_after } => step(&common, to, switch_after).await,
+            Scenario::Orgs { common, orgs } => {
+                header(&[
+                    "run",
+                    "orgs",
+                    "users",
+                    "calls",
+                    "throttled",
+                    "wall s",
+                    "ideal s",
+                    "efficiency",
+                ]);
+                for run in 1..=common.repeat {
+                    orgs_once(run, &common, orgs).await?;
+                }
+                Ok(())
+            }
+            Scenario::Scale { endpoint, users, concurrency } => {
+                scale(&endpoint, users, concurrency).await
+            }
+        }
+    })
+}
+
+fn header(columns: &[&str]) {
+    println!("| {} |", columns.join(" | "));
+    println!("|{}", "---:|".repeat(columns.len()));
+}
+
+fn row(cells: &[String]) {
+    println!("| {} |", cells.join(" | "));
+}
+
+async fn start(common: &Common, orgs: usize) -> std::io::Result<Emulator> {
+    Emulator::start(EmulatorConfig {
+        seed: common::seed(orgs, common.users),
+        faults: common.faults(),
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+fn desired(
+    orgs: usize,
+    users: usize,
+    change: f64,
+) -> Result<DesiredState, Box<dyn std::error::Error>> {
+    if orgs == 1 {
+        return Ok(spec::load_str("bench.yaml", &common::desired_yaml(0, users, change, None))?);
+    }
+    let dir = tempfile::tempdir()?;
+    for org in 0..orgs {
+        let text = common::desired_yaml(org, users, change, None);
+        std::fs::write(dir.path().join(format!("org{org:03}.yaml")), text)?;
+    }
+    Ok(spec::load(&[dir.path()])?)
+}
+
+fn directory(emu: &Emulator, common: &Common) -> SdkDirectory {
+    SdkDirectory::new(emu.sdk_config(), Limiter::new(common.concurrency, common.max_rps))
+}
+
+/// `observe` with the width the CLI uses (`2 × --concurrency`).
+fn width(common: &Common) -> usize {
+    common.concurrency * 2
+}
+
+fn efficiency(ideal: Duration, wall: Duration) -> String {
+    format!("{:.3}", ideal.as_secs_f64() / wall.as_secs_f64())
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.2}", 100.0 * part as f64 / whole.max(1) as f64)
+}
+
+async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error::Error>> {
+    let emu = start(common, 1).await?;
+    let desired = desired(1, common.users, 0.0)?;
+    let directory = directory(&emu, common);
+    // The emulator's bucket starts full; so would a real service's after a quiet minute.
+    let started = Instant::now();
+    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let wall = started.elapsed();
+    assert_eq!(plan.unchanged.len(), common.users, "every user planned, none lost");
+    let counters = emu.counters();
+    let calls: u64 = counters.calls.values().sum();
+    let ideal = common.ideal(common.users);
+    row(&[
+        run.to_string(),
+        common.users.to_string(),
+        calls.to_string(),
+        counters.throttled.to_string(),
+        percent(counters.throttled, calls),
+        format!("{:.2}", wall.as_secs_f64()),
+        format!("{:.2}", ideal.as_secs_f64()),
+        efficiency(ideal, wall),
+    ]);
+    Ok(())
+}
+
+async fn apply_once(
+    run: usize,
+    common: &Common,
+    change: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let emu = start(common, 1).await?;
+    let desired = desired(1, common.users, change)?;
+    let directory = directory(&emu, common);
+    let started = Instant::now();
+    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let plan_wall = started.elapsed();
+    let planned = emu.counters();
+    let changed = plan.changes.len();
+    let started = Instant::now();
+    let report = apply_plan(&directory, &plan, width(common), None, |_| ()).await;
+    let apply_wall = started.elapsed();
+    let total = emu.counters();
+    let updated = report
+        .users
+        .iter()
+        .filter(|u| matches!(u.outcome, workmail_reconcile::apply::Outcome::Updated { .. }))
+        .count();
+    assert_eq!(updated, changed, "every changed user updated");
+    let plan_calls: u64 = planned.calls.values().sum();
+    let all_calls: u64 = total.calls.values().sum();
+    let apply_calls = all_calls - plan_calls;
+    let apply_throttled = total.throttled - planned.throttled;
+    let plan_ideal = common.ideal(common.users);
+    let apply_ideal = common.ideal(2 * changed);
+    let both_ideal = common.ideal(common.users + 2 * changed);
+    for (phase, calls, throttled, wall, ideal) in [
+        (
+            format!("plan ({} users)", common.users),
+            plan_calls,
+            planned.throttled,
+            plan_wall,
+            plan_ideal,
+        ),
+        (
+            format!("apply ({changed} changed)"),
+            apply_calls,
+            apply_throttled,
+            apply_wall,
+            apply_ideal,
+        ),
+        (
+            "plan + apply".to_string(),
+            all_calls,
+            total.throttled,
+            plan_wall + apply_wall,
+            both_ideal,
+        ),
+    ] {
+        row(&[
+            run.to_string(),
+            phase,
+            calls.to_string(),
+            throttled.to_string(),
+            percent(throttled, calls),
+            format!("{:.2}", wall.as_secs_f64()),
+            format!("{:.2}", ideal.as_secs_f64()),
+            efficiency(ideal, wall),
+        ]);
+    }
+    Ok(())
+}
+
+async fn step(
+    common: &Common,
+    to: f64,
+    switch_after: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let emu = Arc::new(start(common, 1).await?);
+    let desired = desired(1, common.users, 0.0)?;
+    let directory = directory(&emu, common);
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let done = Arc::new(AtomicBool::new(false));
+    // Switch the cap, and sample the limiter's target rate every second.
+    let sampler = {
+        let emu = Arc::clone(&emu);
+        let limiter = directory.limiter().clone();
+        let done = Arc::clone(&done);
+        let mut faults = common.faults();
+        faults.max_rps = Some(to);
+        tokio::spawn(async move {
+            let mut targets = Vec::new();
+            let mut tick = tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_secs(1),
+                Duration::from_secs(1),
+            );
+            let mut second = 0;
+            while !done.load(Ordering::Relaxed) {
+                tick.tick().await;
+                second += 1;
+                targets.push(limiter.stats().current_rate);
+                if second == switch_after {
+                    emu.set_faults(faults.clone());
+                }
+            }
+            targets
+        })
+    };
+    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let wall = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let targets = sampler.await?;
+    assert_eq!(plan.unchanged.len(), common.users);
+    let seconds = wall.as_secs() as usize + 1;
+    let mut ok = vec![0u64; seconds];
+    let mut throttled = vec![0u64; seconds];
+    for entry in emu.journal() {
+        let at = entry.at.duration_since(started_at).unwrap_or_default().as_secs() as usize;
+        let Some(slot) = ok.get_mut(at) else { continue };
+        match entry.outcome {
+            JournalOutcome::Throttled => throttled[at] += 1,
+            _ => *slot += 1,
+        }
+    }
+    println!(
+        "cap {} /s, switched to {to} /s at {switch_after} s; {} users in {:.2} s",
+        common.rps,
+        common.users,
+        wall.as_secs_f64()
+    );
+    header(&["second", "cap /s", "admitted /s", "throttled", "target rate at end of second"]);
+    for second in 0..seconds {
+        let cap = if (second as u64) < switch_after { common.rps } else { to };
+        let target = targets.get(second).copied().flatten();
+        row(&[
+            format!("{second}–{}", second + 1),
+            format!("{cap}"),
+            ok[second].to_string(),
+            throttled[second].to_string(),
+            target.map_or("unpaced".to_string(), |t| format!("{t:.0}")),
+        ]);
+    }
+    Ok(())
+}
+
+async fn orgs_once(
+    run: usize,
+    common: &Common,
+    orgs: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let emu = start(common, orgs).await?;
+    let desired = desired(orgs, common.users, 0.0)?;
+    let directory = directory(&emu, common);
+    let started = Instant::now();
+    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let wall = started.elapsed();
+    let users = orgs * common.users;
+    assert_eq!(plan.unchanged.len(), users);
+    let counters = emu.counters();
+    let calls: u64 = counters.calls.values().sum();
+    let ideal = common.ideal(users);
+    row(&[
+        run.to_string(),
+        orgs.to_string(),
+        users.to_string(),
+        calls.to_string(),
+        counters.throttled.to_string(),
+        format!("{:.2}", wall.as_secs_f64()),
+        format!("{:.2}", ideal.as_secs_f64()),
+        efficiency(ideal, wall),
+    ]);
+    Ok(())
+}
+
+async fn scale(
+    endpoint: &str,
+    users: usize,
+    concurrency: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let directory =
+        SdkDirectory::new(common::sdk_config_for(endpoint), Limiter::new(concurrency, None));
+    // Setup, not measured: the emulator looks users up by id in O(1) but by name in O(users),
+    // so the files name users by id, as they may (SPEC §1).
+    let mut listed = directory.list_users(&common::organization_id(0)).await?;
+    listed.sort_by(|a, b| a.name.cmp(&b.name));
+    let ids: Vec<String> = listed.into_iter().take(users).map(|u| u.user_id).collect();
+    assert_eq!(ids.len(), users, "the emulator has fewer users than --users");
+    let text = common::desired_yaml(0, users, 0.0, Some(&ids));
+    drop(ids);
+
+    let cpu0 = common::process_cpu();
+    let t0 = Instant::now();
+    let desired = spec::load_str("bench.yaml", &text)?;
+    let (cpu1, t1) = (common::process_cpu(), Instant::now());
+    let observation = observe(&directory, &desired, concurrency * 2, || ()).await;
+    let (cpu2, t2) = (common::process_cpu(), Instant::now());
+    let plan = diff(&desired, &observation);
+    let json = workmail_reconcile::plan::SavedPlan {
+        plan,
+        tool_version: "bench".into(),
+        created_at: "1970-01-01T00:00:00Z".into(),
+    }
+    .to_json();
+    let (cpu3, t3) = (common::process_cpu(), Instant::now());
+    assert!(json.len() > users * 100);
+    drop(observation);
+
+    let per_user = |cpu: Duration| format!("{:.1}", cpu.as_secs_f64() * 1e6 / users as f64);
+    println!("{users} users, concurrency {concurrency}, emulator in another process");
+    header(&["phase", "wall s", "CPU s", "CPU µs / user"]);
+    for (phase, wall, cpu) in [
+        ("load YAML (spec::load_str)", t1 - t0, cpu1 - cpu0),
+        ("observe (DescribeUser × N)", t2 - t1, cpu2 - cpu1),
+        ("diff + saved-plan JSON", t3 - t2, cpu3 - cpu2),
+        ("total", t3 - t0, cpu3 - cpu0),
+    ] {
+        row(&[
+            phase.to_string(),
+            format!("{:.2}", wall.as_secs_f64()),
+            format!("{:.2}", cpu.as_secs_f64()),
+            per_user(cpu),
+        ]);
+    }
+    println!("peak RSS (VmHWM) of this process: {:.1} MiB", common::peak_rss_mib());
+    Ok(())
+}
