@@ -73,9 +73,12 @@ enum Scenario {
         /// The emulator's URL (first line `bench_emulator` prints).
         #[arg(long)]
         endpoint: String,
-        /// Users of organization 0 to plan (the emulator must have as many).
+        /// Users per organization to plan (the emulator must have as many).
         #[arg(long, default_value_t = 100_000)]
         users: usize,
+        /// Organizations to plan (the emulator must have as many).
+        #[arg(long, default_value_t = 1)]
+        orgs: usize,
         /// The tool's `--concurrency`.
         #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
         concurrency: usize,
@@ -179,8 +182,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Ok(())
             }
-            Scenario::Scale { endpoint, users, concurrency } => {
-                scale(&endpoint, users, concurrency).await
+            Scenario::Scale { endpoint, users, orgs, concurrency } => {
+                scale(&endpoint, orgs, users, concurrency).await
             }
         }
     })
@@ -433,6 +436,7 @@ async fn orgs_once(
 
 async fn scale(
     endpoint: &str,
+    orgs: usize,
     users: usize,
     concurrency: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -440,19 +444,31 @@ async fn scale(
         SdkDirectory::new(common::sdk_config_for(endpoint), Limiter::new(concurrency, None));
     // Setup, not measured: the emulator looks users up by id in O(1) but by name in O(users),
     // so the files name users by id, as they may (SPEC §1).
-    let mut listed = directory.list_users(&common::organization_id(0)).await?;
-    listed.sort_by(|a, b| a.name.cmp(&b.name));
-    let ids: Vec<String> = listed.into_iter().take(users).map(|u| u.user_id).collect();
-    assert_eq!(ids.len(), users, "the emulator has fewer users than --users");
-    let text = common::desired_yaml(0, users, 0.0, Some(&ids));
-    drop(ids);
+    let mut texts = Vec::new();
+    for org in 0..orgs {
+        let mut listed = directory.list_users(&common::organization_id(org)).await?;
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        let ids: Vec<String> = listed.into_iter().take(users).map(|u| u.user_id).collect();
+        assert_eq!(ids.len(), users, "the emulator has fewer users than --users");
+        texts.push(common::desired_yaml(org, users, 0.0, Some(&ids)));
+    }
+    let total_users = orgs * users;
 
+    let rss0 = common::peak_rss_mib();
     let cpu0 = common::process_cpu();
     let t0 = Instant::now();
-    let desired = spec::load_str("bench.yaml", &text)?;
+    // One file per organization, parsed and merged as `spec::load` does with a directory.
+    let dir = tempfile::tempdir()?;
+    for (org, text) in texts.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("org{org:03}.yaml")), text)?;
+    }
+    drop(texts);
+    let desired = spec::load(&[dir.path()])?;
     let (cpu1, t1) = (common::process_cpu(), Instant::now());
+    let rss1 = common::peak_rss_mib();
     let observation = observe(&directory, &desired, concurrency * 2, || ()).await;
     let (cpu2, t2) = (common::process_cpu(), Instant::now());
+    let rss2 = common::peak_rss_mib();
     let plan = diff(&desired, &observation);
     let json = workmail_reconcile::plan::SavedPlan {
         plan,
@@ -461,25 +477,30 @@ async fn scale(
     }
     .to_json();
     let (cpu3, t3) = (common::process_cpu(), Instant::now());
-    assert!(json.len() > users * 100);
+    assert!(json.len() > total_users * 100);
     drop(observation);
 
-    let per_user = |cpu: Duration| format!("{:.1}", cpu.as_secs_f64() * 1e6 / users as f64);
-    println!("{users} users, concurrency {concurrency}, emulator in another process");
-    header(&["phase", "wall s", "CPU s", "CPU µs / user"]);
-    for (phase, wall, cpu) in [
-        ("load YAML (spec::load_str)", t1 - t0, cpu1 - cpu0),
-        ("observe (DescribeUser × N)", t2 - t1, cpu2 - cpu1),
-        ("diff + saved-plan JSON", t3 - t2, cpu3 - cpu2),
-        ("total", t3 - t0, cpu3 - cpu0),
+    let per_user = |cpu: Duration| format!("{:.1}", cpu.as_secs_f64() * 1e6 / total_users as f64);
+    println!(
+        "{total_users} users in {orgs} organization(s), concurrency {concurrency}, emulator in \
+         another process"
+    );
+    let rss3 = common::peak_rss_mib();
+    header(&["phase", "wall s", "CPU s", "CPU µs / user", "peak RSS after, MiB"]);
+    for (phase, wall, cpu, rss) in [
+        ("load YAML (spec::load, one file per organization)", t1 - t0, cpu1 - cpu0, rss1),
+        ("observe (DescribeUser × N)", t2 - t1, cpu2 - cpu1, rss2),
+        ("diff + saved-plan JSON", t3 - t2, cpu3 - cpu2, rss3),
+        ("total", t3 - t0, cpu3 - cpu0, rss3),
     ] {
         row(&[
             phase.to_string(),
             format!("{:.2}", wall.as_secs_f64()),
             format!("{:.2}", cpu.as_secs_f64()),
             per_user(cpu),
+            format!("{rss:.0}"),
         ]);
     }
-    println!("peak RSS (VmHWM) of this process: {:.1} MiB", common::peak_rss_mib());
+    println!("peak RSS (VmHWM) before loading: {rss0:.1} MiB (setup: ListUsers, the YAML text)");
     Ok(())
 }

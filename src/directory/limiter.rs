@@ -24,6 +24,7 @@
 //!   limit most likely is), then faster and faster above it, so a raised limit is found within
 //!   seconds. The growth clock runs only while the pacer is what holds calls back: when the
 //!   concurrency bound or the caller is the bottleneck, a higher target would be fiction.
+//! - **Floor**: never below one call in flight (`1 / srtt`), see `clamp_rate`.
 //! - **Retries**: the SDK retries a throttled attempt on its own schedule, past [`Limiter::acquire`];
 //!   each throttle therefore reserves one pacing slot, so retries and new calls together keep to
 //!   the target rate.
@@ -87,6 +88,8 @@ struct State {
     /// Whether some call had to wait for its start slot since `last_update`.
     pacer_bound: bool,
     last_decrease: Option<Instant>,
+    /// Smoothed round trip of answered attempts (send to answer).
+    srtt: Option<Duration>,
     /// Whether the last cut was to an estimate of the limit (see [`Limiter::decrease`]).
     estimated: bool,
     /// Successes so far, and at the last decrease.
@@ -125,7 +128,7 @@ impl State {
         }
         let t = self.growth.as_secs_f64() - self.k;
         let target = self.w_max * (1.0 + CUBIC_C * t * t * t);
-        self.rate = Some(clamp_rate(target, max_rps));
+        self.rate = Some(clamp_rate(target, max_rps, self.srtt));
     }
 
     /// The start time of the next call under the current rate, reserving its slot.
@@ -144,8 +147,18 @@ impl State {
     }
 }
 
-fn clamp_rate(rate: f64, max_rps: Option<f64>) -> f64 {
-    let rate = if rate.is_finite() { rate.max(MIN_RATE) } else { MIN_RATE };
+/// `rate` within `[floor, max_rps]`, where the floor is one call in flight (`1 / srtt`), and
+/// at least [`MIN_RATE`].
+///
+/// Why one call in flight: a service that throttles at random, whatever the rate (a limit
+/// shared with other clients, or the emulator's `throttle_rate`), would otherwise drive the
+/// rate down cut after cut, to [`MIN_RATE`]. The concurrency limiter this replaced never went
+/// below one call in flight either; below that, the SDK's backoff does the slowing down.
+fn clamp_rate(rate: f64, max_rps: Option<f64>, srtt: Option<Duration>) -> f64 {
+    let floor = srtt
+        .filter(|rtt| !rtt.is_zero())
+        .map_or(MIN_RATE, |rtt| (1.0 / rtt.as_secs_f64()).max(MIN_RATE));
+    let rate = if rate.is_finite() { rate.max(floor) } else { floor };
     max_rps.map_or(rate, |max| rate.min(max))
 }
 
@@ -220,6 +233,7 @@ impl Limiter {
                     last_update: Instant::now(),
                     pacer_bound: false,
                     last_decrease: None,
+                    srtt: None,
                     estimated: false,
                     successes_total: 0,
                     successes_at_decrease: 0,
@@ -295,6 +309,12 @@ impl Limiter {
         let mut state = lock(&shared.state);
         state.forget_before(now);
         state.answers.push_back(now);
+        // Throttles are answered as fast as successes; both measure the round trip. (The
+        // `on_*` methods report attempts sent "now": no round trip to learn from.)
+        let rtt = now.saturating_duration_since(sent_at);
+        if !rtt.is_zero() {
+            state.srtt = Some(state.srtt.map_or(rtt, |srtt| srtt.mul_f64(0.9) + rtt.mul_f64(0.1)));
+        }
         if outcome == AttemptOutcome::Success {
             state.successes_total += 1;
             state.grow(now, shared.max_rps);
@@ -339,7 +359,7 @@ impl Limiter {
             estimated = true;
         }
         state.estimated = estimated;
-        let new = clamp_rate(new, max_rps);
+        let new = clamp_rate(new, max_rps, state.srtt);
         state.w_max = plateau.max(new);
         state.successes_at_decrease = state.successes_total;
         state.k = ((1.0 - new / state.w_max) / CUBIC_C).cbrt();
@@ -397,7 +417,8 @@ mod tests {
     async fn throttles_sent_before_a_cut_count_once() {
         let limiter = Limiter::new(16, Some(100.0));
         let before_cut = Instant::now();
-        tokio::time::advance(ms(5)).await;
+        // Answered 50 ms after sending: a floor of 20 calls/s, out of the way.
+        tokio::time::advance(ms(50)).await;
         limiter.record(AttemptOutcome::Throttled, before_cut);
         assert_eq!(limiter.stats().current_rate, Some(80.0));
         // Attempts in flight during the cut were sent at the old rate: no second cut.
@@ -408,7 +429,7 @@ mod tests {
         assert_eq!(limiter.stats().decreases, 1);
         // An attempt sent after the cut and still throttled: the new rate is too high as well.
         let after_cut = Instant::now();
-        tokio::time::advance(ms(20)).await;
+        tokio::time::advance(ms(50)).await;
         limiter.record(AttemptOutcome::Throttled, after_cut);
         assert_eq!(limiter.stats().current_rate, Some(64.0));
         assert_eq!(limiter.stats().throttled, 7);
@@ -472,6 +493,20 @@ mod tests {
         successes(&limiter, 10, 1.0).await;
         let rate = limiter.stats().current_rate.unwrap();
         assert!((rate - cut).abs() < 1e-9, "{cut} → {rate}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn random_throttles_never_cut_below_one_call_in_flight() {
+        let limiter = Limiter::new(16, None);
+        // Answers 10 ms after sending: one call in flight makes 100 calls/s.
+        successes(&limiter, 50, 50.0).await;
+        for _ in 0..200 {
+            let sent = Instant::now();
+            tokio::time::advance(ms(10)).await;
+            limiter.record(AttemptOutcome::Throttled, sent);
+        }
+        let rate = limiter.stats().current_rate.unwrap();
+        assert!((rate - 100.0).abs() < 5.0, "{rate}");
     }
 
     #[tokio::test]

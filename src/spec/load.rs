@@ -68,19 +68,19 @@ fn merge(
     // Per organization: lowercased user key -> where first declared. Keys compare
     // case-insensitively because WorkMail names and email addresses do.
     let mut seen: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    // Organization (as written) -> its index in `state.organizations`: a map, not a scan, so
+    // that many files of many organizations merge in linear time.
+    let mut index_of: HashMap<String, usize> = HashMap::new();
     for (source, spec) in specs {
         let Some((org, org_source)) = spec.organization else { continue };
-        let index = match state.organizations.iter().position(|o| o.reference.as_str() == org) {
-            Some(i) => i,
-            None => {
-                state.organizations.push(DesiredOrganization {
-                    reference: OrganizationRef::parse(&org),
-                    source: org_source,
-                    users: Vec::new(),
-                });
-                state.organizations.len() - 1
-            }
-        };
+        let index = *index_of.entry(org.clone()).or_insert_with(|| {
+            state.organizations.push(DesiredOrganization {
+                reference: OrganizationRef::parse(&org),
+                source: org_source,
+                users: Vec::new(),
+            });
+            state.organizations.len() - 1
+        });
         let org_seen = seen.entry(org.clone()).or_default();
         for user in spec.users {
             let folded = user.key.to_lowercase();
