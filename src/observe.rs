@@ -2,9 +2,11 @@
 //! ListOrganizations, only if an alias is used) and describe every declared user concurrently.
 //! Calls: one DescribeUser per declared user, nothing more.
 
+use crate::attrs::Attribute;
 use crate::directory::{Directory, OrganizationSummary, run_bounded};
 use crate::plan::{Observation, ObservedOrganization, ResolvedOrganization};
 use crate::spec::{DesiredState, OrganizationRef};
+use std::sync::Arc;
 
 /// Resolve every organization reference of `desired`, each alias once.
 pub async fn resolve_organizations<D: Directory>(
@@ -72,19 +74,31 @@ pub async fn observe<D: Directory + Clone + 'static>(
         desired.organizations.iter().zip(&resolved).enumerate()
     {
         if let Ok(resolved) = resolution {
+            let organization_id: Arc<str> = Arc::from(resolved.id.as_str());
             for user in &organization.users {
-                jobs.push((org_index, resolved.id.clone(), user.key.clone()));
+                let managed = user.fields.keys().fold(0u32, |mask, a| mask | 1 << (*a as u32));
+                jobs.push((org_index, Arc::clone(&organization_id), user.key.clone(), managed));
             }
         }
     }
-    let placement: Vec<usize> = jobs.iter().map(|(org_index, _, _)| *org_index).collect();
+    let placement: Vec<usize> = jobs.iter().map(|(org_index, ..)| *org_index).collect();
     let mut on_user = on_user;
     let results = run_bounded(
         jobs,
         width,
-        |(_, organization_id, key)| {
+        |(_, organization_id, key, managed)| {
             let directory = directory.clone();
-            async move { directory.describe_user(&organization_id, &key).await }
+            async move {
+                let mut observed = directory.describe_user(&organization_id, &key).await;
+                // Only managed fields (and the role, which decides whether a user can be
+                // updated at all) are compared: keep nothing else, so memory per user stays small
+                // for very large directories.
+                if let Ok(user) = &mut observed {
+                    user.attributes
+                        .retain(|a, _| *a == Attribute::Role || managed & (1 << (*a as u32)) != 0);
+                }
+                observed
+            }
         },
         |_| on_user(),
     )
