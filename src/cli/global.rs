@@ -32,7 +32,7 @@ pub struct GlobalArgs {
     /// WorkMail endpoint URL (also AWS_ENDPOINT_URL_WORKMAIL / AWS_ENDPOINT_URL).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Requests in flight at most (adapted down under throttling).
+    /// Requests in flight at most; the request rate itself adapts to throttling.
     #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
     /// Requests per second at most.
