@@ -264,16 +264,17 @@ impl Emulator {
         edit: impl FnOnce(&mut EmulatedUser),
     ) -> bool {
         let mut directory = lock(&self.shared.directory);
-        let Some(user) = directory
-            .organization_mut(organization_id)
-            .and_then(|o| o.find_user_mut(name_or_id_or_email))
-        else {
+        let Some(organization) = directory.organization_mut(organization_id) else {
             return false;
         };
-        let id = user.id.clone();
+        let Some(user) = organization.find_user_mut(name_or_id_or_email) else {
+            return false;
+        };
+        let (id, old_name, old_email) = (user.id.clone(), user.name.clone(), user.email.clone());
         edit(user);
-        user.id = id;
+        user.id = id.clone();
         user.normalize();
+        organization.reindex(&id, &old_name, old_email.as_deref());
         true
     }
 

@@ -451,7 +451,7 @@ fn create_user(
         }
     }
     user.normalize();
-    org.users.insert(id.clone(), user);
+    org.insert_user(user);
     Ok(json!({ "UserId": id }))
 }
 
@@ -496,10 +496,11 @@ fn register_to_workmail(
         }
         UserState::Disabled => {}
     }
-    user.email = Some(email.to_owned());
+    let (old_name, old_email) = (user.name.clone(), user.email.replace(email.to_owned()));
     user.state = UserState::Enabled;
     user.enabled_date = Some(now);
     user.disabled_date = None;
+    org.reindex(&target_id, &old_name, old_email.as_deref());
     Ok(json!({}))
 }
 
