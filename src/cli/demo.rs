@@ -4,12 +4,10 @@
 
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::{Exit, connect, terminal};
+use super::{Exit, connect, planning, terminal};
 use crate::apply::{SafetyLimits, apply_plan, check_safety};
 use crate::directory::SdkDirectory;
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
-use crate::observe::observe;
-use crate::plan::{Plan, diff};
 use crate::render::RenderOptions;
 use miette::IntoDiagnostic;
 use std::io::Write;
@@ -52,10 +50,6 @@ fn step(out: &mut impl Write, title: &str, explanation: &str) -> miette::Result<
     writeln!(out, "\n== {title}\n{explanation}\n").into_diagnostic()
 }
 
-async fn plan_once(directory: &SdkDirectory, desired: &crate::spec::DesiredState) -> Plan {
-    diff(desired, &observe(directory, desired, 8, || ()).await)
-}
-
 pub fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
     let temp = std::env::temp_dir().join(format!("workmail-reconcile-demo-{}", std::process::id()));
     std::fs::create_dir_all(&temp).into_diagnostic()?;
@@ -87,7 +81,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
         step(&mut out, "2. plan", "One DescribeUser per declared user; only managed fields are compared. Nothing is written.")?;
-        let plan = plan_once(&directory, &desired).await;
+        let plan = planning::compute_plan(global, &directory, &desired).await;
         write!(out, "{}", render_plan(&plan, PlanFormat::Text, &options)).into_diagnostic()?;
 
         step(
@@ -96,11 +90,11 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
             "Per changed user: a fresh read, a compare-and-swap check against the plan, then one UpdateUser\ncarrying the full dataset, so unmanaged fields (alice's office) keep their values.",
         )?;
         check_safety(&plan, SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
-        let report = apply_plan(&directory, &plan, 8, None, |_| ()).await;
+        let report = apply_plan(&directory, &plan, connect::width(global), None, |_| ()).await;
         write!(out, "{}", report.to_text()).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
-        let again = plan_once(&directory, &desired).await;
+        let again = planning::compute_plan(global, &directory, &desired).await;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
         let counters = emulator.counters();

@@ -188,8 +188,6 @@ pub struct LimiterStats {
     pub server_errors: u64,
     /// Rate decreases made (one per round trip of throttles at most).
     pub decreases: u64,
-    /// The concurrency bound (constant: `max_concurrency`).
-    pub current_limit: f64,
     /// The target start rate per second; `None` while unpaced.
     pub current_rate: Option<f64>,
 }
@@ -273,24 +271,6 @@ impl Limiter {
             tokio::time::sleep_until(start).await;
         }
         permit
-    }
-
-    /// An attempt was answered normally (sent just now; see [`Limiter::record`]).
-    pub fn on_success(&self) {
-        self.record(AttemptOutcome::Success, Instant::now());
-    }
-
-    /// An attempt was throttled, or answered with a 5xx when `server_error` (sent just now; see
-    /// [`Limiter::record`]).
-    pub fn on_throttle(&self, server_error: bool) {
-        let outcome =
-            if server_error { AttemptOutcome::ServerError } else { AttemptOutcome::Throttled };
-        self.record(outcome, Instant::now());
-    }
-
-    /// An attempt ended without an answer (connection dropped, timeout): counted, no adaptation.
-    pub fn on_no_answer(&self) {
-        self.record(AttemptOutcome::NoAnswer, Instant::now());
     }
 
     /// One attempt, sent at `sent_at`, ended with `outcome`: count it and adapt the rate.
@@ -378,7 +358,6 @@ impl Limiter {
             throttled: self.shared.throttled.load(Ordering::Relaxed),
             server_errors: self.shared.server_errors.load(Ordering::Relaxed),
             decreases: self.shared.decreases.load(Ordering::Relaxed),
-            current_limit: self.shared.max_concurrency as f64,
             current_rate: state.rate,
         }
     }
@@ -439,9 +418,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn server_errors_cut_and_dropped_connections_do_not() {
         let limiter = Limiter::new(16, Some(100.0));
-        limiter.on_no_answer();
+        limiter.record(AttemptOutcome::NoAnswer, Instant::now());
         assert_eq!(limiter.stats().current_rate, Some(100.0));
-        limiter.on_throttle(true);
+        limiter.record(AttemptOutcome::ServerError, Instant::now());
         assert_eq!(limiter.stats().current_rate, Some(80.0));
         let stats = limiter.stats();
         assert_eq!((stats.attempts, stats.server_errors, stats.throttled), (2, 1, 0));
