@@ -129,7 +129,8 @@ impl Common {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // The CLI's runtime (src/cli/connect.rs): one thread.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     println!("# {}", common::machine());
     runtime.block_on(async {
         match cli.scenario {
@@ -198,13 +199,25 @@ fn row(cells: &[String]) {
     println!("| {} |", cells.join(" | "));
 }
 
+/// The emulator runs on a runtime of its own (one worker thread), as it would in another
+/// process: the tool's runtime has one thread, and sharing it would bill the emulator's work
+/// to the tool.
 async fn start(common: &Common, orgs: usize) -> std::io::Result<Emulator> {
-    Emulator::start(EmulatorConfig {
+    static EMULATOR_RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> =
+        std::sync::OnceLock::new();
+    let runtime = EMULATOR_RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("the emulator's runtime starts")
+    });
+    let config = EmulatorConfig {
         seed: common::seed(orgs, common.users),
         faults: common.faults(),
         ..EmulatorConfig::default()
-    })
-    .await
+    };
+    runtime.spawn(Emulator::start(config)).await.map_err(std::io::Error::other)?
 }
 
 fn desired(

@@ -4,18 +4,20 @@ use super::error::{LoadError, Pos, SourceFile};
 use super::raw::Node;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 
-/// Largest file accepted. The biggest WorkMail organization is far below this in YAML.
-pub(crate) const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
+/// Largest file accepted: 100,000 users with a dozen attributes each (what `export` writes for
+/// the largest organizations) is about 40 MiB of YAML.
+pub(crate) const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Parser limits. A desired-state file is four mappings deep and has a few nodes per user,
-/// so these leave room for 100k-user files while an alias bomb or a deeply nested document is
-/// refused after a bounded, small amount of work (milliseconds, not minutes).
+/// Parser limits. Events and nodes of the text itself are bounded by its size (every node takes
+/// at least two bytes), so those limits only follow the size limit; what an alias bomb or a
+/// deeply nested document could multiply — replayed alias events, depth — is capped small, so
+/// hostile input is refused after milliseconds of work.
 fn options() -> Options {
     let mut budget = Budget::default();
     budget.max_depth = 16;
     budget.flow_nesting_limit = 16;
-    budget.max_events = 2_000_000;
-    budget.max_nodes = 1_000_000;
+    budget.max_events = MAX_FILE_BYTES;
+    budget.max_nodes = MAX_FILE_BYTES / 2;
     budget.max_aliases = 10_000;
     budget.max_anchors = 10_000;
     budget.max_documents = 1;
