@@ -5,6 +5,7 @@
 //! [`emulator`] is an in-memory WorkMail server for tests, the demo and dry runs.
 
 pub mod apply;
+pub mod attr_map;
 pub mod attrs;
 pub mod cli;
 pub mod directory;

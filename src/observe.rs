@@ -91,11 +91,13 @@ pub async fn observe<D: Directory + Clone + 'static>(
             async move {
                 let mut observed = directory.describe_user(&organization_id, &key).await;
                 // Only managed fields (and the role, which decides whether a user can be
-                // updated at all) are compared: keep nothing else, so memory per user stays small
-                // for very large directories.
+                // updated at all) are compared, and users are told apart by id: keep nothing
+                // else, so memory per user stays small for very large directories.
                 if let Ok(user) = &mut observed {
                     user.attributes
                         .retain(|a, _| *a == Attribute::Role || managed & (1 << (*a as u32)) != 0);
+                    user.name = String::new();
+                    user.email = None;
                 }
                 observed
             }

@@ -37,12 +37,12 @@ pub fn full_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attr_map::AttrMap;
     use crate::attrs::AttrValue;
     use crate::directory::UserState;
-    use std::collections::BTreeMap;
 
     fn fresh() -> ObservedUser {
-        let mut attributes: BTreeMap<Attribute, AttrValue> =
+        let mut attributes: AttrMap<AttrValue> =
             Attribute::ALL.into_iter().map(|a| (a, a.empty_value())).collect();
         attributes.insert(Attribute::Office, AttrValue::Text("HQ".into()));
         attributes.insert(Attribute::Role, AttrValue::Text("USER".into()));

@@ -103,6 +103,7 @@ pub async fn apply_plan<D: Directory + Clone + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attr_map::AttrMap;
     use crate::attrs::{AttrValue, Attribute};
     use crate::directory::{
         DirectoryError, ListedUser, ObservedUser, OrganizationSummary, UpdateRequest,
@@ -141,7 +142,7 @@ mod tests {
             name: "alice".into(),
             email: None,
             state: UserState::Enabled,
-            attributes: BTreeMap::from([(Attribute::Office, AttrValue::Text("Old".into()))]),
+            attributes: AttrMap::from([(Attribute::Office, AttrValue::Text("Old".into()))]),
         };
         let change = UserChange {
             organization_id: "m-1".into(),

@@ -90,7 +90,6 @@ mod tests {
             user: format!("s{i}"),
             user_id: format!("sid{i}"),
             source: "f.yaml:1".into(),
-            observed: Default::default(),
         };
         Plan {
             changes: (0..changed).map(change).collect(),

@@ -3,7 +3,7 @@
 use super::global::GlobalArgs;
 use super::shared_args::{RedactionArgs, SelectionArgs};
 use super::{Exit, connect, planning, terminal};
-use crate::plan::{Plan, SavedPlan};
+use crate::plan::{Plan, write_saved_plan_json};
 use crate::render;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
@@ -55,16 +55,12 @@ pub fn render_plan(plan: &Plan, format: PlanFormat, options: &render::RenderOpti
 
 /// Write the saved plan, readable and writable by its owner only: it holds personal data.
 pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
-    let saved = SavedPlan {
-        plan: plan.clone(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    };
+    let created_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
+    let file = options
         .open(path)
         .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))?;
     #[cfg(unix)]
@@ -73,8 +69,13 @@ pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600)).into_diagnostic()?;
     }
-    file.write_all(saved.to_json().as_bytes())
-        .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
+    write_saved_plan_json(
+        plan,
+        env!("CARGO_PKG_VERSION"),
+        &created_at,
+        std::io::BufWriter::new(file),
+    )
+    .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
 }
 
 /// The exit code of a finished plan (SPEC §2).

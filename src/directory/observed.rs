@@ -1,8 +1,8 @@
 //! What the directory reports about a user.
 
+use crate::attr_map::AttrMap;
 use crate::attrs::{AttrValue, Attribute};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A user's state (`EntityState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +22,7 @@ pub struct ObservedUser {
     pub email: Option<String>,
     pub state: UserState,
     /// All 16 attributes; `Role` holds the live role, which may be `SYSTEM_USER` or `RESOURCE`.
-    pub attributes: BTreeMap<Attribute, AttrValue>,
+    pub attributes: AttrMap<AttrValue>,
 }
 
 impl ObservedUser {

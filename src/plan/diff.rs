@@ -97,7 +97,6 @@ fn diff_organization(
             continue;
         }
         let fields = field_changes(user, live);
-        let observed = managed_observed(user, live);
         let source = user.source.to_string();
         if fields.is_empty() {
             plan.unchanged.push(UnchangedUser {
@@ -105,7 +104,6 @@ fn diff_organization(
                 user: user.key.clone(),
                 user_id: live.user_id.clone(),
                 source,
-                observed,
             });
         } else if UNMANAGEABLE_ROLES.contains(&live.role()) {
             plan.errors.push(error(format!(
@@ -119,7 +117,7 @@ fn diff_organization(
                 user_id: live.user_id.clone(),
                 source,
                 fields,
-                observed,
+                observed: managed_observed(user, live),
             });
         }
     }
@@ -224,7 +222,7 @@ mod tests {
                     .map(|(i, fields)| DesiredUser {
                         key: format!("user{i}"),
                         source: source(i + 3),
-                        fields: fields.clone(),
+                        fields: fields.clone().into_iter().collect(),
                     })
                     .collect(),
             }],
@@ -244,7 +242,7 @@ mod tests {
                             name: format!("user{i}"),
                             email: None,
                             state: UserState::Enabled,
-                            attributes: attributes.clone(),
+                            attributes: attributes.clone().into_iter().collect(),
                         })
                     })
                     .collect(),

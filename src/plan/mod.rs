@@ -10,4 +10,4 @@ pub use model::{
     FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
 };
 pub use observation::{Observation, ObservedOrganization, ResolvedOrganization};
-pub use saved::{SavedPlan, SavedPlanError};
+pub use saved::{SavedPlan, SavedPlanError, write_json as write_saved_plan_json};

@@ -22,7 +22,7 @@ pub struct UserChange {
     /// `file:line` of the declaration.
     pub source: String,
     pub fields: Vec<FieldChange>,
-    /// The observed value of every managed field (saved plans only; not rendered).
+    /// The observed value of every managed field (saved plans only, as provenance; not rendered).
     #[serde(default, skip)]
     pub observed: BTreeMap<Attribute, AttrValue>,
 }
@@ -34,8 +34,6 @@ pub struct UnchangedUser {
     pub user: String,
     pub user_id: String,
     pub source: String,
-    #[serde(default, skip)]
-    pub observed: BTreeMap<Attribute, AttrValue>,
 }
 
 /// A user (or a whole organization, `user: None`) that could not be planned.

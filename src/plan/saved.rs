@@ -1,6 +1,6 @@
-//! The saved plan (`plan --out PLAN.json`): the JSON document of SPEC §4 plus what apply needs —
-//! tool version, time, and the observed value of every managed field of every planned user.
-//! Serialization only; the caller reads and writes the file.
+//! The saved plan (`plan --out PLAN.json`): the JSON document of SPEC §4 plus provenance — tool
+//! version, time, and the observed value of every managed field of every user to update.
+//! Serialization only; the caller opens the file.
 
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
@@ -11,31 +11,63 @@ use thiserror::Error;
 /// The only format this version reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-#[derive(Debug, Serialize, Deserialize)]
+/// A change as read back.
+#[derive(Debug, Deserialize)]
 struct SavedChange {
     #[serde(flatten)]
     change: UserChange,
     observed: BTreeMap<Attribute, AttrValue>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct SavedUnchanged {
+/// A change as written: borrowed from the plan, so a plan of 100,000 users is not copied to be
+/// saved.
+#[derive(Serialize)]
+struct SavedChangeRef<'a> {
     #[serde(flatten)]
-    user: UnchangedUser,
-    observed: BTreeMap<Attribute, AttrValue>,
+    change: &'a UserChange,
+    observed: &'a BTreeMap<Attribute, AttrValue>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// The document as read back. Unchanged users carry no observed values (files of earlier
+/// versions had them; they are ignored).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
+    // Checked before (format_version) or recomputed from the plan (summary); parsed so the
+    // document's shape is checked whole.
+    #[allow(dead_code)]
     format_version: u32,
     tool_version: String,
     created_at: String,
     organizations: Vec<PlannedOrganization>,
     changes: Vec<SavedChange>,
-    unchanged: Vec<SavedUnchanged>,
+    unchanged: Vec<UnchangedUser>,
     errors: Vec<PlanError>,
+    #[allow(dead_code)]
     summary: Summary,
+}
+
+/// The document as written, borrowing everything from the plan.
+#[derive(Serialize)]
+struct DocumentRef<'a> {
+    format_version: u32,
+    tool_version: &'a str,
+    created_at: &'a str,
+    organizations: &'a [PlannedOrganization],
+    #[serde(serialize_with = "changes_as_saved")]
+    changes: &'a [UserChange],
+    unchanged: &'a [UnchangedUser],
+    errors: &'a [PlanError],
+    summary: Summary,
+}
+
+fn changes_as_saved<S: serde::Serializer>(
+    changes: &&[UserChange],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(
+        changes.iter().map(|change| SavedChangeRef { change, observed: &change.observed }),
+    )
 }
 
 /// A plan as saved to disk, with its provenance.
@@ -62,27 +94,10 @@ pub enum SavedPlanError {
 impl SavedPlan {
     /// Pretty JSON for the file.
     pub fn to_json(&self) -> String {
-        let plan = &self.plan;
-        let document = Document {
-            format_version: FORMAT_VERSION,
-            tool_version: self.tool_version.clone(),
-            created_at: self.created_at.clone(),
-            organizations: plan.organizations.clone(),
-            changes: plan
-                .changes
-                .iter()
-                .map(|c| SavedChange { change: c.clone(), observed: c.observed.clone() })
-                .collect(),
-            unchanged: plan
-                .unchanged
-                .iter()
-                .map(|u| SavedUnchanged { user: u.clone(), observed: u.observed.clone() })
-                .collect(),
-            errors: plan.errors.clone(),
-            summary: plan.summary(),
-        };
-        // Plain data with string keys: serialization cannot fail.
-        serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+        let mut out = Vec::new();
+        // Writing to memory cannot fail, and serde_json writes UTF-8.
+        let _ = write_json(&self.plan, &self.tool_version, &self.created_at, &mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Parse and check a saved plan: the format version and every change's values.
@@ -107,22 +122,40 @@ impl SavedPlan {
                 check_change(&change).map(|()| change)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let unchanged = document
-            .unchanged
-            .into_iter()
-            .map(|saved| UnchangedUser { observed: saved.observed, ..saved.user })
-            .collect();
         Ok(SavedPlan {
             plan: Plan {
                 organizations: document.organizations,
                 changes,
-                unchanged,
+                unchanged: document.unchanged,
                 errors: document.errors,
             },
             tool_version: document.tool_version,
             created_at: document.created_at,
         })
     }
+}
+
+/// Write `plan` as a saved plan (pretty JSON and a final newline) to `writer`, streaming: nothing
+/// of the plan is copied.
+pub fn write_json<W: std::io::Write>(
+    plan: &Plan,
+    tool_version: &str,
+    created_at: &str,
+    mut writer: W,
+) -> std::io::Result<()> {
+    let document = DocumentRef {
+        format_version: FORMAT_VERSION,
+        tool_version,
+        created_at,
+        organizations: &plan.organizations,
+        changes: &plan.changes,
+        unchanged: &plan.unchanged,
+        errors: &plan.errors,
+        summary: plan.summary(),
+    };
+    serde_json::to_writer_pretty(&mut writer, &document)?;
+    writer.write_all(b"\n")?;
+    writer.flush()
 }
 
 /// A hand-edited plan must still be something apply could have planned.

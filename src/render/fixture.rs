@@ -39,7 +39,6 @@ fn unchanged(org: &str, user: &str, user_id: &str) -> UnchangedUser {
         user: user.to_owned(),
         user_id: user_id.to_owned(),
         source: format!("users/{org}.yaml:1"),
-        observed: BTreeMap::new(),
     }
 }
 

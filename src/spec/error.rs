@@ -50,7 +50,7 @@ impl LoadError {
                 SourceSpan::new(pos.offset.into(), pos.len),
             )],
             help: None,
-            file: source.name.clone(),
+            file: source.name.to_string(),
             location: Some(SourceLocation {
                 file: source.name.clone(),
                 line: pos.line,
@@ -155,7 +155,7 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 /// A file's name and text, shared by all errors that point into it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
-    pub name: String,
+    pub name: Arc<str>,
     pub text: Arc<str>,
 }
 

@@ -23,7 +23,7 @@ pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, Lo
         let name = display_path(&file);
         match std::fs::read(&file) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => sources.push(SourceFile { name, text: Arc::from(text) }),
+                Ok(text) => sources.push(SourceFile { name: name.into(), text: Arc::from(text) }),
                 Err(e) => errors.push(LoadError::file(
                     &name,
                     format!(
@@ -46,7 +46,7 @@ pub(crate) fn load_sources(
     let mut state = DesiredState::default();
     let mut specs = Vec::new();
     for source in sources {
-        state.files.push(source.name.clone());
+        state.files.push(source.name.to_string());
         let first = errors.len();
         match parse(source) {
             Ok(root) => specs.push((source, validate_file(source, &root, &mut errors))),

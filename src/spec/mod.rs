@@ -28,7 +28,7 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
 /// Load one file from memory, named `file_name` in errors and source locations.
 /// Never panics, whatever the input.
 pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors> {
-    let source = error::SourceFile { name: file_name.to_string(), text: Arc::from(text) };
+    let source = error::SourceFile { name: file_name.into(), text: Arc::from(text) };
     load::load_sources(&[source], Vec::new())
 }
 

@@ -1,14 +1,16 @@
 //! The loaded, validated desired state: what the files declare, with where they declare it.
 
-use crate::attrs::{AttrValue, Attribute};
-use std::collections::BTreeMap;
+use crate::attr_map::AttrMap;
+use crate::attrs::AttrValue;
 use std::fmt;
+use std::sync::Arc;
 
 /// Where something was declared: a file and a 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SourceLocation {
-    /// The path as the user gave it (joined with the directory walked).
-    pub file: String,
+    /// The path as the user gave it (joined with the directory walked); shared by every user of
+    /// the file.
+    pub file: Arc<str>,
     pub line: usize,
     pub column: usize,
 }
@@ -86,7 +88,7 @@ pub struct DesiredUser {
     /// Where the key is written.
     pub source: SourceLocation,
     /// The managed attributes; an attribute not here is unmanaged.
-    pub fields: BTreeMap<Attribute, DesiredValue>,
+    pub fields: AttrMap<DesiredValue>,
 }
 
 /// All users that the files declare for one organization (files may share an organization).

@@ -327,7 +327,11 @@ impl Validator<'_> {
             // A user's own value, null included, wins over `defaults`.
             let mut fields = defaults.clone();
             fields.extend(own);
-            users.push(DesiredUser { key, source: self.location(key_node), fields });
+            users.push(DesiredUser {
+                key,
+                source: self.location(key_node),
+                fields: fields.into_iter().collect(),
+            });
         }
         users
     }
