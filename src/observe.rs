@@ -2,9 +2,8 @@
 //! ListOrganizations, only if an alias is used) and describe every declared user concurrently.
 //! Calls: one DescribeUser per declared user, nothing more.
 
-use crate::attrs::Attribute;
 use crate::directory::{Directory, OrganizationSummary, run_bounded};
-use crate::plan::{Observation, ObservedOrganization, ResolvedOrganization};
+use crate::plan::{Observation, ObservedOrganization, ResolvedOrganization, UserObservation};
 use crate::spec::{DesiredState, OrganizationRef};
 use std::sync::Arc;
 
@@ -76,8 +75,7 @@ pub async fn observe<D: Directory + Clone + 'static>(
         if let Ok(resolved) = resolution {
             let organization_id: Arc<str> = Arc::from(resolved.id.as_str());
             for user in &organization.users {
-                let managed = user.fields.keys().fold(0u32, |mask, a| mask | 1 << (*a as u32));
-                jobs.push((org_index, Arc::clone(&organization_id), user.key.clone(), managed));
+                jobs.push((org_index, Arc::clone(&organization_id), user));
             }
         }
     }
@@ -86,20 +84,15 @@ pub async fn observe<D: Directory + Clone + 'static>(
     let results = run_bounded(
         jobs,
         width,
-        |(_, organization_id, key, managed)| {
+        |(_, organization_id, user)| {
             let directory = directory.clone();
+            // Cloned only while its call runs (`width` users at a time).
+            let user = user.clone();
             async move {
-                let mut observed = directory.describe_user(&organization_id, &key).await;
-                // Only managed fields (and the role, which decides whether a user can be
-                // updated at all) are compared, and users are told apart by id: keep nothing
-                // else, so memory per user stays small for very large directories.
-                if let Ok(user) = &mut observed {
-                    user.attributes
-                        .retain(|a, _| *a == Attribute::Role || managed & (1 << (*a as u32)) != 0);
-                    user.name = String::new();
-                    user.email = None;
-                }
-                observed
+                // Reduced at once to what the plan shows, so that memory holds the changes of
+                // 100,000 users, not their every live value.
+                let live = directory.describe_user(&organization_id, &user.key).await?;
+                Ok(UserObservation::new(&user, &live))
             }
         },
         |_| on_user(),

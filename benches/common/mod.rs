@@ -32,7 +32,25 @@ pub fn changes(index: usize, change_fraction: f64) -> bool {
     index.is_multiple_of(every)
 }
 
-/// `orgs` organizations of `users` registered users each, with a display name and a company.
+/// The attributes of a realistic directory entry besides the display name (and the company and
+/// country, which files give in `defaults`): what a user of user `index` has live and declared.
+pub fn profile(index: usize) -> [(Attribute, String); 7] {
+    const TITLES: [&str; 4] = ["Engineer", "Account Manager", "Analyst", "Designer"];
+    const DEPARTMENTS: [&str; 4] = ["Engineering", "Sales", "Finance", "Product"];
+    const CITIES: [&str; 4] = ["Oslo", "Bergen", "Trondheim", "Stavanger"];
+    [
+        (Attribute::FirstName, format!("First{index}")),
+        (Attribute::LastName, format!("Last{index}")),
+        (Attribute::JobTitle, TITLES[index % 4].to_string()),
+        (Attribute::Department, DEPARTMENTS[index / 4 % 4].to_string()),
+        (Attribute::Telephone, format!("+47 {:08}", 20_000_000 + index)),
+        (Attribute::Office, format!("B{}-{:03}", index % 7, index % 500)),
+        (Attribute::City, CITIES[index / 16 % 4].to_string()),
+    ]
+}
+
+/// `orgs` organizations of `users` registered users each, with a display name, the attributes of
+/// [`profile`], a company and a country.
 pub fn seed(orgs: usize, users: usize) -> Seed {
     let mut seed = Seed::default();
     for org in 0..orgs {
@@ -40,12 +58,15 @@ pub fn seed(orgs: usize, users: usize) -> Seed {
             SeedOrganization::new(&organization_id(org), None, &format!("org{org}.example"));
         for index in 0..users {
             let name = user_name(org, index);
-            organization = organization.user(
-                SeedUser::new(&name)
-                    .email(&format!("{name}@org{org}.example"))
-                    .attr(Attribute::DisplayName, live_display_name(org, index))
-                    .attr(Attribute::Company, "Acme Corp"),
-            );
+            let mut user = SeedUser::new(&name)
+                .email(&format!("{name}@org{org}.example"))
+                .attr(Attribute::DisplayName, live_display_name(org, index))
+                .attr(Attribute::Company, "Acme Corp")
+                .attr(Attribute::Country, "Norway");
+            for (attr, value) in profile(index) {
+                user = user.attr(attr, value);
+            }
+            organization = organization.user(user);
         }
         seed = seed.organization(organization);
     }
@@ -53,7 +74,7 @@ pub fn seed(orgs: usize, users: usize) -> Seed {
 }
 
 /// The desired-state file of organization `org`: every user with its display name (changed for
-/// `change_fraction` of them) and the company from `defaults`. `keys` overrides the user keys
+/// `change_fraction` of them) and [`profile`], the company and country from `defaults`. `keys` overrides the user keys
 /// (user ids, say); by default the user names.
 pub fn desired_yaml(
     org: usize,
@@ -62,7 +83,7 @@ pub fn desired_yaml(
     keys: Option<&[String]>,
 ) -> String {
     let mut text = format!(
-        "organization: {}\ndefaults:\n  company: Acme Corp\nusers:\n",
+        "organization: {}\ndefaults:\n  company: Acme Corp\n  country: Norway\nusers:\n",
         organization_id(org)
     );
     for index in 0..users {
@@ -72,6 +93,9 @@ pub fn desired_yaml(
             display.push_str(" (renamed)");
         }
         let _ = writeln!(text, "  {key}:\n    display_name: \"{display}\"");
+        for (attr, value) in profile(index) {
+            let _ = writeln!(text, "    {}: \"{value}\"", attr.key());
+        }
     }
     text
 }

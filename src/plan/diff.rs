@@ -1,11 +1,10 @@
 //! The diff: desired state + observation → [`Plan`]. Pure: no I/O, no async.
 
 use super::model::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
-use super::observation::{Observation, ObservedOrganization};
-use crate::attrs::{AttrValue, Attribute};
+use super::observation::{Observation, ObservedOrganization, UserObservation};
 use crate::directory::{DirectoryError, ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Roles the API refuses to update.
 const UNMANAGEABLE_ROLES: [&str; 2] = ["SYSTEM_USER", "RESOURCE"];
@@ -15,16 +14,18 @@ pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldCh
     user.fields
         .iter()
         .filter_map(|(&field, desired)| {
-            let before = observed.get(field);
-            let after = desired.to_api();
-            (before != after).then_some(FieldChange { field, before, after })
+            // Compared by reference: values are copied only for the fields that differ.
+            let same = match observed.attributes.get(&field) {
+                Some(live) => desired.is(live),
+                None => desired.is(&field.empty_value()),
+            };
+            (!same).then(|| FieldChange {
+                field,
+                before: observed.get(field),
+                after: desired.to_api(),
+            })
         })
         .collect()
-}
-
-/// The observed value of every managed field.
-fn managed_observed(user: &DesiredUser, observed: &ObservedUser) -> BTreeMap<Attribute, AttrValue> {
-    user.fields.keys().map(|&field| (field, observed.get(field))).collect()
 }
 
 /// Compute the plan. `observation.organizations[i]` describes `desired.organizations[i]`.
@@ -96,19 +97,18 @@ fn diff_organization(
                 .push(error(format!("user {} is DELETED and cannot be managed", live.user_id)));
             continue;
         }
-        let fields = field_changes(user, live);
         let source = user.source.to_string();
-        if fields.is_empty() {
+        if live.changes.is_empty() {
             plan.unchanged.push(UnchangedUser {
                 organization_id: organization_id.clone(),
                 user: user.key.clone(),
                 user_id: live.user_id.clone(),
                 source,
             });
-        } else if UNMANAGEABLE_ROLES.contains(&live.role()) {
+        } else if UNMANAGEABLE_ROLES.contains(&live.role.as_str()) {
             plan.errors.push(error(format!(
                 "user has role {} which the API does not let anyone update",
-                live.role()
+                live.role
             )));
         } else {
             plan.changes.push(UserChange {
@@ -116,8 +116,8 @@ fn diff_organization(
                 user: user.key.clone(),
                 user_id: live.user_id.clone(),
                 source,
-                fields,
-                observed: managed_observed(user, live),
+                fields: live.changes.clone(),
+                observed: live.observed.clone(),
             });
         }
     }
@@ -127,7 +127,7 @@ fn diff_organization(
 /// because which declaration should win is not ours to guess.
 fn same_user_twice(
     users: &[DesiredUser],
-    observed: &[Result<ObservedUser, DirectoryError>],
+    observed: &[Result<UserObservation, DirectoryError>],
 ) -> HashMap<usize, String> {
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, result) in observed.iter().enumerate() {
@@ -158,10 +158,11 @@ fn same_user_twice(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::AttrKind;
+    use crate::attrs::{AttrKind, AttrValue, Attribute};
     use crate::plan::{ObservedOrganization, ResolvedOrganization};
     use crate::spec::{DesiredValue, OrganizationRef, SourceLocation};
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     const ORG: &str = "m-0123456789abcdef0123456789abcdef";
 
@@ -229,25 +230,39 @@ mod tests {
         }
     }
 
-    fn observation(lives: &[BTreeMap<Attribute, AttrValue>]) -> Observation {
+    /// What `observe` makes of these live users for the users of `desired`.
+    fn observation(
+        desired: &DesiredState,
+        lives: &[BTreeMap<Attribute, AttrValue>],
+    ) -> Observation {
         Observation {
             organizations: vec![ObservedOrganization {
                 resolved: Ok(ResolvedOrganization { id: ORG.into(), alias: None }),
                 users: lives
                     .iter()
+                    .zip(&desired.organizations[0].users)
                     .enumerate()
-                    .map(|(i, attributes)| {
-                        Ok(ObservedUser {
+                    .map(|(i, (attributes, user))| {
+                        let live = ObservedUser {
                             user_id: format!("id-{i}"),
                             name: format!("user{i}"),
                             email: None,
                             state: UserState::Enabled,
                             attributes: attributes.clone().into_iter().collect(),
-                        })
+                        };
+                        Ok(UserObservation::new(user, &live))
                     })
                     .collect(),
             }],
         }
+    }
+
+    fn plan_of(
+        desired: &[BTreeMap<Attribute, DesiredValue>],
+        lives: &[BTreeMap<Attribute, AttrValue>],
+    ) -> Plan {
+        let desired = state(desired);
+        diff(&desired, &observation(&desired, lives))
     }
 
     proptest! {
@@ -257,7 +272,7 @@ mod tests {
                 .iter()
                 .map(|live| live.iter().map(|(a, v)| (*a, desired_from_api(v))).collect())
                 .collect();
-            let plan = diff(&state(&desired), &observation(&lives));
+            let plan = plan_of(&desired, &lives);
             prop_assert!(plan.changes.is_empty());
             prop_assert!(plan.errors.is_empty());
             prop_assert_eq!(plan.unchanged.len(), lives.len());
@@ -268,7 +283,7 @@ mod tests {
             pairs in proptest::collection::vec((any_desired(), any_live()), 1..8)
         ) {
             let (desired, mut lives): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
-            let plan = diff(&state(&desired), &observation(&lives));
+            let plan = plan_of(&desired, &lives);
             for change in &plan.changes {
                 let index: usize = change.user.trim_start_matches("user").parse().expect("index");
                 for field in &change.fields {
@@ -277,7 +292,7 @@ mod tests {
                     lives[index].insert(field.field, field.after.clone());
                 }
             }
-            let again = diff(&state(&desired), &observation(&lives));
+            let again = plan_of(&desired, &lives);
             prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
             prop_assert_eq!(again.unchanged.len(), desired.len());
         }
@@ -291,7 +306,7 @@ mod tests {
             (Attribute::City, DesiredValue::Empty),
             (Attribute::Office, DesiredValue::Text("HQ".into())),
         ]);
-        let plan = diff(&state(&[desired]), &observation(&[live]));
+        let plan = plan_of(&[desired], &[live]);
         let fields: Vec<Attribute> = plan.changes[0].fields.iter().map(|f| f.field).collect();
         assert_eq!(
             fields,

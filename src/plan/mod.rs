@@ -9,5 +9,5 @@ pub use diff::{diff, field_changes};
 pub use model::{
     FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
 };
-pub use observation::{Observation, ObservedOrganization, ResolvedOrganization};
+pub use observation::{Observation, ObservedOrganization, ResolvedOrganization, UserObservation};
 pub use saved::{SavedPlan, SavedPlanError, write_json as write_saved_plan_json};

@@ -35,6 +35,16 @@ pub enum DesiredValue {
 }
 
 impl DesiredValue {
+    /// Whether the API value `value` is this value (without building the API form).
+    pub fn is(&self, value: &AttrValue) -> bool {
+        match (self, value) {
+            (DesiredValue::Empty, AttrValue::Text(s)) => s.is_empty(),
+            (DesiredValue::Text(desired), AttrValue::Text(s)) => desired == s,
+            (DesiredValue::Bool(desired), AttrValue::Bool(b)) => desired == b,
+            _ => false,
+        }
+    }
+
     /// The value as the API carries it (`""` for empty).
     pub fn to_api(&self) -> AttrValue {
         match self {
