@@ -2,8 +2,8 @@
 
 use super::error::{LoadError, LoadErrors, Pos, SourceFile};
 use super::model::{DesiredOrganization, DesiredState, OrganizationRef};
-use super::parse::parse;
-use super::validate::{FileSpec, validate_file};
+use super::stream::read_file;
+use super::validate::FileSpec;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,9 +48,8 @@ pub(crate) fn load_sources(
     for source in sources {
         state.files.push(source.name.to_string());
         let first = errors.len();
-        match parse(source) {
-            Ok(root) => specs.push((source, validate_file(source, &root, &mut errors))),
-            Err(e) => errors.push(*e),
+        if let Some(spec) = read_file(source, &mut errors) {
+            specs.push((source, spec));
         }
         // Report a file's errors top to bottom, whatever order the checks ran in.
         errors[first..].sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
@@ -65,9 +64,12 @@ fn merge(
     specs: Vec<(&SourceFile, FileSpec)>,
     errors: &mut Vec<LoadError>,
 ) {
-    // Per organization: lowercased user key -> where first declared. Keys compare
-    // case-insensitively because WorkMail names and email addresses do.
-    let mut seen: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    // Per organization (by index): lowercased user key -> index of the user. Keys compare
+    // case-insensitively because WorkMail names and email addresses do. Validation already
+    // refused such duplicates within a file, so an organization's map is only built when a
+    // second file adds users to it: for one large file, it would be megabytes of keys for
+    // nothing.
+    let mut seen: HashMap<usize, HashMap<String, usize>> = HashMap::new();
     // Organization (as written) -> its index in `state.organizations`: a map, not a scan, so
     // that many files of many organizations merge in linear time.
     let mut index_of: HashMap<String, usize> = HashMap::new();
@@ -81,11 +83,19 @@ fn merge(
             });
             state.organizations.len() - 1
         });
-        let org_seen = seen.entry(org.clone()).or_default();
+        let users = &mut state.organizations[index].users;
+        if users.is_empty() {
+            // Nothing to collide with: take the file's users as they are, without a copy.
+            *users = spec.users;
+            continue;
+        }
+        let org_seen = seen.entry(index).or_insert_with(|| {
+            users.iter().enumerate().map(|(i, user)| (user.key.to_lowercase(), i)).collect()
+        });
         for user in spec.users {
             let folded = user.key.to_lowercase();
-            if let Some(&(o, u)) = org_seen.get(&folded) {
-                let first = &state.organizations[o].users[u];
+            if let Some(&first) = org_seen.get(&folded) {
+                let first = &users[first];
                 let pos = pos_of(source, user.source.line, user.source.column);
                 errors.push(
                     LoadError::at(
@@ -102,8 +112,8 @@ fn merge(
                 );
                 continue;
             }
-            org_seen.insert(folded, (index, state.organizations[index].users.len()));
-            state.organizations[index].users.push(user);
+            org_seen.insert(folded, users.len());
+            users.push(user);
         }
     }
 }

@@ -3,10 +3,12 @@
 
 mod error;
 mod load;
+mod located;
 mod model;
 mod parse;
 mod raw;
 mod schema;
+mod stream;
 mod suggest;
 mod validate;
 

@@ -1,7 +1,7 @@
-//! YAML text to a raw node tree, with explicit limits against hostile input.
+//! Running serde-saphyr over a file's text, with explicit limits against hostile input.
 
 use super::error::{LoadError, Pos, SourceFile};
-use super::raw::Node;
+use serde::de::DeserializeSeed;
 use serde_saphyr::{Budget, DuplicateKeyPolicy, Options};
 
 /// Largest file accepted: 100,000 users with a dozen attributes each (what `export` writes for
@@ -41,9 +41,12 @@ fn options() -> Options {
     options
 }
 
-/// Parse one file's text into a node tree. A syntax error or a breached limit stops this file
-/// (YAML cannot be resynchronized reliably), with its position.
-pub(crate) fn parse(source: &SourceFile) -> Result<Node, Box<LoadError>> {
+/// Parse one file's text, driving `seed` over its single document. A syntax error or a breached
+/// limit stops this file (YAML cannot be resynchronized reliably), with its position.
+pub(crate) fn parse<'t, S: DeserializeSeed<'t>>(
+    source: &'t SourceFile,
+    seed: S,
+) -> Result<S::Value, Box<LoadError>> {
     let text = &*source.text;
     if text.len() > MAX_FILE_BYTES {
         return Err(Box::new(
@@ -59,7 +62,10 @@ pub(crate) fn parse(source: &SourceFile) -> Result<Node, Box<LoadError>> {
             .with_help("split the users over several files"),
         ));
     }
-    serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|err| {
+    serde_saphyr::with_deserializer_from_str_with_options(text, options(), |de| {
+        seed.deserialize(de)
+    })
+    .map_err(|err| {
         let refused = budget_breach(&err);
         let message = refused.clone().unwrap_or_else(|| yaml_message(&err));
         let pos = err.location().map_or(Pos { offset: 0, len: 0, line: 1, column: 1 }, |loc| {

@@ -4,11 +4,14 @@
 use super::error::{LoadError, Pos, SourceFile};
 use super::model::{DesiredUser, DesiredValue, SourceLocation};
 use super::raw::{Node, Value};
+use super::stream::{Shape, TopLevel};
 use super::suggest::did_you_mean;
 use crate::attrs::{
     ALL_ROLES, AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, SETTABLE_ROLES, TEXT_MAX_CHARS,
 };
-use std::collections::BTreeMap;
+use serde_saphyr::Location;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// Top-level keys of a desired-state file.
 pub(crate) const TOP_LEVEL_KEYS: [&str; 3] = ["organization", "defaults", "users"];
@@ -25,14 +28,94 @@ pub(crate) struct FileSpec {
     pub users: Vec<DesiredUser>,
 }
 
-/// Validate a file's node tree. Errors are appended to `errors`; whatever is valid is returned.
+/// Validate a file as read, its root written at `root_loc`. Errors are appended to `errors`;
+/// whatever is valid is returned.
 pub(crate) fn validate_file(
     source: &SourceFile,
-    root: &Node,
+    root_loc: &Location,
+    root: Shape<TopLevel>,
     errors: &mut Vec<LoadError>,
 ) -> FileSpec {
     let mut v = Validator { source, errors };
-    v.file(root)
+    v.file(root_loc, root)
+}
+
+/// A user as its entry in `users` declares it, before `defaults` (which may come later in the
+/// file) is merged in.
+#[derive(Debug)]
+pub(crate) struct PendingUser {
+    key: String,
+    source: SourceLocation,
+    own: Vec<(Attribute, DesiredValue)>,
+}
+
+impl PendingUser {
+    /// The user with `defaults` merged in: its own value, null included, wins.
+    fn with_defaults(self, defaults: &[(Attribute, DesiredValue)]) -> DesiredUser {
+        let PendingUser { key, source, mut own } = self;
+        let inherited: Vec<_> = defaults
+            .iter()
+            .filter(|(attr, _)| !own.iter().any(|(mine, _)| mine == attr))
+            .cloned()
+            .collect();
+        own.extend(inherited);
+        own.sort_unstable_by_key(|(attr, _)| *attr);
+        DesiredUser { key, source, fields: own.into_iter().collect() }
+    }
+}
+
+/// Checks the entries of `users` one at a time, as they are read, so that no tree of the whole
+/// mapping is needed.
+pub(crate) struct UsersCheck<'a> {
+    source: &'a SourceFile,
+    /// Lowercased key -> where it is first written: all that a duplicate's error needs.
+    seen: HashMap<String, Pos>,
+    checked: CheckedUsers,
+}
+
+/// The result of [`UsersCheck`].
+#[derive(Debug)]
+pub(crate) struct CheckedUsers {
+    /// Users whose key and attributes are valid, in file order.
+    users: Vec<PendingUser>,
+    /// Non-string and duplicate keys. Reported before `user_errors`, as when all keys are
+    /// checked before any user: among errors at one position (nodes replayed from an alias all
+    /// take the alias's position), the order then stays the same.
+    key_errors: Vec<LoadError>,
+    /// Errors in the keys and attributes of the users themselves.
+    user_errors: Vec<LoadError>,
+}
+
+impl<'a> UsersCheck<'a> {
+    pub(crate) fn new(source: &'a SourceFile) -> UsersCheck<'a> {
+        UsersCheck {
+            source,
+            seen: HashMap::new(),
+            checked: CheckedUsers {
+                users: Vec::new(),
+                key_errors: Vec::new(),
+                user_errors: Vec::new(),
+            },
+        }
+    }
+
+    /// Check one entry of `users` and keep the user if it is valid.
+    pub(crate) fn entry(&mut self, key: &Node, value: &Node) {
+        let checked = &mut self.checked;
+        let mut keys = Validator { source: self.source, errors: &mut checked.key_errors };
+        // WorkMail user names and email addresses are case-insensitive.
+        let Some(name) = keys.new_key(key, "in `users`", str::to_lowercase, &mut self.seen) else {
+            return;
+        };
+        let mut users = Validator { source: self.source, errors: &mut checked.user_errors };
+        if let Some(user) = users.user(name, key, value) {
+            checked.users.push(user);
+        }
+    }
+
+    pub(crate) fn finish(self) -> CheckedUsers {
+        self.checked
+    }
 }
 
 struct Validator<'a> {
@@ -66,20 +149,25 @@ impl Validator<'_> {
     }
 
     fn error(&mut self, node: &Node, message: String, label: &str, help: Option<String>) {
-        let mut error = LoadError::at(self.source, self.pos(node), message, label);
+        self.error_at(&node.loc, message, label, help);
+    }
+
+    fn error_at(&mut self, loc: &Location, message: String, label: &str, help: Option<String>) {
+        let pos = Pos::from_location(loc, &self.source.text);
+        let mut error = LoadError::at(self.source, pos, message, label);
         if let Some(help) = help {
             error = error.with_help(help);
         }
         self.errors.push(error);
     }
 
-    fn file(&mut self, root: &Node) -> FileSpec {
+    fn file(&mut self, root_loc: &Location, root: Shape<TopLevel>) -> FileSpec {
         let mut spec = FileSpec { organization: None, users: Vec::new() };
-        let entries = match &root.value {
-            Value::Map(entries) => entries,
-            Value::Null => {
-                self.error(
-                    root,
+        let TopLevel { entries, users } = match root {
+            Shape::Map(top) => top,
+            Shape::Other(Value::Null) => {
+                self.error_at(
+                    root_loc,
                     format!("{}: the file is empty", self.source.name),
                     "nothing here",
                     Some(
@@ -90,9 +178,9 @@ impl Validator<'_> {
                 );
                 return spec;
             }
-            other => {
-                self.error(
-                    root,
+            Shape::Other(other) => {
+                self.error_at(
+                    root_loc,
                     format!("the file must be a mapping, found {}", other.kind_name()),
                     "expected a mapping",
                     Some("a desired-state file has the keys organization, defaults, users".into()),
@@ -100,29 +188,29 @@ impl Validator<'_> {
                 return spec;
             }
         };
-        let entries = self.unique_keys(entries, "top level", |k| k.to_string());
-        let mut defaults = BTreeMap::new();
+        let entries = self.unique_keys(&entries, "top level", |k| k.to_string());
+        let mut defaults = Vec::new();
         let mut users_node = None;
         for (key, key_node, value) in &entries {
-            match key.as_str() {
+            match *key {
                 "organization" => spec.organization = self.organization(key_node, value),
                 "defaults" => defaults = self.defaults(value),
                 "users" => users_node = Some(value),
                 _ => self.unknown_key(key_node, key, "at the top level", &TOP_LEVEL_KEYS),
             }
         }
-        if spec.organization.is_none() && !entries.iter().any(|(k, _, _)| k == "organization") {
-            self.error(
-                root,
+        if spec.organization.is_none() && !entries.iter().any(|(k, _, _)| *k == "organization") {
+            self.error_at(
+                root_loc,
                 "missing required key `organization`".into(),
                 "this file names no organization",
                 Some("add `organization: <organization id m-… or alias>` at the top level".into()),
             );
         }
         match users_node {
-            Some(users) => spec.users = self.users(users, &defaults),
-            None => self.error(
-                root,
+            Some(node) => spec.users = self.users(node, users, &defaults),
+            None => self.error_at(
+                root_loc,
                 "missing required key `users`".into(),
                 "this file declares no users",
                 Some("add `users:` with one entry per user, e.g. `users: {alice: {}}`".into()),
@@ -131,57 +219,68 @@ impl Validator<'_> {
         spec
     }
 
-    /// Keys of a mapping as strings, reporting non-string and duplicate keys. `fold` gives the
-    /// comparison form (user keys compare case-insensitively, like WorkMail names).
+    /// Keys of a mapping as strings, reporting non-string and duplicate keys.
     fn unique_keys<'n>(
         &mut self,
         entries: &'n [(Node, Node)],
         context: &str,
         fold: impl Fn(&str) -> String,
-    ) -> Vec<(String, &'n Node, &'n Node)> {
-        let mut seen: BTreeMap<String, &Node> = BTreeMap::new();
+    ) -> Vec<(&'n str, &'n Node, &'n Node)> {
+        let mut seen = HashMap::new();
         let mut out = Vec::new();
         for (key, value) in entries {
-            let Value::Str(name) = &key.value else {
-                let found = self.raw_text(key);
-                self.error(
-                    key,
-                    format!(
-                        "a key {context} must be a string, found {} `{found}`",
-                        key.value.kind_name()
-                    ),
-                    "not a string",
-                    matches!(key.value, Value::Number | Value::Bool(_))
-                        .then(|| format!("quote it: \"{found}\":")),
-                );
-                continue;
-            };
-            match seen.get(&fold(name)) {
-                Some(first) => {
-                    let first_pos = self.pos(first);
-                    let message = format!(
-                        "duplicate key `{name}` {context}: first declared at {}:{}",
-                        self.source.name, first_pos.line
-                    );
-                    let error = LoadError::at(
-                        self.source,
-                        self.pos(key),
-                        message,
-                        "declared again here",
-                    )
-                    .with_label(first_pos, "first declared here")
-                    .with_help(
-                        "each key may appear once in a mapping; remove or merge one of them",
-                    );
-                    self.errors.push(error);
-                }
-                None => {
-                    seen.insert(fold(name), key);
-                    out.push((name.clone(), key, value));
-                }
+            if let Some(name) = self.new_key(key, context, &fold, &mut seen) {
+                out.push((name, key, value));
             }
         }
         out
+    }
+
+    /// A mapping's key as a string, recorded in `seen` under its comparison form `fold` (user
+    /// keys compare case-insensitively, like WorkMail names); `None`, with an error, for a
+    /// non-string key or a duplicate.
+    fn new_key<'n>(
+        &mut self,
+        key: &'n Node,
+        context: &str,
+        fold: impl Fn(&str) -> String,
+        seen: &mut HashMap<String, Pos>,
+    ) -> Option<&'n str> {
+        let Value::Str(name) = &key.value else {
+            let found = self.raw_text(key);
+            self.error(
+                key,
+                format!(
+                    "a key {context} must be a string, found {} `{found}`",
+                    key.value.kind_name()
+                ),
+                "not a string",
+                matches!(key.value, Value::Number | Value::Bool(_))
+                    .then(|| format!("quote it: \"{found}\":")),
+            );
+            return None;
+        };
+        match seen.entry(fold(name)) {
+            Entry::Occupied(first) => {
+                let first_pos = *first.get();
+                let message = format!(
+                    "duplicate key `{name}` {context}: first declared at {}:{}",
+                    self.source.name, first_pos.line
+                );
+                let error =
+                    LoadError::at(self.source, self.pos(key), message, "declared again here")
+                        .with_label(first_pos, "first declared here")
+                        .with_help(
+                            "each key may appear once in a mapping; remove or merge one of them",
+                        );
+                self.errors.push(error);
+                None
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(self.pos(key));
+                Some(name)
+            }
+        }
     }
 
     fn unknown_key(&mut self, key_node: &Node, key: &str, context: &str, allowed: &[&str]) {
@@ -239,7 +338,7 @@ impl Validator<'_> {
         None
     }
 
-    fn defaults(&mut self, value: &Node) -> BTreeMap<Attribute, DesiredValue> {
+    fn defaults(&mut self, value: &Node) -> Vec<(Attribute, DesiredValue)> {
         match &value.value {
             Value::Map(entries) => self.attributes(entries, "in `defaults`"),
             other => {
@@ -252,18 +351,21 @@ impl Validator<'_> {
                     "expected a mapping",
                     Some("write `defaults: {}` or remove the key".into()),
                 );
-                BTreeMap::new()
+                Vec::new()
             }
         }
     }
 
+    /// The value of `users`: a mapping, whose entries were checked as they were read into
+    /// `checked`, or anything else, which is an error.
     fn users(
         &mut self,
         value: &Node,
-        defaults: &BTreeMap<Attribute, DesiredValue>,
+        checked: Option<CheckedUsers>,
+        defaults: &[(Attribute, DesiredValue)],
     ) -> Vec<DesiredUser> {
-        let entries = match &value.value {
-            Value::Map(entries) => entries,
+        match &value.value {
+            Value::Map(_) => {}
             Value::Seq(_) => {
                 self.error(
                     value,
@@ -289,51 +391,44 @@ impl Validator<'_> {
                 );
                 return Vec::new();
             }
-        };
-        // WorkMail user names and email addresses are case-insensitive.
-        let entries = self.unique_keys(entries, "in `users`", str::to_lowercase);
-        let mut users = Vec::new();
-        for (key, key_node, attrs) in entries {
-            let key_ok = self.user_key(key_node, &key);
-            let own = match &attrs.value {
-                Value::Map(entries) => self.attributes(entries, &format!("for user `{key}`")),
-                Value::Null => {
-                    self.error(
-                        attrs,
-                        format!("user `{key}` has no value"),
-                        "expected a mapping",
-                        Some(format!(
-                            "write `{key}: {{}}` to declare the user without managing any attribute"
-                        )),
-                    );
-                    continue;
-                }
-                other => {
-                    self.error(
-                        attrs,
-                        format!(
-                            "user `{key}` must be a mapping of attributes, found {}",
-                            other.kind_name()
-                        ),
-                        "expected a mapping",
-                        Some(format!("allowed attributes: {}", attribute_keys().join(", "))),
-                    );
-                    continue;
-                }
-            };
-            if !key_ok {
-                continue;
-            }
-            // A user's own value, null included, wins over `defaults`.
-            let mut fields = defaults.clone();
-            fields.extend(own);
-            users.push(DesiredUser {
-                key,
-                source: self.location(key_node),
-                fields: fields.into_iter().collect(),
-            });
         }
-        users
+        let Some(checked) = checked else { return Vec::new() };
+        self.errors.extend(checked.key_errors);
+        self.errors.extend(checked.user_errors);
+        checked.users.into_iter().map(|user| user.with_defaults(defaults)).collect()
+    }
+
+    /// One entry of `users`, its key a string not seen before: the user with its own
+    /// attributes, or `None` after reporting what is wrong.
+    fn user(&mut self, key: &str, key_node: &Node, attrs: &Node) -> Option<PendingUser> {
+        let key_ok = self.user_key(key_node, key);
+        let own = match &attrs.value {
+            Value::Map(entries) => self.attributes(entries, &format!("for user `{key}`")),
+            Value::Null => {
+                self.error(
+                    attrs,
+                    format!("user `{key}` has no value"),
+                    "expected a mapping",
+                    Some(format!(
+                        "write `{key}: {{}}` to declare the user without managing any attribute"
+                    )),
+                );
+                return None;
+            }
+            other => {
+                self.error(
+                    attrs,
+                    format!(
+                        "user `{key}` must be a mapping of attributes, found {}",
+                        other.kind_name()
+                    ),
+                    "expected a mapping",
+                    Some(format!("allowed attributes: {}", attribute_keys().join(", "))),
+                );
+                return None;
+            }
+        };
+        key_ok.then(|| PendingUser { key: key.to_string(), source: self.location(key_node), own })
     }
 
     fn user_key(&mut self, node: &Node, key: &str) -> bool {
@@ -364,22 +459,25 @@ impl Validator<'_> {
         false
     }
 
+    /// The valid attributes of a mapping, each once (keys are unique, and so is each
+    /// attribute's key).
     fn attributes(
         &mut self,
         entries: &[(Node, Node)],
         context: &str,
-    ) -> BTreeMap<Attribute, DesiredValue> {
+    ) -> Vec<(Attribute, DesiredValue)> {
         let entries = self.unique_keys(entries, context, |k| k.to_string());
-        let mut fields = BTreeMap::new();
+        // Sized once: a user's attributes are kept as they are for the whole file.
+        let mut fields = Vec::with_capacity(entries.len());
         let keys = attribute_keys();
         for (key, key_node, value) in entries {
-            match Attribute::from_key(&key) {
+            match Attribute::from_key(key) {
                 Some(attr) => {
                     if let Some(v) = self.attribute(attr, value) {
-                        fields.insert(attr, v);
+                        fields.push((attr, v));
                     }
                 }
-                None => self.unknown_key(key_node, &key, context, &keys),
+                None => self.unknown_key(key_node, key, context, &keys),
             }
         }
         fields
@@ -636,6 +734,41 @@ mod tests {
         assert_eq!((alice.source.line, alice.source.column), (6, 3));
         assert_eq!(org.users[1].fields.len(), 2);
         assert!(!org.users[1].fields.contains_key(&Attribute::Office));
+    }
+
+    #[test]
+    fn defaults_written_after_users_apply_too() {
+        let yaml = "organization: acme\nusers:\n  alice:\n    city: null\n  bob: {}\ndefaults:\n  \
+                    city: Boston\n";
+        let state = load_str("t.yaml", yaml).expect("valid");
+        let users = &state.organizations[0].users;
+        assert_eq!(users[0].fields[&Attribute::City], DesiredValue::Empty);
+        assert_eq!(users[1].fields[&Attribute::City], DesiredValue::Text("Boston".into()));
+    }
+
+    #[test]
+    fn only_the_first_users_key_is_read() {
+        let yaml = "organization: acme\nusers: {a: {}}\nusers: {b: {city: 1}}\n";
+        assert_eq!(
+            errors(yaml),
+            ["3:1: duplicate key `users` top level: first declared at t.yaml:2"]
+        );
+    }
+
+    #[test]
+    fn errors_at_one_alias_keep_the_order_of_a_whole_mapping_check() {
+        // Replayed nodes all take the alias's position: key errors come first, as when every
+        // key of `users` was checked before any user.
+        let yaml = "x: &u {alice: {city: 1}, ALICE: {}, 7: {}}\norganization: acme\nusers: *u\n";
+        assert_eq!(
+            errors(yaml),
+            [
+                "1:1: unknown key `x` at the top level",
+                "3:8: duplicate key `ALICE` in `users`: first declared at t.yaml:3",
+                "3:8: a key in `users` must be a string, found a number `*u`",
+                "3:8: `city` must be a string, found a number `*u`",
+            ]
+        );
     }
 
     #[test]
