@@ -13,7 +13,7 @@ const UNMANAGEABLE_ROLES: [&str; 2] = ["SYSTEM_USER", "RESOURCE"];
 pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldChange> {
     user.fields
         .iter()
-        .filter_map(|(&field, desired)| {
+        .filter_map(|(field, desired)| {
             // Compared by reference: values are copied only for the fields that differ.
             let same = match observed.attributes.get(&field) {
                 Some(live) => desired.is(live),

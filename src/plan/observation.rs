@@ -37,7 +37,7 @@ impl UserObservation {
         let observed = if changes.is_empty() {
             BTreeMap::new()
         } else {
-            desired.fields.keys().map(|&field| (field, live.get(field))).collect()
+            desired.fields.keys().map(|field| (field, live.get(field))).collect()
         };
         UserObservation {
             user_id: live.user_id.clone(),

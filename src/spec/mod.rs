@@ -2,6 +2,7 @@
 //! All YAML parsing lives below this module.
 
 mod error;
+mod fields;
 mod load;
 mod located;
 mod model;
@@ -13,6 +14,7 @@ mod suggest;
 mod validate;
 
 pub use error::{LoadError, LoadErrors};
+pub use fields::{DesiredFields, DesiredValueRef};
 pub use model::{
     DesiredOrganization, DesiredState, DesiredUser, DesiredValue, OrganizationRef, SourceLocation,
 };

@@ -1,7 +1,6 @@
 //! The loaded, validated desired state: what the files declare, with where they declare it.
 
-use crate::attr_map::AttrMap;
-use crate::attrs::AttrValue;
+use super::fields::DesiredFields;
 use std::fmt;
 use std::sync::Arc;
 
@@ -22,8 +21,9 @@ impl fmt::Display for SourceLocation {
     }
 }
 
-/// A managed attribute's desired value. An unmanaged attribute is simply absent from
-/// [`DesiredUser::fields`], so the three states — absent, empty, value — stay distinct.
+/// A managed attribute's desired value, as validation builds it ([`DesiredFields`] stores it
+/// packed). An unmanaged attribute is simply absent from [`DesiredUser::fields`], so the three
+/// states — absent, empty, value — stay distinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DesiredValue {
     /// `null` or `""`: the live value must be empty.
@@ -32,27 +32,6 @@ pub enum DesiredValue {
     Text(String),
     /// `hidden_from_global_address_list`.
     Bool(bool),
-}
-
-impl DesiredValue {
-    /// Whether the API value `value` is this value (without building the API form).
-    pub fn is(&self, value: &AttrValue) -> bool {
-        match (self, value) {
-            (DesiredValue::Empty, AttrValue::Text(s)) => s.is_empty(),
-            (DesiredValue::Text(desired), AttrValue::Text(s)) => desired == s,
-            (DesiredValue::Bool(desired), AttrValue::Bool(b)) => desired == b,
-            _ => false,
-        }
-    }
-
-    /// The value as the API carries it (`""` for empty).
-    pub fn to_api(&self) -> AttrValue {
-        match self {
-            DesiredValue::Empty => AttrValue::Text(String::new()),
-            DesiredValue::Text(s) => AttrValue::Text(s.clone()),
-            DesiredValue::Bool(b) => AttrValue::Bool(*b),
-        }
-    }
 }
 
 /// How a file names its organization.
@@ -98,7 +77,7 @@ pub struct DesiredUser {
     /// Where the key is written.
     pub source: SourceLocation,
     /// The managed attributes; an attribute not here is unmanaged.
-    pub fields: AttrMap<DesiredValue>,
+    pub fields: DesiredFields,
 }
 
 /// All users that the files declare for one organization (files may share an organization).

@@ -2,6 +2,7 @@
 //! error instead of stopping at the first.
 
 use super::error::{LoadError, Pos, SourceFile};
+use super::fields::DesiredFields;
 use super::model::{DesiredUser, DesiredValue, SourceLocation};
 use super::raw::{Node, Value};
 use super::stream::{Shape, TopLevel};
@@ -46,21 +47,24 @@ pub(crate) fn validate_file(
 pub(crate) struct PendingUser {
     key: String,
     source: SourceLocation,
-    own: Vec<(Attribute, DesiredValue)>,
+    /// Packed at once: every user of the file waits here until `defaults` is known.
+    own: DesiredFields,
 }
 
 impl PendingUser {
     /// The user with `defaults` merged in: its own value, null included, wins.
     fn with_defaults(self, defaults: &[(Attribute, DesiredValue)]) -> DesiredUser {
-        let PendingUser { key, source, mut own } = self;
-        let inherited: Vec<_> = defaults
+        let PendingUser { key, source, own } = self;
+        if defaults.is_empty() {
+            return DesiredUser { key, source, fields: own };
+        }
+        // Defaults first: a later pair wins when collected.
+        let fields = defaults
             .iter()
-            .filter(|(attr, _)| !own.iter().any(|(mine, _)| mine == attr))
             .cloned()
+            .chain(own.iter().map(|(attr, value)| (attr, value.to_owned())))
             .collect();
-        own.extend(inherited);
-        own.sort_unstable_by_key(|(attr, _)| *attr);
-        DesiredUser { key, source, fields: own.into_iter().collect() }
+        DesiredUser { key, source, fields }
     }
 }
 
@@ -428,7 +432,11 @@ impl Validator<'_> {
                 return None;
             }
         };
-        key_ok.then(|| PendingUser { key: key.to_string(), source: self.location(key_node), own })
+        key_ok.then(|| PendingUser {
+            key: key.to_string(),
+            source: self.location(key_node),
+            own: own.into_iter().collect(),
+        })
     }
 
     fn user_key(&mut self, node: &Node, key: &str) -> bool {
@@ -729,11 +737,17 @@ mod tests {
         let org = &state.organizations[0];
         assert_eq!(org.reference, OrganizationRef::Alias("acme".into()));
         let alice = &org.users[0];
-        assert_eq!(alice.fields[&Attribute::City], DesiredValue::Empty);
-        assert_eq!(alice.fields[&Attribute::Company], DesiredValue::Text("Acme".into()));
+        assert_eq!(
+            alice.fields.get(Attribute::City).map(|v| v.to_owned()),
+            Some(DesiredValue::Empty)
+        );
+        assert_eq!(
+            alice.fields.get(Attribute::Company).map(|v| v.to_owned()),
+            Some(DesiredValue::Text("Acme".into()))
+        );
         assert_eq!((alice.source.line, alice.source.column), (6, 3));
         assert_eq!(org.users[1].fields.len(), 2);
-        assert!(!org.users[1].fields.contains_key(&Attribute::Office));
+        assert!(!org.users[1].fields.contains_key(Attribute::Office));
     }
 
     #[test]
@@ -742,8 +756,14 @@ mod tests {
                     city: Boston\n";
         let state = load_str("t.yaml", yaml).expect("valid");
         let users = &state.organizations[0].users;
-        assert_eq!(users[0].fields[&Attribute::City], DesiredValue::Empty);
-        assert_eq!(users[1].fields[&Attribute::City], DesiredValue::Text("Boston".into()));
+        assert_eq!(
+            users[0].fields.get(Attribute::City).map(|v| v.to_owned()),
+            Some(DesiredValue::Empty)
+        );
+        assert_eq!(
+            users[1].fields.get(Attribute::City).map(|v| v.to_owned()),
+            Some(DesiredValue::Text("Boston".into()))
+        );
     }
 
     #[test]
@@ -779,10 +799,19 @@ mod tests {
         );
         let state = load_str("t.yaml", &yaml).expect("valid");
         let f = &state.organizations[0].users[0].fields;
-        assert_eq!(f[&Attribute::Office], DesiredValue::Empty);
-        assert_eq!(f[&Attribute::HiddenFromGlobalAddressList], DesiredValue::Bool(true));
-        assert_eq!(f[&Attribute::Role], DesiredValue::Text("REMOTE_USER".into()));
-        assert_eq!(f[&Attribute::ZipCode], DesiredValue::Text("02134".into()));
+        assert_eq!(f.get(Attribute::Office).map(|v| v.to_owned()), Some(DesiredValue::Empty));
+        assert_eq!(
+            f.get(Attribute::HiddenFromGlobalAddressList).map(|v| v.to_owned()),
+            Some(DesiredValue::Bool(true))
+        );
+        assert_eq!(
+            f.get(Attribute::Role).map(|v| v.to_owned()),
+            Some(DesiredValue::Text("REMOTE_USER".into()))
+        );
+        assert_eq!(
+            f.get(Attribute::ZipCode).map(|v| v.to_owned()),
+            Some(DesiredValue::Text("02134".into()))
+        );
     }
 
     #[test]
