@@ -92,11 +92,15 @@ fn merge(
         let org_seen = seen.entry(index).or_insert_with(|| {
             users.iter().enumerate().map(|(i, user)| (user.key.to_lowercase(), i)).collect()
         });
+        // Where each line of this file starts, built at its first duplicate: labelling every
+        // duplicate by scanning the text from the start would be quadratic in the file's size.
+        let mut line_starts: Option<Vec<usize>> = None;
         for user in spec.users {
             let folded = user.key.to_lowercase();
             if let Some(&first) = org_seen.get(&folded) {
                 let first = &users[first];
-                let pos = pos_of(source, user.source.line, user.source.column);
+                let starts = line_starts.get_or_insert_with(|| line_starts_of(&source.text));
+                let pos = pos_of(source, starts, user.source.line, user.source.column);
                 errors.push(
                     LoadError::at(
                         source,
@@ -118,10 +122,27 @@ fn merge(
     }
 }
 
-/// A label position for a key at `line:column` of a file: the key up to its `:`.
-fn pos_of(source: &SourceFile, line: usize, column: usize) -> Pos {
-    let offset = super::raw::offset_of(&source.text, line, column);
-    let rest = source.text.get(offset..).unwrap_or_default();
+/// The byte offset where each line of `text` starts.
+fn line_starts_of(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+}
+
+/// A label position for a key at `line:column` (1-based, column in characters) of a file: the
+/// key up to its `:`.
+fn pos_of(source: &SourceFile, line_starts: &[usize], line: usize, column: usize) -> Pos {
+    let text = &*source.text;
+    let offset = match line_starts.get(line.wrapping_sub(1)) {
+        Some(&start) => {
+            let line_text = text[start..].split_inclusive('\n').next().unwrap_or_default();
+            let col = line_text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(line_text.len(), |(b, _)| b);
+            start + col
+        }
+        None => text.len(),
+    };
+    let rest = text.get(offset..).unwrap_or_default();
     let len = rest.find([':', '\n']).unwrap_or(rest.len());
     Pos { offset, len, line, column }
 }
