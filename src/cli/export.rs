@@ -3,10 +3,10 @@
 
 use super::global::GlobalArgs;
 use super::{Exit, connect, terminal};
-use crate::export::{export, to_yaml};
+use crate::export::{export, write_yaml};
 use clap::Args;
 use miette::IntoDiagnostic;
-use std::io::Write;
+use std::io::BufWriter;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -31,11 +31,12 @@ pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
         bar.finish_and_clear();
         result.map_err(|e| miette::miette!("export of {}: {e}", args.organization))
     })?;
-    let yaml = to_yaml(&exported, &args.schema_path);
     match &args.out {
-        Some(path) => std::fs::write(path, yaml)
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| write_yaml(&exported, &args.schema_path, BufWriter::new(file)))
             .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
-        None => std::io::stdout().lock().write_all(yaml.as_bytes()).into_diagnostic()?,
+        None => write_yaml(&exported, &args.schema_path, BufWriter::new(std::io::stdout().lock()))
+            .into_diagnostic()?,
     }
     if !global.quiet {
         eprintln!(

@@ -3,10 +3,10 @@
 
 mod yaml;
 
-pub use yaml::{quote_if_needed, to_yaml};
+pub use yaml::{quote_if_needed, to_yaml, write_yaml};
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::directory::{Directory, DirectoryError, UserState, run_bounded};
+use crate::directory::{Directory, DirectoryError, ObservedUser, UserState, run_bounded};
 use crate::observe::resolve_organizations;
 use crate::spec::{DesiredOrganization, DesiredState, OrganizationRef, SourceLocation};
 
@@ -44,6 +44,22 @@ pub enum ExportError {
     List(DirectoryError),
     #[error("DescribeUser {user} failed: {error}")]
     Describe { user: String, error: DirectoryError },
+}
+
+/// What the file shows of a user: every non-empty attribute, role and visibility always.
+fn exported(live: ObservedUser) -> ExportedUser {
+    let attributes = Attribute::ALL
+        .into_iter()
+        .filter_map(|attr| {
+            let value = live.get(attr);
+            let keep = match attr.kind() {
+                AttrKind::Bool | AttrKind::Role => true,
+                AttrKind::Text | AttrKind::IdpUserId => !value.is_empty_text(),
+            };
+            keep.then_some((attr, value))
+        })
+        .collect();
+    ExportedUser { name: live.name, state: live.state, attributes }
 }
 
 /// Read the organization `reference` (an id or alias).
@@ -97,30 +113,19 @@ pub async fn export<D: Directory + Clone + 'static>(
             let directory = directory.clone();
             let organization_id = organization_id.clone();
             async move {
-                let result = directory.describe_user(&organization_id, &user.user_id).await;
-                (user, result)
+                // Reduced to what the file shows as soon as it is read: an organization of
+                // 100,000 users is not held twice.
+                directory
+                    .describe_user(&organization_id, &user.user_id)
+                    .await
+                    .map(exported)
+                    .map_err(|error| ExportError::Describe { user: user.name, error })
             }
         },
         |_| on_user(),
     )
     .await;
-    let mut users = Vec::new();
-    for (listed, result) in described {
-        let live =
-            result.map_err(|error| ExportError::Describe { user: listed.name.clone(), error })?;
-        let attributes = Attribute::ALL
-            .into_iter()
-            .filter_map(|attr| {
-                let value = live.get(attr);
-                let keep = match attr.kind() {
-                    AttrKind::Bool | AttrKind::Role => true,
-                    AttrKind::Text | AttrKind::IdpUserId => !value.is_empty_text(),
-                };
-                keep.then_some((attr, value))
-            })
-            .collect();
-        users.push(ExportedUser { name: live.name, state: live.state, attributes });
-    }
+    let mut users = described.into_iter().collect::<Result<Vec<_>, _>>()?;
     users.sort_by(|a, b| a.name.cmp(&b.name));
     skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(ExportedOrganization {

@@ -6,7 +6,7 @@
 use super::ExportedOrganization;
 use crate::attrs::AttrValue;
 use crate::directory::UserState;
-use std::fmt::Write;
+use std::io::Write;
 
 /// Words some YAML reader turns into a boolean or null.
 const RESERVED: [&str; 22] = [
@@ -57,38 +57,50 @@ fn value(v: &AttrValue) -> String {
 
 /// The desired-state file for an exported organization: stable bytes for the same directory.
 pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# yaml-language-server: $schema={schema_path}");
-    let _ = writeln!(
+    let mut out = Vec::new();
+    // Writing to memory cannot fail, and only UTF-8 is written.
+    let _ = write_yaml(export, schema_path, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`to_yaml`], written to `out` as it is produced: a 100,000-user organization is ~30 MB of
+/// YAML, not worth holding in memory a second time.
+pub fn write_yaml<W: Write>(
+    export: &ExportedOrganization,
+    schema_path: &str,
+    mut out: W,
+) -> std::io::Result<()> {
+    writeln!(out, "# yaml-language-server: $schema={schema_path}")?;
+    writeln!(
         out,
         "# Exported by workmail-reconcile from organization {}.",
         export.organization_id
-    );
+    )?;
     if !export.skipped.is_empty() {
-        let _ = writeln!(out, "# Left out, because they cannot be managed:");
+        writeln!(out, "# Left out, because they cannot be managed:")?;
         for skipped in &export.skipped {
-            let _ = writeln!(out, "#   {}: {}", skipped.name.replace('\n', " "), skipped.reason);
+            writeln!(out, "#   {}: {}", skipped.name.replace('\n', " "), skipped.reason)?;
         }
     }
-    let _ = writeln!(out, "organization: {}", quote_if_needed(&export.reference));
+    writeln!(out, "organization: {}", quote_if_needed(&export.reference))?;
     if export.users.is_empty() {
-        let _ = writeln!(out, "users: {{}}");
-        return out;
+        writeln!(out, "users: {{}}")?;
+        return out.flush();
     }
-    let _ = writeln!(out, "users:");
+    writeln!(out, "users:")?;
     for user in &export.users {
         if user.state == UserState::Disabled {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  # DISABLED: not registered to WorkMail; attributes are still managed"
-            );
+            )?;
         }
-        let _ = writeln!(out, "  {}:", quote_if_needed(&user.name));
+        writeln!(out, "  {}:", quote_if_needed(&user.name))?;
         for (attr, v) in &user.attributes {
-            let _ = writeln!(out, "    {}: {}", attr.key(), value(v));
+            writeln!(out, "    {}: {}", attr.key(), value(v))?;
         }
     }
-    out
+    out.flush()
 }
 
 #[cfg(test)]
