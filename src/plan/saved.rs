@@ -227,6 +227,29 @@ mod tests {
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
+    /// Unchanged users are written without observed values; files of earlier versions, which
+    /// had them, are still read.
+    #[test]
+    fn unchanged_users_carry_no_observed_values() {
+        let mut saved = sample();
+        saved.plan.unchanged.push(UnchangedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: "bob".into(),
+            user_id: "u-2".into(),
+            source: "acme.yaml:9".into(),
+        });
+        let json = saved.to_json();
+        let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(document["unchanged"][0].get("observed"), None);
+        assert!(document["changes"][0].get("observed").is_some());
+        let older = json.replace(
+            "\"source\": \"acme.yaml:9\"",
+            "\"source\": \"acme.yaml:9\", \"observed\": {\"city\": \"Oslo\"}",
+        );
+        assert_ne!(older, json);
+        assert_eq!(SavedPlan::from_json(&older), Ok(saved));
+    }
+
     #[test]
     fn refuses_other_versions_and_wrong_types() {
         let text = sample().to_json().replace("\"format_version\": 1", "\"format_version\": 2");

@@ -123,3 +123,33 @@ fn budget_breach(err: &serde_saphyr::Error) -> Option<String> {
         None => yaml_message(err),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::spec::load_str;
+
+    /// A file at the limit is parsed (an organization of 100,000 users fits); one byte more is
+    /// refused before parsing, with the sizes and a way out.
+    #[test]
+    fn files_up_to_the_size_limit_are_read() {
+        let head = "organization: acme\nusers:\n  alice: {}\n";
+        let mut text = String::with_capacity(super::MAX_FILE_BYTES + 1);
+        text.push_str(head);
+        // A comment fills the file up to the limit: cheap to parse, but every byte counts.
+        text.push('#');
+        text.extend(std::iter::repeat_n('x', super::MAX_FILE_BYTES - head.len() - 1));
+        assert_eq!(text.len(), super::MAX_FILE_BYTES);
+        assert!(load_str("big.yaml", &text).is_ok());
+        text.push('x');
+        let errors = load_str("big.yaml", &text).expect_err("one byte over the limit");
+        let error = errors.iter().next().expect("one error");
+        assert_eq!(
+            error.message(),
+            format!(
+                "big.yaml: file is {} bytes; at most {} bytes are allowed",
+                super::MAX_FILE_BYTES + 1,
+                super::MAX_FILE_BYTES
+            )
+        );
+    }
+}
