@@ -259,7 +259,7 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     let directory = directory(&emu, common);
     // The emulator's bucket starts full; so would a real service's after a quiet minute.
     let started = Instant::now();
-    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
     let wall = started.elapsed();
     assert_eq!(plan.unchanged.len(), common.users, "every user planned, none lost");
     let counters = emu.counters();
@@ -287,7 +287,7 @@ async fn apply_once(
     let desired = desired(1, common.users, change)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
     let plan_wall = started.elapsed();
     let planned = emu.counters();
     let changed = plan.changes.len();
@@ -381,7 +381,7 @@ async fn step(
             targets
         })
     };
-    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
     let wall = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let targets = sampler.await?;
@@ -427,7 +427,7 @@ async fn orgs_once(
     let desired = desired(orgs, common.users, 0.0)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = diff(&desired, &observe(&directory, &desired, width(common), || ()).await);
+    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
     let wall = started.elapsed();
     let users = orgs * common.users;
     assert_eq!(plan.unchanged.len(), users);
@@ -482,7 +482,7 @@ async fn scale(
     let observation = observe(&directory, &desired, concurrency * 2, || ()).await;
     let (cpu2, t2) = (common::process_cpu(), Instant::now());
     let rss2 = common::peak_rss_mib();
-    let plan = diff(&desired, &observation);
+    let plan = diff(&desired, observation);
     let json = workmail_reconcile::plan::SavedPlan {
         plan,
         tool_version: "bench".into(),
@@ -491,7 +491,6 @@ async fn scale(
     .to_json();
     let (cpu3, t3) = (common::process_cpu(), Instant::now());
     assert!(json.len() > total_users * 100);
-    drop(observation);
 
     let per_user = |cpu: Duration| format!("{:.1}", cpu.as_secs_f64() * 1e6 / total_users as f64);
     println!(

@@ -108,7 +108,6 @@ mod tests {
     use crate::directory::{
         DirectoryError, ListedUser, ObservedUser, OrganizationSummary, UpdateRequest,
     };
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     /// A directory whose UpdateUser always loses its answer, after applying it or not.
@@ -154,7 +153,6 @@ mod tests {
                 before: AttrValue::Text("Old".into()),
                 after: AttrValue::Text("New".into()),
             }],
-            observed: BTreeMap::new(),
         };
         (LostAnswers { user: Mutex::new(user), applies }, change)
     }

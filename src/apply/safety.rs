@@ -83,7 +83,6 @@ mod tests {
             user_id: format!("id{i}"),
             source: "f.yaml:1".into(),
             fields: Vec::new(),
-            observed: Default::default(),
         };
         let same = |i: usize| UnchangedUser {
             organization_id: "m-1".into(),

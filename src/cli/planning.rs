@@ -43,7 +43,7 @@ pub async fn compute_plan(
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    let plan = diff(desired, &observation);
+    let plan = diff(desired, observation);
     // Values are personal data: only at -vv (debug), never at -v.
     for change in &plan.changes {
         for field in &change.fields {

@@ -6,9 +6,6 @@ use crate::directory::{DirectoryError, ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
 use std::collections::HashMap;
 
-/// Roles the API refuses to update.
-const UNMANAGEABLE_ROLES: [&str; 2] = ["SYSTEM_USER", "RESOURCE"];
-
 /// The per-field changes of one user: only managed fields, in table order.
 pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldChange> {
     user.fields
@@ -28,10 +25,11 @@ pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldCh
         .collect()
 }
 
-/// Compute the plan. `observation.organizations[i]` describes `desired.organizations[i]`.
-pub fn diff(desired: &DesiredState, observation: &Observation) -> Plan {
+/// Compute the plan. `observation.organizations[i]` describes `desired.organizations[i]`. The
+/// observation is consumed: its changes move into the plan instead of being copied.
+pub fn diff(desired: &DesiredState, observation: Observation) -> Plan {
     let mut plan = Plan::default();
-    for (organization, observed) in desired.organizations.iter().zip(&observation.organizations) {
+    for (organization, observed) in desired.organizations.iter().zip(observation.organizations) {
         diff_organization(organization, observed, &mut plan);
     }
     plan
@@ -39,10 +37,10 @@ pub fn diff(desired: &DesiredState, observation: &Observation) -> Plan {
 
 fn diff_organization(
     desired: &DesiredOrganization,
-    observed: &ObservedOrganization,
+    observed: ObservedOrganization,
     plan: &mut Plan,
 ) {
-    let resolved = match &observed.resolved {
+    let resolved = match observed.resolved {
         Ok(resolved) => resolved,
         Err(message) => {
             plan.organizations
@@ -51,14 +49,13 @@ fn diff_organization(
                 organization_id: desired.reference.to_string(),
                 user: None,
                 source: desired.source.to_string(),
-                message: message.clone(),
+                message,
             });
             return;
         }
     };
     let organization_id = resolved.id.clone();
-    plan.organizations
-        .push(PlannedOrganization { id: organization_id.clone(), alias: resolved.alias.clone() });
+    plan.organizations.push(PlannedOrganization { id: resolved.id, alias: resolved.alias });
 
     // An organization id that does not exist fails every DescribeUser the same way: say it once.
     if !observed.users.is_empty()
@@ -74,7 +71,7 @@ fn diff_organization(
     }
 
     let duplicates = same_user_twice(&desired.users, &observed.users);
-    for (index, (user, result)) in desired.users.iter().zip(&observed.users).enumerate() {
+    for (index, (user, result)) in desired.users.iter().zip(observed.users).enumerate() {
         let error = |message: String| PlanError {
             organization_id: organization_id.clone(),
             user: Some(user.key.clone()),
@@ -102,22 +99,20 @@ fn diff_organization(
             plan.unchanged.push(UnchangedUser {
                 organization_id: organization_id.clone(),
                 user: user.key.clone(),
-                user_id: live.user_id.clone(),
+                user_id: live.user_id,
                 source,
             });
-        } else if UNMANAGEABLE_ROLES.contains(&live.role.as_str()) {
+        } else if let Some(role) = live.unmanageable_role {
             plan.errors.push(error(format!(
-                "user has role {} which the API does not let anyone update",
-                live.role
+                "user has role {role} which the API does not let anyone update"
             )));
         } else {
             plan.changes.push(UserChange {
                 organization_id: organization_id.clone(),
                 user: user.key.clone(),
-                user_id: live.user_id.clone(),
+                user_id: live.user_id,
                 source,
-                fields: live.changes.clone(),
-                observed: live.observed.clone(),
+                fields: live.changes,
             });
         }
     }
@@ -262,7 +257,7 @@ mod tests {
         lives: &[BTreeMap<Attribute, AttrValue>],
     ) -> Plan {
         let desired = state(desired);
-        diff(&desired, &observation(&desired, lives))
+        diff(&desired, observation(&desired, lives))
     }
 
     proptest! {

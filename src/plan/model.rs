@@ -2,7 +2,6 @@
 
 use crate::attrs::{AttrValue, Attribute};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,9 +21,6 @@ pub struct UserChange {
     /// `file:line` of the declaration.
     pub source: String,
     pub fields: Vec<FieldChange>,
-    /// The observed value of every managed field (saved plans only, as provenance; not rendered).
-    #[serde(default, skip)]
-    pub observed: BTreeMap<Attribute, AttrValue>,
 }
 
 /// A declared user whose managed fields already match.

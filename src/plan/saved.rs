@@ -1,35 +1,17 @@
 //! The saved plan (`plan --out PLAN.json`): the JSON document of SPEC §4 plus provenance — tool
-//! version, time, and the observed value of every managed field of every user to update.
+//! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// The only format this version reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// A change as read back.
-#[derive(Debug, Deserialize)]
-struct SavedChange {
-    #[serde(flatten)]
-    change: UserChange,
-    observed: BTreeMap<Attribute, AttrValue>,
-}
-
-/// A change as written: borrowed from the plan, so a plan of 100,000 users is not copied to be
-/// saved.
-#[derive(Serialize)]
-struct SavedChangeRef<'a> {
-    #[serde(flatten)]
-    change: &'a UserChange,
-    observed: &'a BTreeMap<Attribute, AttrValue>,
-}
-
-/// The document as read back. Unchanged users carry no observed values (files of earlier
-/// versions had them; they are ignored).
+/// The document as read back. Files of earlier versions carried the observed value of every
+/// managed field of each user (`observed`); nothing needs them, so they are ignored.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
@@ -40,7 +22,7 @@ struct Document {
     tool_version: String,
     created_at: String,
     organizations: Vec<PlannedOrganization>,
-    changes: Vec<SavedChange>,
+    changes: Vec<UserChange>,
     unchanged: Vec<UnchangedUser>,
     errors: Vec<PlanError>,
     #[allow(dead_code)]
@@ -54,20 +36,10 @@ struct DocumentRef<'a> {
     tool_version: &'a str,
     created_at: &'a str,
     organizations: &'a [PlannedOrganization],
-    #[serde(serialize_with = "changes_as_saved")]
     changes: &'a [UserChange],
     unchanged: &'a [UnchangedUser],
     errors: &'a [PlanError],
     summary: Summary,
-}
-
-fn changes_as_saved<S: serde::Serializer>(
-    changes: &&[UserChange],
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(
-        changes.iter().map(|change| SavedChangeRef { change, observed: &change.observed }),
-    )
 }
 
 /// A plan as saved to disk, with its provenance.
@@ -116,11 +88,7 @@ impl SavedPlan {
         let changes = document
             .changes
             .into_iter()
-            .map(|saved| {
-                let mut change = saved.change;
-                change.observed = saved.observed;
-                check_change(&change).map(|()| change)
-            })
+            .map(|change| check_change(&change).map(|()| change))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SavedPlan {
             plan: Plan {
@@ -209,10 +177,6 @@ mod tests {
                 before: AttrValue::Bool(false),
                 after: AttrValue::Bool(true),
             }],
-            observed: BTreeMap::from([(
-                Attribute::HiddenFromGlobalAddressList,
-                AttrValue::Bool(false),
-            )]),
         };
         SavedPlan {
             plan: Plan { changes: vec![change], ..Plan::default() },
@@ -222,15 +186,15 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_with_observed_values() {
+    fn round_trips() {
         let saved = sample();
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
-    /// Unchanged users are written without observed values; files of earlier versions, which
-    /// had them, are still read.
+    /// Users are written without observed values; files of earlier versions, which had them
+    /// for every user, are still read.
     #[test]
-    fn unchanged_users_carry_no_observed_values() {
+    fn observed_values_of_earlier_versions_are_ignored() {
         let mut saved = sample();
         saved.plan.unchanged.push(UnchangedUser {
             organization_id: "m-0123456789abcdef0123456789abcdef".into(),
@@ -241,11 +205,16 @@ mod tests {
         let json = saved.to_json();
         let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
         assert_eq!(document["unchanged"][0].get("observed"), None);
-        assert!(document["changes"][0].get("observed").is_some());
-        let older = json.replace(
-            "\"source\": \"acme.yaml:9\"",
-            "\"source\": \"acme.yaml:9\", \"observed\": {\"city\": \"Oslo\"}",
-        );
+        assert_eq!(document["changes"][0].get("observed"), None);
+        let older = json
+            .replace(
+                "\"source\": \"acme.yaml:9\"",
+                "\"source\": \"acme.yaml:9\", \"observed\": {\"city\": \"Oslo\"}",
+            )
+            .replace(
+                "\"source\": \"acme.yaml:7\"",
+                "\"source\": \"acme.yaml:7\", \"observed\": {\"hidden_from_global_address_list\": false}",
+            );
         assert_ne!(older, json);
         assert_eq!(SavedPlan::from_json(&older), Ok(saved));
     }

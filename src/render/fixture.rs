@@ -2,7 +2,6 @@
 
 use crate::attrs::{AttrValue, Attribute};
 use crate::plan::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
-use std::collections::BTreeMap;
 
 pub const ORG_ACME: &str = "m-0123456789abcdef0123456789abcdef";
 pub const ORG_PLAIN: &str = "m-fedcba9876543210fedcba9876543210";
@@ -29,7 +28,6 @@ pub fn change(
         user_id: user_id.to_owned(),
         source: format!("users/{org}.yaml:{line}"),
         fields,
-        observed: BTreeMap::new(),
     }
 }
 

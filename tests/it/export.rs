@@ -105,7 +105,7 @@ proptest! {
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
             let observation = workmail_reconcile::observe::observe(&directory, &desired, 8, || ()).await;
-            let plan = workmail_reconcile::plan::diff(&desired, &observation);
+            let plan = workmail_reconcile::plan::diff(&desired, observation);
             assert!(plan.changes.is_empty() && plan.errors.is_empty(), "{plan:?}\n{yaml}");
             for (i, v) in values.iter().enumerate() {
                 assert_eq!(emu.user(ORG, &format!("p{i}")).expect("user").get(Street), AttrValue::Text(v.clone()));
