@@ -33,11 +33,6 @@ impl<V> AttrMap<V> {
         self.position(*attr).ok().map(|i| &self.entries[i].1)
     }
 
-    /// Whether `attr` is present.
-    pub fn contains_key(&self, attr: &Attribute) -> bool {
-        self.position(*attr).is_ok()
-    }
-
     /// Set `attr` to `value`, returning the value it replaces.
     pub fn insert(&mut self, attr: Attribute, value: V) -> Option<V> {
         match self.position(attr) {
@@ -47,17 +42,6 @@ impl<V> AttrMap<V> {
                 None
             }
         }
-    }
-
-    /// Remove `attr`, returning its value.
-    pub fn remove(&mut self, attr: &Attribute) -> Option<V> {
-        self.position(*attr).ok().map(|i| self.entries.remove(i).1)
-    }
-
-    /// Keep only the entries for which `keep` is true.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Attribute, &mut V) -> bool) {
-        self.entries.retain_mut(|(a, v)| keep(a, v));
-        self.entries.shrink_to_fit();
     }
 
     /// Number of attributes present.
@@ -73,11 +57,6 @@ impl<V> AttrMap<V> {
     /// The attributes present, in order.
     pub fn keys(&self) -> impl Iterator<Item = &Attribute> {
         self.entries.iter().map(|(a, _)| a)
-    }
-
-    /// The values, in attribute order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.entries.iter().map(|(_, v)| v)
     }
 
     /// Attribute and value pairs, in attribute order.
@@ -147,18 +126,14 @@ mod tests {
     use std::collections::BTreeMap;
 
     proptest! {
-        /// Behaves as a `BTreeMap` under the same inserts and removals.
+        /// Behaves as a `BTreeMap` under the same inserts.
         #[test]
-        fn matches_a_btreemap(ops in prop::collection::vec((0..Attribute::ALL.len(), any::<u8>(), any::<bool>()), 0..64)) {
+        fn matches_a_btreemap(ops in prop::collection::vec((0..Attribute::ALL.len(), any::<u8>()), 0..64)) {
             let mut ours = AttrMap::new();
             let mut reference = BTreeMap::new();
-            for (index, value, remove) in ops {
+            for (index, value) in ops {
                 let attr = Attribute::ALL[index];
-                if remove {
-                    prop_assert_eq!(ours.remove(&attr), reference.remove(&attr));
-                } else {
-                    prop_assert_eq!(ours.insert(attr, value), reference.insert(attr, value));
-                }
+                prop_assert_eq!(ours.insert(attr, value), reference.insert(attr, value));
                 prop_assert_eq!(ours.len(), reference.len());
             }
             let pairs: Vec<_> = ours.iter().map(|(a, v)| (*a, *v)).collect();
