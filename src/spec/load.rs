@@ -134,11 +134,7 @@ fn pos_of(source: &SourceFile, line_starts: &[usize], line: usize, column: usize
     let offset = match line_starts.get(line.wrapping_sub(1)) {
         Some(&start) => {
             let line_text = text[start..].split_inclusive('\n').next().unwrap_or_default();
-            let col = line_text
-                .char_indices()
-                .nth(column.saturating_sub(1))
-                .map_or(line_text.len(), |(b, _)| b);
-            start + col
+            start + super::raw::offset_in_line(line_text, column)
         }
         None => text.len(),
     };

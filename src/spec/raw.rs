@@ -72,12 +72,16 @@ pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col = l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(b, _)| b);
-            return offset + col;
+            return offset + offset_in_line(l, column);
         }
         offset += l.len();
     }
     text.len()
+}
+
+/// The byte offset of a 1-based (character) column in one line, clamped to the line.
+pub(crate) fn offset_in_line(line: &str, column: usize) -> usize {
+    line.char_indices().nth(column.saturating_sub(1)).map_or(line.len(), |(b, _)| b)
 }
 
 impl<'de> Deserialize<'de> for Node {
