@@ -142,11 +142,20 @@ pub fn write_json<W: std::io::Write>(
     writer.flush()
 }
 
-/// Where a user is listed in the document, as a JSON path.
+/// Where a user is listed in the document, as a JSON path (`changes[0]`, 0-based).
 #[derive(Clone, Copy)]
 enum Listed {
     Change(usize),
     Unchanged(usize),
+}
+
+impl std::fmt::Display for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listed::Change(i) => write!(f, "changes[{i}]"),
+            Listed::Unchanged(i) => write!(f, "unchanged[{i}]"),
+        }
+    }
 }
 
 /// One user listed twice — in `changes` or `unchanged`, by the same user id or the same key
@@ -188,15 +197,6 @@ fn check_each_user_once(
         };
     }
     Ok(())
-}
-
-impl std::fmt::Display for Listed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Listed::Change(i) => write!(f, "changes[{i}]"),
-            Listed::Unchanged(i) => write!(f, "unchanged[{i}]"),
-        }
-    }
 }
 
 /// A user key as compared: case-folded, copied only when it has something to fold.

@@ -165,6 +165,16 @@ async fn json_plan_names_both_places_of_a_duplicate() {
         serde_json::json!([{"id": ORG, "alias": "acme"}]),
         "one organization, listed once"
     );
+
+    // Its two error entries for `bob` are what the planner writes, not a user listed twice:
+    // the saved plan is read, and applying it writes nothing.
+    emu.clear_journal();
+    let out = run(&emu, files.path(), &["apply", "--plan", "plan.json", "--auto-approve"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).ends_with("Plan: 0 to update, 0 unchanged, 2 errors.\nNothing to apply.\n")
+    );
+    assert!(emu.journal().is_empty());
 }
 
 /// apply writes nothing for a user declared twice, still applies the others, and exits 1; a
