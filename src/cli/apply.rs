@@ -19,7 +19,8 @@ pub struct ApplyArgs {
     /// Desired-state files or directories.
     #[arg(required_unless_present = "plan", conflicts_with = "plan")]
     pub paths: Vec<PathBuf>,
-    /// Apply this saved plan (from `plan --out`) and nothing else.
+    /// Apply this saved plan (from `plan --out`), whole and nothing else; --target and
+    /// --exclude are refused with it (select when planning).
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation.
@@ -48,7 +49,26 @@ fn confirmed() -> bool {
     std::io::stdin().lock().read_line(&mut answer).is_ok() && answer.trim() == "yes"
 }
 
+/// A saved plan is applied whole, as reviewed: a selection would be a flag accepted and
+/// ignored, or a plan applied that nobody reviewed in that form. Refused before any call.
+fn refuse_selection_of_saved_plan(selection: &SelectionArgs) -> miette::Result<()> {
+    let flags = selection.targets.iter().map(|t| format!("--target {t}"));
+    let flags: Vec<String> =
+        flags.chain(selection.excludes.iter().map(|e| format!("--exclude {e}"))).collect();
+    if flags.is_empty() {
+        return Ok(());
+    }
+    Err(miette::miette!(
+        help = "select when planning: `plan --target USER --out PLAN.json`, then `apply --plan PLAN.json`",
+        "{} cannot be used with --plan: a saved plan is applied whole, as it was reviewed; nothing was applied",
+        flags.join(" ")
+    ))
+}
+
 pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
+    if args.plan.is_some() {
+        refuse_selection_of_saved_plan(&args.selection)?;
+    }
     let saved = match &args.plan {
         Some(path) => {
             let text = std::fs::read_to_string(path)

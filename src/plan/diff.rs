@@ -1,10 +1,11 @@
 //! The diff: desired state + observation → [`Plan`]. Pure: no I/O, no async.
 
 use super::model::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
-use super::observation::{Observation, ObservedOrganization, UserObservation};
+use super::observation::{Observation, ObservedOrganization};
 use crate::directory::{DirectoryError, ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// The per-field changes of one user: only managed fields, in table order.
 pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldChange> {
@@ -28,16 +29,21 @@ pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldCh
 /// Compute the plan. `observation.organizations[i]` describes `desired.organizations[i]`. The
 /// observation is consumed: its changes move into the plan instead of being copied.
 pub fn diff(desired: &DesiredState, observation: Observation) -> Plan {
+    let duplicates = declared_twice(desired, &observation);
     let mut plan = Plan::default();
-    for (organization, observed) in desired.organizations.iter().zip(observation.organizations) {
-        diff_organization(organization, observed, &mut plan);
+    for (index, (organization, observed)) in
+        desired.organizations.iter().zip(observation.organizations).enumerate()
+    {
+        let duplicate = |user: usize| duplicates.get(&(index, user));
+        diff_organization(organization, observed, duplicate, &mut plan);
     }
     plan
 }
 
-fn diff_organization(
+fn diff_organization<'d>(
     desired: &DesiredOrganization,
     observed: ObservedOrganization,
+    duplicate: impl Fn(usize) -> Option<&'d String>,
     plan: &mut Plan,
 ) {
     let resolved = match observed.resolved {
@@ -55,7 +61,13 @@ fn diff_organization(
         }
     };
     let organization_id = resolved.id.clone();
-    plan.organizations.push(PlannedOrganization { id: resolved.id, alias: resolved.alias });
+    // Files may name one organization by its alias and by its id: list it once.
+    match plan.organizations.iter_mut().find(|o| o.id == resolved.id) {
+        Some(listed) => listed.alias = listed.alias.take().or(resolved.alias),
+        None => {
+            plan.organizations.push(PlannedOrganization { id: resolved.id, alias: resolved.alias })
+        }
+    }
 
     // An organization id that does not exist fails every DescribeUser the same way: say it once.
     if !observed.users.is_empty()
@@ -70,7 +82,6 @@ fn diff_organization(
         return;
     }
 
-    let duplicates = same_user_twice(&desired.users, &observed.users);
     for (index, (user, result)) in desired.users.iter().zip(observed.users).enumerate() {
         let error = |message: String| PlanError {
             organization_id: organization_id.clone(),
@@ -85,7 +96,7 @@ fn diff_organization(
                 continue;
             }
         };
-        if let Some(message) = duplicates.get(&index) {
+        if let Some(message) = duplicate(index) {
             plan.errors.push(error(message.clone()));
             continue;
         }
@@ -118,31 +129,55 @@ fn diff_organization(
     }
 }
 
-/// Keys that resolve to the same user id: every one of them is an error naming the others,
-/// because which declaration should win is not ours to guess.
-fn same_user_twice(
-    users: &[DesiredUser],
-    observed: &[Result<UserObservation, DirectoryError>],
-) -> HashMap<usize, String> {
-    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (index, result) in observed.iter().enumerate() {
-        if let Ok(live) = result {
-            by_id.entry(live.user_id.as_str()).or_default().push(index);
+/// Declarations that resolve to one user — the same user id in the same resolved organization,
+/// however the files spell the organization (alias, alias in other case, id) and the user
+/// (name, email, id) — keyed by (organization index, user index). Every one of them is an error
+/// naming the others, because which declaration should win is not ours to guess.
+fn declared_twice(
+    desired: &DesiredState,
+    observation: &Observation,
+) -> HashMap<(usize, usize), String> {
+    // (organization id, user id) -> the first declaration; only repeats get a list of places,
+    // so 100,000 distinct users cost one map of borrowed ids and nothing more.
+    let mut first: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    let mut repeated: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
+    for (org, observed) in observation.organizations.iter().enumerate() {
+        let Ok(resolved) = &observed.resolved else { continue };
+        for (index, result) in observed.users.iter().enumerate() {
+            let Ok(live) = result else { continue };
+            let place = (org, index);
+            match first.entry((resolved.id.as_str(), live.user_id.as_str())) {
+                Entry::Vacant(entry) => {
+                    entry.insert(place);
+                }
+                Entry::Occupied(entry) => {
+                    repeated.entry(*entry.key()).or_insert_with(|| vec![*entry.get()]).push(place)
+                }
+            }
         }
     }
     let mut messages = HashMap::new();
-    for (user_id, indexes) in by_id {
-        if indexes.len() < 2 {
-            continue;
-        }
-        for &index in &indexes {
-            let others: Vec<String> = indexes
+    for ((_, user_id), places) in repeated {
+        for &place in &places {
+            let here = &desired.organizations[place.0].reference;
+            let others: Vec<String> = places
                 .iter()
-                .filter(|&&other| other != index)
-                .map(|&other| format!("`{}` at {}", users[other].key, users[other].source))
+                .filter(|&&other| other != place)
+                .map(|&(org, index)| {
+                    let organization = &desired.organizations[org];
+                    let user = &organization.users[index];
+                    if organization.reference == *here {
+                        format!("`{}` at {}", user.key, user.source)
+                    } else {
+                        format!(
+                            "`{}` of organization `{}` at {}",
+                            user.key, organization.reference, user.source
+                        )
+                    }
+                })
                 .collect();
             messages.insert(
-                index,
+                place,
                 format!("resolves to user {user_id}, the same user as {}", others.join(", ")),
             );
         }
@@ -154,7 +189,7 @@ fn same_user_twice(
 mod tests {
     use super::*;
     use crate::attrs::{AttrKind, AttrValue, Attribute};
-    use crate::plan::{ObservedOrganization, ResolvedOrganization};
+    use crate::plan::{ObservedOrganization, ResolvedOrganization, UserObservation};
     use crate::spec::{DesiredValue, OrganizationRef, SourceLocation};
     use proptest::prelude::*;
     use std::collections::BTreeMap;
@@ -291,6 +326,76 @@ mod tests {
             prop_assert!(again.changes.is_empty(), "{:?}", again.changes);
             prop_assert_eq!(again.unchanged.len(), desired.len());
         }
+    }
+
+    /// Two organizations of the desired state (two spellings, or two organizations) with one
+    /// user each, observed with these resolved ids and user ids.
+    fn two_organizations(resolved: [&str; 2], user_ids: [&str; 2]) -> Plan {
+        let mut desired = state(&[BTreeMap::from([(Attribute::City, DesiredValue::Empty)])]);
+        let mut second = desired.organizations[0].clone();
+        second.reference = OrganizationRef::Alias("ACME".into());
+        second.users[0].key = "bob@acme.example".into();
+        second.users[0].source.file = "g.yaml".into();
+        desired.organizations.push(second);
+        let organizations = resolved
+            .iter()
+            .zip(user_ids)
+            .zip(&desired.organizations)
+            .map(|((id, user_id), organization)| {
+                let live = ObservedUser {
+                    user_id: user_id.into(),
+                    name: "bob".into(),
+                    email: None,
+                    state: UserState::Enabled,
+                    attributes: [(Attribute::City, AttrValue::Text("Oslo".into()))]
+                        .into_iter()
+                        .collect(),
+                };
+                ObservedOrganization {
+                    resolved: Ok(ResolvedOrganization { id: (*id).into(), alias: None }),
+                    users: vec![Ok(UserObservation::new(&organization.users[0], &live))],
+                }
+            })
+            .collect();
+        diff(&desired, Observation { organizations })
+    }
+
+    #[test]
+    fn one_user_under_two_spellings_of_its_organization_is_an_error_at_each_place() {
+        let plan = two_organizations([ORG, ORG], ["u-1", "u-1"]);
+        assert_eq!(plan.changes, []);
+        let errors: Vec<(&str, Option<&str>, &str)> = plan
+            .errors
+            .iter()
+            .map(|e| (e.source.as_str(), e.user.as_deref(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    "f.yaml:3",
+                    Some("user0"),
+                    "resolves to user u-1, the same user as `bob@acme.example` of organization \
+                     `ACME` at g.yaml:3"
+                ),
+                (
+                    "g.yaml:3",
+                    Some("bob@acme.example"),
+                    "resolves to user u-1, the same user as `user0` of organization \
+                     `m-0123456789abcdef0123456789abcdef` at f.yaml:3"
+                ),
+            ]
+        );
+        assert_eq!(plan.organizations.len(), 1, "one organization, listed once");
+    }
+
+    #[test]
+    fn one_user_id_in_two_organizations_is_two_users() {
+        let other = "m-fedcba9876543210fedcba9876543210";
+        let plan = two_organizations([ORG, other], ["u-1", "u-1"]);
+        assert_eq!(plan.errors, []);
+        assert_eq!(plan.changes.len(), 2);
+        assert_eq!(plan.organizations.len(), 2);
     }
 
     #[test]

@@ -5,6 +5,9 @@
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use thiserror::Error;
 
 /// The only format this version reads and writes.
@@ -61,6 +64,18 @@ pub enum SavedPlanError {
     Version { found: u32 },
     #[error("user `{user}`: {message}")]
     InvalidChange { user: String, message: String },
+    #[error(
+        "user `{user}` is listed twice in organization {organization}, at {first} and at \
+         {second} ({same}); a saved plan lists each user once, so this one was edited or \
+         damaged: plan again"
+    )]
+    DuplicateUser {
+        user: String,
+        organization: String,
+        first: String,
+        second: String,
+        same: String,
+    },
 }
 
 impl SavedPlan {
@@ -90,6 +105,7 @@ impl SavedPlan {
             .into_iter()
             .map(|change| check_change(&change).map(|()| change))
             .collect::<Result<Vec<_>, _>>()?;
+        check_each_user_once(&changes, &document.unchanged)?;
         Ok(SavedPlan {
             plan: Plan {
                 organizations: document.organizations,
@@ -124,6 +140,72 @@ pub fn write_json<W: std::io::Write>(
     serde_json::to_writer_pretty(&mut writer, &document)?;
     writer.write_all(b"\n")?;
     writer.flush()
+}
+
+/// Where a user is listed in the document, as a JSON path (`changes[0]`, 0-based).
+#[derive(Clone, Copy)]
+enum Listed {
+    Change(usize),
+    Unchanged(usize),
+}
+
+impl std::fmt::Display for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Listed::Change(i) => write!(f, "changes[{i}]"),
+            Listed::Unchanged(i) => write!(f, "unchanged[{i}]"),
+        }
+    }
+}
+
+/// One user listed twice — in `changes` or `unchanged`, by the same user id or the same key
+/// (keys compare case-insensitively) within one organization — would be applied twice, the
+/// second write undoing the first. The planner never writes such a plan.
+fn check_each_user_once(
+    changes: &[UserChange],
+    unchanged: &[UnchangedUser],
+) -> Result<(), SavedPlanError> {
+    let listed = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (Listed::Change(i), &c.organization_id, &c.user, &c.user_id, &c.source))
+        .chain(unchanged.iter().enumerate().map(|(i, u)| {
+            (Listed::Unchanged(i), &u.organization_id, &u.user, &u.user_id, &u.source)
+        }));
+    let mut by_id: HashMap<(&str, &str), (Listed, &str)> = HashMap::new();
+    let mut by_key: HashMap<(&str, Cow<'_, str>), (Listed, &str)> = HashMap::new();
+    for (at, organization, user, user_id, source) in listed {
+        let twice =
+            |(first, first_source): (Listed, &str), same: String| SavedPlanError::DuplicateUser {
+                user: user.clone(),
+                organization: organization.clone(),
+                first: format!("{first} ({first_source})"),
+                second: format!("{at} ({source})"),
+                same,
+            };
+        match by_id.entry((organization, user_id)) {
+            Entry::Occupied(first) => {
+                return Err(twice(*first.get(), format!("same user id {user_id}")));
+            }
+            Entry::Vacant(entry) => entry.insert((at, source)),
+        };
+        match by_key.entry((organization, fold_key(user))) {
+            Entry::Occupied(first) => {
+                return Err(twice(*first.get(), "same key, compared case-insensitively".into()));
+            }
+            Entry::Vacant(entry) => entry.insert((at, source)),
+        };
+    }
+    Ok(())
+}
+
+/// A user key as compared: case-folded, copied only when it has something to fold.
+fn fold_key(key: &str) -> Cow<'_, str> {
+    if key.chars().any(char::is_uppercase) {
+        Cow::Owned(key.to_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
 }
 
 /// A hand-edited plan must still be something apply could have planned.
@@ -217,6 +299,43 @@ mod tests {
             );
         assert_ne!(older, json);
         assert_eq!(SavedPlan::from_json(&older), Ok(saved));
+    }
+
+    #[test]
+    fn refuses_a_user_listed_twice_by_id_or_by_key() {
+        let mut saved = sample();
+        let mut again = saved.plan.changes[0].clone();
+        again.user = "alice@acme.example".into();
+        again.source = "other.yaml:3".into();
+        saved.plan.changes.push(again);
+        assert_eq!(
+            SavedPlan::from_json(&saved.to_json()).map_err(|e| e.to_string()),
+            Err("user `alice@acme.example` is listed twice in organization \
+                 m-0123456789abcdef0123456789abcdef, at changes[0] (acme.yaml:7) and at \
+                 changes[1] (other.yaml:3) (same user id u-1); a saved plan lists each user \
+                 once, so this one was edited or damaged: plan again"
+                .into())
+        );
+
+        let mut saved = sample();
+        saved.plan.unchanged.push(UnchangedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: "ALICE".into(),
+            user_id: "u-2".into(),
+            source: "acme.yaml:9".into(),
+        });
+        assert!(matches!(
+            SavedPlan::from_json(&saved.to_json()),
+            Err(SavedPlanError::DuplicateUser { first, second, .. })
+                if first == "changes[0] (acme.yaml:7)" && second == "unchanged[0] (acme.yaml:9)"
+        ));
+
+        // The same key and id in another organization is another user.
+        let mut saved = sample();
+        let mut other = saved.plan.changes[0].clone();
+        other.organization_id = "m-fedcba9876543210fedcba9876543210".into();
+        saved.plan.changes.push(other);
+        assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::error::{LoadError, LoadErrors, Pos, SourceFile};
 use super::model::{DesiredOrganization, DesiredState, OrganizationRef};
 use super::stream::read_file;
 use super::validate::FileSpec;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, Lo
     for path in paths {
         collect(path.as_ref(), &mut files, &mut errors);
     }
+    let files = read_once(files);
     let mut sources = Vec::new();
     for file in files {
         let name = display_path(&file);
@@ -58,7 +59,9 @@ pub(crate) fn load_sources(
     if errors.is_empty() { Ok(state) } else { Err(LoadErrors::new(errors)) }
 }
 
-/// Group users by organization (as written) and refuse the same user declared in two files.
+/// Group users by organization (as written, aliases case-folded) and refuse the same user
+/// declared in two files. An alias and an id of one organization, or a name and an email of one
+/// user, are only known to be the same after resolution: the plan reports those.
 fn merge(
     state: &mut DesiredState,
     specs: Vec<(&SourceFile, FileSpec)>,
@@ -70,14 +73,15 @@ fn merge(
     // second file adds users to it: for one large file, it would be megabytes of keys for
     // nothing.
     let mut seen: HashMap<usize, HashMap<String, usize>> = HashMap::new();
-    // Organization (as written) -> its index in `state.organizations`: a map, not a scan, so
-    // that many files of many organizations merge in linear time.
+    // Organization (as written, aliases case-folded) -> its index in `state.organizations`: a
+    // map, not a scan, so that many files of many organizations merge in linear time.
     let mut index_of: HashMap<String, usize> = HashMap::new();
     for (source, spec) in specs {
         let Some((org, org_source)) = spec.organization else { continue };
-        let index = *index_of.entry(org.clone()).or_insert_with(|| {
+        let reference = OrganizationRef::parse(&org);
+        let index = *index_of.entry(reference.offline_identity()).or_insert_with(|| {
             state.organizations.push(DesiredOrganization {
-                reference: OrganizationRef::parse(&org),
+                reference,
                 source: org_source,
                 users: Vec::new(),
             });
@@ -110,7 +114,8 @@ fn merge(
                     )
                     .with_help(format!(
                         "first declared at {}; a user may be declared once per organization \
-                         (keys compare case-insensitively): remove one declaration or merge them",
+                         (user keys and organization aliases compare case-insensitively): \
+                         remove one declaration or merge them",
                         first.source
                     )),
                 );
@@ -141,6 +146,18 @@ fn pos_of(source: &SourceFile, line_starts: &[usize], line: usize, column: usize
     let rest = text.get(offset..).unwrap_or_default();
     let len = rest.find([':', '\n']).unwrap_or(rest.len());
     Pos { offset, len, line, column }
+}
+
+/// `files` without repeats, in order: a file named twice (`a.yaml a.yaml`, `dir dir/a.yaml`,
+/// `./a.yaml`, a symlink to it) is read once, under the name it was first reached by, so it
+/// is never a duplicate of itself. A path that cannot be resolved is kept as given: reading it
+/// reports why.
+fn read_once(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    files
+        .into_iter()
+        .filter(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())))
+        .collect()
 }
 
 /// Expand one path argument into files: a file as is, a directory recursively.

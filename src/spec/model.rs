@@ -55,6 +55,15 @@ impl OrganizationRef {
             OrganizationRef::Alias(s.to_string())
         }
     }
+    /// What two references must share to name one organization without asking the directory:
+    /// an alias case-folded (aliases resolve case-insensitively), an id as written. An alias and
+    /// the id of the same organization differ here; only resolution relates them.
+    pub fn offline_identity(&self) -> String {
+        match self {
+            OrganizationRef::Id(id) => id.clone(),
+            OrganizationRef::Alias(alias) => alias.to_ascii_lowercase(),
+        }
+    }
     /// The string as written.
     pub fn as_str(&self) -> &str {
         match self {

@@ -3,6 +3,7 @@
 
 mod apply;
 mod docs;
+mod duplicates;
 mod emulator;
 mod export;
 mod plan;
