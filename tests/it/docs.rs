@@ -116,6 +116,8 @@ impl BackgroundEmulator {
         } else {
             args.extend(["--listen", "127.0.0.1:0"]);
         }
+        // A file, not a pipe: a pipe nobody reads could fill and stall the emulator.
+        let log = home.join("emulator.log");
         let mut child = std::process::Command::new(binary())
             .args(&args)
             .current_dir(repo_root())
@@ -124,16 +126,22 @@ impl BackgroundEmulator {
             .env("HOME", home)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("the emulator's log file"))
             .spawn()
             .expect("the emulator starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut url = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut url)
+        // Owned before anything can fail, so the process is stopped on every path.
+        let mut started = BackgroundEmulator { child, url: String::new() };
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut started.url)
             .expect("the emulator prints its URL");
-        let url = url.trim().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "first line of the emulator: {url:?}");
-        BackgroundEmulator { child, url }
+        started.url = started.url.trim().to_string();
+        if started.url.is_empty() {
+            // Nothing on stdout: the emulator exited; its stderr says why.
+            let why = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("`workmail-reconcile {}` did not start: {why}", args.join(" "));
+        }
+        assert!(started.url.starts_with("http://127.0.0.1:"), "first line: {:?}", started.url);
+        started
     }
 }
 
