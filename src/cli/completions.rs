@@ -10,13 +10,19 @@ use std::io::Write;
 /// The name completions are registered for: the installed binary's name.
 pub const BIN_NAME: &str = "workmail-reconcile";
 
+/// Where each shell looks for completions, as commands that work on a fresh account (the
+/// directories are created first). A test runs the bash, zsh and fish lines.
+pub const INSTALL_HELP: &str = "Install, for example:
+  bash:       mkdir -p ~/.local/share/bash-completion/completions && workmail-reconcile completions bash > ~/.local/share/bash-completion/completions/workmail-reconcile
+  zsh:        mkdir -p ~/.zfunc && workmail-reconcile completions zsh > ~/.zfunc/_workmail-reconcile
+              and in ~/.zshrc, before compinit: fpath=(~/.zfunc $fpath)
+  fish:       mkdir -p ~/.config/fish/completions && workmail-reconcile completions fish > ~/.config/fish/completions/workmail-reconcile.fish
+  powershell: add to $PROFILE: workmail-reconcile completions powershell | Out-String | Invoke-Expression
+  elvish:     add to ~/.config/elvish/rc.elv: eval (workmail-reconcile completions elvish | slurp)";
+
 /// Flags of `completions`.
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Install, for example:\n  \
-    bash:       workmail-reconcile completions bash > ~/.local/share/bash-completion/completions/workmail-reconcile\n  \
-    zsh:        workmail-reconcile completions zsh > \"${fpath[1]}/_workmail-reconcile\"\n  \
-    fish:       workmail-reconcile completions fish > ~/.config/fish/completions/workmail-reconcile.fish\n  \
-    powershell: workmail-reconcile completions powershell >> $PROFILE")]
+#[command(after_help = INSTALL_HELP)]
 pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]

@@ -4,10 +4,11 @@ use super::Exit;
 use miette::IntoDiagnostic;
 use std::io::Write;
 
-/// Print the schema as pretty JSON with a trailing newline (the committed file's form).
+/// Print the schema exactly as the committed `schema/workmail-users.schema.json` holds it, so
+/// redirecting the output over that file changes no byte.
 pub fn exec() -> miette::Result<Exit> {
-    let text = serde_json::to_string_pretty(&crate::spec::json_schema()).into_diagnostic()?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").into_diagnostic()?;
+    out.write_all(crate::spec::json_schema_text().as_bytes()).into_diagnostic()?;
+    out.flush().into_diagnostic()?;
     Ok(Exit::Success)
 }

@@ -40,3 +40,9 @@ pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors>
 pub fn json_schema() -> serde_json::Value {
     schema::json_schema()
 }
+
+/// [`json_schema`] as the text of the committed `schema/workmail-users.schema.json`: pretty
+/// JSON, keys sorted, a trailing newline.
+pub fn json_schema_text() -> String {
+    schema::json_schema_text()
+}

@@ -122,10 +122,32 @@ fn to_schema(value: Value) -> Schema {
     }
 }
 
-/// The schema as JSON, draft-07 (what yaml-language-server and most editors understand).
+/// The schema as JSON, draft-07 (what yaml-language-server and most editors understand), with
+/// the keys of every object in sorted order.
 pub(crate) fn json_schema() -> Value {
     let generator = SchemaSettings::draft07().into_generator();
-    generator.into_root_schema_for::<DesiredStateFile>().to_value()
+    sorted_keys(generator.into_root_schema_for::<DesiredStateFile>().to_value())
+}
+
+/// The schema as the committed `schema/workmail-users.schema.json` holds it: pretty JSON, keys
+/// sorted at every level, a trailing newline. Sorting makes the text independent of the order
+/// schemars emits keys in and of serde_json's `preserve_order` feature, so
+/// `schema > schema/workmail-users.schema.json` reproduces the committed file byte for byte.
+pub(crate) fn json_schema_text() -> String {
+    format!("{:#}\n", json_schema())
+}
+
+/// `value` with the keys of every object, at any depth, in byte order.
+fn sorted_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +171,28 @@ mod tests {
             json!("boolean")
         );
         assert_eq!(attrs["properties"]["city"]["maxLength"], json!(256));
+    }
+
+    #[test]
+    fn schema_text_sorts_keys_at_every_level_and_ends_with_a_newline() {
+        let text = json_schema_text();
+        assert!(text.starts_with("{\n  \"$schema\": \"http://json-schema.org/draft-07/schema#\",\n  \"additionalProperties\": false,\n"), "{text}");
+        assert!(text.ends_with("\n}\n"), "{text}");
+        let attrs = &json_schema()["definitions"]["Attributes"]["properties"];
+        let keys: Vec<&String> = attrs.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        let mut expected = keys.clone();
+        expected.sort();
+        assert_eq!(keys, expected);
+        assert_eq!(keys.first().map(|k| k.as_str()), Some("city"));
+    }
+
+    #[test]
+    fn sorted_keys_reorders_nested_objects_and_objects_in_arrays() {
+        let value = json!({"b": {"z": 1, "a": [{"y": 2, "x": 3}]}, "a": null});
+        assert_eq!(
+            format!("{}", sorted_keys(value)),
+            r#"{"a":null,"b":{"a":[{"x":3,"y":2}],"z":1}}"#
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The documentation stays true: the README's quickstart is the two documented commands and its
-//! demo works, the README's command lines parse, its relative links resolve, and the shell
-//! completions and man pages generate.
+//! demo works, the walk through the examples on the emulator runs as written, the README's
+//! command lines parse and those writing local files work on a fresh account, its relative links
+//! resolve, and the shell completions and man pages generate.
 
 use super::recipes::{check_invocation, shell_invocations};
 use super::support::repo_root;
 use assert_cmd::Command;
 use clap_complete::Shell;
-use workmail_reconcile::cli::completions::completion_script;
+use workmail_reconcile::cli::completions::{INSTALL_HELP, completion_script};
 use workmail_reconcile::cli::man::man_page;
 
 fn readme() -> String {
@@ -32,23 +33,31 @@ fn code_blocks(markdown: &str) -> Vec<(String, String)> {
     blocks
 }
 
-/// The commands of the first fenced block under the `## Quickstart` heading.
-fn quickstart_commands(markdown: &str) -> Vec<String> {
+/// The fenced code blocks of the `## {heading}` section, in order.
+fn section_blocks(markdown: &str, heading: &str) -> Vec<(String, String)> {
     let start = markdown
         .lines()
-        .position(|l| l.trim_start_matches('#').trim() == "Quickstart" && l.starts_with("## "))
-        .expect("a `## Quickstart` heading");
+        .position(|l| l.starts_with("## ") && l.trim_start_matches('#').trim() == heading)
+        .unwrap_or_else(|| panic!("a `## {heading}` heading"));
     let section: Vec<&str> =
         markdown.lines().skip(start + 1).take_while(|l| !l.starts_with("## ")).collect();
-    let (_, body) = code_blocks(&section.join("\n"))
-        .into_iter()
-        .next()
-        .expect("a fenced code block under Quickstart");
+    code_blocks(&section.join("\n"))
+}
+
+/// The command lines of a shell block: `$ ` prompts, blank lines and comment lines dropped.
+fn command_lines(body: &str) -> Vec<String> {
     body.lines()
         .map(|l| l.trim().trim_start_matches("$ ").trim())
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_string)
         .collect()
+}
+
+/// The commands of the first fenced block under the `## Quickstart` heading.
+fn quickstart_commands(markdown: &str) -> Vec<String> {
+    let blocks = section_blocks(markdown, "Quickstart");
+    let (_, body) = blocks.first().expect("a fenced code block under Quickstart");
+    command_lines(body)
 }
 
 #[test]
@@ -77,6 +86,215 @@ fn docs_quickstart_demo_runs() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("Plan: 0 to update"), "{stdout}");
+}
+
+/// The binary under test, the one `cargo install --locked --path .` installs.
+fn binary() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("workmail-reconcile")
+}
+
+/// `PATH` with the binary's directory first, as after `cargo install` (rustup puts
+/// `~/.cargo/bin` on `PATH`), and the system directories for `sh` and `mkdir`.
+fn path_with_binary() -> std::ffi::OsString {
+    let dir = binary().parent().expect("the binary's directory").to_path_buf();
+    std::env::join_paths([dir, "/usr/bin".into(), "/bin".into()]).expect("PATH")
+}
+
+/// `workmail-reconcile emulator …` run in the background; stopped when dropped.
+struct BackgroundEmulator {
+    child: std::process::Child,
+    url: String,
+}
+
+impl BackgroundEmulator {
+    /// Starts the emulator with `args`, listening on a free port instead of the address the
+    /// README names (which may be taken on the machine running the tests).
+    fn start(args: &[&str], home: &std::path::Path) -> BackgroundEmulator {
+        let mut args: Vec<&str> = args.to_vec();
+        if let Some(at) = args.iter().position(|a| *a == "--listen") {
+            args[at + 1] = "127.0.0.1:0";
+        } else {
+            args.extend(["--listen", "127.0.0.1:0"]);
+        }
+        // A file, not a pipe: a pipe nobody reads could fill and stall the emulator.
+        let log = home.join("emulator.log");
+        let mut child = std::process::Command::new(binary())
+            .args(&args)
+            .current_dir(repo_root())
+            .env_clear()
+            .env("PATH", path_with_binary())
+            .env("HOME", home)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("the emulator's log file"))
+            .spawn()
+            .expect("the emulator starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        // Owned before anything can fail, so the process is stopped on every path.
+        let mut started = BackgroundEmulator { child, url: String::new() };
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut started.url)
+            .expect("the emulator prints its URL");
+        started.url = started.url.trim().to_string();
+        if started.url.is_empty() {
+            // Nothing on stdout: the emulator exited; its stderr says why.
+            let why = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("`workmail-reconcile {}` did not start: {why}", args.join(" "));
+        }
+        assert!(started.url.starts_with("http://127.0.0.1:"), "first line: {:?}", started.url);
+        started
+    }
+}
+
+impl Drop for BackgroundEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A quickstart command that ran: its line, exit code, stdout and stderr.
+struct Ran {
+    line: String,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the quickstart after its first block as a newcomer on a fresh machine would: every line
+/// in order, in the clone's directory, with an empty HOME (no AWS configuration files), no
+/// region and nothing else in the environment but what the README's `export` lines set. Lines
+/// other than `cargo install`, `export` and `workmail-reconcile …` are errors, so the README
+/// cannot grow a step this does not run.
+fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
+    let home = tempfile::tempdir().expect("tempdir");
+    let blocks = section_blocks(markdown, "Quickstart");
+    let lines: Vec<String> =
+        blocks.iter().skip(1).flat_map(|(_, body)| command_lines(body)).collect();
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut installed = false;
+    let mut emulator: Option<(String, BackgroundEmulator)> = None;
+    let mut ran = Vec::new();
+    for line in lines {
+        let words: Vec<&str> =
+            line.split_whitespace().take_while(|w| !w.starts_with('#')).collect();
+        match words.as_slice() {
+            ["cargo", "install", "--locked", "--path", "."] => installed = true,
+            ["export", assignments @ ..] => {
+                for assignment in assignments {
+                    let (name, value) = assignment
+                        .split_once('=')
+                        .ok_or_else(|| format!("`{line}`: {assignment} is not NAME=value"))?;
+                    env.push((name.to_string(), value.to_string()));
+                }
+            }
+            ["workmail-reconcile", args @ ..] => {
+                if !installed {
+                    return Err(format!("`{line}` comes before the binary is installed"));
+                }
+                if args.first() == Some(&"emulator") {
+                    let listen = args
+                        .iter()
+                        .position(|a| *a == "--listen")
+                        .map(|at| args[at + 1].to_string())
+                        .ok_or_else(|| format!("`{line}` names no --listen address"))?;
+                    let started = BackgroundEmulator::start(args, home.path());
+                    emulator = Some((format!("http://{listen}"), started));
+                    continue;
+                }
+                let mut command = std::process::Command::new(binary());
+                command
+                    .args(args)
+                    .current_dir(repo_root())
+                    .env_clear()
+                    .env("PATH", path_with_binary())
+                    .env("HOME", home.path())
+                    .stdin(std::process::Stdio::null());
+                for (name, value) in &env {
+                    let value = match &emulator {
+                        Some((readme_url, running)) => value.replace(readme_url, &running.url),
+                        None => value.clone(),
+                    };
+                    command.env(name, value);
+                }
+                let output = command.output().expect("the binary runs");
+                ran.push(Ran {
+                    line: line.clone(),
+                    code: output.status.code(),
+                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                });
+            }
+            _ => return Err(format!("`{line}` is not a step this test knows how to run")),
+        }
+    }
+    Ok(ran)
+}
+
+/// The newcomer's path: install, start the emulator seeded with `examples/emulator-seed.yaml`,
+/// validate, plan (the seeded differences), apply, plan again (nothing left).
+#[test]
+fn docs_quickstart_examples_run_as_written() {
+    let ran = run_quickstart_walkthrough(&readme()).unwrap_or_else(|e| panic!("README.md: {e}"));
+    let summary: Vec<(&str, Option<i32>, &str)> = ran
+        .iter()
+        .map(|r| (r.line.as_str(), r.code, r.stdout.lines().last().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "workmail-reconcile validate examples/users",
+                Some(0),
+                "Valid: 3 files, 2 organizations, 9 users."
+            ),
+            (
+                "workmail-reconcile plan examples/users",
+                Some(0),
+                "Plan: 6 to update, 3 unchanged, 0 errors."
+            ),
+            (
+                "workmail-reconcile apply examples/users --auto-approve",
+                Some(0),
+                "Apply: 6 updated, 3 unchanged, 0 conflicts, 0 failed, 0 errors."
+            ),
+            (
+                "workmail-reconcile plan examples/users --detailed-exitcode",
+                Some(0),
+                "Plan: 0 to update, 9 unchanged, 0 errors."
+            ),
+        ],
+        "{}",
+        ran.iter().map(|r| format!("$ {}\n{}{}", r.line, r.stdout, r.stderr)).collect::<String>()
+    );
+    for r in &ran {
+        assert_eq!(r.stderr, "", "`{}` wrote to stderr", r.line);
+    }
+    insta::assert_snapshot!("quickstart_examples_plan", ran[1].stdout);
+}
+
+#[test]
+fn docs_quickstart_walkthrough_refuses_steps_it_cannot_run() {
+    let walk = |steps: &str| {
+        let markdown = format!("## Quickstart\n```sh\ncargo run -- demo\n```\n```sh\n{steps}```\n");
+        run_quickstart_walkthrough(&markdown).err()
+    };
+    assert_eq!(
+        walk("curl -fsSL https://example.com/install.sh | sh\n").as_deref(),
+        Some(
+            "`curl -fsSL https://example.com/install.sh | sh` is not a step this test knows how to run"
+        )
+    );
+    assert_eq!(
+        walk("workmail-reconcile validate examples/users\ncargo install --locked --path .\n")
+            .as_deref(),
+        Some("`workmail-reconcile validate examples/users` comes before the binary is installed")
+    );
+    assert_eq!(
+        walk("cargo install --locked --path .\nworkmail-reconcile emulator --seed s.yaml\n")
+            .as_deref(),
+        Some("`workmail-reconcile emulator --seed s.yaml` names no --listen address")
+    );
+    assert_eq!(walk("cargo install --locked --path .\n").as_deref(), None);
 }
 
 /// Every `workmail-reconcile …` line in the README's shell blocks parses with the real CLI.
@@ -122,6 +340,64 @@ fn docs_relative_links_resolve() {
             assert!(dir.join(target).exists(), "{file}: broken link {target}");
         }
     }
+}
+
+/// The README's commands that write local files (`schema`, `completions`, `man`) and the
+/// install lines of `completions --help`, run by `sh` as written on a fresh account: an empty
+/// HOME and an empty working directory, so no directory they write into exists beforehand.
+#[test]
+fn docs_local_commands_work_on_a_fresh_account() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let mut lines: Vec<String> = code_blocks(&readme())
+        .into_iter()
+        .filter(|(info, _)| info == "sh")
+        .flat_map(|(_, body)| command_lines(&body))
+        .filter(|l| {
+            ["schema", "completions", "man"]
+                .iter()
+                .any(|sub| l.contains(&format!("workmail-reconcile {sub} ")))
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let help: Vec<String> = INSTALL_HELP
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, command)| command.trim().to_string()))
+        .filter(|command| command.starts_with("mkdir -p "))
+        .collect();
+    assert_eq!(help.len(), 3, "bash, zsh and fish: {help:?}");
+    lines.extend(help);
+    for line in &lines {
+        let output = std::process::Command::new("sh")
+            .args(["-c", line])
+            .current_dir(cwd.path())
+            .env_clear()
+            .env("PATH", path_with_binary())
+            .env("HOME", home.path())
+            .output()
+            .expect("sh runs");
+        assert!(
+            output.status.success() && output.stderr.is_empty(),
+            "`{line}`: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let read = |path: std::path::PathBuf| {
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    assert_eq!(
+        read(cwd.path().join("schema/workmail-users.schema.json")),
+        read(repo_root().join("schema/workmail-users.schema.json"))
+    );
+    let home = home.path();
+    for (file, shell) in [
+        (".local/share/bash-completion/completions/workmail-reconcile", Shell::Bash),
+        (".zfunc/_workmail-reconcile", Shell::Zsh),
+        (".config/fish/completions/workmail-reconcile.fish", Shell::Fish),
+    ] {
+        assert!(read(home.join(file)) == completion_script(shell), "{file}");
+    }
+    assert!(read(home.join(".local/share/man/man1/workmail-reconcile-plan.1")).len() > 1000);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The recipes under `examples/` stay true to the code: every `workmail-reconcile` command line in
-//! the CI and Kubernetes files parses with the real clap definitions, and the IAM policies grant
-//! exactly the WorkMail operations `src/directory/sdk.rs` calls.
+//! the CI and Kubernetes files parses with the real clap definitions, every job that applies is
+//! serialized with the others, and the IAM policies grant exactly the WorkMail operations
+//! `src/directory/sdk.rs` calls.
 
 use super::support::repo_root;
 use clap::CommandFactory;
@@ -396,6 +397,169 @@ fn kubernetes_cronjob_runs_non_root_with_a_read_only_root_and_irsa() {
     }
 }
 
+// --- one apply at a time ---------------------------------------------------------------------
+
+/// The CI system or scheduler a recipe is written for: each has its own way to serialize jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runner {
+    GitHubActions,
+    GitLab,
+    Kubernetes,
+}
+
+fn runner_of(path: &Path) -> Runner {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    if name.starts_with("github-") {
+        Runner::GitHubActions
+    } else if name.starts_with("gitlab") {
+        Runner::GitLab
+    } else {
+        Runner::Kubernetes
+    }
+}
+
+/// The subcommand of an invocation (`--region x apply users/` → `apply`), by the real parser.
+fn subcommand_of(args: &[String]) -> Option<String> {
+    let argv = std::iter::once(BIN.to_string()).chain(args.iter().cloned());
+    Cli::command().try_get_matches_from(argv).ok()?.subcommand_name().map(str::to_string)
+}
+
+fn runs_apply(value: &Value) -> bool {
+    let mut found = Vec::new();
+    yaml_invocations(value, "", &mut found);
+    found.iter().any(|i| subcommand_of(&i.args).as_deref() == Some("apply"))
+}
+
+/// Each job of one recipe document that runs `apply`, with the lock that keeps two of them from
+/// running at once: GitHub Actions a `concurrency` group (the job's, else the workflow's) that
+/// is the same for every run and does not cancel a run in progress; GitLab a `resource_group`
+/// (templates included, since jobs inherit them); Kubernetes a CronJob with
+/// `concurrencyPolicy: Forbid`. The WorkMail API has no conditional write, so two applies at
+/// once can both read, both write and both report success.
+fn apply_locks(runner: Runner, doc: &Value) -> Result<Vec<(String, String)>, String> {
+    let mut locks = Vec::new();
+    match runner {
+        Runner::GitHubActions => {
+            let jobs = doc["jobs"].as_object().into_iter().flatten();
+            for (name, job) in jobs.filter(|(_, job)| runs_apply(job)) {
+                let concurrency = if job["concurrency"].is_null() {
+                    &doc["concurrency"]
+                } else {
+                    &job["concurrency"]
+                };
+                let group = match concurrency {
+                    Value::String(group) => Some(group.as_str()),
+                    other => other["group"].as_str(),
+                }
+                .ok_or_else(|| format!("job `{name}` runs apply without a concurrency group"))?;
+                if group.contains("${{") {
+                    return Err(format!(
+                        "job `{name}`: concurrency group `{group}` differs between runs"
+                    ));
+                }
+                if !matches!(concurrency.get("cancel-in-progress"), None | Some(Value::Bool(false)))
+                {
+                    return Err(format!(
+                        "job `{name}`: cancel-in-progress would stop an apply half-way"
+                    ));
+                }
+                locks.push((name.clone(), format!("concurrency {group}")));
+            }
+        }
+        Runner::GitLab => {
+            let jobs = doc.as_object().into_iter().flatten();
+            for (name, job) in jobs.filter(|(_, job)| job.is_object() && runs_apply(job)) {
+                let group = job["resource_group"]
+                    .as_str()
+                    .ok_or_else(|| format!("job `{name}` runs apply without a resource_group"))?;
+                if group.contains('$') {
+                    return Err(format!(
+                        "job `{name}`: resource_group `{group}` differs between pipelines"
+                    ));
+                }
+                locks.push((name.clone(), format!("resource_group {group}")));
+            }
+        }
+        Runner::Kubernetes => {
+            if runs_apply(doc) {
+                let name = doc["metadata"]["name"].as_str().unwrap_or("?").to_string();
+                let kind = doc["kind"].as_str().unwrap_or("?");
+                let policy = doc["spec"]["concurrencyPolicy"].as_str();
+                if kind != "CronJob" || policy != Some("Forbid") {
+                    return Err(format!(
+                        "{kind} `{name}` runs apply without concurrencyPolicy: Forbid"
+                    ));
+                }
+                locks.push((name, "concurrencyPolicy Forbid".to_string()));
+            }
+        }
+    }
+    Ok(locks)
+}
+
+#[test]
+fn recipes_run_one_apply_at_a_time() {
+    let mut found = Vec::new();
+    for file in recipe_files() {
+        for doc in documents(&file) {
+            let locks = apply_locks(runner_of(&file), &doc)
+                .unwrap_or_else(|e| panic!("{}: {e}", relative(&file)));
+            for (job, lock) in locks {
+                found.push(format!("{}: {job}: {lock}", relative(&file)));
+            }
+        }
+    }
+    // Within each system one lock for every job that applies: the push-triggered apply and the
+    // scheduled drift correction queue behind each other.
+    assert_eq!(
+        found,
+        [
+            "examples/ci/github-actions-apply.yml: apply: concurrency workmail-apply",
+            "examples/ci/github-actions-apply.yml: drift-apply: concurrency workmail-apply",
+            "examples/ci/gitlab-ci.yml: apply: resource_group workmail-production",
+            "examples/ci/gitlab-ci.yml: drift-apply: resource_group workmail-production",
+            "examples/kubernetes/cronjob.yaml: workmail-reconcile-drift: concurrencyPolicy Forbid",
+        ]
+    );
+}
+
+#[test]
+fn apply_lock_checker_rejects_unserialized_applies() {
+    let yaml = |text: &str| -> Value { serde_saphyr::from_str(text).expect("YAML") };
+    let github = |concurrency: &str| {
+        let text = format!(
+            "{concurrency}\njobs:\n  go:\n    steps:\n      - run: workmail-reconcile --region x apply users/ --auto-approve\n  look:\n    steps:\n      - run: workmail-reconcile plan users/\n"
+        );
+        apply_locks(Runner::GitHubActions, &yaml(&text))
+    };
+    assert_eq!(github("concurrency: one"), Ok(vec![("go".into(), "concurrency one".into())]));
+    assert_eq!(
+        github("concurrency:\n  group: one\n  cancel-in-progress: false"),
+        Ok(vec![("go".into(), "concurrency one".into())])
+    );
+    assert_eq!(github("on: push"), Err("job `go` runs apply without a concurrency group".into()));
+    assert_eq!(
+        github("concurrency:\n  group: one\n  cancel-in-progress: true"),
+        Err("job `go`: cancel-in-progress would stop an apply half-way".into())
+    );
+    assert_eq!(
+        github("concurrency: apply-${{ github.ref }}"),
+        Err("job `go`: concurrency group `apply-${{ github.ref }}` differs between runs".into())
+    );
+    let gitlab = "apply:\n  script:\n    - workmail-reconcile apply users/ --auto-approve\nplan:\n  script:\n    - workmail-reconcile plan users/\n";
+    assert_eq!(
+        apply_locks(Runner::GitLab, &yaml(gitlab)),
+        Err("job `apply` runs apply without a resource_group".into())
+    );
+    let cronjob = "kind: CronJob\nmetadata: {name: drift}\nspec:\n  concurrencyPolicy: Allow\n  jobTemplate: {spec: {template: {spec: {containers: [{command: [/workmail-reconcile], args: [apply, /users, --auto-approve]}]}}}}\n";
+    assert_eq!(
+        apply_locks(Runner::Kubernetes, &yaml(cronjob)),
+        Err("CronJob `drift` runs apply without concurrencyPolicy: Forbid".into())
+    );
+    let plan_only = cronjob.replace("[apply, /users, --auto-approve]", "[plan, /users]");
+    assert_eq!(apply_locks(Runner::Kubernetes, &yaml(&plan_only)), Ok(vec![]));
+}
+
 // --- the checker itself can fail ------------------------------------------------------------
 
 #[test]
@@ -434,7 +598,7 @@ fn checker_knows_global_flags_values_and_short_flags() {
         "apply --plan plan.json --auto-approve",
         "completions zsh",
         "export --organization acme --out acme.yaml",
-        "validate -q examples/",
+        "validate -q examples/users",
     ] {
         assert_eq!(check_invocation(&words(ok)), Ok(()), "{ok}");
     }

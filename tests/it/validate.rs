@@ -1,4 +1,5 @@
-//! `workmail-reconcile validate` and `schema` on the corpus in `tests/corpus` and on `examples/`.
+//! `workmail-reconcile validate` and `schema` on the corpus in `tests/corpus` and on the
+//! desired-state examples in `examples/users`.
 
 use crate::support::repo_root;
 use assert_cmd::Command;
@@ -80,7 +81,7 @@ fn validate_good_corpus() {
 
 #[test]
 fn validate_examples() {
-    let (code, stdout, stderr) = run(&["validate", "examples/acme", "examples/globex.yaml"]);
+    let (code, stdout, stderr) = run(&["validate", "examples/users"]);
     assert_eq!((code, stderr.as_str()), (0, ""));
     insta::assert_snapshot!(stdout, @"Valid: 3 files, 2 organizations, 9 users.");
 }
@@ -92,34 +93,48 @@ fn validate_missing_path() {
     insta::assert_snapshot!(stderr);
 }
 
+const SCHEMA_FILE: &str = "schema/workmail-users.schema.json";
+
 /// The committed schema, parsed.
 fn committed_schema() -> serde_json::Value {
-    let path = repo_root().join("schema/workmail-users.schema.json");
-    let text = std::fs::read_to_string(&path).expect("schema/workmail-users.schema.json exists");
+    let text = std::fs::read_to_string(repo_root().join(SCHEMA_FILE)).expect("the schema exists");
     serde_json::from_str(&text).expect("the committed schema is JSON")
 }
 
+/// Byte for byte: `schema > schema/workmail-users.schema.json` must leave the file unchanged, so
+/// a regenerated copy shows no diff in git when nothing changed.
 #[test]
 fn validate_committed_schema_is_up_to_date() {
+    let committed = std::fs::read(repo_root().join(SCHEMA_FILE)).expect("the schema exists");
     assert!(
-        committed_schema() == workmail_reconcile::spec::json_schema(),
-        "schema/workmail-users.schema.json is stale; regenerate it with:\n  \
-         cargo run -- schema > schema/workmail-users.schema.json"
+        committed == workmail_reconcile::spec::json_schema_text().into_bytes(),
+        "{SCHEMA_FILE} is stale; regenerate it with:\n  cargo run -- schema > {SCHEMA_FILE}"
     );
-    let (code, stdout, _) = run(&["schema"]);
-    assert_eq!(code, 0);
-    let printed: serde_json::Value = serde_json::from_str(&stdout).expect("schema prints JSON");
-    assert_eq!(printed, committed_schema());
+    let output = Command::cargo_bin("workmail-reconcile")
+        .expect("binary is built")
+        .arg("schema")
+        .output()
+        .expect("binary runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout == committed, "`schema` does not print {SCHEMA_FILE} byte for byte");
 }
 
-/// Every `*.yaml` under `examples/` except CI and deployment files: the desired-state files.
+/// The desired-state examples: every `*.yaml` under `examples/users/`, at any depth.
 fn example_files() -> Vec<std::path::PathBuf> {
-    let root = repo_root().join("examples");
-    let mut files = vec![root.join("globex.yaml")];
-    for entry in std::fs::read_dir(root.join("acme")).expect("examples/acme exists") {
-        files.push(entry.expect("readable").path());
+    fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable directory") {
+            let path = entry.expect("readable").path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                files.push(path);
+            }
+        }
     }
+    let mut files = Vec::new();
+    walk(&repo_root().join("examples/users"), &mut files);
     files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
     files
 }
 
@@ -129,10 +144,14 @@ fn validate_examples_match_the_committed_schema_and_start_with_the_modeline() {
     for file in example_files() {
         let text = std::fs::read_to_string(&file).expect("readable");
         let first = text.lines().next().unwrap_or_default();
+        let target = first
+            .strip_prefix("# yaml-language-server: $schema=")
+            .unwrap_or_else(|| panic!("{} must start with the schema modeline", file.display()));
+        // The path is relative to the file, as the YAML language server resolves it.
+        let resolved = file.parent().expect("parent").join(target).canonicalize();
         assert!(
-            first.starts_with("# yaml-language-server: $schema=")
-                && first.ends_with("schema/workmail-users.schema.json"),
-            "{} must start with the schema modeline",
+            resolved.ok() == repo_root().join(SCHEMA_FILE).canonicalize().ok(),
+            "{}: $schema={target} is not {SCHEMA_FILE} seen from the file",
             file.display()
         );
         let value: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
