@@ -3,7 +3,8 @@
 use super::audit::AuditLog;
 use super::dataset::full_dataset;
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
-use crate::directory::{Directory, UserState, run_bounded};
+use crate::directory::{Directory, run_bounded};
+use crate::live::UserState;
 use crate::plan::{FieldChange, Plan, UserChange};
 use std::sync::Arc;
 
@@ -62,17 +63,17 @@ async fn verify<D: Directory>(directory: &D, change: &UserChange) -> Option<bool
     Some(change.fields.iter().all(|f| live.get(f.field) == f.after))
 }
 
-/// Apply every change of `plan`; one failing user never stops the others. `on_user` is called
+/// Apply every change of `plan`, consumed; one failing user never stops the others. `on_user` is called
 /// as each user finishes (progress). The audit log, if any, gets one line per attempted user.
 pub async fn apply_plan<D: Directory + Clone + 'static>(
     directory: &D,
-    plan: &Plan,
+    plan: Plan,
     width: usize,
     audit: Option<Arc<AuditLog>>,
     mut on_user: impl FnMut(&UserOutcome),
 ) -> ApplyReport {
     let users = run_bounded(
-        plan.changes.clone(),
+        plan.changes,
         width,
         |change| {
             let directory = directory.clone();
@@ -97,7 +98,7 @@ pub async fn apply_plan<D: Directory + Clone + 'static>(
         |outcome| on_user(outcome),
     )
     .await;
-    ApplyReport { users, unchanged_in_plan: plan.unchanged.len(), plan_errors: plan.errors.clone() }
+    ApplyReport { users, unchanged_in_plan: plan.unchanged.len(), plan_errors: plan.errors }
 }
 
 #[cfg(test)]
@@ -105,9 +106,8 @@ mod tests {
     use super::*;
     use crate::attr_map::AttrMap;
     use crate::attrs::{AttrValue, Attribute};
-    use crate::directory::{
-        DirectoryError, ListedUser, ObservedUser, OrganizationSummary, UpdateRequest,
-    };
+    use crate::directory::{DirectoryError, UpdateRequest};
+    use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
     use std::sync::Mutex;
 
     /// A directory whose UpdateUser always loses its answer, after applying it or not.

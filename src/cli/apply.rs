@@ -5,9 +5,10 @@ use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::shared_args::{RedactionArgs, SelectionArgs};
 use super::{Exit, connect, planning, terminal};
-use crate::apply::{ApplyReport, AuditLog, SafetyLimits, apply_plan, check_safety};
+use crate::apply::{ApplyReport, AuditLog, SafetyLimits};
 use crate::directory::SdkDirectory;
-use crate::plan::{Plan, SavedPlan};
+use crate::plan::SavedPlan;
+use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
 use clap::Args;
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
@@ -52,9 +53,7 @@ fn confirmed() -> bool {
 /// A saved plan is applied whole, as reviewed: a selection would be a flag accepted and
 /// ignored, or a plan applied that nobody reviewed in that form. Refused before any call.
 fn refuse_selection_of_saved_plan(selection: &SelectionArgs) -> miette::Result<()> {
-    let flags = selection.targets.iter().map(|t| format!("--target {t}"));
-    let flags: Vec<String> =
-        flags.chain(selection.excludes.iter().map(|e| format!("--exclude {e}"))).collect();
+    let flags = selection.to_selection().as_flags();
     if flags.is_empty() {
         return Ok(());
     }
@@ -75,7 +74,7 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
                 .map_err(|e| miette::miette!("cannot read the plan {}: {e}", path.display()))?;
             let saved = SavedPlan::from_json(&text)
                 .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
-            Some(saved.plan)
+            Some(PlannedRun::from_saved(saved.plan))
         }
         None => None,
     };
@@ -87,36 +86,38 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
         },
     };
     connect::runtime()?.block_on(async {
-        let directory = connect::directory(global).await?;
-        let plan = match (saved, desired) {
-            (Some(plan), _) => plan,
-            (None, Some(desired)) => planning::compute_plan(global, &directory, &desired).await,
+        let engine = connect::engine(global, connect::directory(global).await?);
+        let planned = match (saved, desired) {
+            (Some(planned), _) => planned,
+            (None, Some(desired)) => planning::compute_plan(global, &engine, &desired).await,
             (None, None) => return Ok(Exit::Error),
         };
-        run(global, &args, &directory, plan).await
+        run(global, &args, &engine, planned).await
     })
 }
 
 async fn run(
     global: &GlobalArgs,
     args: &ApplyArgs,
-    directory: &SdkDirectory,
-    plan: Plan,
+    engine: &Reconciler<SdkDirectory>,
+    planned: PlannedRun,
 ) -> miette::Result<Exit> {
+    let plan = &planned.plan;
     let options = args.redaction.render_options(terminal::stdout_color(global));
     let mut stdout = anstream::AutoStream::never(std::io::stdout().lock());
-    stdout
-        .write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes())
-        .into_diagnostic()?;
+    stdout.write_all(render_plan(plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
     if !plan.has_changes() {
         writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
         return Ok(if plan.errors.is_empty() { Exit::Success } else { Exit::Error });
     }
     let limits = SafetyLimits { max_changes: args.max_changes, force: args.force };
-    if let Err(refusal) = check_safety(&plan, limits) {
-        eprintln!("error: {refusal}");
-        return Ok(Exit::Refused);
-    }
+    let guarded = match planned.guard(limits) {
+        Ok(guarded) => guarded,
+        Err(refused) => {
+            eprintln!("error: {refused}");
+            return Ok(Exit::Refused);
+        }
+    };
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             eprintln!(
@@ -138,10 +139,10 @@ async fn run(
             })?)),
             None => None,
         };
-    let bar = terminal::progress(global, plan.changes.len(), "applying");
+    let mut progress = terminal::RunProgress::new(global);
     let report: ApplyReport =
-        apply_plan(directory, &plan, connect::width(global), audit, |_| bar.inc(1)).await;
-    bar.finish_and_clear();
+        engine.apply(guarded, &ApplyOptions { audit }, |event| progress.on(event)).await;
+    drop(progress);
     writeln!(stdout).into_diagnostic()?;
     stdout.write_all(report.to_text().as_bytes()).into_diagnostic()?;
     Ok(if report.succeeded() { Exit::Success } else { Exit::Error })

@@ -94,8 +94,8 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
         return Ok(Exit::Error);
     };
     let plan = connect::runtime()?.block_on(async {
-        let directory = connect::directory(global).await?;
-        Ok::<_, miette::Report>(planning::compute_plan(global, &directory, &desired).await)
+        let engine = connect::engine(global, connect::directory(global).await?);
+        Ok::<_, miette::Report>(planning::compute_plan(global, &engine, &desired).await.plan)
     })?;
     let options = args.redaction.render_options(terminal::stdout_color(global));
     let rendered = render_plan(&plan, args.format, &options);

@@ -1,12 +1,11 @@
-//! The steps plan and apply share: load and select the files, observe, diff.
+//! The steps plan, apply and demo share: load and select the files, then plan through the
+//! engine with a progress bar.
 
-use super::connect;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
 use crate::directory::SdkDirectory;
-use crate::observe::observe;
-use crate::plan::{Plan, diff};
+use crate::reconcile::{LoadError, PlannedRun, Reconciler};
 use crate::spec::DesiredState;
 use std::path::PathBuf;
 
@@ -17,38 +16,37 @@ pub fn load_selected(
     paths: &[PathBuf],
     selection: &SelectionArgs,
 ) -> miette::Result<Result<DesiredState, ()>> {
-    let desired = match crate::spec::load(paths) {
-        Ok(desired) => desired,
-        Err(errors) => {
+    match crate::reconcile::load(paths, &selection.to_selection()) {
+        Ok(desired) => Ok(Ok(desired)),
+        Err(LoadError::Files(errors)) => {
             eprint!("{}", super::validate::render_errors(&errors, terminal::stderr_color(global)));
-            return Ok(Err(()));
+            Ok(Err(()))
         }
-    };
-    selection.select(desired).map(Ok).map_err(|e| miette::miette!("{e}"))
+        Err(LoadError::Selection(e)) => Err(miette::miette!("{e}")),
+    }
 }
 
-/// Observe and diff, with a progress bar on a terminal.
+/// Observe and diff through the engine, with a progress bar on a terminal.
 pub async fn compute_plan(
     global: &GlobalArgs,
-    directory: &SdkDirectory,
+    engine: &Reconciler<SdkDirectory>,
     desired: &DesiredState,
-) -> Plan {
-    let bar = terminal::progress(global, desired.user_count(), "describing users");
-    let observation = observe(directory, desired, connect::width(global), || bar.inc(1)).await;
-    bar.finish_and_clear();
-    let stats = directory.limiter().stats();
+) -> PlannedRun {
+    let mut progress = terminal::RunProgress::new(global);
+    let planned = engine.plan(desired, |event| progress.on(event)).await;
+    drop(progress);
+    let stats = engine.directory().limiter().stats();
     tracing::info!(
         attempts = stats.attempts,
         throttled = stats.throttled,
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    let plan = diff(desired, observation);
     // Values are personal data: only at -vv (debug), never at -v.
-    for change in &plan.changes {
+    for change in &planned.plan.changes {
         for field in &change.fields {
             tracing::debug!(user = %change.user, field = %field.field, before = %field.before, after = %field.after, "planned change");
         }
     }
-    plan
+    planned
 }

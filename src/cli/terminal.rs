@@ -1,6 +1,7 @@
 //! What the terminal can show: colors (`--color`, `NO_COLOR`) and a progress bar on stderr.
 
 use super::global::{ColorChoice, GlobalArgs};
+use crate::reconcile::Event;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -39,4 +40,37 @@ pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> Pro
 /// Whether to color what goes to stderr (diagnostics).
 pub fn stderr_color(global: &GlobalArgs) -> bool {
     wants_color(global.color, std::io::stderr().is_terminal())
+}
+
+/// The progress bar of an engine run: a new bar when a step starts, one tick per user.
+pub struct RunProgress<'g> {
+    global: &'g GlobalArgs,
+    bar: ProgressBar,
+}
+
+impl<'g> RunProgress<'g> {
+    /// No bar until a step starts.
+    pub fn new(global: &'g GlobalArgs) -> RunProgress<'g> {
+        RunProgress { global, bar: ProgressBar::hidden() }
+    }
+
+    /// Follow one event of the engine.
+    pub fn on(&mut self, event: Event<'_>) {
+        match event {
+            Event::Describing { users } => self.start(users, "describing users"),
+            Event::Applying { users } => self.start(users, "applying"),
+            Event::Described | Event::Applied(_) => self.bar.inc(1),
+        }
+    }
+
+    fn start(&mut self, total: usize, message: &'static str) {
+        self.bar.finish_and_clear();
+        self.bar = progress(self.global, total, message);
+    }
+}
+
+impl Drop for RunProgress<'_> {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -6,17 +6,16 @@ mod bounded;
 mod client;
 mod error;
 mod limiter;
-mod observed;
 mod sdk;
 
 pub use bounded::run_bounded;
 pub use client::{ClientOptions, build_sdk_config};
 pub use error::DirectoryError;
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
-pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
 use std::collections::BTreeMap;
 use std::future::Future;
 

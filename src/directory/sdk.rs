@@ -2,9 +2,9 @@
 
 use super::client::tune;
 use super::limiter::Limiter;
-use super::observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;

@@ -1,7 +1,7 @@
 //! The emulator's starting directory: organizations and users, from YAML (SPEC §5) or built in code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::directory::UserState;
+use crate::live::UserState;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -116,7 +116,7 @@ impl Seed {
 
     /// Checks everything the emulator checks at start.
     pub fn check(&self) -> Result<(), SeedError> {
-        super::state::Directory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
+        super::state::EmulatedDirectory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
     }
 }
 
