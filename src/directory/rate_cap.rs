@@ -22,12 +22,18 @@ impl RateCap {
         if (Self::MIN..=Self::MAX).contains(&per_second) {
             Ok(RateCap(per_second))
         } else {
-            Err(format!(
-                "must be a number of requests per second from {} to {}, got {per_second}",
-                Self::MIN,
-                Self::MAX
-            ))
+            // Debug keeps `1e-300` short where Display would write 300 zeros.
+            Err(Self::allowed(&format!("{per_second:?}")))
         }
+    }
+
+    /// What is allowed, and what was given instead.
+    fn allowed(given: &str) -> String {
+        format!(
+            "must be a number of requests per second from {} to {}, got {given}",
+            Self::MIN,
+            Self::MAX
+        )
     }
 
     /// Requests per second.
@@ -40,14 +46,10 @@ impl FromStr for RateCap {
     type Err = String;
 
     fn from_str(s: &str) -> Result<RateCap, String> {
-        let per_second: f64 = s.trim().parse().map_err(|_| {
-            format!(
-                "must be a number of requests per second from {} to {}, got `{s}`",
-                Self::MIN,
-                Self::MAX
-            )
-        })?;
-        RateCap::new(per_second)
+        // Refusals quote the value as typed.
+        let refused = || Self::allowed(&format!("`{s}`"));
+        let per_second: f64 = s.trim().parse().map_err(|_| refused())?;
+        RateCap::new(per_second).map_err(|_| refused())
     }
 }
 
@@ -86,5 +88,14 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn rate_cap_new_writes_the_refused_number_briefly() {
+        assert_eq!(
+            RateCap::new(1e-300),
+            Err("must be a number of requests per second from 0.1 to 100000, got 1e-300".into())
+        );
+        assert!(RateCap::new(f64::NAN).unwrap_err().ends_with("got NaN"));
     }
 }
