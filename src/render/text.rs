@@ -1,4 +1,4 @@
-//! The text format (SPEC §4): what `plan` prints on a terminal.
+//! The text format: what `plan` prints on a terminal.
 //!
 //! ```text
 //! Organization acme (m-0123456789abcdef0123456789abcdef)

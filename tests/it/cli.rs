@@ -409,22 +409,24 @@ async fn cli_log_format_json_writes_input_errors_as_json_lines() {
     assert!(emu.journal().is_empty(), "input errors are found before any call");
 }
 
+/// The one JSON line on stderr of a run that exited 1, and whether `key` holds `needle`.
+fn one_json_error(out: &Output, key: &str, needle: &str) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    let lines = json_lines(out);
+    assert_eq!(lines.len(), 1, "{}", stderr(out));
+    assert_eq!(lines[0]["level"], "ERROR");
+    let held = lines[0][key].as_str().unwrap_or_default();
+    assert!(held.contains(needle), "{key} should hold {needle:?}: {}", lines[0]);
+    lines[0].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_log_format_json_writes_fatal_and_usage_errors_as_json_lines() {
     let (emu, files) = setup().await;
     let fatal =
         run(&emu, files.path(), &["apply", "--plan", "nope.json", "--log-format", "json"]).await;
-    assert_eq!(fatal.status.code(), Some(1));
-    let lines = json_lines(&fatal);
-    assert_eq!(lines.len(), 1, "{}", stderr(&fatal));
-    assert_eq!(lines[0]["level"], "ERROR");
-    assert!(
-        lines[0]["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("cannot read the plan nope.json")),
-        "{}",
-        lines[0]
-    );
+    let line = one_json_error(&fatal, "message", "cannot read the plan nope.json");
+    assert!(line["message"].as_str().is_some_and(|m| m.starts_with("cannot read")), "{line}");
     // The same error as text is miette's report.
     let text = run(&emu, files.path(), &["apply", "--plan", "nope.json"]).await;
     assert!(stderr(&text).starts_with("  × cannot read the plan nope.json"), "{}", stderr(&text));
@@ -432,17 +434,8 @@ async fn cli_log_format_json_writes_fatal_and_usage_errors_as_json_lines() {
     let usage =
         run(&emu, files.path(), &["plan", "--fromat", "json", "acme.yaml", "--log-format=json"])
             .await;
-    assert_eq!(usage.status.code(), Some(1));
-    let lines = json_lines(&usage);
-    assert_eq!(lines.len(), 1, "{}", stderr(&usage));
-    assert_eq!(lines[0]["message"], "unexpected argument '--fromat' found");
-    assert!(
-        lines[0]["help"]
-            .as_str()
-            .is_some_and(|h| h.contains("a similar argument exists: '--format'")),
-        "{}",
-        lines[0]
-    );
+    let line = one_json_error(&usage, "help", "a similar argument exists: '--format'");
+    assert_eq!(line["message"], "unexpected argument '--fromat' found");
     // A refusal by the safety limit, too.
     let refused = run(
         &emu,
