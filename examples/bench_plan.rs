@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use workmail_reconcile::apply::apply_plan;
-use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
+use workmail_reconcile::directory::{Directory, Limiter, RateCap, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
 use workmail_reconcile::observe::observe;
 use workmail_reconcile::plan::diff;
@@ -101,7 +101,7 @@ struct Common {
     concurrency: usize,
     /// The tool's `--max-rps` (none by default: the cap is unknown to the tool).
     #[arg(long)]
-    max_rps: Option<f64>,
+    max_rps: Option<RateCap>,
     /// Repeat the measurement this many times (a fresh emulator each time).
     #[arg(long, default_value_t = 1)]
     repeat: usize,

@@ -63,9 +63,9 @@ pub fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
 fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
     let seed = Seed::from_yaml(DEMO_SEED).map_err(|e| miette::miette!("demo seed: {e}"))?;
     let desired = crate::spec::load(&[file]).map_err(|e| miette::miette!("demo files: {e}"))?;
-    let options =
-        RenderOptions { color: terminal::stdout_color(global), ..RenderOptions::default() };
-    let mut out = anstream::AutoStream::never(std::io::stdout().lock());
+    let color = terminal::stdout_color(global);
+    let options = RenderOptions { color, ..RenderOptions::default() };
+    let mut out = terminal::stdout(color);
     connect::runtime()?.block_on(async {
         let emulator = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() })
             .await
@@ -91,7 +91,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         )?;
         check_safety(&plan, SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
         let report = apply_plan(&directory, &plan, connect::width(global), None, |_| ()).await;
-        write!(out, "{}", report.to_text()).into_diagnostic()?;
+        write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
         let again = planning::compute_plan(global, &directory, &desired).await;

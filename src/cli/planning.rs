@@ -1,6 +1,7 @@
 //! The steps plan and apply share: load and select the files, observe, diff.
 
 use super::connect;
+use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
@@ -20,7 +21,7 @@ pub fn load_selected(
     let desired = match crate::spec::load(paths) {
         Ok(desired) => desired,
         Err(errors) => {
-            eprint!("{}", super::validate::render_errors(&errors, terminal::stderr_color(global)));
+            eprint!("{}", Diagnostics::new(global).load_errors(&errors));
             return Ok(Err(()));
         }
     };

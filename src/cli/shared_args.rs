@@ -1,7 +1,7 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
 use crate::attrs::Attribute;
-use crate::render::{Redaction, RenderOptions};
+use crate::render::{Detail, Redaction, RenderOptions};
 use crate::spec::DesiredState;
 use clap::Args;
 use std::collections::BTreeSet;
@@ -62,8 +62,8 @@ pub struct RedactionArgs {
 }
 
 impl RedactionArgs {
-    /// Render options for stdout.
-    pub fn render_options(&self, color: bool) -> RenderOptions {
+    /// Render options for stdout; `quiet` (`-q`) shows only errors and the summary lines.
+    pub fn render_options(&self, color: bool, quiet: bool) -> RenderOptions {
         let redaction = if self.redact_all {
             Redaction::All
         } else if self.redact.is_empty() {
@@ -71,6 +71,7 @@ impl RedactionArgs {
         } else {
             Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>())
         };
-        RenderOptions { redaction, color }
+        let detail = if quiet { Detail::Brief } else { Detail::Full };
+        RenderOptions { redaction, color, detail }
     }
 }

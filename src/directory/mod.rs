@@ -7,6 +7,7 @@ mod client;
 mod error;
 mod limiter;
 mod observed;
+mod rate_cap;
 mod sdk;
 
 pub use bounded::run_bounded;
@@ -14,6 +15,7 @@ pub use client::{ClientOptions, build_sdk_config};
 pub use error::DirectoryError;
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
 pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+pub use rate_cap::RateCap;
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};
