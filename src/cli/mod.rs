@@ -56,7 +56,7 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the live directory equal to the files (or to a saved plan).
     Apply(apply::ApplyArgs),
-    /// Write a live organization as a desired-state file that plans clean.
+    /// Write a live organization as a desired-state file that plans clean, or as CSV.
     Export(export::ExportArgs),
     /// Run plan, apply and plan again against the built-in emulator (no AWS needed).
     Demo,
