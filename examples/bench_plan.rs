@@ -24,6 +24,7 @@ use workmail_reconcile::apply::SafetyLimits;
 use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
 use workmail_reconcile::plan::Plan;
+use workmail_reconcile::rate_cap::RateCap;
 use workmail_reconcile::reconcile::{ApplyOptions, Reconciler};
 use workmail_reconcile::spec::{self, DesiredState};
 
@@ -101,7 +102,7 @@ struct Common {
     concurrency: usize,
     /// The tool's `--max-rps` (none by default: the cap is unknown to the tool).
     #[arg(long)]
-    max_rps: Option<f64>,
+    max_rps: Option<RateCap>,
     /// Repeat the measurement this many times (a fresh emulator each time).
     #[arg(long, default_value_t = 1)]
     repeat: usize,

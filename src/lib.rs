@@ -15,6 +15,7 @@ pub mod emulator;
 pub mod export;
 pub mod live;
 pub mod plan;
+pub mod rate_cap;
 pub mod reconcile;
 pub mod render;
 pub mod spec;

@@ -2,6 +2,8 @@
 
 use crate::attrs::Attribute;
 use crate::plan::PlanError;
+use crate::render::{Detail, Palette, RenderOptions, paint, paint_count, printable};
+use anstyle::Style;
 use serde::Serialize;
 
 /// A planned field whose live value is now neither the plan's `before` nor its `after`.
@@ -69,48 +71,153 @@ impl ApplyReport {
                 .all(|u| matches!(u.outcome, Outcome::Updated { .. } | Outcome::Unchanged))
     }
 
-    /// Every attempted user, one line each, then the summary line.
-    pub fn to_text(&self) -> String {
+    /// Every attempted user, one line each, then the plan's errors and the summary line. With
+    /// [`Detail::Brief`] (`--quiet`, after a brief plan that listed the plan's errors already),
+    /// only the users that are not as planned (conflicts, failures), then the summary line.
+    /// With `options.color`: updated users green, conflicts yellow, failures and errors red.
+    pub fn to_text(&self, options: &RenderOptions) -> String {
+        let palette = Palette::new(options.color);
         let mut out = String::new();
         for user in &self.users {
-            let detail = match &user.outcome {
+            let (style, detail) = match &user.outcome {
                 Outcome::Updated { fields } => {
                     let names: Vec<&str> = fields.iter().map(|f| f.key()).collect();
-                    format!("updated: {}", names.join(", "))
+                    (palette.add, format!("updated: {}", names.join(", ")))
                 }
-                Outcome::Unchanged => "unchanged: already as planned".to_string(),
+                Outcome::Unchanged => (Style::new(), "unchanged: already as planned".to_string()),
                 Outcome::Conflict { fields } => {
                     let names: Vec<&str> = fields.iter().map(|f| f.field.key()).collect();
-                    format!(
+                    let detail = format!(
                         "conflict: {} changed live since the plan; skipped, plan again",
                         names.join(", ")
-                    )
+                    );
+                    (palette.change, detail)
                 }
-                Outcome::Failed { reason } => format!("failed: {reason}"),
+                Outcome::Failed { reason } => {
+                    (palette.error, format!("failed: {}", printable(reason)))
+                }
             };
-            out.push_str(&format!("  {} ({}) {detail}\n", user.user, user.user_id));
+            let as_planned = matches!(user.outcome, Outcome::Updated { .. } | Outcome::Unchanged);
+            if options.detail == Detail::Brief && as_planned {
+                continue;
+            }
+            let who = format!("{} ({})", printable(&user.user), printable(&user.user_id));
+            out.push_str(&format!("  {who} {}\n", paint(style, &detail)));
         }
-        for error in &self.plan_errors {
-            let who = error.user.as_deref().unwrap_or(&error.organization_id);
-            out.push_str(&format!("  {who} not applied: {}\n", error.message));
+        let plan_errors = if options.detail == Detail::Brief { &[][..] } else { &self.plan_errors };
+        for error in plan_errors {
+            let who = printable(error.user.as_deref().unwrap_or(&error.organization_id));
+            let line = if error.source.is_empty() {
+                format!("{who} not applied: {}", printable(&error.message))
+            } else {
+                let source = printable(&error.source);
+                format!("{who} ({source}) not applied: {}", printable(&error.message))
+            };
+            out.push_str(&format!("  {}\n", paint(palette.error, &line)));
         }
-        out.push_str(&self.summary_line());
+        out.push_str(&self.colored_summary_line(&palette));
         out.push('\n');
         out
     }
 
     /// `Apply: 3 updated, 40 unchanged, 1 conflict, 0 failed, 1 error.`
     pub fn summary_line(&self) -> String {
+        self.colored_summary_line(&Palette::new(false))
+    }
+
+    /// [`summary_line`](Self::summary_line) with each count that is not zero in its color.
+    fn colored_summary_line(&self, palette: &Palette) -> String {
         let plural = |n: usize, word: &str| {
             if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
         };
-        format!(
-            "Apply: {} updated, {} unchanged, {}, {} failed, {}.",
+        let (updated, conflicts, failed, errors) = (
             self.count("updated"),
-            self.count("unchanged") + self.unchanged_in_plan,
-            plural(self.count("conflict"), "conflict"),
+            self.count("conflict"),
             self.count("failed"),
-            plural(self.plan_errors.len(), "error"),
+            self.plan_errors.len(),
+        );
+        format!(
+            "{} {}, {} unchanged, {}, {}, {}.",
+            paint(palette.header, "Apply:"),
+            paint_count(palette.add, updated, &format!("{updated} updated")),
+            self.count("unchanged") + self.unchanged_in_plan,
+            paint_count(palette.change, conflicts, &plural(conflicts, "conflict")),
+            paint_count(palette.error, failed, &format!("{failed} failed")),
+            paint_count(palette.error, errors, &plural(errors, "error")),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ApplyReport {
+        let user = |name: &str, outcome| UserOutcome {
+            organization_id: "m-1".into(),
+            user: name.into(),
+            user_id: format!("u-{name}"),
+            source: "users/acme.yaml:3".into(),
+            outcome,
+        };
+        ApplyReport {
+            users: vec![
+                user(
+                    "alice",
+                    Outcome::Updated { fields: vec![Attribute::Office, Attribute::City] },
+                ),
+                user("bob", Outcome::Unchanged),
+                user(
+                    "carol",
+                    Outcome::Conflict { fields: vec![FieldConflict { field: Attribute::Office }] },
+                ),
+                user("dave", Outcome::Failed { reason: "timed out\u{1b}[2J".into() }),
+            ],
+            unchanged_in_plan: 40,
+            plan_errors: vec![PlanError {
+                organization_id: "m-1".into(),
+                user: Some("ghost".into()),
+                source: "users/acme.yaml:30".into(),
+                message: "user not found".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn apply_report_text_lists_every_user_then_the_summary() {
+        assert_eq!(
+            report().to_text(&RenderOptions::default()),
+            "  alice (u-alice) updated: office, city\n\
+             \x20 bob (u-bob) unchanged: already as planned\n\
+             \x20 carol (u-carol) conflict: office changed live since the plan; skipped, plan again\n\
+             \x20 dave (u-dave) failed: timed out\\u{1b}[2J\n\
+             \x20 ghost (users/acme.yaml:30) not applied: user not found\n\
+             Apply: 1 updated, 41 unchanged, 1 conflict, 1 failed, 1 error.\n"
+        );
+    }
+
+    #[test]
+    fn apply_report_brief_keeps_only_what_went_wrong() {
+        let brief = RenderOptions { detail: Detail::Brief, ..RenderOptions::default() };
+        assert_eq!(
+            report().to_text(&brief),
+            "  carol (u-carol) conflict: office changed live since the plan; skipped, plan again\n\
+             \x20 dave (u-dave) failed: timed out\\u{1b}[2J\n\
+             Apply: 1 updated, 41 unchanged, 1 conflict, 1 failed, 1 error.\n"
+        );
+    }
+
+    #[test]
+    fn apply_report_colors_outcomes_and_counts() {
+        let colored = RenderOptions { color: true, ..RenderOptions::default() };
+        let text = report().to_text(&colored).replace('\x1b', "\\e");
+        insta::assert_snapshot!(text, @r#"
+          alice (u-alice) \e[32mupdated: office, city\e[0m
+          bob (u-bob) unchanged: already as planned
+          carol (u-carol) \e[1m\e[33mconflict: office changed live since the plan; skipped, plan again\e[0m
+          dave (u-dave) \e[1m\e[31mfailed: timed out\u{1b}[2J\e[0m
+          \e[1m\e[31mghost (users/acme.yaml:30) not applied: user not found\e[0m
+        \e[1mApply:\e[0m \e[32m1 updated\e[0m, 41 unchanged, \e[1m\e[33m1 conflict\e[0m, \e[1m\e[31m1 failed\e[0m, \e[1m\e[31m1 error\e[0m.
+        "#);
     }
 }

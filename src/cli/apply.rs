@@ -1,10 +1,11 @@
 //! `workmail-reconcile apply`: plan (or read a saved plan), show it, confirm, check the safety
 //! limits, then converge every planned user and report each one.
 
+use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::shared_args::{RedactionArgs, SelectionArgs};
-use super::{Exit, connect, planning, terminal};
+use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, AuditLog, SafetyLimits};
 use crate::directory::SdkDirectory;
 use crate::plan::SavedPlan;
@@ -27,8 +28,8 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Refuse (exit 3) when more than N users would change.
-    #[arg(long, value_name = "N")]
+    /// Refuse (exit 3) when more than N users would change; 0 refuses any change.
+    #[arg(long, value_name = "N", value_parser = values::max_changes, allow_negative_numbers = true)]
     pub max_changes: Option<usize>,
     /// Apply whatever the safety limits say.
     #[arg(long)]
@@ -103,34 +104,45 @@ async fn run(
     planned: PlannedRun,
 ) -> miette::Result<Exit> {
     let plan = &planned.plan;
-    let options = args.redaction.render_options(terminal::stdout_color(global));
-    let mut stdout = anstream::AutoStream::never(std::io::stdout().lock());
+    let diagnostics = Diagnostics::new(global);
+    let color = terminal::stdout_color(global);
+    // `-q` leaves the plan out only when nobody is asked to confirm it: a question about a
+    // plan nobody was shown would be no safeguard.
+    let brief = global.quiet && args.auto_approve;
+    let options = args.redaction.render_options(color, brief);
+    let mut stdout = terminal::stdout(color);
     stdout.write_all(render_plan(plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
     if !plan.has_changes() {
-        writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
+        if !global.quiet {
+            writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
+        }
         return Ok(if plan.errors.is_empty() { Exit::Success } else { Exit::Error });
     }
     let limits = SafetyLimits { max_changes: args.max_changes, force: args.force };
     let guarded = match planned.guard(limits) {
         Ok(guarded) => guarded,
         Err(refused) => {
-            eprintln!("error: {refused}");
+            eprint!("{}", diagnostics.error(&refused.to_string()));
             return Ok(Exit::Refused);
         }
     };
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: nothing was applied: confirmation needs a terminal; pass --auto-approve to apply without one"
+            eprint!(
+                "{}",
+                diagnostics.error(
+                    "nothing was applied: confirmation needs a terminal; pass --auto-approve to apply without one"
+                )
             );
             return Ok(Exit::Error);
         }
         drop(stdout);
         if !confirmed() {
+            // The answer to a question on a terminal, not an error report.
             eprintln!("Apply cancelled; nothing was changed.");
             return Ok(Exit::Error);
         }
-        stdout = anstream::AutoStream::never(std::io::stdout().lock());
+        stdout = terminal::stdout(color);
     }
     let audit =
         match &args.audit_log {
@@ -143,7 +155,9 @@ async fn run(
     let report: ApplyReport =
         engine.apply(guarded, &ApplyOptions { audit }, |event| progress.on(event)).await;
     drop(progress);
-    writeln!(stdout).into_diagnostic()?;
-    stdout.write_all(report.to_text().as_bytes()).into_diagnostic()?;
+    if !brief {
+        writeln!(stdout).into_diagnostic()?;
+    }
+    stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
     Ok(if report.succeeded() { Exit::Success } else { Exit::Error })
 }

@@ -65,9 +65,9 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
     let seed = Seed::from_yaml(DEMO_SEED).map_err(|e| miette::miette!("demo seed: {e}"))?;
     let desired = crate::reconcile::load(&[file], &Selection::default())
         .map_err(|e| miette::miette!("demo files: {e}"))?;
-    let options =
-        RenderOptions { color: terminal::stdout_color(global), ..RenderOptions::default() };
-    let mut out = anstream::AutoStream::never(std::io::stdout().lock());
+    let color = terminal::stdout_color(global);
+    let options = RenderOptions { color, ..RenderOptions::default() };
+    let mut out = terminal::stdout(color);
     connect::runtime()?.block_on(async {
         let emulator = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() })
             .await
@@ -95,7 +95,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let guarded =
             planned.guard(SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
         let report = engine.apply(guarded, &ApplyOptions::default(), |_| ()).await;
-        write!(out, "{}", report.to_text()).into_diagnostic()?;
+        write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
         let again = planning::compute_plan(global, &engine, &desired).await.plan;

@@ -1,7 +1,8 @@
 //! `workmail-reconcile emulator`: run the in-memory WorkMail server until interrupted.
 
-use super::{Exit, GlobalArgs};
+use super::{Exit, GlobalArgs, values};
 use crate::emulator::{Emulator, EmulatorConfig, Faults, Seed, UpdateSemantics};
+use crate::rate_cap::RateCap;
 use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr, miette};
 use std::io::Write;
@@ -42,41 +43,50 @@ pub struct EmulatorArgs {
     #[arg(long, value_enum, default_value_t)]
     pub update_semantics: UpdateSemanticsArg,
     /// The one accepted key pair.
-    #[arg(long, value_name = "AKID:SECRET", default_value = "test:test")]
-    pub credentials: String,
-    /// Milliseconds added to every request.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "AKID:SECRET", default_value = "test:test", value_parser = key_pair)]
+    pub credentials: KeyPair,
+    /// Milliseconds added to every request, from 0 to 600000.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = values::latency_ms, allow_negative_numbers = true)]
     pub latency_ms: u64,
-    /// Probability (0..1) of a random ThrottlingException.
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    /// Probability (0 to 1) of a random ThrottlingException.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = values::probability, allow_negative_numbers = true)]
     pub throttle_rate: f64,
-    /// Probability (0..1) of a random 500/503.
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    /// Probability (0 to 1) of a random 500/503.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = values::probability, allow_negative_numbers = true)]
     pub server_error_rate: f64,
-    /// Probability (0..1) that a connection is dropped without an answer.
-    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    /// Probability (0 to 1) that a connection is dropped without an answer.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = values::probability, allow_negative_numbers = true)]
     pub drop_rate: f64,
-    /// Seed of the fault generator, for repeatable runs.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Seed of the fault generator, for repeatable runs (0 to 2^64-1).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = values::rng_seed, allow_negative_numbers = true)]
     pub rng_seed: u64,
+}
+
+/// The access key id and secret the emulator accepts (`--credentials AKID:SECRET`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+fn key_pair(s: &str) -> Result<KeyPair, String> {
+    s.split_once(':')
+        .filter(|(k, s)| !k.is_empty() && !s.is_empty())
+        .map(|(k, s)| KeyPair { access_key_id: k.to_owned(), secret_access_key: s.to_owned() })
+        .ok_or_else(|| "must be AKID:SECRET, both non-empty".to_string())
 }
 
 /// Starts the emulator, prints its URL as the first line of stdout and serves until Ctrl-C or
 /// SIGTERM.
 pub fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Exit> {
-    let (access_key_id, secret_access_key) = args
-        .credentials
-        .split_once(':')
-        .filter(|(k, s)| !k.is_empty() && !s.is_empty())
-        .map(|(k, s)| (k.to_owned(), s.to_owned()))
-        .ok_or_else(|| miette!("--credentials must be AKID:SECRET, both non-empty"))?;
+    let KeyPair { access_key_id, secret_access_key } = args.credentials;
     let seed = match &args.seed {
         Some(path) => Seed::from_file(path).map_err(|e| miette!("invalid seed: {e}"))?,
         None => Seed::default(),
     };
     let faults = Faults {
         latency: Duration::from_millis(args.latency_ms),
-        max_rps: global.max_rps,
+        max_rps: global.max_rps.map(RateCap::get),
         throttle_rate: args.throttle_rate,
         server_error_rate: args.server_error_rate,
         drop_rate: args.drop_rate,

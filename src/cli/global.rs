@@ -1,5 +1,7 @@
 //! Flags that every command accepts.
 
+use super::values;
+use crate::rate_cap::RateCap;
 use clap::{Args, ValueEnum};
 
 /// When to color output.
@@ -32,22 +34,31 @@ pub struct GlobalArgs {
     /// WorkMail endpoint URL (also AWS_ENDPOINT_URL_WORKMAIL / AWS_ENDPOINT_URL).
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
-    /// Requests in flight at most; the request rate itself adapts to throttling.
-    #[arg(long, global = true, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=256))]
+    /// Requests in flight at most, from 1 to 256; the request rate itself adapts to throttling.
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        default_value_t = 10,
+        value_parser = values::concurrency,
+        allow_negative_numbers = true
+    )]
     pub concurrency: u32,
-    /// Requests per second at most.
-    #[arg(long, global = true)]
-    pub max_rps: Option<f64>,
-    /// Log format on stderr.
+    /// Requests per second at most, from 0.1 to 100000 (default: no cap).
+    #[arg(long, global = true, value_name = "R", allow_negative_numbers = true)]
+    pub max_rps: Option<RateCap>,
+    /// Log format on stderr; json also writes errors as JSON lines.
     #[arg(long, global = true, value_enum, default_value_t)]
     pub log_format: LogFormat,
     /// More logs (-v info, -vv debug with attribute values, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Fewer messages.
+    /// Fewer messages: plan and apply print only errors and the summary lines (apply still shows
+    /// the plan it asks to confirm); no progress bar; only error logs.
     #[arg(short, long, global = true)]
     pub quiet: bool,
-    /// Color output.
+    /// Color output: auto colors a terminal unless NO_COLOR is set; always and never win over
+    /// NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t)]
     pub color: ColorChoice,
 }

@@ -2,9 +2,12 @@
 //! logged only from `-vv` (debug), and the AWS SDK's own logs only from `-vvv`.
 
 use super::global::{GlobalArgs, LogFormat};
+use super::terminal;
 use tracing_subscriber::EnvFilter;
 
-/// Install the subscriber once. `RUST_LOG` overrides the level chosen by `-v`/`-q`.
+/// Install the subscriber once. `RUST_LOG` overrides the level chosen by `-v`/`-q`. JSON lines
+/// carry the message and fields at the top level, as the error diagnostics do
+/// (`{"timestamp":…,"level":…,"message":…,"target":…}`).
 pub fn init(global: &GlobalArgs) {
     let ours = match (global.quiet, global.verbose) {
         (true, _) => "error",
@@ -19,8 +22,8 @@ pub fn init(global: &GlobalArgs) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let installed = match global.log_format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.with_ansi(terminal::stderr_color(global)).try_init(),
     };
     // A second init (tests running commands in-process) keeps the first subscriber.
     drop(installed);

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod completions;
 mod connect;
 pub mod demo;
+mod diagnostics;
 pub mod emulator;
 pub mod export;
 mod global;
@@ -14,9 +15,12 @@ mod planning;
 pub mod schema;
 mod shared_args;
 pub(crate) mod terminal;
+mod usage;
 pub mod validate;
+mod values;
 
 pub use global::GlobalArgs;
+pub use usage::parse;
 
 use clap::{Parser, Subcommand};
 
@@ -52,7 +56,7 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Make the live directory equal to the files (or to a saved plan).
     Apply(apply::ApplyArgs),
-    /// Write a live organization as a desired-state file that plans clean.
+    /// Write a live organization as a desired-state file that plans clean, or as CSV.
     Export(export::ExportArgs),
     /// Run plan, apply and plan again against the built-in emulator (no AWS needed).
     Demo,
@@ -66,18 +70,24 @@ pub enum Command {
     Man(man::ManArgs),
 }
 
-/// Run a parsed command line.
-pub fn run(cli: Cli) -> miette::Result<Exit> {
+/// Run a parsed command line. A fatal error is printed on stderr, in the form `--log-format`
+/// and `--color` ask for, and becomes [`Exit::Error`].
+pub fn run(cli: Cli) -> Exit {
     logging::init(&cli.global);
-    match cli.command {
-        Command::Plan(args) => plan::exec(&cli.global, args),
-        Command::Apply(args) => apply::exec(&cli.global, args),
-        Command::Validate(args) => validate::exec(&cli.global, args),
-        Command::Export(args) => export::exec(&cli.global, args),
-        Command::Demo => demo::exec(&cli.global),
+    let global = &cli.global;
+    let result = match cli.command {
+        Command::Plan(args) => plan::exec(global, args),
+        Command::Apply(args) => apply::exec(global, args),
+        Command::Validate(args) => validate::exec(global, args),
+        Command::Export(args) => export::exec(global, args),
+        Command::Demo => demo::exec(global),
         Command::Schema => schema::exec(),
-        Command::Emulator(args) => emulator::exec(&cli.global, args),
+        Command::Emulator(args) => emulator::exec(global, args),
         Command::Completions(args) => completions::exec(&args),
         Command::Man(args) => man::exec(&args),
-    }
+    };
+    result.unwrap_or_else(|report| {
+        eprint!("{}", diagnostics::Diagnostics::new(global).fatal(&report));
+        Exit::Error
+    })
 }

@@ -97,11 +97,11 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
         let engine = connect::engine(global, connect::directory(global).await?);
         Ok::<_, miette::Report>(planning::compute_plan(global, &engine, &desired).await.plan)
     })?;
-    let options = args.redaction.render_options(terminal::stdout_color(global));
+    // Only the text format is colored; JSON and markdown are documents for tools and reviews.
+    let color = args.format == PlanFormat::Text && terminal::stdout_color(global);
+    let options = args.redaction.render_options(color, global.quiet);
     let rendered = render_plan(&plan, args.format, &options);
-    anstream::AutoStream::never(std::io::stdout().lock())
-        .write_all(rendered.as_bytes())
-        .into_diagnostic()?;
+    terminal::stdout(color).write_all(rendered.as_bytes()).into_diagnostic()?;
     if let Some(out) = &args.out {
         write_saved_plan(out, &plan)?;
     }

@@ -1,6 +1,7 @@
 //! The steps plan, apply and demo share: load and select the files, then plan through the
 //! engine with a progress bar.
 
+use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
@@ -19,7 +20,7 @@ pub fn load_selected(
     match crate::reconcile::load(paths, &selection.to_selection()) {
         Ok(desired) => Ok(Ok(desired)),
         Err(LoadError::Files(errors)) => {
-            eprint!("{}", super::validate::render_errors(&errors, terminal::stderr_color(global)));
+            eprint!("{}", Diagnostics::new(global).load_errors(&errors));
             Ok(Err(()))
         }
         Err(LoadError::Selection(e)) => Err(miette::miette!("{e}")),

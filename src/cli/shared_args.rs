@@ -2,7 +2,7 @@
 
 use crate::attrs::Attribute;
 use crate::reconcile::Selection;
-use crate::render::{Redaction, RenderOptions};
+use crate::render::{Detail, Redaction, RenderOptions};
 use clap::Args;
 use std::collections::BTreeSet;
 
@@ -43,8 +43,8 @@ pub struct RedactionArgs {
 }
 
 impl RedactionArgs {
-    /// Render options for stdout.
-    pub fn render_options(&self, color: bool) -> RenderOptions {
+    /// Render options for stdout; `quiet` (`-q`) shows only errors and the summary lines.
+    pub fn render_options(&self, color: bool, quiet: bool) -> RenderOptions {
         let redaction = if self.redact_all {
             Redaction::All
         } else if self.redact.is_empty() {
@@ -52,6 +52,7 @@ impl RedactionArgs {
         } else {
             Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>())
         };
-        RenderOptions { redaction, color }
+        let detail = if quiet { Detail::Brief } else { Detail::Full };
+        RenderOptions { redaction, color, detail }
     }
 }

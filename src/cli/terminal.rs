@@ -2,23 +2,48 @@
 
 use super::global::{ColorChoice, GlobalArgs};
 use crate::reconcile::Event;
+use anstream::AutoStream;
+use anstream::stream::RawStream;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// `--color auto` colors a terminal unless `NO_COLOR` is set to anything non-empty.
-fn wants_color(choice: ColorChoice, is_terminal: bool) -> bool {
+/// Whether to color `stream`. `always` and `never` are obeyed as given (so `--color always`
+/// wins over `NO_COLOR`); `auto` colors a terminal unless `NO_COLOR` is set to anything
+/// non-empty, following the conventions anstream and clap share (`CLICOLOR=0`,
+/// `CLICOLOR_FORCE`, `TERM=dumb` are honoured too).
+fn wants_color<S: RawStream>(choice: ColorChoice, stream: &S) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
-        }
+        ColorChoice::Auto => AutoStream::choice(stream) != anstream::ColorChoice::Never,
     }
+}
+
+/// Whether `choice` colors stdout (plans, reports, help).
+pub fn color_on_stdout(choice: ColorChoice) -> bool {
+    wants_color(choice, &std::io::stdout())
+}
+
+/// Whether `choice` colors stderr (diagnostics, logs).
+pub fn color_on_stderr(choice: ColorChoice) -> bool {
+    wants_color(choice, &std::io::stderr())
 }
 
 /// Whether to color what goes to stdout (plans, reports).
 pub fn stdout_color(global: &GlobalArgs) -> bool {
-    wants_color(global.color, std::io::stdout().is_terminal())
+    color_on_stdout(global.color)
+}
+
+/// Whether to color what goes to stderr (diagnostics, logs).
+pub fn stderr_color(global: &GlobalArgs) -> bool {
+    color_on_stderr(global.color)
+}
+
+/// stdout for rendered output that may hold color codes: they pass through when `color` is
+/// on (translated for consoles that need it) and are stripped otherwise.
+pub fn stdout(color: bool) -> AutoStream<std::io::StdoutLock<'static>> {
+    let choice = if color { anstream::ColorChoice::Always } else { anstream::ColorChoice::Never };
+    AutoStream::new(std::io::stdout().lock(), choice)
 }
 
 /// A progress bar for `total` calls, shown only when stderr is a terminal and not `--quiet`;
@@ -35,11 +60,6 @@ pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> Pro
     }
     bar.set_message(message);
     bar
-}
-
-/// Whether to color what goes to stderr (diagnostics).
-pub fn stderr_color(global: &GlobalArgs) -> bool {
-    wants_color(global.color, std::io::stderr().is_terminal())
 }
 
 /// The progress bar of an engine run: a new bar when a step starts, one tick per user.

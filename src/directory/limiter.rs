@@ -32,6 +32,7 @@
 //! Every directory call holds a [`Permit`] for its whole life, SDK retries included. The SDK
 //! interceptor in `client.rs` reports each attempt's outcome and when it was sent.
 
+use crate::rate_cap::RateCap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -212,11 +213,11 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 impl Limiter {
-    /// A limiter allowing at most `max_concurrency` calls in flight and, with `max_rps`, at most
-    /// that many starts per second; the rate adapts below that on throttling.
-    pub fn new(max_concurrency: usize, max_rps: Option<f64>) -> Limiter {
+    /// A limiter allowing at most `max_concurrency` calls in flight (at least one) and, with
+    /// `max_rps`, at most that many starts per second; the rate adapts below that on throttling.
+    pub fn new(max_concurrency: usize, max_rps: Option<RateCap>) -> Limiter {
         let max_concurrency = max_concurrency.max(1);
-        let max_rps = max_rps.filter(|r| r.is_finite() && *r > 0.0);
+        let max_rps = max_rps.map(RateCap::get);
         Limiter {
             shared: Arc::new(Shared {
                 max_concurrency,
@@ -368,6 +369,10 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
+    fn cap(per_second: f64) -> RateCap {
+        RateCap::new(per_second).expect("a valid cap")
+    }
+
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
     }
@@ -393,8 +398,26 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_extreme_caps_pace_without_overflow() {
+        // The smallest cap: one start every ten seconds, throttled or not.
+        let slow = Limiter::new(1, Some(cap(RateCap::MIN)));
+        let t0 = Instant::now();
+        drop(slow.acquire().await);
+        drop(slow.acquire().await);
+        assert_eq!(Instant::now() - t0, Duration::from_secs(10));
+        slow.record(AttemptOutcome::Throttled, t0);
+        assert_eq!(slow.stats().current_rate, Some(RateCap::MIN));
+        // The largest: 10 µs apart (the paused clock's timers round that up to 1 ms).
+        let fast = Limiter::new(1, Some(cap(RateCap::MAX)));
+        let t1 = Instant::now();
+        drop(fast.acquire().await);
+        drop(fast.acquire().await);
+        assert!(Instant::now() - t1 <= ms(1));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn throttles_sent_before_a_cut_count_once() {
-        let limiter = Limiter::new(16, Some(100.0));
+        let limiter = Limiter::new(16, Some(cap(100.0)));
         let before_cut = Instant::now();
         // Answered 50 ms after sending: a floor of 20 calls/s, out of the way.
         tokio::time::advance(ms(50)).await;
@@ -417,7 +440,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn server_errors_cut_and_dropped_connections_do_not() {
-        let limiter = Limiter::new(16, Some(100.0));
+        let limiter = Limiter::new(16, Some(cap(100.0)));
         limiter.record(AttemptOutcome::NoAnswer, Instant::now());
         assert_eq!(limiter.stats().current_rate, Some(100.0));
         limiter.record(AttemptOutcome::ServerError, Instant::now());
@@ -502,7 +525,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn rps_cap_spaces_starts() {
-        let limiter = Limiter::new(64, Some(10.0));
+        let limiter = Limiter::new(64, Some(cap(10.0)));
         let started = Instant::now();
         for _ in 0..11 {
             drop(limiter.acquire().await);

@@ -1,6 +1,7 @@
 //! Injected faults: latency, a requests-per-second cap, random throttles, 5xx answers and dropped
 //! connections, all drawn from a seedable generator so a test run is repeatable.
 
+use crate::rate_cap::RateCap;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -46,7 +47,11 @@ impl Default for Faults {
 }
 
 impl Faults {
-    /// Checks that rates are probabilities and the cap is a positive number.
+    /// The longest latency that can be injected: longer than any client timeout worth testing.
+    pub const MAX_LATENCY: Duration = Duration::from_secs(600);
+
+    /// Checks that rates are probabilities, the latency is at most [`Faults::MAX_LATENCY`] and
+    /// the cap is within the range `--max-rps` takes ([`RateCap`]).
     pub fn validate(&self) -> Result<(), String> {
         let rates = [
             ("throttle_rate", self.throttle_rate),
@@ -59,10 +64,15 @@ impl Faults {
                 return Err(format!("{name} must be between 0 and 1, got {rate}"));
             }
         }
-        if let Some(rps) = self.max_rps
-            && !(rps.is_finite() && rps > 0.0)
-        {
-            return Err(format!("max_rps must be a positive number, got {rps}"));
+        if let Some(rps) = self.max_rps {
+            RateCap::new(rps).map_err(|e| format!("max_rps {e}"))?;
+        }
+        if self.latency > Self::MAX_LATENCY {
+            return Err(format!(
+                "latency_ms must be from 0 to {}, got {}",
+                Self::MAX_LATENCY.as_millis(),
+                self.latency.as_millis()
+            ));
         }
         Ok(())
     }
@@ -232,6 +242,30 @@ mod tests {
         assert!(serde_json::from_str::<Faults>(r#"{"latency": 1}"#).is_err());
         assert!(Faults { throttle_rate: 1.5, ..Faults::default() }.validate().is_err());
         assert!(Faults { max_rps: Some(0.0), ..Faults::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn faults_validate_refuses_every_out_of_range_value() {
+        let bad = [
+            Faults { max_rps: Some(1e-300), ..Faults::default() },
+            Faults { max_rps: Some(f64::INFINITY), ..Faults::default() },
+            Faults { max_rps: Some(f64::NAN), ..Faults::default() },
+            Faults { max_rps: Some(100_001.0), ..Faults::default() },
+            Faults { throttle_rate: f64::NAN, ..Faults::default() },
+            Faults { drop_rate: -0.5, ..Faults::default() },
+            Faults { server_error_rate: f64::INFINITY, ..Faults::default() },
+            Faults { latency: Faults::MAX_LATENCY + Duration::from_millis(1), ..Faults::default() },
+        ];
+        for faults in bad {
+            assert!(faults.validate().is_err(), "{faults:?}");
+        }
+        let edge = Faults {
+            max_rps: Some(0.1),
+            latency: Faults::MAX_LATENCY,
+            drop_rate: 1.0,
+            ..Faults::default()
+        };
+        assert_eq!(edge.validate(), Ok(()));
     }
 
     #[test]

@@ -213,7 +213,8 @@ impl Emulator {
     }
 
     /// Replaces the faults from now on; reseeds the generator and refills the rate bucket.
-    /// Rates outside `[0, 1]` are clamped into it (use [`Faults::validate`] to check first).
+    /// Rates outside `[0, 1]` are clamped into it, the latency to [`Faults::MAX_LATENCY`], and a
+    /// cap that is not a positive number is dropped (use [`Faults::validate`] to check first).
     pub fn set_faults(&self, mut faults: Faults) {
         for rate in [
             &mut faults.throttle_rate,
@@ -224,6 +225,7 @@ impl Emulator {
             *rate = if rate.is_nan() { 0.0 } else { rate.clamp(0.0, 1.0) };
         }
         faults.max_rps = faults.max_rps.filter(|r| r.is_finite() && *r > 0.0);
+        faults.latency = faults.latency.min(Faults::MAX_LATENCY);
         lock(&self.shared.faults).set(faults);
     }
 

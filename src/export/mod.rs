@@ -1,13 +1,21 @@
-//! `export`: read a live organization and write it as a desired-state file that plans clean.
-//! Calls: one ListUsers per page, then one DescribeUser per manageable user.
+//! `export`: read a live organization and write it as a desired-state file that plans clean
+//! (YAML), as a table of every attribute (CSV), or as the Microsoft 365 bulk-add template.
+//! Calls: one ListUsers per page, then one DescribeUser per manageable user. Which users are
+//! exported is decided once, here, for every format.
 
+mod csv;
+mod m365;
+mod modeline;
 mod yaml;
 
+pub use csv::{csv_header, write_csv};
+pub use m365::{EmailDomain, M365_HEADINGS, write_m365_csv};
+pub use modeline::{SCHEMA_FILE, schema_reference};
 pub use yaml::{quote_if_needed, to_yaml, write_yaml};
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{ObservedUser, UserState};
+use crate::live::{ListedUser, ObservedUser, UserState};
 use crate::reconcile::resolve_organization;
 use crate::spec::OrganizationRef;
 
@@ -21,9 +29,25 @@ pub struct SkippedUser {
 /// One exported user: every non-empty attribute, plus role and address-book visibility always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportedUser {
+    pub user_id: String,
     pub name: String,
+    /// The primary email address; `None` for a user never registered to WorkMail.
+    pub email: Option<String>,
     pub state: UserState,
     pub attributes: Vec<(Attribute, AttrValue)>,
+}
+
+impl ExportedUser {
+    /// The value of `attr` as text: `""` when empty, `true`/`false` for the boolean.
+    pub fn text(&self, attr: Attribute) -> &str {
+        match self.attributes.iter().find(|(a, _)| *a == attr).map(|(_, v)| v) {
+            Some(AttrValue::Text(s)) => s,
+            Some(AttrValue::Bool(true)) => "true",
+            Some(AttrValue::Bool(false)) => "false",
+            None if attr.kind() == AttrKind::Bool => "false",
+            None => "",
+        }
+    }
 }
 
 /// A whole exported organization, users sorted by name.
@@ -47,6 +71,18 @@ pub enum ExportError {
     Describe { user: String, error: DirectoryError },
 }
 
+/// Why a listed user is left out of every export format, or `None` when it is exported:
+/// `DELETED` users and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update.
+pub fn left_out_reason(user: &ListedUser) -> Option<String> {
+    match (user.state, user.role.as_str()) {
+        (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
+        (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
+            Some(format!("role {role} cannot be updated through the API"))
+        }
+        _ => None,
+    }
+}
+
 /// What the file shows of a user: every non-empty attribute, role and visibility always.
 fn exported(live: ObservedUser) -> ExportedUser {
     let attributes = Attribute::ALL
@@ -60,7 +96,13 @@ fn exported(live: ObservedUser) -> ExportedUser {
             keep.then_some((attr, value))
         })
         .collect();
-    ExportedUser { name: live.name, state: live.state, attributes }
+    ExportedUser {
+        user_id: live.user_id,
+        name: live.name,
+        email: live.email,
+        state: live.state,
+        attributes,
+    }
 }
 
 /// Read the organization `reference` (an id or alias).
@@ -83,14 +125,7 @@ pub async fn export<D: Directory + Clone + 'static>(
     let mut skipped = Vec::new();
     let mut wanted = Vec::new();
     for user in listed {
-        let reason = match (user.state, user.role.as_str()) {
-            (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
-            (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
-                Some(format!("role {role} cannot be updated through the API"))
-            }
-            _ => None,
-        };
-        match reason {
+        match left_out_reason(&user) {
             Some(reason) => skipped.push(SkippedUser { name: user.name, reason }),
             None => wanted.push(user),
         }

@@ -56,10 +56,11 @@ fn value(v: &AttrValue) -> String {
 }
 
 /// The desired-state file for an exported organization: stable bytes for the same directory.
-pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
+/// `schema` is the `$schema` of the `yaml-language-server` modeline; `None` writes none.
+pub fn to_yaml(export: &ExportedOrganization, schema: Option<&str>) -> String {
     let mut out = Vec::new();
     // Writing to memory cannot fail, and only UTF-8 is written.
-    let _ = write_yaml(export, schema_path, &mut out);
+    let _ = write_yaml(export, schema, &mut out);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -67,10 +68,12 @@ pub fn to_yaml(export: &ExportedOrganization, schema_path: &str) -> String {
 /// YAML, not worth holding in memory a second time.
 pub fn write_yaml<W: Write>(
     export: &ExportedOrganization,
-    schema_path: &str,
+    schema: Option<&str>,
     mut out: W,
 ) -> std::io::Result<()> {
-    writeln!(out, "# yaml-language-server: $schema={schema_path}")?;
+    if let Some(schema) = schema {
+        writeln!(out, "# yaml-language-server: $schema={schema}")?;
+    }
     writeln!(
         out,
         "# Exported by workmail-reconcile from organization {}.",

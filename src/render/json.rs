@@ -69,7 +69,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, color: false }
+        RenderOptions { redaction, ..RenderOptions::default() }
     }
 
     #[test]

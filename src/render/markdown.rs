@@ -89,10 +89,16 @@ fn details_summary(changes: &[&UserChange]) -> String {
     )
 }
 
+/// `- ❗ <code>ghost</code> (<code>users/acme.yaml:30</code>): user not found`, the same order
+/// as the text format; an organization-level error starts with its source.
 fn error_item(error: &PlanError) -> String {
-    match &error.user {
-        Some(user) => format!("- ❗ {}: {}\n", code(user), escape(&error.message)),
-        None => format!("- ❗ {}\n", escape(&error.message)),
+    let message = escape(&error.message);
+    let source = (!error.source.is_empty()).then(|| code(&error.source));
+    match (&error.user, source) {
+        (Some(user), Some(source)) => format!("- ❗ {} ({source}): {message}\n", code(user)),
+        (Some(user), None) => format!("- ❗ {}: {message}\n", code(user)),
+        (None, Some(source)) => format!("- ❗ {source}: {message}\n"),
+        (None, None) => format!("- ❗ {message}\n"),
     }
 }
 
@@ -234,7 +240,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, color: false }
+        RenderOptions { redaction, ..RenderOptions::default() }
     }
 
     /// A plan of `users` changed users in one organization, each with `fields` long values.

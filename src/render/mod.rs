@@ -5,6 +5,7 @@
 mod json;
 mod markdown;
 mod options;
+mod palette;
 mod redact;
 mod text;
 
@@ -13,11 +14,12 @@ mod fixture;
 
 pub use json::json;
 pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
-pub use options::RenderOptions;
+pub use options::{Detail, RenderOptions};
 pub use redact::{Redaction, redact_value};
 pub use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UserChange};
+pub(crate) use palette::{Palette, paint, paint_count, printable};
 
 /// The changes and errors of one organization, in plan order, for the grouped formats.
 #[derive(Debug)]
@@ -54,10 +56,17 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
 /// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
 /// whatever the counts (a zero plan still says `0 to update`, like the SPEC example).
 fn summary_sentence(summary: &Summary) -> String {
+    colored_summary_sentence(summary, &Palette::new(false))
+}
+
+/// [`summary_sentence`] with the counts that need attention in the palette's colors.
+fn colored_summary_sentence(summary: &Summary, palette: &Palette) -> String {
     let errors = if summary.errors == 1 { "error" } else { "errors" };
     format!(
-        "{} to update, {} unchanged, {} {errors}.",
-        summary.to_update, summary.unchanged, summary.errors
+        "{}, {} unchanged, {}.",
+        paint_count(palette.change, summary.to_update, &format!("{} to update", summary.to_update)),
+        summary.unchanged,
+        paint_count(palette.error, summary.errors, &format!("{} {errors}", summary.errors)),
     )
 }
 

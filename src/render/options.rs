@@ -1,6 +1,17 @@
-//! How a plan is rendered: which values are hidden and whether to color the text.
+//! How a plan is rendered: which values are hidden, whether to color the text, how much to show.
 
 use super::Redaction;
+
+/// How much the text formats (the plan and the apply report) show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Every change, error and outcome, then the summary line.
+    #[default]
+    Full,
+    /// `--quiet`: only errors (and, in an apply report, the users that were not updated), then
+    /// the summary line.
+    Brief,
+}
 
 /// Options shared by every output format.
 ///
@@ -12,4 +23,7 @@ pub struct RenderOptions {
     pub redaction: Redaction,
     /// Write ANSI color codes into the text format (ignored by JSON and markdown).
     pub color: bool,
+    /// How much the text format shows (ignored by JSON and markdown, which are documents a
+    /// tool or a reviewer asked for whole).
+    pub detail: Detail,
 }

@@ -1,26 +1,36 @@
-//! The text format (SPEC §4): what `plan` prints on a terminal.
+//! The text format: what `plan` prints on a terminal.
 //!
 //! ```text
 //! Organization acme (m-0123456789abcdef0123456789abcdef)
 //!   ~ alice (u-953f0c1e-7c2a-4d5b-9e8f-0a1b2c3d4e5f)
 //!       display_name  "Alice L" -> "Alice Liddell"
 //!       department    "R&D" -> ""
-//!   ! ghost: user not found
+//!   ! ghost (users/acme.yaml:30): user not found
 //! Plan: 1 to update, 41 unchanged, 1 error.
 //! ```
 //!
 //! User ids are printed whole: they are what a reader pastes into the console or the CLI, and
-//! an elided id cannot be searched for.
+//! an elided id cannot be searched for. Each error names the file and line that declared the
+//! user, as the JSON format's `source` does.
+//!
+//! In color, the `~` of a changed user is yellow; a field set where it was empty is green and
+//! a cleared one red; old values are red, new ones green; errors are red; the summary line's
+//! update count is yellow and its error count red when they are not zero.
 
 use super::redact::display_value;
-use super::{OrganizationBlock, RenderOptions, organization_blocks, summary_sentence};
-use crate::plan::{Plan, PlanError, UserChange};
-use anstyle::{AnsiColor, Style};
+use super::{
+    Detail, OrganizationBlock, Palette, RenderOptions, colored_summary_sentence,
+    organization_blocks, paint, printable,
+};
+use crate::attrs::AttrValue;
+use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use anstyle::Style;
 use std::fmt::{self, Write};
 
 /// Renders `plan` as text: one block per organization (a blank line between blocks), one line
 /// per changed field, one line per error, and the summary line last. Unchanged users are only
-/// counted. With `options.color`, ANSI escape codes are written into the string.
+/// counted. With `options.color`, ANSI escape codes are written into the string. With
+/// [`Detail::Brief`], only the error lines and the summary line.
 pub fn text(plan: &Plan, options: &RenderOptions) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail; the Result only exists because `fmt::Write` has one.
@@ -28,51 +38,29 @@ pub fn text(plan: &Plan, options: &RenderOptions) -> String {
     out
 }
 
-/// The styles of the text format; all plain when color is off, so no escape code is written.
-struct Palette {
-    header: Style,
-    change: Style,
-    error: Style,
-    before: Style,
-    after: Style,
-}
-
-impl Palette {
-    fn new(color: bool) -> Palette {
-        if !color {
-            let plain = Style::new();
-            return Palette {
-                header: plain,
-                change: plain,
-                error: plain,
-                before: plain,
-                after: plain,
-            };
-        }
-        Palette {
-            header: Style::new().bold(),
-            change: Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold(),
-            error: Style::new().fg_color(Some(AnsiColor::Red.into())),
-            before: Style::new().fg_color(Some(AnsiColor::Red.into())),
-            after: Style::new().fg_color(Some(AnsiColor::Green.into())),
-        }
-    }
-}
-
-/// `text` in `style`; a plain style renders as nothing, so uncolored output has no codes.
-fn paint(style: Style, text: &str) -> String {
-    format!("{}{text}{}", style.render(), style.render_reset())
-}
-
 fn write_plan(out: &mut String, plan: &Plan, options: &RenderOptions) -> fmt::Result {
     let palette = Palette::new(options.color);
-    for (i, block) in organization_blocks(plan).iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
+    match options.detail {
+        Detail::Full => {
+            for (i, block) in organization_blocks(plan).iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                write_organization(out, block, options, &palette)?;
+            }
         }
-        write_organization(out, block, options, &palette)?;
+        Detail::Brief => {
+            for error in &plan.errors {
+                writeln!(out, "{}", paint(palette.error, &error_line(error)))?;
+            }
+        }
     }
-    writeln!(out, "Plan: {}", summary_sentence(&plan.summary()))
+    writeln!(
+        out,
+        "{} {}",
+        paint(palette.header, "Plan:"),
+        colored_summary_sentence(&plan.summary(), &palette)
+    )
 }
 
 fn write_organization(
@@ -82,8 +70,8 @@ fn write_organization(
     palette: &Palette,
 ) -> fmt::Result {
     let title = match block.alias {
-        Some(alias) => format!("Organization {alias} ({})", block.id),
-        None => format!("Organization {}", block.id),
+        Some(alias) => format!("Organization {} ({})", printable(alias), printable(block.id)),
+        None => format!("Organization {}", printable(block.id)),
     };
     writeln!(out, "{}", paint(palette.header, &title))?;
     if block.changes.is_empty() && block.errors.is_empty() {
@@ -106,9 +94,9 @@ fn write_change(
 ) -> fmt::Result {
     // A user declared by its id would otherwise read `u-1 (u-1)`.
     let name = if change.user == change.user_id {
-        change.user.clone()
+        printable(&change.user)
     } else {
-        format!("{} ({})", change.user, change.user_id)
+        format!("{} ({})", printable(&change.user), printable(&change.user_id))
     };
     writeln!(out, "  {} {name}", paint(palette.change, "~"))?;
     // Align values within one user: the widest field name of this user, plus two spaces.
@@ -116,22 +104,54 @@ fn write_change(
     for f in &change.fields {
         let before = display_value(&f.before, f.field, &options.redaction);
         let after = display_value(&f.after, f.field, &options.redaction);
+        // A redacted value's color must not tell whether it is empty.
+        let (key_style, before_style, after_style) = if options.redaction.covers(f.field) {
+            (Style::new(), palette.remove, palette.add)
+        } else {
+            (
+                field_style(f, palette),
+                value_style(&f.before, palette.remove),
+                value_style(&f.after, palette.add),
+            )
+        };
+        // Padded outside the escape codes, which would otherwise count towards the width.
+        let padding = " ".repeat(width - f.field.key().len());
         writeln!(
             out,
-            "      {:<width$}  {} -> {}",
-            f.field.key(),
-            paint(palette.before, &before),
-            paint(palette.after, &after),
+            "      {}{padding}  {} -> {}",
+            paint(key_style, f.field.key()),
+            paint(before_style, &before),
+            paint(after_style, &after),
         )?;
     }
     Ok(())
 }
 
-/// `! ghost: user not found`, or `! <message>` for an organization-level error.
+/// Green for a field set where it was empty, red for one cleared; a changed field stays plain
+/// (its user's `~` and its values are colored already).
+fn field_style(field: &FieldChange, palette: &Palette) -> Style {
+    match (field.before.is_empty_text(), field.after.is_empty_text()) {
+        (true, false) => palette.add,
+        (false, true) => palette.remove,
+        _ => Style::new(),
+    }
+}
+
+/// An empty value (`""`) stays plain: there is nothing to point at.
+fn value_style(value: &AttrValue, style: Style) -> Style {
+    if value.is_empty_text() { Style::new() } else { style }
+}
+
+/// `! ghost (users/acme.yaml:30): user not found`; for an organization-level error,
+/// `! users/nope.yaml:1: <message>`. A plan without sources (built by hand) leaves them out.
 fn error_line(error: &PlanError) -> String {
-    match &error.user {
-        Some(user) => format!("! {user}: {}", error.message),
-        None => format!("! {}", error.message),
+    let message = printable(&error.message);
+    let source = printable(&error.source);
+    match (&error.user, source.is_empty()) {
+        (Some(user), false) => format!("! {} ({source}): {message}", printable(user)),
+        (Some(user), true) => format!("! {}: {message}", printable(user)),
+        (None, false) => format!("! {source}: {message}"),
+        (None, true) => format!("! {message}"),
     }
 }
 
@@ -143,7 +163,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, color: false }
+        RenderOptions { redaction, ..RenderOptions::default() }
     }
 
     #[test]
@@ -164,7 +184,7 @@ mod tests {
 
     #[test]
     fn render_text_colored() {
-        let colored = RenderOptions { redaction: Redaction::None, color: true };
+        let colored = RenderOptions { color: true, ..RenderOptions::default() };
         // Escape codes made visible so the snapshot shows where each style starts and ends.
         insta::assert_snapshot!(text(&fixture::plan(), &colored).replace('\x1b', "\\e"));
     }
@@ -189,5 +209,54 @@ mod tests {
         for raw in fixture::raw_values(&plan, |_| true) {
             assert!(!rendered.contains(&raw), "{raw:?} leaked:\n{rendered}");
         }
+    }
+
+    #[test]
+    fn render_text_brief_is_the_errors_and_the_summary() {
+        let brief = RenderOptions { detail: Detail::Brief, ..RenderOptions::default() };
+        assert_eq!(
+            text(&fixture::plan(), &brief),
+            "! ghost (users/m-0123456789abcdef0123456789abcdef.yaml:30): user not found\n\
+             ! users/nope.yaml:1: organization \"nope\" not found\n\
+             Plan: 3 to update, 4 unchanged, 2 errors.\n"
+        );
+    }
+
+    #[test]
+    fn render_text_redacted_colors_do_not_tell_empty_values() {
+        let plan = fixture::plan();
+        let colored =
+            |redaction| RenderOptions { redaction, color: true, ..RenderOptions::default() };
+        let all = text(&plan, &colored(Redaction::All));
+        // department "R&D" -> "" is a clear: red without redaction, a plain change with it.
+        let department = |rendered: &str| {
+            rendered
+                .lines()
+                .find(|l| l.contains("department"))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let plain = text(&plan, &colored(Redaction::None));
+        assert!(department(&plain).starts_with("      \u{1b}[31mdepartment"), "{plain}");
+        assert!(department(&plain).ends_with(" -> \"\""), "{plain}");
+        assert!(department(&all).starts_with("      department"), "{all}");
+        assert!(department(&all).contains(" -> \u{1b}[32m(redacted"), "{all}");
+    }
+
+    #[test]
+    fn render_text_escapes_control_characters_of_messages_and_sources() {
+        let mut plan = Plan::default();
+        plan.errors.push(PlanError {
+            organization_id: "m-1".into(),
+            user: Some("bob".into()),
+            source: "users/\u{1b}[2J.yaml:3".into(),
+            message: "service said \u{1b}]0;pwned\u{7}".into(),
+        });
+        let rendered = text(&plan, &RenderOptions { color: true, ..RenderOptions::default() });
+        assert!(
+            rendered.contains(r"! bob (users/\u{1b}[2J.yaml:3): service said \u{1b}]0;pwned\u{7}"),
+            "{rendered}"
+        );
+        assert!(!rendered.contains("\u{1b}[2J") && !rendered.contains('\u{7}'), "{rendered}");
     }
 }

@@ -56,8 +56,8 @@ async fn plan_reports_every_declaration_of_a_user_declared_under_several_spellin
                 ("b.yaml", format!("organization: {ORG}\nusers:\n  bob:\n    office: B\n")),
             ],
             "Organization acme (m-0123456789abcdef0123456789abcdef)
-  ! bob: resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
-  ! bob: resolves to user <id of bob>, the same user as `bob` of organization `acme` at a.yaml:3
+  ! bob (a.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
+  ! bob (b.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `acme` at a.yaml:3
 Plan: 0 to update, 0 unchanged, 2 errors.
 ",
         ),
@@ -71,8 +71,8 @@ Plan: 0 to update, 0 unchanged, 2 errors.
                 ),
             ],
             "Organization acme (m-0123456789abcdef0123456789abcdef)
-  ! bob: resolves to user <id of bob>, the same user as `bob@acme.example` of organization `ACME` at b.yaml:3
-  ! bob@acme.example: resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at a.yaml:3
+  ! bob (a.yaml:3): resolves to user <id of bob>, the same user as `bob@acme.example` of organization `ACME` at b.yaml:3
+  ! bob@acme.example (b.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at a.yaml:3
 Plan: 0 to update, 0 unchanged, 2 errors.
 ",
         ),
@@ -88,9 +88,9 @@ Plan: 0 to update, 0 unchanged, 2 errors.
             "Organization acme (m-0123456789abcdef0123456789abcdef)
   ~ alice (<id of alice>)
       office  \"Old\" -> \"New\"
-  ! bob: resolves to user <id of bob>, the same user as `BOB@acme.example` at a.yaml:7, `<id of bob>` at a.yaml:9
-  ! BOB@acme.example: resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `<id of bob>` at a.yaml:9
-  ! <id of bob>: resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `BOB@acme.example` at a.yaml:7
+  ! bob (a.yaml:5): resolves to user <id of bob>, the same user as `BOB@acme.example` at a.yaml:7, `<id of bob>` at a.yaml:9
+  ! BOB@acme.example (a.yaml:7): resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `<id of bob>` at a.yaml:9
+  ! <id of bob> (a.yaml:9): resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `BOB@acme.example` at a.yaml:7
 Plan: 1 to update, 0 unchanged, 3 errors.
 ",
         ),
@@ -108,9 +108,9 @@ Plan: 1 to update, 0 unchanged, 3 errors.
                 ),
             ],
             "Organization acme (m-0123456789abcdef0123456789abcdef)
-  ! Bob: resolves to user <id of bob>, the same user as `<id of bob>` at c.yaml:4, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
-  ! <id of bob>: resolves to user <id of bob>, the same user as `Bob` at a.yaml:3, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
-  ! bob@ACME.example: resolves to user <id of bob>, the same user as `Bob` of organization `acme` at a.yaml:3, `<id of bob>` of organization `acme` at c.yaml:4
+  ! Bob (a.yaml:3): resolves to user <id of bob>, the same user as `<id of bob>` at c.yaml:4, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
+  ! <id of bob> (c.yaml:4): resolves to user <id of bob>, the same user as `Bob` at a.yaml:3, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
+  ! bob@ACME.example (b.yaml:3): resolves to user <id of bob>, the same user as `Bob` of organization `acme` at a.yaml:3, `<id of bob>` of organization `acme` at c.yaml:4
 Plan: 0 to update, 1 unchanged, 3 errors.
 ",
         ),
@@ -191,7 +191,7 @@ async fn apply_writes_nothing_for_a_user_declared_twice_and_applies_the_others()
         "b.yaml",
         &format!("organization: {ORG}\nusers:\n  bob@acme.example:\n    office: B\n"),
     );
-    let bob = "  bob not applied: resolves to user <id of bob>, the same user as \
+    let bob = "  bob (a.yaml:5) not applied: resolves to user <id of bob>, the same user as \
                `bob@acme.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3\n";
     let out = run(&emu, files.path(), &["apply", "--auto-approve", "a.yaml", "b.yaml"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -206,7 +206,7 @@ async fn apply_writes_nothing_for_a_user_declared_twice_and_applies_the_others()
     let out = run(&emu, files.path(), &["apply", "--auto-approve", "a.yaml", "b.yaml"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let plan = named_ids(&emu, &stdout(&out));
-    assert!(plan.contains("  ! bob: resolves to user <id of bob>"), "{plan}");
+    assert!(plan.contains("  ! bob (a.yaml:5): resolves to user <id of bob>"), "{plan}");
     assert!(
         plan.ends_with("Plan: 0 to update, 1 unchanged, 2 errors.\nNothing to apply.\n"),
         "{plan}"

@@ -13,6 +13,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("reconcile", &["cli", "emulator", "render"]),
     ("render", &["directory", "emulator", "cli", "reconcile", "apply"]),
     ("live.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
+    ("rate_cap.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
 ];
 
 fn rust_files(path: &Path) -> Vec<PathBuf> {

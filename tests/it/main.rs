@@ -2,6 +2,7 @@
 //! project's emulator.
 
 mod apply;
+mod cli;
 mod docs;
 mod duplicates;
 mod emulator;
