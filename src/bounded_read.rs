@@ -82,21 +82,41 @@ pub fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
         if meta.len() > limit as u64 {
             return Err(ReadError::TooLarge { kind, size: Some(meta.len()), limit });
         }
-        // The size is known (the file may still grow while read: the bound below holds then).
         usize::try_from(meta.len()).unwrap_or(limit)
     } else {
-        // A stream's length is unknown: grow the buffer as bytes arrive, not to the limit.
-        limit.min(64 * 1024)
+        // A stream's length is unknown: grow the buffer as bytes arrive.
+        0
     };
-    let mut bytes = Vec::with_capacity(capacity);
-    let bound = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    file.take(bound).read_to_end(&mut bytes)?;
+    let bytes = read_at_most(file, limit.saturating_add(1), capacity)?;
     if bytes.len() > limit {
         // A stream, or a file that grew while read: its size is unknown.
         return Err(ReadError::TooLarge { kind, size: None, limit });
     }
     if bytes.is_empty() && is_fifo(&file_type) {
         return Err(ReadError::NoWriter);
+    }
+    Ok(bytes)
+}
+
+/// Read until the end or `bound` bytes, whichever comes first, into a buffer that starts at
+/// `capacity` and never grows past `bound` (`read_to_end` doubles it: a stream at the limit
+/// would take twice the memory).
+fn read_at_most(mut reader: impl Read, bound: usize, capacity: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(capacity.min(bound));
+    let mut chunk = vec![0; 64 * 1024];
+    while bytes.len() < bound {
+        let want = chunk.len().min(bound - bytes.len());
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if bytes.capacity() - bytes.len() < n {
+            let target = bytes.capacity().saturating_mul(2).max(bytes.len() + n).min(bound);
+            bytes.reserve_exact(target - bytes.len());
+        }
+        bytes.extend_from_slice(&chunk[..n]);
     }
     Ok(bytes)
 }
@@ -200,7 +220,7 @@ mod tests {
     #[test]
     fn invalid_utf8_is_located_by_line_and_character_column() {
         let err = decode_utf8(b"a: 1\nb: \xc3\xa9\xff\n".to_vec()).expect_err("invalid");
-        assert_eq!((err.offset, err.line, err.column, err.byte), (11, 2, 5, 0xFF));
+        assert_eq!((err.offset, err.line, err.column, err.byte), (10, 2, 5, 0xFF));
         let err = ReadError::NotUtf8(err);
         assert_eq!(err.message_for("a.yaml"), "a.yaml:2:5: not UTF-8 text (invalid byte 0xFF)");
         let err = decode_utf8(b"\x80".to_vec()).expect_err("invalid");

@@ -39,7 +39,11 @@ fn read_source(file: &Path) -> Result<SourceFile, LoadError> {
         Err(e) => {
             let error = LoadError::file(&name, e.message_for(&name));
             Err(match e {
-                ReadError::TooLarge { .. } => error.with_help(TOO_LARGE_HELP),
+                ReadError::TooLarge { kind: "file", .. } => error.with_help(TOO_LARGE_HELP),
+                ReadError::TooLarge { .. } => error.with_help(
+                    "a device or a FIFO is read like a file, up to the same limit: name the \
+                     desired-state files themselves",
+                ),
                 ReadError::NotUtf8(at) => error.at_position(at.line, at.column).with_help(
                     "desired-state files are UTF-8 text: convert the file (for example with \
                      `iconv -t UTF-8`), or move it out of the directory if it is not one",

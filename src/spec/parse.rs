@@ -4,7 +4,8 @@ use super::error::{LoadError, Pos, SourceFile};
 use crate::bounded_read::ReadError;
 use serde::de::DeserializeSeed;
 use serde_saphyr::budget::BudgetBreach;
-use serde_saphyr::{Budget, DuplicateKeyPolicy, Error, Location, Options};
+use serde_saphyr::granit_parser::ErrorKind;
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Error, ExternalMessageSource, Location, Options};
 
 /// Largest file accepted: 100,000 users with a dozen attributes each (what `export` writes for
 /// the largest organizations) is about 40 MiB of YAML.
@@ -18,18 +19,33 @@ pub(crate) const TOO_LARGE_HELP: &str = "split the users over several files";
 const MAX_DEPTH: usize = 16;
 
 /// Most parser events (a scalar, or the start or end of a mapping or list) that aliases may
-/// replay in one file. Anchors are recorded already expanded, so this bounds what a file
-/// expands into, alias bomb or not. It lets every user of the largest organization (100,000)
-/// merge a shared block of all 16 attributes (34 events each).
-const MAX_REPLAYED_EVENTS: usize = 4_000_000;
+/// replay, per byte of the file. Anchors are recorded already expanded, so this bounds what a
+/// file expands into, alias bomb or not, to a few times what it holds: a user that only merges
+/// a shared block of all 16 attributes (`  user12345: {<<: *all}`, 34 events) replays 1.5 per
+/// byte of its line.
+const REPLAYED_EVENTS_PER_BYTE: usize = 4;
+
+/// What aliases may replay in any file, however small; a shared block of a few attributes used
+/// by 10,000 users.
+const MIN_REPLAYED_EVENTS: usize = 100_000;
+
+/// What aliases may replay in any file, however large: each user's expansion is held in memory
+/// while it is checked, so this also bounds the memory one user can take. 100,000 users
+/// merging a shared block of 9 attributes (20 events each) fit.
+const MAX_REPLAYED_EVENTS: usize = 2_000_000;
 
 /// Most events all anchored nodes may hold in all, kept in memory to be replayed. Each level
 /// of an exponential alias bomb records its expansion, so one is refused here after a few
 /// levels; a shared block of attributes is a few dozen events.
-const MAX_ANCHORED_EVENTS: usize = 1_000_000;
+const MAX_ANCHORED_EVENTS: usize = 100_000;
 
 /// Most bytes of text all anchored nodes may hold in all.
-const MAX_ANCHORED_BYTES: usize = 16 * 1024 * 1024;
+const MAX_ANCHORED_BYTES: usize = 4 * 1024 * 1024;
+
+/// What aliases may replay in a file of `len` bytes.
+fn max_replayed_events(len: usize) -> usize {
+    len.saturating_mul(REPLAYED_EVENTS_PER_BYTE).clamp(MIN_REPLAYED_EVENTS, MAX_REPLAYED_EVENTS)
+}
 
 /// Deepest nesting of an alias replayed inside another alias's replay.
 const MAX_ALIAS_NESTING: usize = 16;
@@ -42,7 +58,9 @@ const MAX_ALIAS_NESTING: usize = 16;
 fn budget() -> Budget {
     let mut budget = Budget::default();
     budget.max_depth = MAX_DEPTH;
-    budget.flow_nesting_limit = MAX_DEPTH;
+    // The depth limit counts flow collections too and names the depth found; the parser's
+    // own limit, which may fire first as it scans ahead, is reported as the same limit.
+    budget.flow_nesting_limit = MAX_DEPTH + 1;
     budget.max_events = MAX_FILE_BYTES;
     budget.max_nodes = MAX_FILE_BYTES / 2;
     budget.max_aliases = MAX_FILE_BYTES / 2;
@@ -58,10 +76,11 @@ fn budget() -> Budget {
     budget
 }
 
-fn options() -> Options {
+/// serde-saphyr's options for a file of `len` bytes.
+fn options(len: usize) -> Options {
     let mut options = Options::default();
     options.budget = Some(budget());
-    options.alias_limits.max_total_replayed_events = MAX_REPLAYED_EVENTS;
+    options.alias_limits.max_total_replayed_events = max_replayed_events(len);
     options.alias_limits.max_replay_stack_depth = MAX_ALIAS_NESTING;
     // Duplicates reach our visitor so we can report each one, with both places, and go on
     // checking the rest of the file.
@@ -92,7 +111,7 @@ pub(crate) fn parse<'t, S: DeserializeSeed<'t>>(
                 .with_help(TOO_LARGE_HELP),
         ));
     }
-    serde_saphyr::with_deserializer_from_str_with_options(text, options(), |de| {
+    serde_saphyr::with_deserializer_from_str_with_options(text, options(text.len()), |de| {
         seed.deserialize(de)
     })
     .map_err(|err| {
@@ -101,9 +120,10 @@ pub(crate) fn parse<'t, S: DeserializeSeed<'t>>(
                 Pos::from_location(&loc, text)
             })
         };
-        let err = innermost(&err);
+        // Where the outer error is: for an error met while replaying an alias, the alias.
         let pos = pos_of(err.location());
-        Box::new(match refusal(err, &pos) {
+        let err = innermost(&err);
+        Box::new(match refusal(err, &pos, text.len()) {
             Some(refusal) => LoadError::at(source, pos, refusal.message, refusal.label)
                 .with_help(refusal.help),
             None => LoadError::at(source, pos, format!("invalid YAML: {}", yaml_message(err)), "here"),
@@ -143,8 +163,11 @@ const ALIAS_HELP: &str = "an alias (`*name`) repeats what its anchor (`&name`) h
      blocks (such as attributes shared by many users, used with `<<: *name`), and do not nest \
      aliases of aliases: each level multiplies the size (an alias bomb)";
 
+/// What the depth limit leaves room for.
+const DEPTH_HELP: &str = "a desired-state file needs three levels: `users`, a user, its attributes";
+
 /// The counts serde-saphyr reports with a breach are taken at the breach: one past the limit.
-fn refusal(err: &Error, pos: &Pos) -> Option<Refusal> {
+fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
     let budget = budget();
     let limit = |what: String, label, help| Some(Refusal { message: what, label, help });
     match err {
@@ -162,8 +185,10 @@ fn refusal(err: &Error, pos: &Pos) -> Option<Refusal> {
         Error::AliasReplayLimitExceeded { max_total_replayed_events, .. } => limit(
             format!(
                 "refused: aliases expand to more than {max_total_replayed_events} YAML events \
-                 (scalars, starts and ends of mappings and lists) in this file; at most \
-                 {max_total_replayed_events} are allowed"
+                 (scalars, starts and ends of mappings and lists); at most \
+                 {max_total_replayed_events} are allowed in a file of {len} bytes \
+                 ({REPLAYED_EVENTS_PER_BYTE} per byte, at least {MIN_REPLAYED_EVENTS}, at most \
+                 {MAX_REPLAYED_EVENTS})"
             ),
             "limit reached here",
             ALIAS_HELP,
@@ -176,6 +201,22 @@ fn refusal(err: &Error, pos: &Pos) -> Option<Refusal> {
             "limit reached here",
             ALIAS_HELP,
         ),
+        Error::ExternalMessage { source, .. }
+            if matches!(
+                &**source,
+                ExternalMessageSource::Parser(scan)
+                    if matches!(scan.kind(), ErrorKind::RecursionLimitExceeded)
+            ) =>
+        {
+            limit(
+                format!(
+                    "refused: mappings and lists are nested more than {MAX_DEPTH} levels deep; \
+                     at most {MAX_DEPTH} levels are allowed"
+                ),
+                "limit reached here",
+                DEPTH_HELP,
+            )
+        }
         Error::Budget { breach, .. } => {
             let (message, help) = match breach {
                 BudgetBreach::RecordedAnchorEvents { .. } => (
@@ -201,7 +242,7 @@ fn refusal(err: &Error, pos: &Pos) -> Option<Refusal> {
                          levels are allowed",
                         budget.max_depth
                     ),
-                    "a desired-state file needs three levels: `users`, a user, its attributes",
+                    DEPTH_HELP,
                 ),
                 BudgetBreach::Aliases { .. } => (
                     format!(
@@ -278,10 +319,113 @@ mod tests {
         assert_eq!(
             error.message(),
             format!(
-                "big.yaml: file is {} bytes; at most {} bytes are allowed",
+                "big.yaml: file is {} bytes; at most {} bytes (64 MiB) are allowed",
                 super::MAX_FILE_BYTES + 1,
                 super::MAX_FILE_BYTES
             )
         );
+    }
+
+    /// The one error of loading `text`: its message, help and `line:column`.
+    fn refusal(text: &str) -> (String, String, (usize, usize)) {
+        let errors = load_str("a.yaml", text).expect_err("refused");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let error = errors.iter().next().expect("one error");
+        let at = error.location().map(|l| (l.line, l.column)).expect("a position");
+        (error.message().to_string(), error.help_text().unwrap_or_default().to_string(), at)
+    }
+
+    /// `users` of `count` users that each merge the block anchored on the first one.
+    fn shared_block(count: usize) -> String {
+        let mut text = String::from(
+            "organization: acme\nusers:\n  user0: &common\n    department: Engineering\n    \
+             company: Acme\n    city: Berlin\n",
+        );
+        for i in 1..count {
+            text.push_str(&format!("  user{i}:\n    <<: *common\n    display_name: User {i}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn a_block_shared_by_thousands_of_users_is_read() {
+        let state = load_str("a.yaml", &shared_block(5_000)).expect("valid");
+        let users = &state.organizations[0].users;
+        assert_eq!(users.len(), 5_000);
+        let last = users.last().expect("users");
+        let fields: Vec<String> =
+            last.fields.iter().map(|(attr, value)| format!("{attr:?}={value:?}")).collect();
+        assert_eq!(fields.len(), 4, "{fields:?}");
+    }
+
+    #[test]
+    fn an_exponential_alias_bomb_is_refused_by_the_anchor_limit() {
+        let mut text = String::from("organization: acme\na0: &a0 [lol, lol, lol, lol, lol]\n");
+        for level in 1..10 {
+            let prev = level - 1;
+            text.push_str(&format!("a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+        }
+        text.push_str("users: {}\n");
+        let (message, help, _) = refusal(&text);
+        assert_eq!(
+            message,
+            "refused: anchored nodes (`&name`) hold more than 100000 YAML events in all (scalars, \
+             starts and ends of mappings and lists, aliases expanded); at most 100000 are allowed"
+        );
+        assert!(help.contains("alias bomb"), "{help}");
+    }
+
+    #[test]
+    fn aliases_that_expand_past_the_limit_are_refused_with_the_limit_for_the_file_size() {
+        // One anchor of 1,000 scalars, used 200 times: 200,000 events from a 3 kB file.
+        let block = vec!["x"; 1_000].join(", ");
+        let uses = vec!["*big"; 200].join(", ");
+        let text = format!(
+            "organization: acme\nusers:\n  alice:\n    display_name: &big [{block}]\n  bob:\n    \
+             display_name: [{uses}]\n"
+        );
+        let (message, _, at) = refusal(&text);
+        assert_eq!(
+            message,
+            format!(
+                "refused: aliases expand to more than 100000 YAML events (scalars, starts and ends \
+                 of mappings and lists); at most 100000 are allowed in a file of {} bytes (4 per \
+                 byte, at least 100000, at most 2000000)",
+                text.len()
+            )
+        );
+        // At the alias that went past the limit: the 100th use (1,002 events each).
+        assert_eq!(at, (6, 20 + 6 * 99));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_names_the_depth_found_and_allowed() {
+        let flow = format!("organization: acme\nusers: {}{}\n", "[".repeat(20), "]".repeat(20));
+        let mut block = String::from("organization: acme\nusers:\n");
+        for level in 1..20 {
+            block.push_str(&format!("{}k{level}:\n", "  ".repeat(level)));
+        }
+        assert_eq!(
+            refusal(&block).0,
+            "refused: mappings and lists are nested 17 levels deep; at most 16 levels are allowed"
+        );
+        // The parser scans flow collections ahead and stops them first.
+        assert_eq!(
+            refusal(&flow).0,
+            "refused: mappings and lists are nested more than 16 levels deep; at most 16 levels \
+             are allowed"
+        );
+    }
+
+    #[test]
+    fn a_second_document_is_refused_where_it_starts() {
+        let text = "organization: acme\nusers: {}\n---\norganization: globex\n";
+        let (message, help, at) = refusal(text);
+        assert_eq!(
+            message,
+            "a desired-state file holds one YAML document; found a second at line 3, column 1"
+        );
+        assert!(help.starts_with("remove the `---` line"), "{help}");
+        assert_eq!(at, (3, 1));
     }
 }
