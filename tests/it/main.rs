@@ -5,6 +5,7 @@ mod apply;
 mod docs;
 mod emulator;
 mod export;
+mod input;
 mod plan;
 mod recipes;
 mod support;
