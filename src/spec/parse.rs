@@ -25,9 +25,9 @@ const MAX_DEPTH: usize = 16;
 /// byte of its line.
 const REPLAYED_EVENTS_PER_BYTE: usize = 4;
 
-/// What aliases may replay in any file, however small; a shared block of a few attributes used
-/// by 10,000 users.
-const MIN_REPLAYED_EVENTS: usize = 100_000;
+/// What aliases may replay in any file, however small: a shared block of all 16 attributes
+/// used by 500 users, in a file that may be smaller than 5,000 bytes.
+const MIN_REPLAYED_EVENTS: usize = 20_000;
 
 /// What aliases may replay in any file, however large: each user's expansion is held in memory
 /// while it is checked, so this also bounds the memory one user can take. 100,000 users
@@ -358,26 +358,43 @@ mod tests {
         assert_eq!(fields.len(), 4, "{fields:?}");
     }
 
-    #[test]
-    fn an_exponential_alias_bomb_is_refused_by_the_anchor_limit() {
+    /// Ten levels of anchors, each four aliases of the one before (4^9 × 5 scalars), in a file
+    /// of 326 bytes and `padding` more.
+    fn exponential_bomb(padding: usize) -> String {
         let mut text = String::from("organization: acme\na0: &a0 [lol, lol, lol, lol, lol]\n");
         for level in 1..10 {
             let prev = level - 1;
             text.push_str(&format!("a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
         }
-        text.push_str("users: {}\n");
-        let (message, help, _) = refusal(&text);
+        text.push('#');
+        text.extend(std::iter::repeat_n('x', padding));
+        text.push_str("\nusers: {}\n");
+        text
+    }
+
+    #[test]
+    fn an_exponential_alias_bomb_is_refused_after_a_few_levels() {
+        let (message, help, at) = refusal(&exponential_bomb(0));
+        assert_eq!(
+            message,
+            "refused: aliases expand to more than 20000 YAML events (scalars, starts and ends of \
+             mappings and lists); at most 20000 are allowed in a file of 326 bytes (4 per byte, at \
+             least 20000, at most 2000000)"
+        );
+        assert!(help.contains("alias bomb"), "{help}");
+        assert_eq!(at.0, 8, "at level 6 of 9");
+        // In a large file, where aliases may replay more, the anchors' size stops it.
+        let (message, _, _) = refusal(&exponential_bomb(100_000));
         assert_eq!(
             message,
             "refused: anchored nodes (`&name`) hold more than 100000 YAML events in all (scalars, \
              starts and ends of mappings and lists, aliases expanded); at most 100000 are allowed"
         );
-        assert!(help.contains("alias bomb"), "{help}");
     }
 
     #[test]
     fn aliases_that_expand_past_the_limit_are_refused_with_the_limit_for_the_file_size() {
-        // One anchor of 1,000 scalars, used 200 times: 200,000 events from a 3 kB file.
+        // One anchor of 1,000 scalars (1,002 events), used 200 times from a 3 kB file.
         let block = vec!["x"; 1_000].join(", ");
         let uses = vec!["*big"; 200].join(", ");
         let text = format!(
@@ -388,14 +405,14 @@ mod tests {
         assert_eq!(
             message,
             format!(
-                "refused: aliases expand to more than 100000 YAML events (scalars, starts and ends \
-                 of mappings and lists); at most 100000 are allowed in a file of {} bytes (4 per \
-                 byte, at least 100000, at most 2000000)",
+                "refused: aliases expand to more than 20000 YAML events (scalars, starts and ends \
+                 of mappings and lists); at most 20000 are allowed in a file of {} bytes (4 per \
+                 byte, at least 20000, at most 2000000)",
                 text.len()
             )
         );
-        // At the alias that went past the limit: the 100th use (1,002 events each).
-        assert_eq!(at, (6, 20 + 6 * 99));
+        // At the alias that went past the limit: the 20th use.
+        assert_eq!(at, (6, 20 + 6 * 19));
     }
 
     #[test]
