@@ -20,13 +20,13 @@ const MAX_DEPTH: usize = 16;
 
 /// Most parser events (a scalar, or the start or end of a mapping or list) that aliases may
 /// replay, per byte of the file. Anchors are recorded already expanded, so this bounds what a
-/// file expands into, alias bomb or not, to a few times what it holds: a user that only merges
-/// a shared block of all 16 attributes (`  user12345: {<<: *all}`, 34 events) replays 1.5 per
-/// byte of its line.
-const REPLAYED_EVENTS_PER_BYTE: usize = 4;
+/// file expands into, alias bomb or not, to twice its size, and the work and memory with it. A
+/// user that only merges a shared block of all 16 attributes (`  user12345: {<<: *all}`, 34
+/// events) replays 1.5 per byte of its line.
+const REPLAYED_EVENTS_PER_BYTE: usize = 2;
 
-/// What aliases may replay in any file, however small: a shared block of all 16 attributes
-/// used by 500 users, in a file that may be smaller than 5,000 bytes.
+/// What aliases may replay in any file, however small (it decides below 10,000 bytes): a
+/// shared block of all 16 attributes merged by 500 users.
 const MIN_REPLAYED_EVENTS: usize = 20_000;
 
 /// What aliases may replay in any file, however large: each user's expansion is held in memory
@@ -35,8 +35,9 @@ const MIN_REPLAYED_EVENTS: usize = 20_000;
 const MAX_REPLAYED_EVENTS: usize = 2_000_000;
 
 /// Most events all anchored nodes may hold in all, kept in memory to be replayed. Each level
-/// of an exponential alias bomb records its expansion, so one is refused here after a few
-/// levels; a shared block of attributes is a few dozen events.
+/// of an exponential alias bomb records its expansion: in a large file, where aliases may
+/// replay more, this stops one after a few levels. A shared block of attributes is a few dozen
+/// events.
 const MAX_ANCHORED_EVENTS: usize = 100_000;
 
 /// Most bytes of text all anchored nodes may hold in all.
@@ -378,13 +379,13 @@ mod tests {
         assert_eq!(
             message,
             "refused: aliases expand to more than 20000 YAML events (scalars, starts and ends of \
-             mappings and lists); at most 20000 are allowed in a file of 326 bytes (4 per byte, at \
+             mappings and lists); at most 20000 are allowed in a file of 326 bytes (2 per byte, at \
              least 20000, at most 2000000)"
         );
         assert!(help.contains("alias bomb"), "{help}");
         assert_eq!(at.0, 8, "at level 6 of 9");
         // In a large file, where aliases may replay more, the anchors' size stops it.
-        let (message, _, _) = refusal(&exponential_bomb(100_000));
+        let (message, _, _) = refusal(&exponential_bomb(300_000));
         assert_eq!(
             message,
             "refused: anchored nodes (`&name`) hold more than 100000 YAML events in all (scalars, \
@@ -394,25 +395,31 @@ mod tests {
 
     #[test]
     fn aliases_that_expand_past_the_limit_are_refused_with_the_limit_for_the_file_size() {
-        // One anchor of 1,000 scalars (1,002 events), used 200 times from a 3 kB file.
+        // One anchor of 1,000 scalars (1,002 events), used 200 times: from a 4 kB file (the
+        // floor of 20,000 events applies) and from one padded to 54 kB (2 events per byte).
         let block = vec!["x"; 1_000].join(", ");
         let uses = vec!["*big"; 200].join(", ");
-        let text = format!(
-            "organization: acme\nusers:\n  alice:\n    display_name: &big [{block}]\n  bob:\n    \
-             display_name: [{uses}]\n"
-        );
-        let (message, _, at) = refusal(&text);
-        assert_eq!(
-            message,
-            format!(
-                "refused: aliases expand to more than 20000 YAML events (scalars, starts and ends \
-                 of mappings and lists); at most 20000 are allowed in a file of {} bytes (4 per \
-                 byte, at least 20000, at most 2000000)",
-                text.len()
-            )
-        );
-        // At the alias that went past the limit: the 20th use.
-        assert_eq!(at, (6, 20 + 6 * 19));
+        for (padding, allowed) in [(0, 20_000), (50_000, 108_574)] {
+            let text = format!(
+                "organization: acme\nusers:\n  alice:\n    display_name: &big [{block}]\n  \
+                 bob:\n    display_name: [{uses}]\n#{}\n",
+                "x".repeat(padding)
+            );
+            assert_eq!(super::max_replayed_events(text.len()), allowed);
+            let (message, _, at) = refusal(&text);
+            assert_eq!(
+                message,
+                format!(
+                    "refused: aliases expand to more than {allowed} YAML events (scalars, starts \
+                     and ends of mappings and lists); at most {allowed} are allowed in a file of \
+                     {} bytes (2 per byte, at least 20000, at most 2000000)",
+                    text.len()
+                )
+            );
+            // At the alias that went past the limit.
+            let nth = allowed / 1_002 + 1;
+            assert_eq!(at, (6, 20 + 6 * (nth - 1)), "padding {padding}");
+        }
     }
 
     #[test]
