@@ -24,7 +24,7 @@ pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, Lo
     for file in files {
         match read_source(&file) {
             Ok(source) => sources.push(source),
-            Err(error) => errors.push(error),
+            Err(error) => errors.push(*error),
         }
     }
     load_sources(&sources, errors)
@@ -32,13 +32,13 @@ pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, Lo
 
 /// Read one file's text, refusing one over [`MAX_FILE_BYTES`] after reading one byte more at
 /// most, whatever the path names (a device or a FIFO included).
-fn read_source(file: &Path) -> Result<SourceFile, LoadError> {
+fn read_source(file: &Path) -> Result<SourceFile, Box<LoadError>> {
     let name = display_path(file);
     match bounded_read::read_text(file, MAX_FILE_BYTES) {
         Ok(text) => Ok(SourceFile { name: name.into(), text: Arc::from(text) }),
         Err(e) => {
             let error = LoadError::file(&name, e.message_for(&name));
-            Err(match e {
+            Err(Box::new(match e {
                 ReadError::TooLarge { kind: "file", .. } => error.with_help(TOO_LARGE_HELP),
                 ReadError::TooLarge { .. } => error.with_help(
                     "a device or a FIFO is read like a file, up to the same limit: name the \
@@ -49,7 +49,7 @@ fn read_source(file: &Path) -> Result<SourceFile, LoadError> {
                      `iconv -t UTF-8`), or move it out of the directory if it is not one",
                 ),
                 ReadError::Io(_) | ReadError::NoWriter => error,
-            })
+            }))
         }
     }
 }
@@ -240,7 +240,8 @@ fn walk(
 
 /// `*.yaml` or `*.yml`, in any case (`B.YAML` too): what a directory walk reads.
 fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// A path as the user would type it, with `/` separators on every platform so that output

@@ -125,9 +125,12 @@ pub(crate) fn parse<'t, S: DeserializeSeed<'t>>(
         let pos = pos_of(err.location());
         let err = innermost(&err);
         Box::new(match refusal(err, &pos, text.len()) {
-            Some(refusal) => LoadError::at(source, pos, refusal.message, refusal.label)
-                .with_help(refusal.help),
-            None => LoadError::at(source, pos, format!("invalid YAML: {}", yaml_message(err)), "here"),
+            Some(refusal) => {
+                LoadError::at(source, pos, refusal.message, refusal.label).with_help(refusal.help)
+            }
+            None => {
+                LoadError::at(source, pos, format!("invalid YAML: {}", yaml_message(err)), "here")
+            }
         })
     })
 }
@@ -365,7 +368,9 @@ mod tests {
         let mut text = String::from("organization: acme\na0: &a0 [lol, lol, lol, lol, lol]\n");
         for level in 1..10 {
             let prev = level - 1;
-            text.push_str(&format!("a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+            text.push_str(&format!(
+                "a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
         }
         text.push('#');
         text.extend(std::iter::repeat_n('x', padding));

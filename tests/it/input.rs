@@ -335,7 +335,8 @@ async fn apply_saved_plan_over_the_limit_is_refused_before_any_call() {
 fn emulator_seed_link_to_dev_zero_is_refused() {
     let files = Files::new();
     std::os::unix::fs::symlink("/dev/zero", files.path().join("seed.yaml")).expect("link");
-    let (output, _) = run_capped(&binary(files.path(), &["emulator", "--seed", "seed.yaml"]), CAP_MIB);
+    let (output, _) =
+        run_capped(&binary(files.path(), &["emulator", "--seed", "seed.yaml"]), CAP_MIB);
     assert_eq!((output.status.code(), output.stdout.as_slice()), (Some(1), &b""[..]));
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr), @r"
       × invalid seed: seed.yaml: more than 67108864 bytes (a character device,
@@ -348,7 +349,8 @@ fn emulator_seed_not_utf8_names_file_line_and_column() {
     let files = Files::new();
     std::fs::write(files.path().join("seed.yaml"), b"organizations:\n  - alias: \xff\n")
         .expect("write");
-    let (output, _) = run_capped(&binary(files.path(), &["emulator", "--seed", "seed.yaml"]), CAP_MIB);
+    let (output, _) =
+        run_capped(&binary(files.path(), &["emulator", "--seed", "seed.yaml"]), CAP_MIB);
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr), @r"
       × invalid seed: seed.yaml:2:12: not UTF-8 text (invalid byte 0xFF)
