@@ -170,7 +170,17 @@ const ALIAS_HELP: &str = "an alias (`*name`) repeats what its anchor (`&name`) h
 /// What the depth limit leaves room for.
 const DEPTH_HELP: &str = "a desired-state file needs three levels: `users`, a user, its attributes";
 
-/// The counts serde-saphyr reports with a breach are taken at the breach: one past the limit.
+/// What a parser event is, for messages.
+const EVENTS: &str = "YAML events (scalars, starts and ends of mappings and lists)";
+
+/// `refused: more than N things; at most N are allowed`: the counts serde-saphyr reports are
+/// taken at the breach, so what was found is "more than the limit".
+fn over(what: &str, allowed: usize) -> String {
+    format!("refused: more than {allowed} {what}; at most {allowed} are allowed")
+}
+
+/// The refusal for a breached limit or a second document at `pos` of a file of `len` bytes;
+/// `None` for any other error (a syntax error).
 fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
     let budget = budget();
     let limit = |what: String, label, help| Some(Refusal { message: what, label, help });
@@ -188,9 +198,8 @@ fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
         }),
         Error::AliasReplayLimitExceeded { max_total_replayed_events, .. } => limit(
             format!(
-                "refused: aliases expand to more than {max_total_replayed_events} YAML events \
-                 (scalars, starts and ends of mappings and lists); at most \
-                 {max_total_replayed_events} are allowed in a file of {len} bytes \
+                "refused: aliases expand to more than {max_total_replayed_events} {EVENTS}; at \
+                 most {max_total_replayed_events} are allowed in a file of {len} bytes \
                  ({REPLAYED_EVENTS_PER_BYTE} per byte, at least {MIN_REPLAYED_EVENTS}, at most \
                  {MAX_REPLAYED_EVENTS})"
             ),
@@ -224,19 +233,16 @@ fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
         Error::Budget { breach, .. } => {
             let (message, help) = match breach {
                 BudgetBreach::RecordedAnchorEvents { .. } => (
-                    format!(
-                        "refused: anchored nodes (`&name`) hold more than {} YAML events in all \
-                         (scalars, starts and ends of mappings and lists, aliases expanded); at \
-                         most {} are allowed",
-                        budget.max_recorded_anchor_events, budget.max_recorded_anchor_events
+                    over(
+                        "YAML events held by anchored nodes (`&name`) in all, aliases expanded",
+                        budget.max_recorded_anchor_events,
                     ),
                     ALIAS_HELP,
                 ),
                 BudgetBreach::RecordedAnchorBytes { .. } => (
-                    format!(
-                        "refused: anchored nodes (`&name`) hold more than {} bytes of text in \
-                         all (aliases expanded); at most {} are allowed",
-                        budget.max_recorded_anchor_bytes, budget.max_recorded_anchor_bytes
+                    over(
+                        "bytes of text held by anchored nodes (`&name`) in all, aliases expanded",
+                        budget.max_recorded_anchor_bytes,
                     ),
                     ALIAS_HELP,
                 ),
@@ -248,49 +254,22 @@ fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
                     ),
                     DEPTH_HELP,
                 ),
-                BudgetBreach::Aliases { .. } => (
-                    format!(
-                        "refused: more than {} aliases (`*name`); at most {} are allowed",
-                        budget.max_aliases, budget.max_aliases
-                    ),
-                    ALIAS_HELP,
-                ),
-                BudgetBreach::Anchors { .. } => (
-                    format!(
-                        "refused: more than {} anchors (`&name`); at most {} are allowed",
-                        budget.max_anchors, budget.max_anchors
-                    ),
-                    ALIAS_HELP,
-                ),
-                BudgetBreach::MergeKeys { .. } => (
-                    format!(
-                        "refused: more than {} merge keys (`<<`); at most {} are allowed",
-                        budget.max_merge_keys, budget.max_merge_keys
-                    ),
-                    ALIAS_HELP,
-                ),
-                BudgetBreach::Events { .. } => (
-                    format!(
-                        "refused: more than {} YAML events (scalars, starts and ends of mappings \
-                         and lists); at most {} are allowed",
-                        budget.max_events, budget.max_events
-                    ),
-                    TOO_LARGE_HELP,
-                ),
-                BudgetBreach::Nodes { .. } => (
-                    format!(
-                        "refused: more than {} YAML nodes; at most {} are allowed",
-                        budget.max_nodes, budget.max_nodes
-                    ),
-                    TOO_LARGE_HELP,
-                ),
-                BudgetBreach::ScalarBytes { .. } => (
-                    format!(
-                        "refused: scalars hold more than {} bytes in all; at most {} are allowed",
-                        budget.max_total_scalar_bytes, budget.max_total_scalar_bytes
-                    ),
-                    TOO_LARGE_HELP,
-                ),
+                BudgetBreach::Aliases { .. } => {
+                    (over("aliases (`*name`)", budget.max_aliases), ALIAS_HELP)
+                }
+                BudgetBreach::Anchors { .. } => {
+                    (over("anchors (`&name`)", budget.max_anchors), ALIAS_HELP)
+                }
+                BudgetBreach::MergeKeys { .. } => {
+                    (over("merge keys (`<<`)", budget.max_merge_keys), ALIAS_HELP)
+                }
+                BudgetBreach::Events { .. } => (over(EVENTS, budget.max_events), TOO_LARGE_HELP),
+                BudgetBreach::Nodes { .. } => {
+                    (over("YAML nodes", budget.max_nodes), TOO_LARGE_HELP)
+                }
+                BudgetBreach::ScalarBytes { .. } => {
+                    (over("bytes of scalar text", budget.max_total_scalar_bytes), TOO_LARGE_HELP)
+                }
                 // Limits this loader switches off or never reaches (the ratio heuristic,
                 // includes, input bytes of a reader): serde-saphyr's own words.
                 _ => (format!("refused: {}", yaml_message(err)), ALIAS_HELP),
@@ -393,8 +372,8 @@ mod tests {
         let (message, _, _) = refusal(&exponential_bomb(300_000));
         assert_eq!(
             message,
-            "refused: anchored nodes (`&name`) hold more than 100000 YAML events in all (scalars, \
-             starts and ends of mappings and lists, aliases expanded); at most 100000 are allowed"
+            "refused: more than 100000 YAML events held by anchored nodes (`&name`) in all, aliases \
+             expanded; at most 100000 are allowed"
         );
     }
 
