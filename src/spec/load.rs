@@ -164,10 +164,11 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
     let name = display_path(path);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
-            let before = files.len();
+            let before = (files.len(), errors.len());
             let mut visited = BTreeSet::new();
             walk(path, 0, &mut visited, files, errors);
-            if files.len() == before {
+            // An entry refused while walking (a FIFO, a device) has its own error.
+            if (files.len(), errors.len()) == before {
                 errors.push(LoadError::file(
                     &name,
                     format!("{name}: directory holds no *.yaml or *.yml file"),

@@ -134,6 +134,12 @@ fn validate_directory_with_a_link_to_dev_zero_and_a_fifo_refuses_them_without_op
 
     error: 2 errors in 2 files
     ");
+    // A directory whose only such entry is refused has that one error, not "holds no file".
+    std::fs::create_dir(files.path().join("only")).expect("mkdir");
+    std::os::unix::fs::symlink("/dev/zero", files.path().join("only/zero.yaml")).expect("link");
+    let stderr = refused(files.path(), &["only"]);
+    assert!(stderr.ends_with("error: 1 error in 1 file\n"), "{stderr}");
+    assert!(stderr.starts_with("  × only/zero.yaml: is a character device"), "{stderr}");
 }
 
 #[test]
