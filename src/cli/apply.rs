@@ -72,8 +72,8 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     }
     let saved = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| miette::miette!("cannot read the plan {}: {e}", path.display()))?;
+            let text = crate::bounded_read::read_text(path, SavedPlan::MAX_FILE_BYTES)
+                .map_err(|e| miette::miette!("{}", e.message_for(&path.display().to_string())))?;
             let saved = SavedPlan::from_json(&text)
                 .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
             Some(saved.plan)

@@ -1,12 +1,16 @@
 //! The emulator's starting directory: organizations and users, from YAML (SPEC §5) or built in code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::bounded_read::{self, ReadError};
 use crate::directory::UserState;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+
+/// Largest seed file read, as for a desired-state file: room for 100,000 users.
+pub const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Organizations and their users to start the emulator with.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -103,8 +107,16 @@ impl Seed {
     /// Reads and parses a seed file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Seed, SeedError> {
         let with_path = |e: SeedError| SeedError { path: Some(path.to_owned()), ..e };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| with_path(SeedError::new(format!("cannot read: {e}"))))?;
+        let text = bounded_read::read_text(path, MAX_SEED_BYTES).map_err(|e| {
+            with_path(match e {
+                ReadError::NotUtf8(at) => SeedError {
+                    line: u64::try_from(at.line).ok(),
+                    column: u64::try_from(at.column).ok(),
+                    ..SeedError::new(at.to_string())
+                },
+                e => SeedError::new(e.to_string()),
+            })
+        })?;
         Seed::from_yaml(&text).map_err(with_path)
     }
 

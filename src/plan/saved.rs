@@ -79,6 +79,10 @@ pub enum SavedPlanError {
 }
 
 impl SavedPlan {
+    /// Largest saved plan read: a plan of 100,000 users with a dozen attributes changing each
+    /// is about 150 MB; a larger file is not a plan this tool wrote.
+    pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+
     /// Pretty JSON for the file.
     pub fn to_json(&self) -> String {
         let mut out = Vec::new();

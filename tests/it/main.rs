@@ -7,6 +7,7 @@ mod docs;
 mod duplicates;
 mod emulator;
 mod export;
+mod input;
 mod plan;
 mod recipes;
 mod support;
