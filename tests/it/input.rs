@@ -314,16 +314,15 @@ async fn apply_refuses(prepare: impl FnOnce(&Path), cap_mib: u64) -> String {
 async fn apply_saved_plan_over_the_limit_is_refused_before_any_call() {
     let sparse_plan = apply_refuses(|dir| sparse(&dir.join("plan.json"), 300 << 20), CAP_MIB);
     insta::assert_snapshot!(sparse_plan.await, @r"
-      × plan.json: file is 314572800 bytes; at most 268435456 bytes (256 MiB) are
-      │ allowed
+      × plan.json: file is 314572800 bytes; at most 268435456 bytes (256 MiB) are allowed
     ");
     let link = |dir: &Path| {
         std::os::unix::fs::symlink("/dev/zero", dir.join("plan.json")).expect("link");
     };
     // Read up to the saved plan's limit (256 MiB): more room than for a desired-state file.
     insta::assert_snapshot!(apply_refuses(link, 512).await, @r"
-      × plan.json: more than 268435456 bytes (a character device, read up to the
-      │ limit); at most 268435456 bytes (256 MiB) are allowed
+      × plan.json: more than 268435456 bytes (a character device, read up to the limit); at most 268435456 bytes
+      │ (256 MiB) are allowed
     ");
     let fifo = |dir: &Path| mkfifo(&dir.join("plan.json"));
     insta::assert_snapshot!(apply_refuses(fifo, CAP_MIB).await, @r"
@@ -339,8 +338,8 @@ fn emulator_seed_link_to_dev_zero_is_refused() {
         run_capped(&binary(files.path(), &["emulator", "--seed", "seed.yaml"]), CAP_MIB);
     assert_eq!((output.status.code(), output.stdout.as_slice()), (Some(1), &b""[..]));
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stderr), @r"
-      × invalid seed: seed.yaml: more than 67108864 bytes (a character device,
-      │ read up to the limit); at most 67108864 bytes (64 MiB) are allowed
+      × invalid seed: seed.yaml: more than 67108864 bytes (a character device, read up to the limit); at most
+      │ 67108864 bytes (64 MiB) are allowed
     ");
 }
 
