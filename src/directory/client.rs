@@ -1,8 +1,12 @@
 //! Building the aws-sdk-workmail configuration: the standard AWS chain for credentials and
 //! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
 
+use super::endpoint::{check_endpoint_url, check_region};
 use super::limiter::{AttemptOutcome, Limiter};
 use aws_config::BehaviorVersion;
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_sdk_workmail::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
@@ -13,11 +17,55 @@ use aws_sdk_workmail::config::{
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// Attempts per call: enough to ride out sustained throttling with exponential backoff.
 pub const MAX_ATTEMPTS: u32 = 12;
+
+/// How long one attempt may take, connecting included, before it is abandoned and retried.
+/// A DescribeUser answers in well under a second; 20 s is generous for a slow network and
+/// still lets a few attempts fit in the operation timeout.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long one call may take, every retry included. Against an endpoint that accepts
+/// connections and never answers, this is about how long a run takes to fail: the first call
+/// to give up stops the run. Throttling alone stays far below it: twelve attempts back off
+/// 26 s at most.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long connecting may take (or the attempt timeout, if shorter).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The time limits of directory calls (`--attempt-timeout`, `--operation-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt, from connecting to the end of the answer.
+    pub attempt: Duration,
+    /// One call with all its attempts and the backoff between them.
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts { attempt: DEFAULT_ATTEMPT_TIMEOUT, operation: DEFAULT_OPERATION_TIMEOUT }
+    }
+}
+
+impl Timeouts {
+    /// Both limits, refusing an operation timeout shorter than one attempt (the attempt
+    /// timeout could never fire, and a slow answer would never be retried).
+    pub fn new(attempt: Duration, operation: Duration) -> Result<Timeouts, String> {
+        if operation < attempt {
+            return Err(format!(
+                "--operation-timeout {} is shorter than --attempt-timeout {}: a call (all its \
+                 attempts) must be allowed at least one whole attempt",
+                humantime::format_duration(operation),
+                humantime::format_duration(attempt)
+            ));
+        }
+        Ok(Timeouts { attempt, operation })
+    }
+}
 
 /// Where and as whom to connect; `None` means "from the standard AWS chain".
 #[derive(Debug, Clone, Default)]
@@ -28,36 +76,77 @@ pub struct ClientOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// The region signed with when an endpoint URL is given and no region is configured: an
+/// emulator needs some region, and the SDK's own default would be to ask the instance
+/// metadata service, which off EC2 means seconds of waiting and warnings.
+pub const EMULATOR_REGION: &str = "us-east-1";
+
+/// The variables aws-config reads an endpoint URL from, most specific first.
+const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_WORKMAIL", "AWS_ENDPOINT_URL"];
+
 /// Resolve credentials, region and endpoint through aws-config's default chain (environment,
 /// profiles, SSO, container and instance roles). Nothing is contacted until the first call.
+///
+/// With an endpoint URL (flag or variable) and no region from the flag, the environment or the
+/// profile, the region is [`EMULATOR_REGION`] and the instance metadata service is not asked.
 pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmail::Config, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(url) = &options.endpoint_url {
+        check_endpoint_url(url)?;
         loader = loader.endpoint_url(url);
     }
+    let endpoint_from_env = endpoint_url_from_env()?;
+    if let Some(region) = &options.region {
+        check_region(region)?;
+        loader = loader.region(Region::new(region.clone()));
+    } else if options.endpoint_url.is_some() || endpoint_from_env.is_some() {
+        loader = loader.region(region_without_instance_metadata(options.profile.as_deref()));
+    }
     let shared = loader.load().await;
-    let mut builder = aws_sdk_workmail::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        if shared.endpoint_url().is_some() {
-            // A custom endpoint (the emulator) still needs a region to sign with.
-            builder = builder.region(Region::from_static("us-east-1"));
-        } else {
-            return Err("no AWS region: pass --region or set AWS_REGION".to_string());
+    match shared.region() {
+        Some(region) => check_region(region.as_ref())
+            .map_err(|e| format!("{e} (from the AWS configuration files or environment)"))?,
+        None => {
+            return Err("no AWS region: pass --region or set AWS_REGION (or `region` in the \
+                        AWS profile)"
+                .to_string());
         }
     }
-    Ok(builder.build())
+    Ok(aws_sdk_workmail::config::Builder::from(&shared).build())
+}
+
+/// The first endpoint variable that is set, checked like `--endpoint-url`.
+fn endpoint_url_from_env() -> Result<Option<String>, String> {
+    for variable in ENDPOINT_VARIABLES {
+        if let Some(url) = std::env::var(variable).ok().filter(|v| !v.is_empty()) {
+            check_endpoint_url(&url).map_err(|e| format!("{variable}: {e}"))?;
+            return Ok(Some(url));
+        }
+    }
+    Ok(None)
+}
+
+/// The environment (`AWS_REGION`, `AWS_DEFAULT_REGION`), then the profile, then
+/// [`EMULATOR_REGION`]: the standard chain without its last step, the instance metadata.
+fn region_without_instance_metadata(profile: Option<&str>) -> RegionProviderChain {
+    let mut from_profile = ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        from_profile = from_profile.profile_name(profile);
+    }
+    RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+        .or_else(from_profile.build())
+        .or_else(Region::from_static(EMULATOR_REGION))
 }
 
 /// Our retry, timeout and limiter settings on top of a base configuration.
 pub(super) fn tune(
     config: aws_sdk_workmail::Config,
     limiter: &Limiter,
+    timeouts: Timeouts,
+    endpoint: &EndpointSeen,
 ) -> aws_sdk_workmail::Config {
     config
         .to_builder()
@@ -76,16 +165,45 @@ pub(super) fn tune(
         )
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .operation_timeout(Duration::from_secs(180))
+                .connect_timeout(CONNECT_TIMEOUT.min(timeouts.attempt))
+                .operation_attempt_timeout(timeouts.attempt)
+                .operation_timeout(timeouts.operation)
                 .build(),
         )
         // The attempt timeout above already bounds a stalled call; the SDK's stall detector
         // wraps every body in a throughput monitor that costs ~5 % of the CPU of a DescribeUser.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .interceptor(LimiterFeedback { limiter: limiter.clone() })
+        .interceptor(endpoint.clone())
         .build()
+}
+
+/// The endpoint requests are sent to, as the SDK resolved it, for error messages: set by the
+/// first request that gets that far, shared by every clone.
+#[derive(Debug, Clone, Default)]
+pub(super) struct EndpointSeen(Arc<OnceLock<String>>);
+
+impl EndpointSeen {
+    /// `scheme://host[:port][/path]`, once a request has been signed.
+    pub(super) fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+impl Intercept for EndpointSeen {
+    fn name(&self) -> &'static str {
+        "EndpointSeen"
+    }
+
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        Ok(())
+    }
 }
 
 /// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the

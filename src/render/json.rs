@@ -79,13 +79,13 @@ mod tests {
 
     #[test]
     fn render_json_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]));
+        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
         insta::assert_json_snapshot!(json(&fixture::plan(), &options(redaction)));
     }
 
     #[test]
     fn render_json_redacts_all() {
-        insta::assert_json_snapshot!(json(&fixture::plan(), &options(Redaction::All)));
+        insta::assert_json_snapshot!(json(&fixture::plan(), &options(Redaction::All(fixture::key()))));
     }
 
     #[test]
@@ -113,7 +113,7 @@ mod tests {
     #[test]
     fn render_json_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = json(&plan, &options(Redaction::All)).to_string();
+        let rendered = json(&plan, &options(Redaction::All(fixture::key()))).to_string();
         for raw in fixture::raw_values(&plan, |_| true) {
             let encoded = Value::String(raw.clone()).to_string();
             assert!(!rendered.contains(&encoded), "{raw:?} leaked:\n{rendered}");
