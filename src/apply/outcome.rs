@@ -142,7 +142,8 @@ impl ApplyReport {
             .map(|u| printable(&u.user))
             .collect();
         let (first, rest) = names.split_at(names.len().min(NOT_ATTEMPTED_NAMED));
-        let more = if rest.is_empty() { String::new() } else { format!(" and {} more", rest.len()) };
+        let more =
+            if rest.is_empty() { String::new() } else { format!(" and {} more", rest.len()) };
         let users = if names.len() == 1 { "user" } else { "users" };
         (!names.is_empty()).then(|| {
             format!(

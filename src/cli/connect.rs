@@ -19,15 +19,14 @@ pub fn limiter(global: &GlobalArgs) -> Limiter {
 }
 
 /// The call time limits the global flags ask for.
-pub fn timeouts(global: &GlobalArgs) -> miette::Result<Timeouts> {
+pub fn timeouts(global: &GlobalArgs) -> Timeouts {
     Timeouts::new(global.attempt_timeout, global.operation_timeout)
-        .map_err(|e| miette::miette!("{e}"))
 }
 
 /// A directory over the standard AWS chain, honouring `--region`, `--profile`,
 /// `--endpoint-url` and the timeouts.
 pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
-    let timeouts = timeouts(global)?;
+    let timeouts = timeouts(global);
     let options = ClientOptions {
         region: global.region.clone(),
         profile: global.profile.clone(),

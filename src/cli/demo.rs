@@ -73,7 +73,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let directory = SdkDirectory::with_timeouts(
             emulator.sdk_config(),
             connect::limiter(global),
-            connect::timeouts(global)?,
+            connect::timeouts(global),
         );
         writeln!(
             out,

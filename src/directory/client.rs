@@ -2,6 +2,7 @@
 //! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
 
 use super::endpoint::{check_endpoint_url, check_region};
+use super::failure::cause;
 use super::limiter::{AttemptOutcome, Limiter};
 use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -17,7 +18,7 @@ use aws_sdk_workmail::config::{
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -52,18 +53,10 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// Both limits, refusing an operation timeout shorter than one attempt (the attempt
-    /// timeout could never fire, and a slow answer would never be retried).
-    pub fn new(attempt: Duration, operation: Duration) -> Result<Timeouts, String> {
-        if operation < attempt {
-            return Err(format!(
-                "--operation-timeout {} is shorter than --attempt-timeout {}: a call (all its \
-                 attempts) must be allowed at least one whole attempt",
-                humantime::format_duration(operation),
-                humantime::format_duration(attempt)
-            ));
-        }
-        Ok(Timeouts { attempt, operation })
+    /// Both limits; an attempt never outlasts the call it belongs to, so the attempt timeout is
+    /// cut to the operation timeout when that is shorter.
+    pub fn new(attempt: Duration, operation: Duration) -> Timeouts {
+        Timeouts { attempt: attempt.min(operation), operation }
     }
 }
 
@@ -146,7 +139,7 @@ pub(super) fn tune(
     config: aws_sdk_workmail::Config,
     limiter: &Limiter,
     timeouts: Timeouts,
-    endpoint: &EndpointSeen,
+    notes: &AttemptNotes,
 ) -> aws_sdk_workmail::Config {
     config
         .to_builder()
@@ -174,25 +167,38 @@ pub(super) fn tune(
         // wraps every body in a throughput monitor that costs ~5 % of the CPU of a DescribeUser.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .interceptor(LimiterFeedback { limiter: limiter.clone() })
-        .interceptor(endpoint.clone())
+        .interceptor(notes.clone())
         .build()
 }
 
-/// The endpoint requests are sent to, as the SDK resolved it, for error messages: set by the
-/// first request that gets that far, shared by every clone.
+/// What the attempts met, for error messages: the endpoint they are sent to, as the SDK
+/// resolved it, and why the latest attempt could not connect. Shared by every clone.
 #[derive(Debug, Clone, Default)]
-pub(super) struct EndpointSeen(Arc<OnceLock<String>>);
+pub(super) struct AttemptNotes(Arc<Notes>);
 
-impl EndpointSeen {
-    /// `scheme://host[:port][/path]`, once a request has been signed.
-    pub(super) fn get(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+#[derive(Debug, Default)]
+struct Notes {
+    endpoint: OnceLock<String>,
+    connect_failure: Mutex<Option<String>>,
+}
+
+impl AttemptNotes {
+    /// `scheme://host[:port][/path]`, once a request has got as far as being signed.
+    pub(super) fn endpoint(&self) -> Option<&str> {
+        self.0.endpoint.get().map(String::as_str)
+    }
+
+    /// Why the latest attempt of any call could not connect; `None` when it was answered or
+    /// timed out waiting for an answer. Tells "retried a refused connection until the
+    /// operation timeout" from "never answered".
+    pub(super) fn connect_failure(&self) -> Option<String> {
+        self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
-impl Intercept for EndpointSeen {
+impl Intercept for AttemptNotes {
     fn name(&self) -> &'static str {
-        "EndpointSeen"
+        "AttemptNotes"
     }
 
     fn read_before_signing(
@@ -201,7 +207,21 @@ impl Intercept for EndpointSeen {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        self.0.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let failure = match context.output_or_error() {
+            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
+            _ => None,
+        };
+        *self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
         Ok(())
     }
 }
@@ -272,6 +292,18 @@ fn is_throttling_body(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attempt_never_outlasts_its_call() {
+        let (second, minute) = (Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(Timeouts::new(second, minute), Timeouts { attempt: second, operation: minute });
+        assert_eq!(Timeouts::new(minute, second), Timeouts { attempt: second, operation: second });
+        // The defaults keep a hung endpoint's run under two minutes: the first call to give up
+        // stops it, and a few attempts fit in one call.
+        let defaults = Timeouts::default();
+        assert!(defaults.operation < Duration::from_secs(120));
+        assert!(defaults.operation >= 4 * defaults.attempt);
+    }
 
     #[test]
     fn throttling_bodies_are_recognised() {

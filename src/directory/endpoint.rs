@@ -28,7 +28,8 @@ pub fn check_endpoint_url(url: &str) -> Result<(), String> {
         Err(e) => return invalid(&e.to_string()),
     };
     match uri.scheme_str() {
-        Some(scheme) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {}
+        Some(scheme)
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => {}
         Some(scheme) => return invalid(&format!("the scheme `{scheme}` is not http or https")),
         None => return invalid("no scheme"),
     }
@@ -41,7 +42,11 @@ pub fn check_endpoint_url(url: &str) -> Result<(), String> {
         && let Some(port) = port.strip_prefix(':')
         && !port.parse::<u16>().is_ok_and(|p| p > 0)
     {
-        return invalid(&format!("the port {port} is not from 1 to 65535"));
+        return invalid(&if port.is_empty() {
+            "the port after `:` is missing".to_string()
+        } else {
+            format!("the port {port} is not from 1 to 65535")
+        });
     }
     if authority.as_str().contains('@') {
         return invalid("credentials in the URL are not used; use the AWS credential chain");
@@ -90,6 +95,7 @@ mod tests {
             ("http://a b", "invalid endpoint URL"),
             ("http://host:99999", "the port 99999 is not from 1 to 65535"),
             ("http://host:0", "the port 0 is not from 1 to 65535"),
+            ("http://host:", "the port after `:` is missing"),
             ("http://user:pw@host", "credentials in the URL"),
             ("http://host/?x=1", "a query string"),
             ("", "invalid endpoint URL"),

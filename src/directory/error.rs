@@ -48,10 +48,16 @@ pub enum ConnectionFailureKind {
     /// No connection: refused, host unknown, TLS failure, connect timeout; the text says which.
     Unreachable(String),
     /// Connected, but no answer within the attempt timeout, retried until the call gave up.
-    TimedOut { attempt_timeout: std::time::Duration, gave_up_after: std::time::Duration },
+    TimedOut {
+        attempt_timeout: std::time::Duration,
+        operation_timeout: std::time::Duration,
+        gave_up_after: std::time::Duration,
+    },
     /// The endpoint answered, but not as WorkMail does (not awsJson, say).
     BadAnswer(String),
-    /// The request could not be signed or was refused for its credentials.
+    /// No credentials could be loaded to sign the request with.
+    NoCredentials(String),
+    /// The endpoint refused the request's credentials or signature.
     Credentials(String),
     /// Anything else that is not an answer of the service.
     Other(String),
@@ -64,16 +70,28 @@ impl fmt::Display for ConnectionFailure {
             ConnectionFailureKind::Unreachable(cause) => {
                 write!(f, "cannot reach the WorkMail endpoint {endpoint} ({operation}): {cause}")
             }
-            ConnectionFailureKind::TimedOut { attempt_timeout, gave_up_after } => write!(
-                f,
-                "the WorkMail endpoint {endpoint} did not answer {operation}: every attempt timed \
-                 out after {} (--attempt-timeout), gave up after {}",
-                humantime::format_duration(*attempt_timeout),
-                humantime::format_duration(round_to_seconds(*gave_up_after)),
-            ),
+            ConnectionFailureKind::TimedOut {
+                attempt_timeout,
+                operation_timeout,
+                gave_up_after,
+            } => {
+                write!(
+                    f,
+                    "{operation} to the WorkMail endpoint {endpoint} timed out: no answer within \
+                     --attempt-timeout {} per attempt, gave up after {} (--operation-timeout {})",
+                    humantime::format_duration(*attempt_timeout),
+                    humantime::format_duration(round_to_seconds(*gave_up_after)),
+                    humantime::format_duration(*operation_timeout),
+                )
+            }
             ConnectionFailureKind::BadAnswer(cause) => write!(
                 f,
                 "the endpoint {endpoint} did not answer {operation} as WorkMail does: {cause}"
+            ),
+            ConnectionFailureKind::NoCredentials(cause) => write!(
+                f,
+                "no AWS credentials to sign {operation} with: {cause} (set AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
             ),
             ConnectionFailureKind::Credentials(cause) => write!(
                 f,
@@ -108,13 +126,14 @@ mod tests {
             endpoint: "http://127.0.0.1:9".into(),
             kind: ConnectionFailureKind::TimedOut {
                 attempt_timeout: Duration::from_secs(20),
+                operation_timeout: Duration::from_secs(90),
                 gave_up_after: Duration::from_millis(90_012),
             },
         };
         assert_eq!(
             failure.to_string(),
-            "the WorkMail endpoint http://127.0.0.1:9 did not answer DescribeUser: every attempt \
-             timed out after 20s (--attempt-timeout), gave up after 1m 30s"
+            "DescribeUser to the WorkMail endpoint http://127.0.0.1:9 timed out: no answer within \
+             --attempt-timeout 20s per attempt, gave up after 1m 30s (--operation-timeout 1m 30s)"
         );
     }
 

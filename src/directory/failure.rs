@@ -12,13 +12,16 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 /// Where and how long a failed call went, for the sentence that reports it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(super) struct FailedCall<'a> {
     pub operation: &'static str,
     pub endpoint: &'a str,
     pub attempt_timeout: Duration,
+    pub operation_timeout: Duration,
     /// From the first attempt's start to the error, retries included.
     pub elapsed: Duration,
+    /// Why the latest attempt could not connect, if that is how it failed.
+    pub last_connect_failure: Option<String>,
 }
 
 /// Error codes of requests refused for their credentials or signature: every other call of the
@@ -62,17 +65,26 @@ where
                 }
             }
         }
-        SdkError::TimeoutError(_) => ConnectionFailureKind::TimedOut {
-            attempt_timeout: call.attempt_timeout,
-            gave_up_after: call.elapsed,
+        // The operation timeout ran out while a connection failure was being retried.
+        SdkError::TimeoutError(_) => match call.last_connect_failure {
+            Some(failure) => ConnectionFailureKind::Unreachable(format!(
+                "{failure} (retried until --operation-timeout {} ran out)",
+                humantime::format_duration(call.operation_timeout)
+            )),
+            None => ConnectionFailureKind::TimedOut {
+                attempt_timeout: call.attempt_timeout,
+                operation_timeout: call.operation_timeout,
+                gave_up_after: call.elapsed,
+            },
         },
-        SdkError::DispatchFailure(failure) if failure.is_io() || failure.is_timeout() => {
+        _ if chain(&err).any(|e| e.is::<CredentialsError>()) => {
+            ConnectionFailureKind::NoCredentials(cause(&err))
+        }
+        // Refused, reset, closed without an answer, unresolvable, TLS, connect timeout.
+        SdkError::DispatchFailure(failure) if !failure.is_user() => {
             ConnectionFailureKind::Unreachable(cause(&err))
         }
         SdkError::ResponseError(_) => ConnectionFailureKind::BadAnswer(cause(&err)),
-        _ if chain(&err).any(|e| e.is::<CredentialsError>()) => {
-            ConnectionFailureKind::Credentials(cause(&err))
-        }
         _ => ConnectionFailureKind::Other(cause(&err)),
     };
     DirectoryError::Connection(ConnectionFailure {
@@ -113,14 +125,21 @@ pub(super) fn cause(err: &(dyn Error + 'static)) -> String {
         {
             return words.to_string();
         }
-        let message = e.to_string();
+        // A sentence of ours follows the cause, so its own final period goes.
+        let message = e.to_string().trim_end_matches('.').to_string();
         if message == "dns error" {
-            parts.push("the host name cannot be resolved".to_string());
+            parts.push(
+                "the host name cannot be resolved (check --region and --endpoint-url)".into(),
+            );
         } else if !is_wrapper(&message) && parts.last() != Some(&message) {
             parts.push(message);
         }
     }
-    if parts.is_empty() { "no further detail from the AWS SDK".to_string() } else { parts.join(": ") }
+    if parts.is_empty() {
+        "no further detail from the AWS SDK".to_string()
+    } else {
+        parts.join(": ")
+    }
 }
 
 /// The connection failures a person recognises at once; `None` keeps the OS's own message.
@@ -187,7 +206,8 @@ mod tests {
             });
         assert_eq!(
             cause(&err),
-            "the host name cannot be resolved: failed to lookup address information"
+            "the host name cannot be resolved (check --region and --endpoint-url): failed to \
+             lookup address information"
         );
     }
 

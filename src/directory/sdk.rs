@@ -1,6 +1,6 @@
 //! [`Directory`] over the real aws-sdk-workmail client.
 
-use super::client::{EndpointSeen, Timeouts, tune};
+use super::client::{AttemptNotes, Timeouts, tune};
 use super::error::ConnectionFailure;
 use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
@@ -30,7 +30,7 @@ pub struct SdkDirectory {
     client: Client,
     limiter: Limiter,
     timeouts: Timeouts,
-    endpoint: EndpointSeen,
+    notes: AttemptNotes,
     /// Named in errors before any request got as far as resolving the endpoint.
     region: String,
     halted: Arc<OnceLock<ConnectionFailure>>,
@@ -49,13 +49,13 @@ impl SdkDirectory {
         limiter: Limiter,
         timeouts: Timeouts,
     ) -> SdkDirectory {
-        let endpoint = EndpointSeen::default();
+        let notes = AttemptNotes::default();
         let region = config.region().map_or_else(|| "unset".to_string(), ToString::to_string);
         SdkDirectory {
-            client: Client::from_conf(tune(config, &limiter, timeouts, &endpoint)),
+            client: Client::from_conf(tune(config, &limiter, timeouts, &notes)),
             limiter,
             timeouts,
-            endpoint,
+            notes,
             region,
             halted: Arc::new(OnceLock::new()),
         }
@@ -97,9 +97,11 @@ impl SdkDirectory {
             let fallback = format!("of region {}", self.region);
             let failed = FailedCall {
                 operation,
-                endpoint: self.endpoint.get().unwrap_or(&fallback),
+                endpoint: self.notes.endpoint().unwrap_or(&fallback),
                 attempt_timeout: self.timeouts.attempt,
+                operation_timeout: self.timeouts.operation,
                 elapsed: started.elapsed(),
+                last_connect_failure: self.notes.connect_failure(),
             };
             let error = classify(err, failed);
             if let DirectoryError::Connection(failure) = &error {

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn render_json_redacts_all() {
-        insta::assert_json_snapshot!(json(&fixture::plan(), &options(Redaction::All(fixture::key()))));
+        insta::assert_json_snapshot!(json(
+            &fixture::plan(),
+            &options(Redaction::All(fixture::key()))
+        ));
     }
 
     #[test]

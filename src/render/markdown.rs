@@ -294,7 +294,10 @@ mod tests {
 
     #[test]
     fn render_markdown_redacts_all() {
-        insta::assert_snapshot!(markdown(&fixture::plan(), &options(Redaction::All(fixture::key()))));
+        insta::assert_snapshot!(markdown(
+            &fixture::plan(),
+            &options(Redaction::All(fixture::key()))
+        ));
     }
 
     #[test]
