@@ -100,8 +100,10 @@ pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmai
     }
     let shared = loader.load().await;
     match shared.region() {
-        Some(region) => check_region(region.as_ref())
-            .map_err(|e| format!("{e} (from the AWS configuration files or environment)"))?,
+        // Read by aws-config, not by our parser: AWS_REGION, AWS_DEFAULT_REGION, the profile.
+        Some(region) => check_region(region.as_ref()).map_err(|e| {
+            format!("{e}; it comes from AWS_REGION, AWS_DEFAULT_REGION or the AWS profile")
+        })?,
         None => {
             return Err("no AWS region: pass --region or set AWS_REGION (or `region` in the \
                         AWS profile)"
