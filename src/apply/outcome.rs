@@ -256,7 +256,10 @@ mod tests {
         assert_eq!(report.to_text(&RenderOptions::default()), expected);
         // --quiet keeps them: they are not as planned.
         let brief = RenderOptions { detail: Detail::Brief, ..RenderOptions::default() };
-        assert_eq!(report.to_text(&brief), expected.replacen("  alice (u-alice) updated: office, city\n", "", 1));
+        assert_eq!(
+            report.to_text(&brief),
+            expected.replacen("  alice (u-alice) updated: office, city\n", "", 1)
+        );
     }
 
     #[test]

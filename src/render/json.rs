@@ -12,7 +12,7 @@ const FORMAT_VERSION: u32 = 1;
 /// Renders `plan` as the SPEC §4 document: `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
 /// error) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
-/// redacted values become `"(redacted sha256:xxxxxxxx)"` strings.
+/// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.
 pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
     let summary = plan.summary();
     json!({
