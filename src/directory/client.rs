@@ -99,18 +99,23 @@ pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmai
         loader = loader.region(region_without_instance_metadata(options.profile.as_deref()));
     }
     let shared = loader.load().await;
+    let mut builder = aws_sdk_workmail::config::Builder::from(&shared);
     match shared.region() {
         // Read by aws-config, not by our parser: AWS_REGION, AWS_DEFAULT_REGION, the profile.
         Some(region) => check_region(region.as_ref()).map_err(|e| {
             format!("{e}; it comes from AWS_REGION, AWS_DEFAULT_REGION or the AWS profile")
         })?,
+        // An endpoint URL from the profile's `endpoint_url`, read only now.
+        None if shared.endpoint_url().is_some() => {
+            builder = builder.region(Region::from_static(EMULATOR_REGION));
+        }
         None => {
             return Err("no AWS region: pass --region or set AWS_REGION (or `region` in the \
                         AWS profile)"
                 .to_string());
         }
     }
-    Ok(aws_sdk_workmail::config::Builder::from(&shared).build())
+    Ok(builder.build())
 }
 
 /// The first endpoint variable that is set, checked like `--endpoint-url`.
