@@ -25,6 +25,7 @@ use workmail_reconcile::directory::{Directory, Limiter, RateCap, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
 use workmail_reconcile::observe::observe;
 use workmail_reconcile::plan::diff;
+use workmail_reconcile::render::Redaction;
 use workmail_reconcile::spec::{self, DesiredState};
 
 /// The CLI's default `--concurrency` (src/cli/global.rs).
@@ -292,7 +293,7 @@ async fn apply_once(
     let planned = emu.counters();
     let changed = plan.changes.len();
     let started = Instant::now();
-    let report = apply_plan(&directory, &plan, width(common), None, |_| ()).await;
+    let report = apply_plan(&directory, &plan, width(common), None, &Redaction::None, |_| ()).await;
     let apply_wall = started.elapsed();
     let total = emu.counters();
     let updated = report

@@ -4,11 +4,12 @@
 use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
 use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, AuditLog, SafetyLimits, apply_plan, check_safety};
 use crate::directory::SdkDirectory;
 use crate::plan::{Plan, SavedPlan};
+use crate::render::Redaction;
 use clap::Args;
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
@@ -87,14 +88,21 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
             Err(()) => return Ok(Exit::Error),
         },
     };
+    let redaction = args.redaction.redaction()?;
     connect::runtime()?.block_on(async {
         let directory = connect::directory(global).await?;
         let plan = match (saved, desired) {
             (Some(plan), _) => plan,
-            (None, Some(desired)) => planning::compute_plan(global, &directory, &desired).await,
+            (None, Some(desired)) => {
+                planning::compute_plan(global, &directory, &desired, &redaction).await.map_err(
+                    |failure| {
+                        planning::stopped(&failure, "nothing was applied: every user is untouched")
+                    },
+                )?
+            }
             (None, None) => return Ok(Exit::Error),
         };
-        run(global, &args, &directory, plan).await
+        run(global, &args, &directory, plan, redaction).await
     })
 }
 
@@ -103,13 +111,14 @@ async fn run(
     args: &ApplyArgs,
     directory: &SdkDirectory,
     plan: Plan,
+    redaction: Redaction,
 ) -> miette::Result<Exit> {
     let diagnostics = Diagnostics::new(global);
     let color = terminal::stdout_color(global);
     // `-q` leaves the plan out only when nobody is asked to confirm it: a question about a
     // plan nobody was shown would be no safeguard.
     let brief = global.quiet && args.auto_approve;
-    let options = args.redaction.render_options(color, brief);
+    let options = render_options(redaction, color, brief);
     let mut stdout = terminal::stdout(color);
     stdout
         .write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes())
@@ -152,11 +161,21 @@ async fn run(
         };
     let bar = terminal::progress(global, plan.changes.len(), "applying");
     let report: ApplyReport =
-        apply_plan(directory, &plan, connect::width(global), audit, |_| bar.inc(1)).await;
+        apply_plan(directory, &plan, connect::width(global), audit, &options.redaction, |_| {
+            bar.inc(1)
+        })
+        .await;
     bar.finish_and_clear();
     if !brief {
         writeln!(stdout).into_diagnostic()?;
     }
     stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
+    if let Some(failure) = directory.connection_failure() {
+        return Err(planning::stopped(
+            failure,
+            "apply stopped there: the report above says which users are updated, which are \
+             untouched, and which to check with plan",
+        ));
+    }
     Ok(if report.succeeded() { Exit::Success } else { Exit::Error })
 }

@@ -8,7 +8,7 @@ use super::{Exit, connect, planning, terminal};
 use crate::apply::{SafetyLimits, apply_plan, check_safety};
 use crate::directory::SdkDirectory;
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
-use crate::render::RenderOptions;
+use crate::render::{Redaction, RenderOptions};
 use miette::IntoDiagnostic;
 use std::io::Write;
 
@@ -70,7 +70,11 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let emulator = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() })
             .await
             .into_diagnostic()?;
-        let directory = SdkDirectory::new(emulator.sdk_config(), connect::limiter(global));
+        let directory = SdkDirectory::with_timeouts(
+            emulator.sdk_config(),
+            connect::limiter(global),
+            connect::timeouts(global),
+        );
         writeln!(
             out,
             "workmail-reconcile demo: a WorkMail emulator is running at {} with organization `acme`\n(6 users, some drifted). Everything below uses the real AWS SDK against it.",
@@ -81,7 +85,9 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
         step(&mut out, "2. plan", "One DescribeUser per declared user; only managed fields are compared. Nothing is written.")?;
-        let plan = planning::compute_plan(global, &directory, &desired).await;
+        let plan = planning::compute_plan(global, &directory, &desired, &Redaction::None)
+            .await
+            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
         write!(out, "{}", render_plan(&plan, PlanFormat::Text, &options)).into_diagnostic()?;
 
         step(
@@ -90,11 +96,13 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
             "Per changed user: a fresh read, a compare-and-swap check against the plan, then one UpdateUser\ncarrying the full dataset, so unmanaged fields (alice's office) keep their values.",
         )?;
         check_safety(&plan, SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
-        let report = apply_plan(&directory, &plan, connect::width(global), None, |_| ()).await;
+        let report = apply_plan(&directory, &plan, connect::width(global), None, &Redaction::None, |_| ()).await;
         write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
-        let again = planning::compute_plan(global, &directory, &desired).await;
+        let again = planning::compute_plan(global, &directory, &desired, &Redaction::None)
+            .await
+            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
         let counters = emulator.counters();

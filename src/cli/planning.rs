@@ -5,9 +5,10 @@ use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
-use crate::directory::SdkDirectory;
+use crate::directory::{ConnectionFailure, SdkDirectory};
 use crate::observe::observe;
 use crate::plan::{Plan, diff};
+use crate::render::{Redaction, display_value};
 use crate::spec::DesiredState;
 use std::path::PathBuf;
 
@@ -28,15 +29,20 @@ pub fn load_selected(
     selection.select(desired).map(Ok).map_err(|e| miette::miette!("{e}"))
 }
 
-/// Observe and diff, with a progress bar on a terminal.
+/// Observe and diff, with a progress bar on a terminal. A connection failure stops the run
+/// and is the error: a plan of users that could not be read would be one error per user.
 pub async fn compute_plan(
     global: &GlobalArgs,
     directory: &SdkDirectory,
     desired: &DesiredState,
-) -> Plan {
+    redaction: &Redaction,
+) -> Result<Plan, ConnectionFailure> {
     let bar = terminal::progress(global, desired.user_count(), "describing users");
     let observation = observe(directory, desired, connect::width(global), || bar.inc(1)).await;
     bar.finish_and_clear();
+    if let Some(failure) = directory.connection_failure() {
+        return Err(failure.clone());
+    }
     let stats = directory.limiter().stats();
     tracing::info!(
         attempts = stats.attempts,
@@ -45,11 +51,21 @@ pub async fn compute_plan(
         "observed the directory"
     );
     let plan = diff(desired, observation);
-    // Values are personal data: only at -vv (debug), never at -v.
-    for change in &plan.changes {
-        for field in &change.fields {
-            tracing::debug!(user = %change.user, field = %field.field, before = %field.before, after = %field.after, "planned change");
+    // Values are personal data: only at -vv (debug), never at -v, and redacted as on stdout.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        for change in &plan.changes {
+            for field in &change.fields {
+                let before = display_value(&field.before, field.field, redaction);
+                let after = display_value(&field.after, field.field, redaction);
+                tracing::debug!(user = %change.user, field = %field.field, %before, %after, "planned change");
+            }
         }
     }
-    plan
+    Ok(plan)
+}
+
+/// The one error a run stopped by a connection failure ends with: the failure, and what the
+/// stop means for the directory (`nothing was planned`).
+pub fn stopped(failure: &ConnectionFailure, consequence: &str) -> miette::Report {
+    miette::miette!("{failure}; {consequence}")
 }

@@ -4,15 +4,21 @@
 
 mod bounded;
 mod client;
+mod endpoint;
 mod error;
+mod failure;
 mod limiter;
 mod observed;
 mod rate_cap;
 mod sdk;
 
 pub use bounded::run_bounded;
-pub use client::{ClientOptions, build_sdk_config};
-pub use error::DirectoryError;
+pub use client::{
+    ClientOptions, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, EMULATOR_REGION, Timeouts,
+    build_sdk_config,
+};
+pub use endpoint::{check_endpoint_url, check_region};
+pub use error::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
 pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 pub use rate_cap::RateCap;

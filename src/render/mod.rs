@@ -7,6 +7,7 @@ mod markdown;
 mod options;
 mod palette;
 mod redact;
+mod redaction_key;
 mod text;
 
 #[cfg(test)]
@@ -15,7 +16,8 @@ mod fixture;
 pub use json::json;
 pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
 pub use options::{Detail, RenderOptions};
-pub use redact::{Redaction, redact_value};
+pub use redact::{Redaction, display_value, redact_value};
+pub use redaction_key::{MAX_KEY_BYTES, MIN_KEY_BYTES, RedactionKey, RedactionKeyError};
 pub use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UserChange};
