@@ -10,5 +10,6 @@ mod export;
 mod input;
 mod plan;
 mod recipes;
+mod self_contained;
 mod support;
 mod validate;
