@@ -22,7 +22,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Global flags (SPEC §2).
+/// Global flags (docs/reference.md#global-flags).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {

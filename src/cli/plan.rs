@@ -78,7 +78,7 @@ pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
     .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
 }
 
-/// The exit code of a finished plan (SPEC §2).
+/// The exit code of a finished plan (docs/reference.md#exit-codes).
 pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     if !plan.errors.is_empty() {
         Exit::Error

@@ -1,4 +1,4 @@
-//! The emulator's starting directory: organizations and users, from YAML (SPEC §5) or built in code.
+//! The emulator's starting users, from YAML (docs/reference.md#emulator-seed-file) or code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};
@@ -40,7 +40,7 @@ pub struct SeedOrganization {
 
 /// One user of a [`SeedOrganization`].
 ///
-/// State defaults to `ENABLED` (SPEC §5); an `ENABLED` user without an email gets
+/// State defaults to `ENABLED`; an `ENABLED` user without an email gets
 /// `name@default_mail_domain`, since an enabled WorkMail user always has a mailbox address.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeedUser {
@@ -89,7 +89,7 @@ impl SeedError {
 }
 
 impl Seed {
-    /// Parses SPEC §5 YAML and checks it (ids, names, emails, attribute limits, duplicates).
+    /// Parses seed YAML and checks it (ids, names, emails, attribute limits, duplicates).
     pub fn from_yaml(yaml: &str) -> Result<Seed, SeedError> {
         let seed: Seed = serde_saphyr::from_str(yaml).map_err(|e| {
             let location = e.location();
@@ -210,7 +210,7 @@ impl SeedUser {
 const USER_FIELDS: [&str; 4] = ["name", "email", "state", "role"];
 
 impl<'de> Deserialize<'de> for SeedUser {
-    /// A map of `name`, `email`, `state`, `role` and any attribute key of SPEC §1; the attribute
+    /// A map of `name`, `email`, `state`, `role` and any desired-state attribute key; the attribute
     /// keys come from [`Attribute::ALL`] so the table stays the one list of them.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(SeedUserVisitor)

@@ -1,4 +1,4 @@
-//! The JSON format (SPEC §4): the stable, machine-readable plan document, `format_version` 1.
+//! The JSON format (docs/reference.md#json-format): the stable plan document, `format_version` 1.
 
 use super::RenderOptions;
 use super::redact::redact_value;
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// The `format_version` of the document; bumped only on an incompatible change of its keys.
 const FORMAT_VERSION: u32 = 1;
 
-/// Renders `plan` as the SPEC §4 document: `format_version`, `changes` (in plan order, with
+/// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
 /// error) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
 /// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.

@@ -1,5 +1,5 @@
 //! Rendering a [`Plan`] for people and machines: [`text()`] for terminals, [`json()`] for tools
-//! and the SPEC §4 document, [`markdown()`] for pull-request comments. Every format applies
+//! (docs/reference.md#json-format), [`markdown()`] for pull-request comments. Every format applies
 //! the same [`Redaction`] to `before` and `after` values.
 
 mod json;
@@ -56,7 +56,7 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
 }
 
 /// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
-/// whatever the counts (a zero plan still says `0 to update`, like the SPEC example).
+/// whatever the counts (a zero plan says `0 to update`, as docs/reference.md#output-formats shows).
 fn summary_sentence(summary: &Summary) -> String {
     colored_summary_sentence(summary, &Palette::new(false))
 }

@@ -1,4 +1,4 @@
-//! The desired-state file format (SPEC §1): model, loading, validation and JSON Schema.
+//! The file format (docs/reference.md#desired-state-files): model, loading, checks, JSON Schema.
 //! All YAML parsing lives below this module.
 
 mod error;

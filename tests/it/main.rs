@@ -12,5 +12,6 @@ mod network;
 mod plan;
 mod recipes;
 mod redaction;
+mod self_contained;
 mod support;
 mod validate;
