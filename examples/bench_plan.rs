@@ -247,8 +247,13 @@ fn width(common: &Common) -> usize {
 }
 
 /// The engine's plan step, as `plan` runs it.
-async fn plan_of(directory: &SdkDirectory, desired: &DesiredState, width: usize) -> Plan {
-    Reconciler::new(directory.clone(), width).plan(desired, |_| ()).await.plan
+async fn plan_of(
+    directory: &SdkDirectory,
+    desired: &DesiredState,
+    width: usize,
+) -> Result<Plan, Box<dyn std::error::Error>> {
+    let planned = Reconciler::new(directory.clone(), width).plan(desired, |_| ()).await;
+    Ok(planned.map_err(|failure| failure.to_string())?.plan)
 }
 
 fn efficiency(ideal: Duration, wall: Duration) -> String {
@@ -265,7 +270,7 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     let directory = directory(&emu, common);
     // The emulator's bucket starts full; so would a real service's after a quiet minute.
     let started = Instant::now();
-    let plan = plan_of(&directory, &desired, width(common)).await;
+    let plan = plan_of(&directory, &desired, width(common)).await?;
     let wall = started.elapsed();
     assert_eq!(plan.unchanged.len(), common.users, "every user planned, none lost");
     let counters = emu.counters();
@@ -294,7 +299,7 @@ async fn apply_once(
     let directory = directory(&emu, common);
     let started = Instant::now();
     let engine = Reconciler::new(directory, width(common));
-    let planned_run = engine.plan(&desired, |_| ()).await;
+    let planned_run = engine.plan(&desired, |_| ()).await.map_err(|f| f.to_string())?;
     let plan_wall = started.elapsed();
     let planned = emu.counters();
     let changed = planned_run.plan.changes.len();
@@ -389,7 +394,7 @@ async fn step(
             targets
         })
     };
-    let plan = plan_of(&directory, &desired, width(common)).await;
+    let plan = plan_of(&directory, &desired, width(common)).await?;
     let wall = started.elapsed();
     done.store(true, Ordering::Relaxed);
     let targets = sampler.await?;
@@ -435,7 +440,7 @@ async fn orgs_once(
     let desired = desired(orgs, common.users, 0.0)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = plan_of(&directory, &desired, width(common)).await;
+    let plan = plan_of(&directory, &desired, width(common)).await?;
     let wall = started.elapsed();
     let users = orgs * common.users;
     assert_eq!(plan.unchanged.len(), users);
@@ -464,7 +469,7 @@ async fn scale(
     let directory =
         SdkDirectory::new(common::sdk_config_for(endpoint), Limiter::new(concurrency, None));
     // Setup, not measured: the emulator looks users up by id in O(1) but by name in O(users),
-    // so the files name users by id, as they may (SPEC §1).
+    // so the files name users by id, as they may (docs/reference.md#user-keys).
     let mut texts = Vec::new();
     for org in 0..orgs {
         let mut listed = directory.list_users(&common::organization_id(org)).await?;
@@ -487,7 +492,7 @@ async fn scale(
     let desired = spec::load(&[dir.path()])?;
     let (cpu1, t1) = (common::process_cpu(), Instant::now());
     let rss1 = common::peak_rss_mib();
-    let plan = plan_of(&directory, &desired, concurrency * 2).await;
+    let plan = plan_of(&directory, &desired, concurrency * 2).await?;
     let (cpu2, t2) = (common::process_cpu(), Instant::now());
     let rss2 = common::peak_rss_mib();
     let json = workmail_reconcile::plan::SavedPlan {

@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod attr_map;
 pub mod attrs;
+pub mod bounded_read;
 pub mod cli;
 pub mod directory;
 pub mod emulator;

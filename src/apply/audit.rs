@@ -28,6 +28,7 @@ impl AuditLog {
             Outcome::Unchanged => (Vec::new(), None),
             Outcome::Conflict { fields } => (fields.iter().map(|f| f.field.key()).collect(), None),
             Outcome::Failed { reason } => (Vec::new(), Some(reason)),
+            Outcome::NotAttempted => (Vec::new(), None),
         };
         let line = serde_json::json!({
             "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),

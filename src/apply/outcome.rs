@@ -24,6 +24,9 @@ pub enum Outcome {
     /// The fresh read or the update failed after retries; the user is untouched or, if the
     /// answer to an update was lost, correct (the full dataset makes the retry harmless).
     Failed { reason: String },
+    /// Nothing was sent for this user: an earlier call found the endpoint unusable and the
+    /// run stopped. The user is untouched.
+    NotAttempted,
 }
 
 impl Outcome {
@@ -34,9 +37,13 @@ impl Outcome {
             Outcome::Unchanged => "unchanged",
             Outcome::Conflict { .. } => "conflict",
             Outcome::Failed { .. } => "failed",
+            Outcome::NotAttempted => "not attempted",
         }
     }
 }
+
+/// How many users not attempted the report names; the rest are counted.
+const NOT_ATTEMPTED_NAMED: usize = 10;
 
 /// One attempted user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +78,8 @@ impl ApplyReport {
                 .all(|u| matches!(u.outcome, Outcome::Updated { .. } | Outcome::Unchanged))
     }
 
-    /// Every attempted user, one line each, then the plan's errors and the summary line. With
+    /// Every attempted user, one line each, the users not attempted (after a connection
+    /// failure) in one line, then the plan's errors and the summary line. With
     /// [`Detail::Brief`] (`--quiet`, after a brief plan that listed the plan's errors already),
     /// only the users that are not as planned (conflicts, failures), then the summary line.
     /// With `options.color`: updated users green, conflicts yellow, failures and errors red.
@@ -96,6 +104,7 @@ impl ApplyReport {
                 Outcome::Failed { reason } => {
                     (palette.error, format!("failed: {}", printable(reason)))
                 }
+                Outcome::NotAttempted => continue,
             };
             let as_planned = matches!(user.outcome, Outcome::Updated { .. } | Outcome::Unchanged);
             if options.detail == Detail::Brief && as_planned {
@@ -103,6 +112,9 @@ impl ApplyReport {
             }
             let who = format!("{} ({})", printable(&user.user), printable(&user.user_id));
             out.push_str(&format!("  {who} {}\n", paint(style, &detail)));
+        }
+        if let Some(line) = self.not_attempted_line() {
+            out.push_str(&format!("  {}\n", paint(palette.error, &line)));
         }
         let plan_errors = if options.detail == Detail::Brief { &[][..] } else { &self.plan_errors };
         for error in plan_errors {
@@ -120,7 +132,30 @@ impl ApplyReport {
         out
     }
 
-    /// `Apply: 3 updated, 40 unchanged, 1 conflict, 0 failed, 1 error.`
+    /// `3 users not attempted after the connection failure, untouched: carol, dave, erin`,
+    /// naming the first [`NOT_ATTEMPTED_NAMED`]; `None` when every user was attempted.
+    fn not_attempted_line(&self) -> Option<String> {
+        let names: Vec<String> = self
+            .users
+            .iter()
+            .filter(|u| u.outcome == Outcome::NotAttempted)
+            .map(|u| printable(&u.user))
+            .collect();
+        let (first, rest) = names.split_at(names.len().min(NOT_ATTEMPTED_NAMED));
+        let more =
+            if rest.is_empty() { String::new() } else { format!(" and {} more", rest.len()) };
+        let users = if names.len() == 1 { "user" } else { "users" };
+        (!names.is_empty()).then(|| {
+            format!(
+                "{} {users} not attempted after the connection failure, untouched: {}{more}",
+                names.len(),
+                first.join(", ")
+            )
+        })
+    }
+
+    /// `Apply: 3 updated, 40 unchanged, 1 conflict, 0 failed, 1 error.`, and `, 5 not
+    /// attempted` before the period when a connection failure stopped the run.
     pub fn summary_line(&self) -> String {
         self.colored_summary_line(&Palette::new(false))
     }
@@ -136,8 +171,12 @@ impl ApplyReport {
             self.count("failed"),
             self.plan_errors.len(),
         );
+        let not_attempted = match self.count("not attempted") {
+            0 => String::new(),
+            n => format!(", {}", paint(palette.error, &format!("{n} not attempted"))),
+        };
         format!(
-            "{} {}, {} unchanged, {}, {}, {}.",
+            "{} {}, {} unchanged, {}, {}, {}{not_attempted}.",
             paint(palette.header, "Apply:"),
             paint_count(palette.add, updated, &format!("{updated} updated")),
             self.count("unchanged") + self.unchanged_in_plan,
@@ -193,6 +232,33 @@ mod tests {
              \x20 dave (u-dave) failed: timed out\\u{1b}[2J\n\
              \x20 ghost (users/acme.yaml:30) not applied: user not found\n\
              Apply: 1 updated, 41 unchanged, 1 conflict, 1 failed, 1 error.\n"
+        );
+    }
+
+    #[test]
+    fn users_not_attempted_are_one_line_and_counted_in_the_summary() {
+        let mut report = report();
+        report.users.truncate(1);
+        report.plan_errors.clear();
+        report.unchanged_in_plan = 0;
+        report.users.extend((0..12).map(|i| UserOutcome {
+            organization_id: "m-1".into(),
+            user: format!("u{i:02}"),
+            user_id: format!("id{i:02}"),
+            source: "users/acme.yaml:9".into(),
+            outcome: Outcome::NotAttempted,
+        }));
+        assert!(!report.succeeded());
+        let expected = "  alice (u-alice) updated: office, city\n  \
+             12 users not attempted after the connection failure, untouched: u00, u01, u02, \
+             u03, u04, u05, u06, u07, u08, u09 and 2 more\n\
+             Apply: 1 updated, 0 unchanged, 0 conflicts, 0 failed, 0 errors, 12 not attempted.\n";
+        assert_eq!(report.to_text(&RenderOptions::default()), expected);
+        // --quiet keeps them: they are not as planned.
+        let brief = RenderOptions { detail: Detail::Brief, ..RenderOptions::default() };
+        assert_eq!(
+            report.to_text(&brief),
+            expected.replacen("  alice (u-alice) updated: office, city\n", "", 1)
         );
     }
 

@@ -1,4 +1,4 @@
-//! Safety limits (SPEC §3): refuse, before any write, an apply that would change more users
+//! docs/reference.md#safety-limits: refuse, before any write, an apply that would change more users
 //! than the team expects.
 
 use crate::plan::Plan;

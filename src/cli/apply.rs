@@ -4,12 +4,13 @@
 use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
 use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, AuditLog, SafetyLimits};
 use crate::directory::SdkDirectory;
 use crate::plan::SavedPlan;
 use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
+use crate::render::Redaction;
 use clap::Args;
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
@@ -71,8 +72,8 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     }
     let saved = match &args.plan {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| miette::miette!("cannot read the plan {}: {e}", path.display()))?;
+            let text = crate::bounded_read::read_text(path, SavedPlan::MAX_FILE_BYTES)
+                .map_err(|e| miette::miette!("{}", e.message_for(&path.display().to_string())))?;
             let saved = SavedPlan::from_json(&text)
                 .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
             Some(PlannedRun::from_saved(saved.plan))
@@ -86,14 +87,19 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
             Err(()) => return Ok(Exit::Error),
         },
     };
+    let redaction = args.redaction.redaction()?;
     connect::runtime()?.block_on(async {
         let engine = connect::engine(global, connect::directory(global).await?);
         let planned = match (saved, desired) {
             (Some(planned), _) => planned,
-            (None, Some(desired)) => planning::compute_plan(global, &engine, &desired).await,
+            (None, Some(desired)) => planning::compute_plan(global, &engine, &desired, &redaction)
+                .await
+                .map_err(|failure| {
+                    planning::stopped(&failure, "nothing was applied: every user is untouched")
+                })?,
             (None, None) => return Ok(Exit::Error),
         };
-        run(global, &args, &engine, planned).await
+        run(global, &args, &engine, planned, redaction).await
     })
 }
 
@@ -102,6 +108,7 @@ async fn run(
     args: &ApplyArgs,
     engine: &Reconciler<SdkDirectory>,
     planned: PlannedRun,
+    redaction: Redaction,
 ) -> miette::Result<Exit> {
     let plan = &planned.plan;
     let diagnostics = Diagnostics::new(global);
@@ -109,7 +116,7 @@ async fn run(
     // `-q` leaves the plan out only when nobody is asked to confirm it: a question about a
     // plan nobody was shown would be no safeguard.
     let brief = global.quiet && args.auto_approve;
-    let options = args.redaction.render_options(color, brief);
+    let options = render_options(redaction, color, brief);
     let mut stdout = terminal::stdout(color);
     stdout.write_all(render_plan(plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
     if !plan.has_changes() {
@@ -151,13 +158,21 @@ async fn run(
             })?)),
             None => None,
         };
+    let apply_options = ApplyOptions { audit, redaction: options.redaction.clone() };
     let mut progress = terminal::RunProgress::new(global);
     let report: ApplyReport =
-        engine.apply(guarded, &ApplyOptions { audit }, |event| progress.on(event)).await;
+        engine.apply(guarded, &apply_options, |event| progress.on(event)).await;
     drop(progress);
     if !brief {
         writeln!(stdout).into_diagnostic()?;
     }
     stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
+    if let Some(failure) = engine.connection_failure() {
+        return Err(planning::stopped(
+            failure,
+            "apply stopped there: the report above says which users are updated, which are \
+             untouched, and which to check with plan",
+        ));
+    }
     Ok(if report.succeeded() { Exit::Success } else { Exit::Error })
 }

@@ -1,7 +1,7 @@
 //! From global flags to a directory client and a tokio runtime.
 
 use super::global::GlobalArgs;
-use crate::directory::{ClientOptions, Limiter, SdkDirectory, build_sdk_config};
+use crate::directory::{ClientOptions, Limiter, SdkDirectory, Timeouts, build_sdk_config};
 use crate::reconcile::Reconciler;
 
 /// The runtime every networked command runs on. One thread: the work is waiting on the
@@ -19,15 +19,22 @@ pub fn limiter(global: &GlobalArgs) -> Limiter {
     Limiter::new(global.concurrency as usize, global.max_rps)
 }
 
-/// A directory over the standard AWS chain, honouring `--region`, `--profile`, `--endpoint-url`.
+/// The call time limits the global flags ask for.
+pub fn timeouts(global: &GlobalArgs) -> Timeouts {
+    Timeouts::new(global.attempt_timeout, global.operation_timeout)
+}
+
+/// A directory over the standard AWS chain, honouring `--region`, `--profile`,
+/// `--endpoint-url` and the timeouts.
 pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
+    let timeouts = timeouts(global);
     let options = ClientOptions {
         region: global.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = build_sdk_config(&options).await.map_err(|e| miette::miette!("{e}"))?;
-    Ok(SdkDirectory::new(config, limiter(global)))
+    Ok(SdkDirectory::with_timeouts(config, limiter(global), timeouts))
 }
 
 /// How many calls to keep spawned at once: enough to fill the limiter, bounded for memory.

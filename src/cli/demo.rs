@@ -9,7 +9,7 @@ use crate::apply::SafetyLimits;
 use crate::directory::SdkDirectory;
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
 use crate::reconcile::{ApplyOptions, Selection};
-use crate::render::RenderOptions;
+use crate::render::{Redaction, RenderOptions};
 use miette::IntoDiagnostic;
 use std::io::Write;
 
@@ -72,7 +72,11 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let emulator = Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() })
             .await
             .into_diagnostic()?;
-        let directory = SdkDirectory::new(emulator.sdk_config(), connect::limiter(global));
+        let directory = SdkDirectory::with_timeouts(
+            emulator.sdk_config(),
+            connect::limiter(global),
+            connect::timeouts(global),
+        );
         let engine = connect::engine(global, directory);
         writeln!(
             out,
@@ -84,7 +88,9 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
         step(&mut out, "2. plan", "One DescribeUser per declared user; only managed fields are compared. Nothing is written.")?;
-        let planned = planning::compute_plan(global, &engine, &desired).await;
+        let planned = planning::compute_plan(global, &engine, &desired, &Redaction::None)
+            .await
+            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
         write!(out, "{}", render_plan(&planned.plan, PlanFormat::Text, &options)).into_diagnostic()?;
 
         step(
@@ -98,7 +104,10 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
-        let again = planning::compute_plan(global, &engine, &desired).await.plan;
+        let again = planning::compute_plan(global, &engine, &desired, &Redaction::None)
+            .await
+            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?
+            .plan;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
         let counters = emulator.counters();

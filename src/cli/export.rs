@@ -2,7 +2,8 @@
 //! the live organization as a desired-state file that plans clean, or as CSV for migration.
 
 use super::global::GlobalArgs;
-use super::{Exit, connect, terminal};
+use super::{Exit, connect, planning, terminal};
+use crate::directory::Directory;
 use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
@@ -130,6 +131,9 @@ pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
         let result =
             export(&directory, &args.organization, connect::width(global), || bar.inc(1)).await;
         bar.finish_and_clear();
+        if let Some(failure) = directory.connection_failure() {
+            return Err(planning::stopped(failure, "nothing was exported"));
+        }
         result.map_err(|e| miette::miette!("export of {}: {e}", args.organization))
     })?;
     let write = |out: &mut dyn Write| match args.format {

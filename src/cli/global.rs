@@ -3,6 +3,7 @@
 use super::values;
 use crate::rate_cap::RateCap;
 use clap::{Args, ValueEnum};
+use std::time::Duration;
 
 /// When to color output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -21,19 +22,28 @@ pub enum LogFormat {
     Json,
 }
 
-/// Global flags (SPEC §2).
+/// Global flags (docs/reference.md#global-flags).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// AWS region (default: the standard AWS chain).
-    #[arg(long, global = true, env = "AWS_REGION")]
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile, then the instance
+    /// metadata; with an endpoint URL, us-east-1 instead of the metadata).
+    #[arg(long, global = true, value_parser = values::region)]
     pub region: Option<String>,
     /// AWS shared-config profile.
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
     /// WorkMail endpoint URL (also AWS_ENDPOINT_URL_WORKMAIL / AWS_ENDPOINT_URL).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "URL", value_parser = values::endpoint_url)]
     pub endpoint_url: Option<String>,
+    /// Abandon and retry an attempt that gets no answer within this time (10ms to 1h, e.g.
+    /// 500ms, 20s).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "20s", value_parser = values::timeout)]
+    pub attempt_timeout: Duration,
+    /// Give a call up, retries included, after this time (10ms to 1h); the first call to give
+    /// up without an answer stops the run. Attempts are cut to it when it is shorter.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "90s", value_parser = values::timeout)]
+    pub operation_timeout: Duration,
     /// Requests in flight at most, from 1 to 256; the request rate itself adapts to throttling.
     #[arg(
         long,

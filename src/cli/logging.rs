@@ -1,5 +1,6 @@
 //! Logs on stderr through `tracing`. Credentials are never logged; attribute values are
-//! logged only from `-vv` (debug), and the AWS SDK's own logs only from `-vvv`.
+//! logged only from `-vv` (debug), redacted as on stdout; the AWS SDK's own logs (but its
+//! errors) only from `-vvv`.
 
 use super::global::{GlobalArgs, LogFormat};
 use super::terminal;
@@ -16,7 +17,9 @@ pub fn init(global: &GlobalArgs) {
         (false, 2) => "debug",
         (false, _) => "trace",
     };
-    let sdk = if global.verbose >= 3 { "debug" } else { "warn" };
+    // The SDK's own warnings end in a `Debug` dump of the error, and the run's one error
+    // sentence says the same in words: below -vvv, only its errors.
+    let sdk = if global.verbose >= 3 { "debug" } else { "error" };
     let directives =
         format!("warn,workmail_reconcile={ours},aws_config={sdk},aws_smithy_runtime={sdk}");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));

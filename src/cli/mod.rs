@@ -24,7 +24,7 @@ pub use usage::parse;
 
 use clap::{Parser, Subcommand};
 
-/// Process exit codes (SPEC §2).
+/// Process exit codes (docs/reference.md#exit-codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {

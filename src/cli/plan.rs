@@ -1,7 +1,7 @@
 //! `workmail-reconcile plan PATH...`: show exactly what differs; never writes to the directory.
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
 use super::{Exit, connect, planning, terminal};
 use crate::plan::{Plan, write_saved_plan_json};
 use crate::render;
@@ -78,7 +78,7 @@ pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
     .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
 }
 
-/// The exit code of a finished plan (SPEC §2).
+/// The exit code of a finished plan (docs/reference.md#exit-codes).
 pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     if !plan.errors.is_empty() {
         Exit::Error
@@ -93,13 +93,17 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
     let Ok(desired) = planning::load_selected(global, &args.paths, &args.selection)? else {
         return Ok(Exit::Error);
     };
+    let redaction = args.redaction.redaction()?;
     let plan = connect::runtime()?.block_on(async {
         let engine = connect::engine(global, connect::directory(global).await?);
-        Ok::<_, miette::Report>(planning::compute_plan(global, &engine, &desired).await.plan)
+        planning::compute_plan(global, &engine, &desired, &redaction)
+            .await
+            .map(|planned| planned.plan)
+            .map_err(|failure| planning::stopped(&failure, "nothing was planned"))
     })?;
     // Only the text format is colored; JSON and markdown are documents for tools and reviews.
     let color = args.format == PlanFormat::Text && terminal::stdout_color(global);
-    let options = args.redaction.render_options(color, global.quiet);
+    let options = render_options(redaction, color, global.quiet);
     let rendered = render_plan(&plan, args.format, &options);
     terminal::stdout(color).write_all(rendered.as_bytes()).into_diagnostic()?;
     if let Some(out) = &args.out {

@@ -5,8 +5,9 @@ use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
-use crate::directory::SdkDirectory;
+use crate::directory::{ConnectionFailure, SdkDirectory};
 use crate::reconcile::{LoadError, PlannedRun, Reconciler};
+use crate::render::{Redaction, display_value};
 use crate::spec::DesiredState;
 use std::path::PathBuf;
 
@@ -27,15 +28,19 @@ pub fn load_selected(
     }
 }
 
-/// Observe and diff through the engine, with a progress bar on a terminal.
+/// Observe and diff through the engine, with a progress bar on a terminal. A connection
+/// failure stops the run and is the error: a plan of users that could not be read would be one
+/// error per user.
 pub async fn compute_plan(
     global: &GlobalArgs,
     engine: &Reconciler<SdkDirectory>,
     desired: &DesiredState,
-) -> PlannedRun {
+    redaction: &Redaction,
+) -> Result<PlannedRun, ConnectionFailure> {
     let mut progress = terminal::RunProgress::new(global);
     let planned = engine.plan(desired, |event| progress.on(event)).await;
     drop(progress);
+    let planned = planned?;
     let stats = engine.directory().limiter().stats();
     tracing::info!(
         attempts = stats.attempts,
@@ -43,11 +48,21 @@ pub async fn compute_plan(
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    // Values are personal data: only at -vv (debug), never at -v.
-    for change in &planned.plan.changes {
-        for field in &change.fields {
-            tracing::debug!(user = %change.user, field = %field.field, before = %field.before, after = %field.after, "planned change");
+    // Values are personal data: only at -vv (debug), never at -v, and redacted as on stdout.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        for change in &planned.plan.changes {
+            for field in &change.fields {
+                let before = display_value(&field.before, field.field, redaction);
+                let after = display_value(&field.after, field.field, redaction);
+                tracing::debug!(user = %change.user, field = %field.field, %before, %after, "planned change");
+            }
         }
     }
-    planned
+    Ok(planned)
+}
+
+/// The one error a run stopped by a connection failure ends with: the failure, and what the
+/// stop means for the directory (`nothing was planned`).
+pub fn stopped(failure: &ConnectionFailure, consequence: &str) -> miette::Report {
+    miette::miette!("{failure}; {consequence}")
 }

@@ -2,9 +2,10 @@
 
 use crate::attrs::Attribute;
 use crate::reconcile::Selection;
-use crate::render::{Detail, Redaction, RenderOptions};
+use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
 use clap::Args;
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 /// `--target` / `--exclude`.
 #[derive(Debug, Clone, Args, Default)]
@@ -31,28 +32,42 @@ fn parse_field(s: &str) -> Result<Attribute, String> {
     })
 }
 
-/// `--redact` / `--redact-all`.
+/// `--redact` / `--redact-all` / `--redact-key-file`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct RedactionArgs {
-    /// Replace the values of these fields by a short hash in the output.
-    #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field)]
+    /// Replace the values of these fields by a short keyed hash in every output and log line.
+    #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field, group = "redacting")]
     pub redact: Vec<Attribute>,
-    /// Replace every value by a short hash in the output.
-    #[arg(long, conflicts_with = "redact")]
+    /// Replace every value by a short keyed hash in every output and log line.
+    #[arg(long, conflicts_with = "redact", group = "redacting")]
     pub redact_all: bool,
+    /// Key the redaction hashes with this file's bytes (at least 16) instead of a random key
+    /// per run, so that they compare across runs.
+    #[arg(long, value_name = "FILE", requires = "redacting")]
+    pub redact_key_file: Option<PathBuf>,
 }
 
 impl RedactionArgs {
-    /// Render options for stdout; `quiet` (`-q`) shows only errors and the summary lines.
-    pub fn render_options(&self, color: bool, quiet: bool) -> RenderOptions {
-        let redaction = if self.redact_all {
-            Redaction::All
-        } else if self.redact.is_empty() {
-            Redaction::None
+    /// The redaction these flags ask for, with the key from `--redact-key-file` or a random one.
+    pub fn redaction(&self) -> miette::Result<Redaction> {
+        if !self.redact_all && self.redact.is_empty() {
+            return Ok(Redaction::None);
+        }
+        let key = match &self.redact_key_file {
+            Some(path) => RedactionKey::read_file(path),
+            None => RedactionKey::random(),
+        }
+        .map_err(|e| miette::miette!("{e}"))?;
+        Ok(if self.redact_all {
+            Redaction::All(key)
         } else {
-            Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>())
-        };
-        let detail = if quiet { Detail::Brief } else { Detail::Full };
-        RenderOptions { redaction, color, detail }
+            Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>(), key)
+        })
     }
+}
+
+/// Render options for stdout; `quiet` (`-q`) shows only errors and the summary lines.
+pub fn render_options(redaction: Redaction, color: bool, quiet: bool) -> RenderOptions {
+    let detail = if quiet { Detail::Brief } else { Detail::Full };
+    RenderOptions { redaction, color, detail }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Desired-state files or directories (read recursively: *.yaml, *.yml).
+    /// Desired-state files or directories (read recursively: *.yaml, *.yml in any case).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }

@@ -1,10 +1,12 @@
-//! Parsers for the numeric flag values. Each accepts one documented range and, when it refuses
-//! a value (NaN, infinities, negatives and out-of-range numbers included), says what is allowed;
-//! clap turns the refusal into a usage error before any call is made.
+//! Parsers for the flag values that have a range or a form. Each accepts one documented range
+//! and, when it refuses a value (NaN, infinities, negatives and out-of-range numbers included),
+//! says what is allowed; clap turns the refusal into a usage error before any call is made.
 
+use crate::directory::{check_endpoint_url, check_region};
 use crate::emulator::Faults;
 use std::fmt::Display;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// The most calls in flight `--concurrency` allows.
 pub const MAX_CONCURRENCY: u32 = 256;
@@ -51,9 +53,53 @@ pub fn probability(s: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("must be a probability from 0 to 1, got `{s}`"))
 }
 
+/// Shortest and longest timeout accepted: below 10 ms nothing can answer, above an hour a hung
+/// endpoint would hold a CI job for longer than any job should run.
+pub const TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_millis(10), Duration::from_secs(3600));
+
+/// `--attempt-timeout`, `--operation-timeout`: a humantime duration (`500ms`, `20s`, `2m`)
+/// within [`TIMEOUT_RANGE`].
+pub fn timeout(s: &str) -> Result<Duration, String> {
+    let (min, max) = TIMEOUT_RANGE;
+    let allowed = format!(
+        "a duration from {} to {}, like 500ms, 20s or 2m",
+        humantime::format_duration(min),
+        humantime::format_duration(max)
+    );
+    let duration = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); expected {allowed}"))?;
+    if duration < min || duration > max {
+        return Err(format!("`{s}` is out of range; expected {allowed}"));
+    }
+    Ok(duration)
+}
+
+/// `--region`: an AWS region name (`us-east-1`).
+pub fn region(s: &str) -> Result<String, String> {
+    check_region(s).map(|()| s.to_string())
+}
+
+/// `--endpoint-url`: `http(s)://HOST[:PORT][/PATH]`.
+pub fn endpoint_url(s: &str) -> Result<String, String> {
+    check_endpoint_url(s).map(|()| s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_take_humantime_durations_within_bounds() {
+        assert_eq!(timeout("25s"), Ok(Duration::from_secs(25)));
+        assert_eq!(timeout("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(timeout("10ms"), Ok(Duration::from_millis(10)));
+        assert_eq!(timeout("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0s", "0", "5ms", "2h", "-5s", "25", "soon", "", "1e3s"] {
+            let err = timeout(bad).expect_err(bad);
+            assert!(err.contains("expected a duration from 10ms to 1h"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn values_accept_their_range_and_name_it_when_refusing() {

@@ -1,8 +1,13 @@
 //! Building the aws-sdk-workmail configuration: the standard AWS chain for credentials and
 //! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
 
+use super::endpoint::{check_endpoint_url, check_region};
+use super::failure::cause;
 use super::limiter::{AttemptOutcome, Limiter};
 use aws_config::BehaviorVersion;
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_sdk_workmail::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
@@ -13,11 +18,47 @@ use aws_sdk_workmail::config::{
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// Attempts per call: enough to ride out sustained throttling with exponential backoff.
 pub const MAX_ATTEMPTS: u32 = 12;
+
+/// How long one attempt may take, connecting included, before it is abandoned and retried.
+/// A DescribeUser answers in well under a second; 20 s is generous for a slow network and
+/// still lets a few attempts fit in the operation timeout.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long one call may take, every retry included. Against an endpoint that accepts
+/// connections and never answers, this is about how long a run takes to fail: the first call
+/// to give up stops the run. Throttling alone stays far below it: twelve attempts back off
+/// 26 s at most.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long connecting may take (or the attempt timeout, if shorter).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The time limits of directory calls (`--attempt-timeout`, `--operation-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt, from connecting to the end of the answer.
+    pub attempt: Duration,
+    /// One call with all its attempts and the backoff between them.
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts { attempt: DEFAULT_ATTEMPT_TIMEOUT, operation: DEFAULT_OPERATION_TIMEOUT }
+    }
+}
+
+impl Timeouts {
+    /// Both limits; an attempt never outlasts the call it belongs to, so the attempt timeout is
+    /// cut to the operation timeout when that is shorter.
+    pub fn new(attempt: Duration, operation: Duration) -> Timeouts {
+        Timeouts { attempt: attempt.min(operation), operation }
+    }
+}
 
 /// Where and as whom to connect; `None` means "from the standard AWS chain".
 #[derive(Debug, Clone, Default)]
@@ -28,36 +69,84 @@ pub struct ClientOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// The region signed with when an endpoint URL is given and no region is configured: an
+/// emulator needs some region, and the SDK's own default would be to ask the instance
+/// metadata service, which off EC2 means seconds of waiting and warnings.
+pub const EMULATOR_REGION: &str = "us-east-1";
+
+/// The variables aws-config reads an endpoint URL from, most specific first.
+const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_WORKMAIL", "AWS_ENDPOINT_URL"];
+
 /// Resolve credentials, region and endpoint through aws-config's default chain (environment,
 /// profiles, SSO, container and instance roles). Nothing is contacted until the first call.
+///
+/// With an endpoint URL (flag or variable) and no region from the flag, the environment or the
+/// profile, the region is [`EMULATOR_REGION`] and the instance metadata service is not asked.
 pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmail::Config, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.clone()));
-    }
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
     if let Some(url) = &options.endpoint_url {
+        check_endpoint_url(url)?;
         loader = loader.endpoint_url(url);
+    }
+    let endpoint_from_env = endpoint_url_from_env()?;
+    if let Some(region) = &options.region {
+        check_region(region)?;
+        loader = loader.region(Region::new(region.clone()));
+    } else if options.endpoint_url.is_some() || endpoint_from_env.is_some() {
+        loader = loader.region(region_without_instance_metadata(options.profile.as_deref()));
     }
     let shared = loader.load().await;
     let mut builder = aws_sdk_workmail::config::Builder::from(&shared);
-    if shared.region().is_none() {
-        if shared.endpoint_url().is_some() {
-            // A custom endpoint (the emulator) still needs a region to sign with.
-            builder = builder.region(Region::from_static("us-east-1"));
-        } else {
-            return Err("no AWS region: pass --region or set AWS_REGION".to_string());
+    match shared.region() {
+        // Read by aws-config, not by our parser: AWS_REGION, AWS_DEFAULT_REGION, the profile.
+        Some(region) => check_region(region.as_ref()).map_err(|e| {
+            format!("{e}; it comes from AWS_REGION, AWS_DEFAULT_REGION or the AWS profile")
+        })?,
+        // An endpoint URL from the profile's `endpoint_url`, read only now.
+        None if shared.endpoint_url().is_some() => {
+            builder = builder.region(Region::from_static(EMULATOR_REGION));
+        }
+        None => {
+            return Err("no AWS region: pass --region or set AWS_REGION (or `region` in the \
+                        AWS profile)"
+                .to_string());
         }
     }
     Ok(builder.build())
+}
+
+/// The first endpoint variable that is set, checked like `--endpoint-url`.
+fn endpoint_url_from_env() -> Result<Option<String>, String> {
+    for variable in ENDPOINT_VARIABLES {
+        if let Some(url) = std::env::var(variable).ok().filter(|v| !v.is_empty()) {
+            check_endpoint_url(&url).map_err(|e| format!("{variable}: {e}"))?;
+            return Ok(Some(url));
+        }
+    }
+    Ok(None)
+}
+
+/// The environment (`AWS_REGION`, `AWS_DEFAULT_REGION`), then the profile, then
+/// [`EMULATOR_REGION`]: the standard chain without its last step, the instance metadata.
+fn region_without_instance_metadata(profile: Option<&str>) -> RegionProviderChain {
+    let mut from_profile = ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        from_profile = from_profile.profile_name(profile);
+    }
+    RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new())
+        .or_else(from_profile.build())
+        .or_else(Region::from_static(EMULATOR_REGION))
 }
 
 /// Our retry, timeout and limiter settings on top of a base configuration.
 pub(super) fn tune(
     config: aws_sdk_workmail::Config,
     limiter: &Limiter,
+    timeouts: Timeouts,
+    notes: &AttemptNotes,
 ) -> aws_sdk_workmail::Config {
     config
         .to_builder()
@@ -76,16 +165,72 @@ pub(super) fn tune(
         )
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .operation_timeout(Duration::from_secs(180))
+                .connect_timeout(CONNECT_TIMEOUT.min(timeouts.attempt))
+                .operation_attempt_timeout(timeouts.attempt)
+                .operation_timeout(timeouts.operation)
                 .build(),
         )
         // The attempt timeout above already bounds a stalled call; the SDK's stall detector
         // wraps every body in a throughput monitor that costs ~5 % of the CPU of a DescribeUser.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .interceptor(LimiterFeedback { limiter: limiter.clone() })
+        .interceptor(notes.clone())
         .build()
+}
+
+/// What the attempts met, for error messages: the endpoint they are sent to, as the SDK
+/// resolved it, and why the latest attempt could not connect. Shared by every clone.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AttemptNotes(Arc<Notes>);
+
+#[derive(Debug, Default)]
+struct Notes {
+    endpoint: OnceLock<String>,
+    connect_failure: Mutex<Option<String>>,
+}
+
+impl AttemptNotes {
+    /// `scheme://host[:port][/path]`, once a request has got as far as being signed.
+    pub(super) fn endpoint(&self) -> Option<&str> {
+        self.0.endpoint.get().map(String::as_str)
+    }
+
+    /// Why the latest attempt of any call could not connect; `None` when it was answered or
+    /// timed out waiting for an answer. Tells "retried a refused connection until the
+    /// operation timeout" from "never answered".
+    pub(super) fn connect_failure(&self) -> Option<String> {
+        self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Intercept for AttemptNotes {
+    fn name(&self) -> &'static str {
+        "AttemptNotes"
+    }
+
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let failure = match context.output_or_error() {
+            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
+            _ => None,
+        };
+        *self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+        Ok(())
+    }
 }
 
 /// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the
@@ -154,6 +299,18 @@ fn is_throttling_body(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_attempt_never_outlasts_its_call() {
+        let (second, minute) = (Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(Timeouts::new(second, minute), Timeouts { attempt: second, operation: minute });
+        assert_eq!(Timeouts::new(minute, second), Timeouts { attempt: second, operation: second });
+        // The defaults keep a hung endpoint's run under two minutes: the first call to give up
+        // stops it, and a few attempts fit in one call.
+        let defaults = Timeouts::default();
+        assert!(defaults.operation < Duration::from_secs(120));
+        assert!(defaults.operation >= 4 * defaults.attempt);
+    }
 
     #[test]
     fn throttling_bodies_are_recognised() {

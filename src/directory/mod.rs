@@ -4,13 +4,19 @@
 
 mod bounded;
 mod client;
+mod endpoint;
 mod error;
+mod failure;
 mod limiter;
 mod sdk;
 
 pub use bounded::run_bounded;
-pub use client::{ClientOptions, build_sdk_config};
-pub use error::DirectoryError;
+pub use client::{
+    ClientOptions, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, EMULATOR_REGION, Timeouts,
+    build_sdk_config,
+};
+pub use endpoint::{check_endpoint_url, check_region};
+pub use error::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
 pub use sdk::SdkDirectory;
 
@@ -50,4 +56,9 @@ pub trait Directory: Send + Sync {
         &self,
         request: &UpdateRequest,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// The connection failure that stopped this directory, if one did: every call after it
+    /// fails at once, so a run ends early with this one cause instead of one error per user.
+    fn connection_failure(&self) -> Option<&ConnectionFailure> {
+        None
+    }
 }

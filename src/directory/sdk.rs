@@ -1,57 +1,110 @@
 //! [`Directory`] over the real aws-sdk-workmail client.
 
-use super::client::tune;
+use super::client::{AttemptNotes, Timeouts, tune};
+use super::error::ConnectionFailure;
+use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
 use crate::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use aws_sdk_workmail::Client;
-use aws_sdk_workmail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
 use aws_sdk_workmail::types::{EntityState, UserRole};
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use tokio::time::Instant;
 
 /// The page size ListUsers and ListOrganizations allow at most.
 const PAGE_SIZE: i32 = 100;
 
 /// The WorkMail directory behind an aws-sdk-workmail client, every call under one [`Limiter`].
+///
+/// The first call that fails without a usable answer (see [`DirectoryError::Connection`])
+/// stops the directory: every later call, in this clone or any other, returns
+/// [`DirectoryError::Halted`] without being sent, so a dead endpoint costs one timeout, not one
+/// per user, and nothing is written after it.
 #[derive(Debug, Clone)]
 pub struct SdkDirectory {
     client: Client,
     limiter: Limiter,
+    timeouts: Timeouts,
+    notes: AttemptNotes,
+    /// Named in errors before any request got as far as resolving the endpoint.
+    region: String,
+    halted: Arc<OnceLock<ConnectionFailure>>,
 }
 
 impl SdkDirectory {
     /// A directory over `config` (from [`super::build_sdk_config`] or the emulator), with our
-    /// retry, timeout and limiter settings applied on top.
+    /// retry, timeout and limiter settings applied on top, and the default timeouts.
     pub fn new(config: aws_sdk_workmail::Config, limiter: Limiter) -> SdkDirectory {
-        SdkDirectory { client: Client::from_conf(tune(config, &limiter)), limiter }
+        SdkDirectory::with_timeouts(config, limiter, Timeouts::default())
+    }
+
+    /// [`SdkDirectory::new`] with these timeouts.
+    pub fn with_timeouts(
+        config: aws_sdk_workmail::Config,
+        limiter: Limiter,
+        timeouts: Timeouts,
+    ) -> SdkDirectory {
+        let notes = AttemptNotes::default();
+        let region = config.region().map_or_else(|| "unset".to_string(), ToString::to_string);
+        SdkDirectory {
+            client: Client::from_conf(tune(config, &limiter, timeouts, &notes)),
+            limiter,
+            timeouts,
+            notes,
+            region,
+            halted: Arc::new(OnceLock::new()),
+        }
     }
 
     /// The limiter shared by every call.
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
     }
-}
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    err: SdkError<E, R>,
-) -> DirectoryError {
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let message = e.message().unwrap_or_default().to_string();
-            match e.code().unwrap_or_default() {
-                "EntityNotFoundException" => DirectoryError::UserNotFound,
-                "OrganizationNotFoundException" => DirectoryError::OrganizationNotFound,
-                "EntityStateException" => DirectoryError::EntityState(message),
-                "InvalidParameterException" => DirectoryError::InvalidParameter(message),
-                code => DirectoryError::Service {
-                    code: if code.is_empty() { "UnknownError".into() } else { code.into() },
-                    message,
-                },
-            }
+    fn check_halted(&self) -> Result<(), DirectoryError> {
+        match self.halted.get() {
+            Some(_) => Err(DirectoryError::Halted),
+            None => Ok(()),
         }
-        _ => DirectoryError::Transport(DisplayErrorContext(&err).to_string()),
+    }
+
+    /// Send one request under a limiter permit, unless the directory is stopped; a failure
+    /// without a usable answer stops it.
+    async fn call<T, E>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, DirectoryError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.check_halted()?;
+        let _permit = self.limiter.acquire().await;
+        // The wait for the permit may have outlived the endpoint.
+        self.check_halted()?;
+        let started = Instant::now();
+        request.await.map_err(|err| {
+            let fallback = format!("of region {}", self.region);
+            let failed = FailedCall {
+                operation,
+                endpoint: self.notes.endpoint().unwrap_or(&fallback),
+                attempt_timeout: self.timeouts.attempt,
+                operation_timeout: self.timeouts.operation,
+                elapsed: started.elapsed(),
+                last_connect_failure: self.notes.connect_failure(),
+            };
+            let error = classify(err, failed);
+            if let DirectoryError::Connection(failure) = &error {
+                // Only the first failure is kept: it is what the run reports.
+                let _ = self.halted.set(failure.clone());
+            }
+            error
+        })
     }
 }
 
@@ -101,19 +154,21 @@ fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
 }
 
 impl Directory for SdkDirectory {
+    fn connection_failure(&self) -> Option<&ConnectionFailure> {
+        self.halted.get()
+    }
+
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
         let mut organizations = Vec::new();
         let mut next_token = None;
         loop {
-            let _permit = self.limiter.acquire().await;
-            let page = self
+            let request = self
                 .client
                 .list_organizations()
                 .max_results(PAGE_SIZE)
                 .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(classify)?;
+                .send();
+            let page = self.call("ListOrganizations", request).await?;
             organizations.extend(page.organization_summaries().iter().filter_map(|o| {
                 Some(OrganizationSummary {
                     id: o.organization_id()?.to_string(),
@@ -132,16 +187,14 @@ impl Directory for SdkDirectory {
         let mut users = Vec::new();
         let mut next_token = None;
         loop {
-            let _permit = self.limiter.acquire().await;
-            let page = self
+            let request = self
                 .client
                 .list_users()
                 .organization_id(organization_id)
                 .max_results(PAGE_SIZE)
                 .set_next_token(next_token)
-                .send()
-                .await
-                .map_err(classify)?;
+                .send();
+            let page = self.call("ListUsers", request).await?;
             users.extend(page.users().iter().filter_map(|u| {
                 Some(ListedUser {
                     user_id: u.id()?.to_string(),
@@ -162,15 +215,9 @@ impl Directory for SdkDirectory {
         organization_id: &str,
         user: &str,
     ) -> Result<ObservedUser, DirectoryError> {
-        let _permit = self.limiter.acquire().await;
-        let output = self
-            .client
-            .describe_user()
-            .organization_id(organization_id)
-            .user_id(user)
-            .send()
-            .await
-            .map_err(classify)?;
+        let request =
+            self.client.describe_user().organization_id(organization_id).user_id(user).send();
+        let output = self.call("DescribeUser", request).await?;
         Ok(observed_from(output, user))
     }
 
@@ -206,7 +253,6 @@ impl Directory for SdkDirectory {
                 Attribute::IdentityProviderUserId => call.set_identity_provider_user_id(text),
             };
         }
-        let _permit = self.limiter.acquire().await;
-        call.send().await.map(|_| ()).map_err(classify)
+        self.call("UpdateUser", call.send()).await.map(|_| ())
     }
 }

@@ -1,12 +1,16 @@
-//! The emulator's starting directory: organizations and users, from YAML (SPEC §5) or built in code.
+//! The emulator's starting users, from YAML (docs/reference.md#emulator-seed-file) or code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::bounded_read::{self, ReadError};
 use crate::live::UserState;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
+
+/// Largest seed file read, as for a desired-state file: room for 100,000 users.
+pub const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Organizations and their users to start the emulator with.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -36,7 +40,7 @@ pub struct SeedOrganization {
 
 /// One user of a [`SeedOrganization`].
 ///
-/// State defaults to `ENABLED` (SPEC §5); an `ENABLED` user without an email gets
+/// State defaults to `ENABLED`; an `ENABLED` user without an email gets
 /// `name@default_mail_domain`, since an enabled WorkMail user always has a mailbox address.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeedUser {
@@ -85,7 +89,7 @@ impl SeedError {
 }
 
 impl Seed {
-    /// Parses SPEC §5 YAML and checks it (ids, names, emails, attribute limits, duplicates).
+    /// Parses seed YAML and checks it (ids, names, emails, attribute limits, duplicates).
     pub fn from_yaml(yaml: &str) -> Result<Seed, SeedError> {
         let seed: Seed = serde_saphyr::from_str(yaml).map_err(|e| {
             let location = e.location();
@@ -103,8 +107,16 @@ impl Seed {
     /// Reads and parses a seed file; errors name the file.
     pub fn from_file(path: &Path) -> Result<Seed, SeedError> {
         let with_path = |e: SeedError| SeedError { path: Some(path.to_owned()), ..e };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| with_path(SeedError::new(format!("cannot read: {e}"))))?;
+        let text = bounded_read::read_text(path, MAX_SEED_BYTES).map_err(|e| {
+            with_path(match e {
+                ReadError::NotUtf8(at) => SeedError {
+                    line: u64::try_from(at.line).ok(),
+                    column: u64::try_from(at.column).ok(),
+                    ..SeedError::new(at.to_string())
+                },
+                e => SeedError::new(e.to_string()),
+            })
+        })?;
         Seed::from_yaml(&text).map_err(with_path)
     }
 
@@ -198,7 +210,7 @@ impl SeedUser {
 const USER_FIELDS: [&str; 4] = ["name", "email", "state", "role"];
 
 impl<'de> Deserialize<'de> for SeedUser {
-    /// A map of `name`, `email`, `state`, `role` and any attribute key of SPEC §1; the attribute
+    /// A map of `name`, `email`, `state`, `role` and any desired-state attribute key; the attribute
     /// keys come from [`Attribute::ALL`] so the table stays the one list of them.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(SeedUserVisitor)

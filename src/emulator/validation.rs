@@ -1,8 +1,8 @@
 //! Input checks driven by the API model: required members, length and value ranges, patterns
 //! and enums, exactly as `service-2.json` declares them.
 //!
-//! `model.json` is the part of `shared/workmail-api/service-2.json` reachable from the emulated
-//! operations, documentation stripped (a test compares it with the full model when present).
+//! `model.json` is the part of `tests/data/workmail-api/service-2.json` reachable from the emulated
+//! operations, documentation stripped (a test compares the two).
 //! Violations are answered like the service: one `InvalidParameterException` whose message lists
 //! every violation in the AWS "validation error detected" style, naming members in lowerCamelCase.
 //! A value of the wrong JSON type is a `SerializationException`, as the service's parser answers.

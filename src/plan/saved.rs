@@ -1,4 +1,4 @@
-//! The saved plan (`plan --out PLAN.json`): the JSON document of SPEC §4 plus provenance — tool
+//! The saved plan (`plan --out`): docs/reference.md#json-format's document plus provenance — tool
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
@@ -79,6 +79,10 @@ pub enum SavedPlanError {
 }
 
 impl SavedPlan {
+    /// Largest saved plan read: a plan of 100,000 users with a dozen attributes changing each
+    /// is about 150 MB; a larger file is not a plan this tool wrote.
+    pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+
     /// Pretty JSON for the file.
     pub fn to_json(&self) -> String {
         let mut out = Vec::new();

@@ -18,5 +18,5 @@ pub use event::Event;
 pub use load::{LoadError, load};
 pub use reconciler::{ApplyOptions, Reconciler};
 pub use resolve::{resolve_organization, resolve_organizations};
-pub use run::{GuardedRun, PlannedRun, Refused, RunReport};
+pub use run::{GuardedRun, PlannedRun, Refused, RunError, RunReport};
 pub use selection::{Selection, SelectionError};

@@ -2,6 +2,7 @@
 //! allow, and the report of a whole run.
 
 use crate::apply::{ApplyReport, SafetyLimits, SafetyRefusal, check_safety};
+use crate::directory::ConnectionFailure;
 use crate::plan::{Plan, Summary};
 use thiserror::Error;
 
@@ -58,4 +59,22 @@ pub struct RunReport {
     pub planned: Summary,
     /// Every attempted user's outcome, and the plan's own errors.
     pub applied: ApplyReport,
+}
+
+/// Why a whole run ([`super::Reconciler::reconcile`]) did not finish as planned.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum RunError {
+    /// The safety limits refused the plan; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    /// The directory stopped answering: while planning (`applied` is empty, nothing was
+    /// written) or while applying (`applied` says which users were reached).
+    #[error("{failure}")]
+    Stopped { failure: ConnectionFailure, applied: ApplyReport },
+}
+
+impl From<ConnectionFailure> for RunError {
+    fn from(failure: ConnectionFailure) -> RunError {
+        RunError::Stopped { failure, applied: ApplyReport::default() }
+    }
 }

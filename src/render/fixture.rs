@@ -125,3 +125,8 @@ pub fn raw_values(plan: &Plan, redacted: impl Fn(Attribute) -> bool) -> Vec<Stri
         .map(str::to_owned)
         .collect()
 }
+
+/// A fixed redaction key, so that snapshots of redacted output stay put.
+pub fn key() -> crate::render::RedactionKey {
+    crate::render::RedactionKey::fixed(b"a fixed key for render snapshots")
+}

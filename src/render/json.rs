@@ -1,4 +1,4 @@
-//! The JSON format (SPEC §4): the stable, machine-readable plan document, `format_version` 1.
+//! The JSON format (docs/reference.md#json-format): the stable plan document, `format_version` 1.
 
 use super::RenderOptions;
 use super::redact::redact_value;
@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 /// The `format_version` of the document; bumped only on an incompatible change of its keys.
 const FORMAT_VERSION: u32 = 1;
 
-/// Renders `plan` as the SPEC §4 document: `format_version`, `changes` (in plan order, with
+/// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
 /// error) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
-/// redacted values become `"(redacted sha256:xxxxxxxx)"` strings.
+/// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.
 pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
     let summary = plan.summary();
     json!({
@@ -79,13 +79,16 @@ mod tests {
 
     #[test]
     fn render_json_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]));
+        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
         insta::assert_json_snapshot!(json(&fixture::plan(), &options(redaction)));
     }
 
     #[test]
     fn render_json_redacts_all() {
-        insta::assert_json_snapshot!(json(&fixture::plan(), &options(Redaction::All)));
+        insta::assert_json_snapshot!(json(
+            &fixture::plan(),
+            &options(Redaction::All(fixture::key()))
+        ));
     }
 
     #[test]
@@ -113,7 +116,7 @@ mod tests {
     #[test]
     fn render_json_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = json(&plan, &options(Redaction::All)).to_string();
+        let rendered = json(&plan, &options(Redaction::All(fixture::key()))).to_string();
         for raw in fixture::raw_values(&plan, |_| true) {
             let encoded = Value::String(raw.clone()).to_string();
             assert!(!rendered.contains(&encoded), "{raw:?} leaked:\n{rendered}");

@@ -1,4 +1,4 @@
-//! The markdown format (SPEC §4): a pull-request comment.
+//! The markdown format (docs/reference.md#markdown-format): a pull-request comment.
 //!
 //! A heading, the summary line, then per organization a `####` heading, a table of changed
 //! fields and a bullet per error. Values sit in `<code>` elements with every character that
@@ -288,13 +288,16 @@ mod tests {
 
     #[test]
     fn render_markdown_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]));
+        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
         insta::assert_snapshot!(markdown(&fixture::plan(), &options(redaction)));
     }
 
     #[test]
     fn render_markdown_redacts_all() {
-        insta::assert_snapshot!(markdown(&fixture::plan(), &options(Redaction::All)));
+        insta::assert_snapshot!(markdown(
+            &fixture::plan(),
+            &options(Redaction::All(fixture::key()))
+        ));
     }
 
     #[test]
@@ -354,7 +357,7 @@ mod tests {
     #[test]
     fn render_markdown_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = markdown(&plan, &options(Redaction::All));
+        let rendered = markdown(&plan, &options(Redaction::All(fixture::key())));
         for raw in fixture::raw_values(&plan, |_| true) {
             for form in
                 [raw.clone(), escape(&raw), escape(&AttrValue::Text(raw.clone()).to_string())]

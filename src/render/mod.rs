@@ -1,5 +1,5 @@
 //! Rendering a [`Plan`] for people and machines: [`text()`] for terminals, [`json()`] for tools
-//! and the SPEC §4 document, [`markdown()`] for pull-request comments. Every format applies
+//! (docs/reference.md#json-format), [`markdown()`] for pull-request comments. Every format applies
 //! the same [`Redaction`] to `before` and `after` values.
 
 mod json;
@@ -7,6 +7,7 @@ mod markdown;
 mod options;
 mod palette;
 mod redact;
+mod redaction_key;
 mod text;
 
 #[cfg(test)]
@@ -15,7 +16,8 @@ mod fixture;
 pub use json::json;
 pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
 pub use options::{Detail, RenderOptions};
-pub use redact::{Redaction, redact_value};
+pub use redact::{Redaction, display_value, redact_value};
+pub use redaction_key::{MAX_KEY_BYTES, MIN_KEY_BYTES, RedactionKey, RedactionKeyError};
 pub use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UserChange};
@@ -54,7 +56,7 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
 }
 
 /// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
-/// whatever the counts (a zero plan still says `0 to update`, like the SPEC example).
+/// whatever the counts (a zero plan says `0 to update`, as docs/reference.md#output-formats shows).
 fn summary_sentence(summary: &Summary) -> String {
     colored_summary_sentence(summary, &Palette::new(false))
 }

@@ -173,13 +173,13 @@ mod tests {
 
     #[test]
     fn render_text_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]));
+        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
         insta::assert_snapshot!(text(&fixture::plan(), &options(redaction)));
     }
 
     #[test]
     fn render_text_redacts_all() {
-        insta::assert_snapshot!(text(&fixture::plan(), &options(Redaction::All)));
+        insta::assert_snapshot!(text(&fixture::plan(), &options(Redaction::All(fixture::key()))));
     }
 
     #[test]
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn render_text_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = text(&plan, &options(Redaction::All));
+        let rendered = text(&plan, &options(Redaction::All(fixture::key())));
         for raw in fixture::raw_values(&plan, |_| true) {
             assert!(!rendered.contains(&raw), "{raw:?} leaked:\n{rendered}");
         }
@@ -227,7 +227,7 @@ mod tests {
         let plan = fixture::plan();
         let colored =
             |redaction| RenderOptions { redaction, color: true, ..RenderOptions::default() };
-        let all = text(&plan, &colored(Redaction::All));
+        let all = text(&plan, &colored(Redaction::All(fixture::key())));
         // department "R&D" -> "" is a clear: red without redaction, a plain change with it.
         let department = |rendered: &str| {
             rendered

@@ -59,6 +59,14 @@ impl LoadError {
         }
     }
 
+    /// Place an error about a file as a whole at a line and column, for a problem found before
+    /// the file's text could be shown (such as a byte that is not UTF-8). The message names the
+    /// place; there is no snippet.
+    pub(crate) fn at_position(mut self, line: usize, column: usize) -> LoadError {
+        self.location = Some(SourceLocation { file: self.file.as_str().into(), line, column });
+        self
+    }
+
     /// Add a suggestion of what is allowed or how to fix it.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> LoadError {
         self.help = Some(help.into());

@@ -2,8 +2,10 @@
 
 use super::error::{LoadError, LoadErrors, Pos, SourceFile};
 use super::model::{DesiredOrganization, DesiredState, OrganizationRef};
+use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
 use super::validate::FileSpec;
+use crate::bounded_read::{self, ReadError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,22 +23,36 @@ pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, Lo
     let files = read_once(files);
     let mut sources = Vec::new();
     for file in files {
-        let name = display_path(&file);
-        match std::fs::read(&file) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => sources.push(SourceFile { name: name.into(), text: Arc::from(text) }),
-                Err(e) => errors.push(LoadError::file(
-                    &name,
-                    format!(
-                        "{name}: not UTF-8 text (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )),
-            },
-            Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
+        match read_source(&file) {
+            Ok(source) => sources.push(source),
+            Err(error) => errors.push(*error),
         }
     }
     load_sources(&sources, errors)
+}
+
+/// Read one file's text, refusing one over [`MAX_FILE_BYTES`] after reading one byte more at
+/// most, whatever the path names (a device or a FIFO included).
+fn read_source(file: &Path) -> Result<SourceFile, Box<LoadError>> {
+    let name = display_path(file);
+    match bounded_read::read_text(file, MAX_FILE_BYTES) {
+        Ok(text) => Ok(SourceFile { name: name.into(), text: Arc::from(text) }),
+        Err(e) => {
+            let error = LoadError::file(&name, e.message_for(&name));
+            Err(Box::new(match e {
+                ReadError::TooLarge { kind: "file", .. } => error.with_help(TOO_LARGE_HELP),
+                ReadError::TooLarge { .. } => error.with_help(
+                    "a device or a FIFO is read like a file, up to the same limit: name the \
+                     desired-state files themselves",
+                ),
+                ReadError::NotUtf8(at) => error.at_position(at.line, at.column).with_help(
+                    "desired-state files are UTF-8 text: convert the file (for example with \
+                     `iconv -t UTF-8`), or move it out of the directory if it is not one",
+                ),
+                ReadError::Io(_) | ReadError::NoWriter => error,
+            }))
+        }
+    }
 }
 
 /// Parse, validate and merge files already in memory. `errors` holds earlier (I/O) errors.
@@ -165,10 +181,11 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
     let name = display_path(path);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
-            let before = files.len();
+            let before = (files.len(), errors.len());
             let mut visited = BTreeSet::new();
             walk(path, 0, &mut visited, files, errors);
-            if files.len() == before {
+            // An entry refused while walking (a FIFO, a device) has its own error.
+            if (files.len(), errors.len()) == before {
                 errors.push(LoadError::file(
                     &name,
                     format!("{name}: directory holds no *.yaml or *.yml file"),
@@ -207,12 +224,42 @@ fn walk(
         if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {
             continue;
         }
-        if path.is_dir() {
+        // The entry, or what a symlink points to.
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(_) if !is_yaml(&path) => continue,
+            Err(e) => {
+                let name = display_path(&path);
+                errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}")));
+                continue;
+            }
+        };
+        if meta.is_dir() {
             walk(&path, depth + 1, visited, files, errors);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            files.push(path);
+        } else if is_yaml(&path) {
+            if meta.is_file() {
+                files.push(path);
+            } else {
+                // Never opened: a FIFO could block the run, a device never end. A link to one
+                // committed to the repository must not take a CI job down.
+                let name = display_path(&path);
+                let kind = bounded_read::describe(&meta.file_type());
+                errors.push(
+                    LoadError::file(&name, format!("{name}: is {kind}, not a regular file"))
+                        .with_help(
+                            "inside a directory only regular files (or links to them) are read; \
+                             name a FIFO or a device on the command line to read it",
+                        ),
+                );
+            }
         }
     }
+}
+
+/// `*.yaml` or `*.yml`, in any case (`B.YAML` too): what a directory walk reads.
+fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// A path as the user would type it, with `/` separators on every platform so that output

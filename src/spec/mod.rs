@@ -1,4 +1,4 @@
-//! The desired-state file format (SPEC §1): model, loading, validation and JSON Schema.
+//! The file format (docs/reference.md#desired-state-files): model, loading, checks, JSON Schema.
 //! All YAML parsing lives below this module.
 
 mod error;
@@ -23,7 +23,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Load desired-state files. Each path is a file or a directory; directories are read
-/// recursively (`*.yaml` and `*.yml`, sorted, hidden entries skipped). Every error of every
+/// recursively (`*.yaml` and `*.yml` in any case, sorted, hidden entries skipped; an entry that
+/// is not a regular file, such as a FIFO or a link to a device, is an error and never opened).
+/// A path named directly is read whatever it is, up to the size limit. Every error of every
 /// file is reported, not just the first; nothing is returned unless all files are valid.
 pub fn load(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
     load::load_paths(paths)

@@ -13,13 +13,13 @@ use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// A desired-state file (SPEC §1). Only used for its schema; loading goes through the raw
+/// A desired-state file, only used for its schema; loading goes through the raw
 /// tree so that every error can be reported with its position.
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[schemars(
     title = "workmail-reconcile desired state",
-    description = "Amazon WorkMail user attributes kept in git; see SPEC §1.",
+    description = "WorkMail user attributes in git; see docs/reference.md#desired-state-files.",
     deny_unknown_fields
 )]
 struct DesiredStateFile {

@@ -425,11 +425,19 @@ async fn cli_log_format_json_writes_fatal_and_usage_errors_as_json_lines() {
     let (emu, files) = setup().await;
     let fatal =
         run(&emu, files.path(), &["apply", "--plan", "nope.json", "--log-format", "json"]).await;
-    let line = one_json_error(&fatal, "message", "cannot read the plan nope.json");
-    assert!(line["message"].as_str().is_some_and(|m| m.starts_with("cannot read")), "{line}");
+    let line =
+        one_json_error(&fatal, "message", "nope.json: cannot read: No such file or directory");
+    assert!(
+        line["message"].as_str().is_some_and(|m| m.starts_with("nope.json: cannot read")),
+        "{line}"
+    );
     // The same error as text is miette's report.
     let text = run(&emu, files.path(), &["apply", "--plan", "nope.json"]).await;
-    assert!(stderr(&text).starts_with("  × cannot read the plan nope.json"), "{}", stderr(&text));
+    assert!(
+        stderr(&text).starts_with("  × nope.json: cannot read: No such file or directory"),
+        "{}",
+        stderr(&text)
+    );
 
     let usage =
         run(&emu, files.path(), &["plan", "--fromat", "json", "acme.yaml", "--log-format=json"])

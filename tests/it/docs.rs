@@ -322,10 +322,10 @@ fn docs_readme_command_lines_use_existing_flags() {
     assert!(problems.is_empty(), "README.md:\n{}", problems.join("\n"));
 }
 
-/// Relative links in the README and examples/iam/README.md point at files that exist.
+/// Relative links in the README, docs/reference.md and examples/iam/README.md resolve.
 #[test]
 fn docs_relative_links_resolve() {
-    for file in ["README.md", "examples/iam/README.md", "CHANGELOG.md"] {
+    for file in ["README.md", "examples/iam/README.md", "CHANGELOG.md", "docs/reference.md"] {
         let path = repo_root().join(file);
         let text = std::fs::read_to_string(&path).expect("doc file");
         let dir = path.parent().expect("parent");

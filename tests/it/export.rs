@@ -117,7 +117,7 @@ proptest! {
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
             let engine = workmail_reconcile::reconcile::Reconciler::new(directory.clone(), 8);
-            let plan = engine.plan(&desired, |_| ()).await.plan;
+            let plan = engine.plan(&desired, |_| ()).await.expect("the emulator answers").plan;
             assert!(plan.changes.is_empty() && plan.errors.is_empty(), "{plan:?}\n{yaml}");
             for (i, v) in values.iter().enumerate() {
                 assert_eq!(emu.user(ORG, &format!("p{i}")).expect("user").get(Street), AttrValue::Text(v.clone()));

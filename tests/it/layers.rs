@@ -10,7 +10,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("spec", &["directory", "emulator", "cli", "plan", "apply", "reconcile", "live"]),
     ("emulator", &["plan", "apply", "reconcile", "cli", "directory", "export", "render"]),
     ("directory", &["emulator", "cli", "plan", "apply", "reconcile", "render"]),
-    ("reconcile", &["cli", "emulator", "render"]),
+    ("reconcile", &["cli", "emulator"]),
     ("render", &["directory", "emulator", "cli", "reconcile", "apply"]),
     ("live.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
     ("rate_cap.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),

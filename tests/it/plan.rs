@@ -84,7 +84,7 @@ async fn json_plan_has_the_documented_keys() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn exit_codes_follow_the_spec() {
+async fn exit_codes_follow_the_reference() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
     files

@@ -7,7 +7,7 @@ use workmail_reconcile::attrs::Attribute::Department;
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
 use workmail_reconcile::reconcile::{
-    ApplyOptions, Event, LoadError, Reconciler, Selection, SelectionError,
+    ApplyOptions, Event, LoadError, Reconciler, RunError, Selection, SelectionError,
 };
 use workmail_reconcile::spec::DesiredState;
 
@@ -45,7 +45,7 @@ async fn plan_guard_and_apply_are_steps_with_typed_results_and_events() {
     let desired = desired(3, 2);
     let mut events = Vec::new();
 
-    let planned = engine.plan(&desired, |e| events.push(owned(e))).await;
+    let planned = engine.plan(&desired, |e| events.push(owned(e))).await.expect("answers");
     assert_eq!(events, ["Describing { users: 3 }", "Described", "Described", "Described"]);
     let changed: Vec<&str> = planned.plan.changes.iter().map(|c| c.user.as_str()).collect();
     assert_eq!(changed, ["u0", "u1"]);
@@ -62,17 +62,20 @@ async fn plan_guard_and_apply_are_steps_with_typed_results_and_events() {
     assert_eq!(calls(&emu.journal(), "UpdateUser").len(), 2);
     assert_eq!(live(&emu, "u1", Department), text("New"));
 
-    let again = engine.plan(&desired, |_| ()).await;
+    let again = engine.plan(&desired, |_| ()).await.expect("answers");
     assert!(!again.plan.has_changes() && again.plan.errors.is_empty());
 }
 
 #[tokio::test]
 async fn a_refused_run_writes_nothing_and_hands_back_its_plan() {
     let emu = emulator_of(10).await;
-    let refused = engine(&emu)
+    let refused = match engine(&emu)
         .reconcile(&desired(10, 4), SafetyLimits::default(), &ApplyOptions::default(), |_| ())
         .await
-        .expect_err("4 of 10 is more than the default share");
+    {
+        Err(RunError::Refused(refused)) => refused,
+        other => panic!("4 of 10 is more than the default share, got {other:?}"),
+    };
     assert_eq!(
         refused.refusal,
         SafetyRefusal::Share { organization: format!("acme ({ORG})"), changes: 4, declared: 10 }
@@ -109,5 +112,24 @@ fn selection_keeps_users_case_insensitively_and_refuses_a_key_nobody_declares() 
             assert_eq!(e.to_string(), "--exclude zed: no declared user has this key");
         }
         other => panic!("expected a selection error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_directory_that_stops_answering_ends_the_plan_step_with_its_one_failure() {
+    let emu = emulator_of(3).await;
+    let engine = engine(&emu);
+    emu.stop().await;
+    let failure = engine.plan(&desired(3, 1), |_| ()).await.expect_err("nobody answers");
+    assert_eq!(engine.connection_failure(), Some(&failure));
+    match engine
+        .reconcile(&desired(3, 1), SafetyLimits::default(), &ApplyOptions::default(), |_| ())
+        .await
+    {
+        Err(RunError::Stopped { failure: again, applied }) => {
+            assert_eq!(again, failure);
+            assert!(applied.users.is_empty(), "nothing was applied");
+        }
+        other => panic!("expected the run to stop, got {other:?}"),
     }
 }
