@@ -68,7 +68,10 @@ fn self_contained_no_tracked_file_cites_anything_outside_the_repository() {
 fn self_contained_outside_references_are_found() {
     let needles = outside_references();
     let text = format!("ok\n// see {}3\nfine\n", needles[0]);
-    assert_eq!(lines_containing("a.rs", &text, &needles), [format!("a.rs:2: // see {}3", needles[0])]);
+    assert_eq!(
+        lines_containing("a.rs", &text, &needles),
+        [format!("a.rs:2: // see {}3", needles[0])]
+    );
     let path = format!("x {}workmail-api/service-2.json", needles[3]);
     assert_eq!(lines_containing("b.rs", &path, &needles).len(), 1);
     assert!(lines_containing("c.md", "BENCHMARKS.md §5 and spec: in YAML", &needles).is_empty());
@@ -148,8 +151,8 @@ fn broken_links(path: &str, text: &str, prefix: &str, known: &BTreeSet<String>) 
 
 #[test]
 fn self_contained_links_into_the_reference_name_existing_headings() {
-    let reference = std::fs::read_to_string(repo_root().join("docs/reference.md"))
-        .expect("docs/reference.md");
+    let reference =
+        std::fs::read_to_string(repo_root().join("docs/reference.md")).expect("docs/reference.md");
     let known = anchors(&reference);
     assert!(known.len() > 50, "only {} headings in docs/reference.md", known.len());
     let mut broken = broken_links("docs/reference.md", &reference, "](#", &known);
@@ -175,7 +178,8 @@ fn self_contained_anchors_follow_github_rules() {
     );
     let known = anchors("## Exit codes\n");
     // A broken link written out here would break the test above.
-    let text = format!("see reference.md#exit-codes, {}#exit-code.\n[x](#exit-codes)", "reference.md");
+    let text =
+        format!("see reference.md#exit-codes, {}#exit-code.\n[x](#exit-codes)", "reference.md");
     assert_eq!(
         broken_links("a.rs", &text, "reference.md#", &known),
         ["a.rs:1: #exit-code".to_string()]
