@@ -131,7 +131,10 @@ fn linked_anchors(text: &str, prefix: &str) -> Vec<(usize, String)> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
                 .collect();
-            linked.push((i + 1, anchor));
+            // A bare prefix (as this file's own string literals hold) links nowhere.
+            if !anchor.is_empty() {
+                linked.push((i + 1, anchor));
+            }
         }
     }
     linked
