@@ -23,11 +23,6 @@ pub struct SelectionError {
 }
 
 impl Selection {
-    /// Whether every user is selected.
-    pub fn is_everyone(&self) -> bool {
-        self.targets.is_empty() && self.excludes.is_empty()
-    }
-
     /// The selection as the flags that would make it, `--target A --exclude B`.
     pub fn as_flags(&self) -> Vec<String> {
         let targets = self.targets.iter().map(|t| format!("--target {t}"));
