@@ -842,14 +842,28 @@ mod tests {
         assert!(run.throttled_share() <= 0.01, "{} throttled of {}", run.throttled, run.attempts);
     }
 
+    /// `calls` calls while the limit changes from `before` to `after`, at ten moments 0.2 s
+    /// apart from `first` on: wherever in its cycle of probes the change finds the limiter.
+    /// Returns (moment, efficiency, run) of each.
+    async fn at_ten_moments(
+        calls: usize,
+        first: f64,
+        before: f64,
+        after: f64,
+    ) -> Vec<(f64, f64, Run)> {
+        let mut runs = Vec::new();
+        for tenth in 0..10 {
+            let at = first + tenth as f64 / 5.0;
+            let simulation = Simulation::new(calls, &[(0.0, before), (at, after)]);
+            let run = simulation.run().await;
+            runs.push((at, run.efficiency(&simulation), run));
+        }
+        runs
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_raised_limit_is_found_within_about_a_second() {
-        // Wherever in its cycle of probes the raise finds the limiter.
-        for tenth in 0..10 {
-            let raised_at = 4.0 + tenth as f64 / 5.0;
-            let simulation = Simulation::new(3000, &[(0.0, 100.0), (raised_at, 400.0)]);
-            let run = simulation.run().await;
-            let efficiency = run.efficiency(&simulation);
+        for (raised_at, efficiency, run) in at_ten_moments(3000, 4.0, 100.0, 400.0).await {
             assert!(efficiency >= 0.93, "raised at {raised_at}: efficiency {efficiency:.3}");
             let second_after = run.admitted_between(raised_at + 1.0, raised_at + 2.0);
             assert!(second_after >= 360, "raised at {raised_at}: {second_after} in the 2nd second");
@@ -858,17 +872,12 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_lowered_limit_costs_few_throttles() {
-        for tenth in 0..10 {
-            let lowered_at = 2.0 + tenth as f64 / 5.0;
-            let simulation = Simulation::new(2000, &[(0.0, 400.0), (lowered_at, 100.0)]);
-            let run = simulation.run().await;
-            let efficiency = run.efficiency(&simulation);
+        for (lowered_at, efficiency, run) in at_ten_moments(2000, 2.0, 400.0, 100.0).await {
             assert!(efficiency >= 0.97, "lowered at {lowered_at}: efficiency {efficiency:.3}");
+            let (throttled, attempts) = (run.throttled, run.attempts);
             assert!(
                 run.throttled_share() <= 0.02,
-                "lowered at {lowered_at}: {} throttled of {}",
-                run.throttled,
-                run.attempts
+                "lowered at {lowered_at}: {throttled} of {attempts}"
             );
         }
     }

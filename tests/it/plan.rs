@@ -218,7 +218,8 @@ async fn a_throttled_call_is_retried_in_its_own_pacing_slot() {
     files.write("acme.yaml", &format!("organization: {ORG}\nusers:\n  alice:\n    office: B\n"));
     let out = run(&emu, files.path(), &["--max-rps", "10", "plan", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let attempts = calls(&emu.journal(), "DescribeUser");
+    let journal = emu.journal();
+    let attempts = calls(&journal, "DescribeUser");
     assert_eq!(attempts.len(), 12, "every attempt the SDK makes, then the user fails");
     // At 10 calls per second each retry waits for a pacing slot of its own, 100 ms after the
     // attempt before it; the SDK's own backoff would start with 0–50 ms.
