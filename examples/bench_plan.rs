@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example bench_plan -- plan   [--users 2000 --rps 200 --latency-ms 20]
 //! cargo run --release --example bench_plan -- apply  [--users 2000 --change 0.1]
-//! cargo run --release --example bench_plan -- step   [--users 6000 --from 100 --to 400 --switch-after 5]
+//! cargo run --release --example bench_plan -- step   [--users 3000 --rps 100 --to 400 --switch-after 5]
 //! cargo run --release --example bench_plan -- orgs   [--orgs 100 --users 1000]
 //! cargo run --release --example bench_plan -- scale  --endpoint URL [--users 100000]
 //! ```
@@ -49,7 +49,7 @@ enum Scenario {
         #[arg(long, default_value_t = 0.1)]
         change: f64,
     },
-    /// Plan while the cap changes mid-run; prints the rate per second.
+    /// Plan while the cap changes mid-run (up or down).
     Step {
         #[command(flatten)]
         common: Common,
@@ -59,6 +59,9 @@ enum Scenario {
         /// Seconds after the start of the plan when the cap changes.
         #[arg(long, default_value_t = 5)]
         switch_after: u64,
+        /// Also print each run's calls per second.
+        #[arg(long)]
+        per_second: bool,
     },
     /// Plan many organizations in one run.
     Orgs {
@@ -167,7 +170,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Ok(())
             }
-            Scenario::Step { common, to, switch_after } => step(&common, to, switch_after).await,
+            Scenario::Step { common, to, switch_after, per_second } => {
+                header(&[
+                    "run",
+                    "cap /s",
+                    "users",
+                    "calls",
+                    "throttled",
+                    "throttled %",
+                    "throttled after the switch",
+                    "wall s",
+                    "ideal s",
+                    "efficiency",
+                    "90 % of the new cap after s",
+                ]);
+                let step = Step { to, switch_after, per_second };
+                for run in 1..=common.repeat {
+                    step.run(run, &common).await?;
+                }
+                Ok(())
+            }
             Scenario::Orgs { common, orgs } => {
                 header(&[
                     "run",
@@ -358,77 +380,143 @@ async fn apply_once(
     Ok(())
 }
 
-async fn step(
-    common: &Common,
+/// The `step` scenario: the cap switches from `--rps` to `to` after `switch_after` seconds.
+struct Step {
     to: f64,
     switch_after: u64,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let emu = Arc::new(start(common, 1).await?);
-    let desired = desired(1, common.users, 0.0)?;
-    let directory = directory(&emu, common);
-    let started = Instant::now();
-    let started_at = SystemTime::now();
-    let done = Arc::new(AtomicBool::new(false));
-    // Switch the cap, and sample the limiter's target rate every second.
-    let sampler = {
-        let emu = Arc::clone(&emu);
-        let limiter = directory.limiter().clone();
-        let done = Arc::clone(&done);
-        let mut faults = common.faults();
-        faults.max_rps = Some(to);
-        tokio::spawn(async move {
-            let mut targets = Vec::new();
-            let mut tick = tokio::time::interval_at(
-                tokio::time::Instant::now() + Duration::from_secs(1),
-                Duration::from_secs(1),
-            );
-            let mut second = 0;
-            while !done.load(Ordering::Relaxed) {
-                tick.tick().await;
-                second += 1;
-                targets.push(limiter.stats().current_rate);
-                if second == switch_after {
-                    emu.set_faults(faults.clone());
-                }
-            }
-            targets
-        })
-    };
-    let plan = plan_of(&directory, &desired, width(common)).await?;
-    let wall = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let targets = sampler.await?;
-    assert_eq!(plan.unchanged.len(), common.users);
-    let seconds = wall.as_secs() as usize + 1;
-    let mut ok = vec![0u64; seconds];
-    let mut throttled = vec![0u64; seconds];
-    for entry in emu.journal() {
-        let at = entry.at.duration_since(started_at).unwrap_or_default().as_secs() as usize;
-        let Some(slot) = ok.get_mut(at) else { continue };
-        match entry.outcome {
-            JournalOutcome::Throttled => throttled[at] += 1,
-            _ => *slot += 1,
+    per_second: bool,
+}
+
+impl Step {
+    /// The shortest run: at the first cap until the switch, then the remaining calls at the new
+    /// cap (no burst counted).
+    fn ideal(&self, common: &Common) -> Duration {
+        let switch = self.switch_after as f64;
+        let before = common.rps * switch;
+        let users = common.users as f64;
+        if users <= before {
+            Duration::from_secs_f64(users / common.rps)
+        } else {
+            Duration::from_secs_f64(switch + (users - before) / self.to)
         }
     }
-    println!(
-        "cap {} /s, switched to {to} /s at {switch_after} s; {} users in {:.2} s",
-        common.rps,
-        common.users,
-        wall.as_secs_f64()
-    );
-    header(&["second", "cap /s", "admitted /s", "throttled", "target rate at end of second"]);
-    for second in 0..seconds {
-        let cap = if (second as u64) < switch_after { common.rps } else { to };
-        let target = targets.get(second).copied().flatten();
+
+    async fn run(&self, run: usize, common: &Common) -> Result<(), Box<dyn std::error::Error>> {
+        let emu = Arc::new(start(common, 1).await?);
+        let desired = desired(1, common.users, 0.0)?;
+        let directory = directory(&emu, common);
+        let started = Instant::now();
+        let started_at = SystemTime::now();
+        let done = Arc::new(AtomicBool::new(false));
+        // Switch the cap, and sample the limiter's target rate every second.
+        let sampler = {
+            let emu = Arc::clone(&emu);
+            let limiter = directory.limiter().clone();
+            let done = Arc::clone(&done);
+            let mut faults = common.faults();
+            faults.max_rps = Some(self.to);
+            let switch_after = self.switch_after;
+            tokio::spawn(async move {
+                let mut targets = Vec::new();
+                let mut tick = tokio::time::interval_at(
+                    tokio::time::Instant::now() + Duration::from_secs(1),
+                    Duration::from_secs(1),
+                );
+                let mut second = 0;
+                while !done.load(Ordering::Relaxed) {
+                    tick.tick().await;
+                    second += 1;
+                    targets.push(limiter.stats().current_rate);
+                    if second == switch_after {
+                        emu.set_faults(faults.clone());
+                    }
+                }
+                targets
+            })
+        };
+        let plan = plan_of(&directory, &desired, width(common)).await?;
+        let wall = started.elapsed();
+        done.store(true, Ordering::Relaxed);
+        let targets = sampler.await?;
+        assert_eq!(plan.unchanged.len(), common.users);
+        // Arrival times (seconds from the start) of the admitted and the throttled calls.
+        let (mut admitted, mut throttled) = (Vec::new(), Vec::new());
+        for entry in emu.journal() {
+            let at = entry.at.duration_since(started_at).unwrap_or_default().as_secs_f64();
+            match entry.outcome {
+                JournalOutcome::Throttled => throttled.push(at),
+                _ => admitted.push(at),
+            }
+        }
+        let switch = self.switch_after as f64;
+        let ideal = self.ideal(common);
         row(&[
-            format!("{second}–{}", second + 1),
-            format!("{cap}"),
-            ok[second].to_string(),
-            throttled[second].to_string(),
-            target.map_or("unpaced".to_string(), |t| format!("{t:.0}")),
+            run.to_string(),
+            format!("{} → {}", common.rps, self.to),
+            common.users.to_string(),
+            (admitted.len() + throttled.len()).to_string(),
+            throttled.len().to_string(),
+            percent(throttled.len() as u64, (admitted.len() + throttled.len()) as u64),
+            throttled.iter().filter(|&&at| at >= switch).count().to_string(),
+            format!("{:.2}", wall.as_secs_f64()),
+            format!("{:.2}", ideal.as_secs_f64()),
+            efficiency(ideal, wall),
+            if self.to > common.rps {
+                reached(&admitted, switch, 0.9 * self.to)
+                    .map_or("never".to_string(), |after| format!("{after:.2}"))
+            } else {
+                "–".to_string()
+            },
         ]);
+        if self.per_second {
+            self.print_per_second(common, wall, &admitted, &throttled, &targets);
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn print_per_second(
+        &self,
+        common: &Common,
+        wall: Duration,
+        admitted: &[f64],
+        throttled: &[f64],
+        targets: &[Option<f64>],
+    ) {
+        let seconds = wall.as_secs() as usize + 1;
+        let count = |ats: &[f64], second: usize| {
+            ats.iter().filter(|&&at| at as usize == second).count().to_string()
+        };
+        println!();
+        header(&["second", "cap /s", "admitted /s", "throttled", "target rate at end of second"]);
+        for second in 0..seconds {
+            let cap = if (second as u64) < self.switch_after { common.rps } else { self.to };
+            let target = targets.get(second).copied().flatten();
+            row(&[
+                format!("{second}–{}", second + 1),
+                format!("{cap}"),
+                count(admitted, second),
+                count(throttled, second),
+                target.map_or("unpaced".to_string(), |t| format!("{t:.0}")),
+            ]);
+        }
+        println!();
+    }
+}
+
+/// Seconds from `switch` until the first quarter second in which calls were admitted at
+/// `rate` per second or more (arrival times in seconds from the start).
+fn reached(admitted: &[f64], switch: f64, rate: f64) -> Option<f64> {
+    const WINDOW: f64 = 0.25;
+    let last = admitted.iter().copied().fold(0.0, f64::max);
+    let mut from = switch;
+    while from + WINDOW <= last {
+        let count = admitted.iter().filter(|&&at| from <= at && at < from + WINDOW).count();
+        if count as f64 >= rate * WINDOW {
+            return Some(from + WINDOW - switch);
+        }
+        from += 0.01;
+    }
+    None
 }
 
 async fn orgs_once(

@@ -9,7 +9,8 @@ use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::region::ProfileFileRegionProvider;
 use aws_sdk_workmail::config::interceptors::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_workmail::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_workmail::config::timeout::TimeoutConfig;
@@ -234,11 +235,17 @@ impl Intercept for AttemptNotes {
 }
 
 /// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the
-/// limiter ignores throttles of attempts sent before its last rate cut.
+/// limiter ignores throttles of attempts sent before its last rate cut. A throttled attempt's
+/// retry waits for the pacing slot the limiter reserved for it: the interceptor hands that wait
+/// to the SDK's retry strategy as `x-amz-retry-after`, the header by which a service asks for a
+/// retry delay (keeping the service's own, when it asks for longer).
 #[derive(Debug)]
 struct LimiterFeedback {
     limiter: Limiter,
 }
+
+/// The response header (milliseconds) the SDK's retry strategy takes as the retry delay.
+const RETRY_AFTER: &str = "x-amz-retry-after";
 
 /// When the current attempt was sent, kept in the attempt's config bag.
 #[derive(Debug, Clone, Copy)]
@@ -263,9 +270,10 @@ impl Intercept for LimiterFeedback {
         Ok(())
     }
 
-    fn read_after_attempt(
+    // Runs after every attempt, before the retry strategy reads the response.
+    fn modify_before_attempt_completion(
         &self,
-        context: &FinalizerInterceptorContextRef<'_>,
+        context: &mut FinalizerInterceptorContextMut<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -284,7 +292,14 @@ impl Intercept for LimiterFeedback {
                 }
             }
         };
-        self.limiter.record(outcome, sent_at);
+        let retry_wait = self.limiter.record(outcome, sent_at);
+        if let (Some(wait), Some(response)) = (retry_wait, context.response_mut()) {
+            let asked = response.headers().get(RETRY_AFTER).and_then(|v| v.parse::<u64>().ok());
+            let wait = u64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+            let millis = asked.map_or(wait, |asked| asked.max(wait));
+            // Digits are always a valid header value; nothing to report if not.
+            let _ = response.headers_mut().try_insert(RETRY_AFTER, millis.to_string());
+        }
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The WorkMail operations the tool uses, as a small trait, and its aws-sdk-workmail
-//! implementation with retries, timeouts, a concurrency limit that adapts to throttling and an
-//! optional requests-per-second cap.
+//! implementation with retries, timeouts, a request rate that adapts to throttling, a concurrency
+//! bound and an optional requests-per-second cap.
 
 mod bounded;
 mod client;

@@ -206,6 +206,30 @@ async fn throttled_plans_still_describe_every_user_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_call_is_retried_in_its_own_pacing_slot() {
+    let faults = Faults { throttle_rate: 1.0, ..Faults::default() };
+    let emu = emulator_with(
+        Seed::default().organization(acme(vec![user("alice", &[(Office, "A")])])),
+        UpdateSemantics::Patch,
+        faults,
+    )
+    .await;
+    let files = Files::new();
+    files.write("acme.yaml", &format!("organization: {ORG}\nusers:\n  alice:\n    office: B\n"));
+    let out = run(&emu, files.path(), &["--max-rps", "10", "plan", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let journal = emu.journal();
+    let attempts = calls(&journal, "DescribeUser");
+    assert_eq!(attempts.len(), 12, "every attempt the SDK makes, then the user fails");
+    // At 10 calls per second each retry waits for a pacing slot of its own, 100 ms after the
+    // attempt before it; the SDK's own backoff would start with 0–50 ms.
+    for pair in attempts.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at).expect("journal in order");
+        assert!(gap >= std::time::Duration::from_millis(95), "{gap:?} between attempts");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn saved_plan_is_private_and_complete() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
