@@ -10,8 +10,8 @@
 //! ```
 //!
 //! Every scenario but `scale` runs the emulator in this process, on loopback, and uses the
-//! library the way `plan`/`apply` do: `SdkDirectory` + `Limiter`, `observe`, `diff`,
-//! `apply_plan`. Calls and throttles are counted by the emulator (its counters and journal).
+//! library the way `plan`/`apply` do: `SdkDirectory` + `Limiter` under the engine's
+//! `Reconciler::plan` and `Reconciler::apply`. Calls and throttles are counted by the emulator (its counters and journal).
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -20,12 +20,12 @@ use clap::{Args, Parser, Subcommand};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
-use workmail_reconcile::apply::apply_plan;
-use workmail_reconcile::directory::{Directory, Limiter, RateCap, SdkDirectory};
+use workmail_reconcile::apply::SafetyLimits;
+use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
-use workmail_reconcile::observe::observe;
-use workmail_reconcile::plan::diff;
-use workmail_reconcile::render::Redaction;
+use workmail_reconcile::plan::Plan;
+use workmail_reconcile::rate_cap::RateCap;
+use workmail_reconcile::reconcile::{ApplyOptions, Reconciler};
 use workmail_reconcile::spec::{self, DesiredState};
 
 /// The CLI's default `--concurrency` (src/cli/global.rs).
@@ -263,9 +263,19 @@ fn directory(emu: &Emulator, common: &Common) -> SdkDirectory {
     SdkDirectory::new(emu.sdk_config(), Limiter::new(common.concurrency, common.max_rps))
 }
 
-/// `observe` with the width the CLI uses (`2 × --concurrency`).
+/// The width the CLI uses (`2 × --concurrency`).
 fn width(common: &Common) -> usize {
     common.concurrency * 2
+}
+
+/// The engine's plan step, as `plan` runs it.
+async fn plan_of(
+    directory: &SdkDirectory,
+    desired: &DesiredState,
+    width: usize,
+) -> Result<Plan, Box<dyn std::error::Error>> {
+    let planned = Reconciler::new(directory.clone(), width).plan(desired, |_| ()).await;
+    Ok(planned.map_err(|failure| failure.to_string())?.plan)
 }
 
 fn efficiency(ideal: Duration, wall: Duration) -> String {
@@ -282,7 +292,7 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     let directory = directory(&emu, common);
     // The emulator's bucket starts full; so would a real service's after a quiet minute.
     let started = Instant::now();
-    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
+    let plan = plan_of(&directory, &desired, width(common)).await?;
     let wall = started.elapsed();
     assert_eq!(plan.unchanged.len(), common.users, "every user planned, none lost");
     let counters = emu.counters();
@@ -310,12 +320,14 @@ async fn apply_once(
     let desired = desired(1, common.users, change)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
+    let engine = Reconciler::new(directory, width(common));
+    let planned_run = engine.plan(&desired, |_| ()).await.map_err(|f| f.to_string())?;
     let plan_wall = started.elapsed();
     let planned = emu.counters();
-    let changed = plan.changes.len();
+    let changed = planned_run.plan.changes.len();
     let started = Instant::now();
-    let report = apply_plan(&directory, &plan, width(common), None, &Redaction::None, |_| ()).await;
+    let guarded = planned_run.guard(SafetyLimits { max_changes: None, force: true })?;
+    let report = engine.apply(guarded, &ApplyOptions::default(), |_| ()).await;
     let apply_wall = started.elapsed();
     let total = emu.counters();
     let updated = report
@@ -422,7 +434,7 @@ impl Step {
                 targets
             })
         };
-        let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
+        let plan = plan_of(&directory, &desired, width(common)).await?;
         let wall = started.elapsed();
         done.store(true, Ordering::Relaxed);
         let targets = sampler.await?;
@@ -516,7 +528,7 @@ async fn orgs_once(
     let desired = desired(orgs, common.users, 0.0)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = diff(&desired, observe(&directory, &desired, width(common), || ()).await);
+    let plan = plan_of(&directory, &desired, width(common)).await?;
     let wall = started.elapsed();
     let users = orgs * common.users;
     assert_eq!(plan.unchanged.len(), users);
@@ -568,10 +580,9 @@ async fn scale(
     let desired = spec::load(&[dir.path()])?;
     let (cpu1, t1) = (common::process_cpu(), Instant::now());
     let rss1 = common::peak_rss_mib();
-    let observation = observe(&directory, &desired, concurrency * 2, || ()).await;
+    let plan = plan_of(&directory, &desired, concurrency * 2).await?;
     let (cpu2, t2) = (common::process_cpu(), Instant::now());
     let rss2 = common::peak_rss_mib();
-    let plan = diff(&desired, observation);
     let json = workmail_reconcile::plan::SavedPlan {
         plan,
         tool_version: "bench".into(),
@@ -590,8 +601,8 @@ async fn scale(
     header(&["phase", "wall s", "CPU s", "CPU µs / user", "peak RSS after, MiB"]);
     for (phase, wall, cpu, rss) in [
         ("load YAML (spec::load, one file per organization)", t1 - t0, cpu1 - cpu0, rss1),
-        ("observe (DescribeUser × N)", t2 - t1, cpu2 - cpu1, rss2),
-        ("diff + saved-plan JSON", t3 - t2, cpu3 - cpu2, rss3),
+        ("observe + diff (DescribeUser × N, Reconciler::plan)", t2 - t1, cpu2 - cpu1, rss2),
+        ("saved-plan JSON", t3 - t2, cpu3 - cpu2, rss3),
         ("total", t3 - t0, cpu3 - cpu0, rss3),
     ] {
         row(&[

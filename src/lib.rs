@@ -1,8 +1,10 @@
 //! workmail-reconcile: keep Amazon WorkMail user attributes equal to YAML files kept in git.
 //!
-//! Data flows one way: [`spec`] loads the files, [`directory`] observes the live users,
-//! [`plan`] computes the difference, [`render`] shows it and [`apply`] executes it.
-//! [`emulator`] is an in-memory WorkMail server for tests, the demo and dry runs.
+//! Data flows one way: [`spec`] loads the files, [`directory`] reads the live users (as the
+//! plain values of [`live`]), [`plan`] computes the difference, [`render`] shows it and
+//! [`apply`] executes it. [`reconcile`] is one run of all of these as a library call, which the
+//! commands in [`cli`] drive. [`emulator`] is an in-memory WorkMail server for tests, the demo
+//! and dry runs.
 
 pub mod apply;
 pub mod attr_map;
@@ -12,7 +14,9 @@ pub mod cli;
 pub mod directory;
 pub mod emulator;
 pub mod export;
-pub mod observe;
+pub mod live;
 pub mod plan;
+pub mod rate_cap;
+pub mod reconcile;
 pub mod render;
 pub mod spec;

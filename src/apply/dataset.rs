@@ -4,7 +4,8 @@
 //! a left-out member as unchanged or as cleared, and harmless when retried after a lost answer.
 
 use crate::attrs::Attribute;
-use crate::directory::{ObservedUser, UpdateRequest};
+use crate::directory::UpdateRequest;
+use crate::live::ObservedUser;
 use crate::plan::FieldChange;
 
 /// Build the request for `fresh` with `changes` applied. `Role` is sent only when it changes,
@@ -39,7 +40,7 @@ mod tests {
     use super::*;
     use crate::attr_map::AttrMap;
     use crate::attrs::AttrValue;
-    use crate::directory::UserState;
+    use crate::live::UserState;
 
     fn fresh() -> ObservedUser {
         let mut attributes: AttrMap<AttrValue> =

@@ -3,7 +3,8 @@
 use super::audit::AuditLog;
 use super::dataset::full_dataset;
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
-use crate::directory::{Directory, DirectoryError, UserState, run_bounded};
+use crate::directory::{Directory, DirectoryError, run_bounded};
+use crate::live::UserState;
 use crate::plan::{FieldChange, Plan, UserChange};
 use crate::render::Redaction;
 use std::sync::Arc;
@@ -78,20 +79,20 @@ async fn verify<D: Directory>(directory: &D, change: &UserChange) -> Option<bool
     Some(change.fields.iter().all(|f| live.get(f.field) == f.after))
 }
 
-/// Apply every change of `plan`; one failing user never stops the others, but a directory that
+/// Apply every change of `plan`, consumed; one failing user never stops the others, but a directory that
 /// stops (a connection failure) leaves the users after it [`Outcome::NotAttempted`]. `on_user`
 /// is called as each user finishes (progress). The audit log, if any, gets one line per
 /// attempted user.
 pub async fn apply_plan<D: Directory + Clone + 'static>(
     directory: &D,
-    plan: &Plan,
+    plan: Plan,
     width: usize,
     audit: Option<Arc<AuditLog>>,
     redaction: &Redaction,
     mut on_user: impl FnMut(&UserOutcome),
 ) -> ApplyReport {
     let users = run_bounded(
-        plan.changes.clone(),
+        plan.changes,
         width,
         |change| {
             let directory = directory.clone();
@@ -118,7 +119,7 @@ pub async fn apply_plan<D: Directory + Clone + 'static>(
         |outcome| on_user(outcome),
     )
     .await;
-    ApplyReport { users, unchanged_in_plan: plan.unchanged.len(), plan_errors: plan.errors.clone() }
+    ApplyReport { users, unchanged_in_plan: plan.unchanged.len(), plan_errors: plan.errors }
 }
 
 #[cfg(test)]
@@ -126,10 +127,8 @@ mod tests {
     use super::*;
     use crate::attr_map::AttrMap;
     use crate::attrs::{AttrValue, Attribute};
-    use crate::directory::{
-        ConnectionFailure, ConnectionFailureKind, ListedUser, ObservedUser, OrganizationSummary,
-        UpdateRequest,
-    };
+    use crate::directory::{ConnectionFailure, ConnectionFailureKind, UpdateRequest};
+    use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
     use std::sync::Mutex;
 
     /// A directory whose UpdateUser always fails with `update_error`, after applying the

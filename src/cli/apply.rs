@@ -6,9 +6,10 @@ use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
 use super::{Exit, connect, planning, terminal, values};
-use crate::apply::{ApplyReport, AuditLog, SafetyLimits, apply_plan, check_safety};
+use crate::apply::{ApplyReport, AuditLog, SafetyLimits};
 use crate::directory::SdkDirectory;
-use crate::plan::{Plan, SavedPlan};
+use crate::plan::SavedPlan;
+use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
 use crate::render::Redaction;
 use clap::Args;
 use miette::IntoDiagnostic;
@@ -54,9 +55,7 @@ fn confirmed() -> bool {
 /// A saved plan is applied whole, as reviewed: a selection would be a flag accepted and
 /// ignored, or a plan applied that nobody reviewed in that form. Refused before any call.
 fn refuse_selection_of_saved_plan(selection: &SelectionArgs) -> miette::Result<()> {
-    let flags = selection.targets.iter().map(|t| format!("--target {t}"));
-    let flags: Vec<String> =
-        flags.chain(selection.excludes.iter().map(|e| format!("--exclude {e}"))).collect();
+    let flags = selection.to_selection().as_flags();
     if flags.is_empty() {
         return Ok(());
     }
@@ -77,7 +76,7 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
                 .map_err(|e| miette::miette!("{}", e.message_for(&path.display().to_string())))?;
             let saved = SavedPlan::from_json(&text)
                 .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
-            Some(saved.plan)
+            Some(PlannedRun::from_saved(saved.plan))
         }
         None => None,
     };
@@ -90,29 +89,28 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     };
     let redaction = args.redaction.redaction()?;
     connect::runtime()?.block_on(async {
-        let directory = connect::directory(global).await?;
-        let plan = match (saved, desired) {
-            (Some(plan), _) => plan,
-            (None, Some(desired)) => {
-                planning::compute_plan(global, &directory, &desired, &redaction).await.map_err(
-                    |failure| {
-                        planning::stopped(&failure, "nothing was applied: every user is untouched")
-                    },
-                )?
-            }
+        let engine = connect::engine(global, connect::directory(global).await?);
+        let planned = match (saved, desired) {
+            (Some(planned), _) => planned,
+            (None, Some(desired)) => planning::compute_plan(global, &engine, &desired, &redaction)
+                .await
+                .map_err(|failure| {
+                    planning::stopped(&failure, "nothing was applied: every user is untouched")
+                })?,
             (None, None) => return Ok(Exit::Error),
         };
-        run(global, &args, &directory, plan, redaction).await
+        run(global, &args, &engine, planned, redaction).await
     })
 }
 
 async fn run(
     global: &GlobalArgs,
     args: &ApplyArgs,
-    directory: &SdkDirectory,
-    plan: Plan,
+    engine: &Reconciler<SdkDirectory>,
+    planned: PlannedRun,
     redaction: Redaction,
 ) -> miette::Result<Exit> {
+    let plan = &planned.plan;
     let diagnostics = Diagnostics::new(global);
     let color = terminal::stdout_color(global);
     // `-q` leaves the plan out only when nobody is asked to confirm it: a question about a
@@ -120,9 +118,7 @@ async fn run(
     let brief = global.quiet && args.auto_approve;
     let options = render_options(redaction, color, brief);
     let mut stdout = terminal::stdout(color);
-    stdout
-        .write_all(render_plan(&plan, PlanFormat::Text, &options).as_bytes())
-        .into_diagnostic()?;
+    stdout.write_all(render_plan(plan, PlanFormat::Text, &options).as_bytes()).into_diagnostic()?;
     if !plan.has_changes() {
         if !global.quiet {
             writeln!(stdout, "Nothing to apply.").into_diagnostic()?;
@@ -130,10 +126,13 @@ async fn run(
         return Ok(if plan.errors.is_empty() { Exit::Success } else { Exit::Error });
     }
     let limits = SafetyLimits { max_changes: args.max_changes, force: args.force };
-    if let Err(refusal) = check_safety(&plan, limits) {
-        eprint!("{}", diagnostics.error(&refusal.to_string()));
-        return Ok(Exit::Refused);
-    }
+    let guarded = match planned.guard(limits) {
+        Ok(guarded) => guarded,
+        Err(refused) => {
+            eprint!("{}", diagnostics.error(&refused.to_string()));
+            return Ok(Exit::Refused);
+        }
+    };
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             eprint!(
@@ -159,18 +158,16 @@ async fn run(
             })?)),
             None => None,
         };
-    let bar = terminal::progress(global, plan.changes.len(), "applying");
+    let apply_options = ApplyOptions { audit, redaction: options.redaction.clone() };
+    let mut progress = terminal::RunProgress::new(global);
     let report: ApplyReport =
-        apply_plan(directory, &plan, connect::width(global), audit, &options.redaction, |_| {
-            bar.inc(1)
-        })
-        .await;
-    bar.finish_and_clear();
+        engine.apply(guarded, &apply_options, |event| progress.on(event)).await;
+    drop(progress);
     if !brief {
         writeln!(stdout).into_diagnostic()?;
     }
     stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
-    if let Some(failure) = directory.connection_failure() {
+    if let Some(failure) = engine.connection_failure() {
         return Err(planning::stopped(
             failure,
             "apply stopped there: the report above says which users are updated, which are \

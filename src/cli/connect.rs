@@ -2,6 +2,7 @@
 
 use super::global::GlobalArgs;
 use crate::directory::{ClientOptions, Limiter, SdkDirectory, Timeouts, build_sdk_config};
+use crate::reconcile::Reconciler;
 
 /// The runtime every networked command runs on. One thread: the work is waiting on the
 /// service, and a multi-thread runtime spends more CPU waking its threads than it saves (plan of
@@ -39,4 +40,9 @@ pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
 /// How many calls to keep spawned at once: enough to fill the limiter, bounded for memory.
 pub fn width(global: &GlobalArgs) -> usize {
     (global.concurrency as usize).saturating_mul(2).max(2)
+}
+
+/// The engine over `directory`, as wide as the global flags ask.
+pub fn engine(global: &GlobalArgs, directory: SdkDirectory) -> Reconciler<SdkDirectory> {
+    Reconciler::new(directory, width(global))
 }

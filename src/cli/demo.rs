@@ -5,9 +5,10 @@
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::{Exit, connect, planning, terminal};
-use crate::apply::{SafetyLimits, apply_plan, check_safety};
+use crate::apply::SafetyLimits;
 use crate::directory::SdkDirectory;
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
+use crate::reconcile::{ApplyOptions, Selection};
 use crate::render::{Redaction, RenderOptions};
 use miette::IntoDiagnostic;
 use std::io::Write;
@@ -62,7 +63,8 @@ pub fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
 
 fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
     let seed = Seed::from_yaml(DEMO_SEED).map_err(|e| miette::miette!("demo seed: {e}"))?;
-    let desired = crate::spec::load(&[file]).map_err(|e| miette::miette!("demo files: {e}"))?;
+    let desired = crate::reconcile::load(&[file], &Selection::default())
+        .map_err(|e| miette::miette!("demo files: {e}"))?;
     let color = terminal::stdout_color(global);
     let options = RenderOptions { color, ..RenderOptions::default() };
     let mut out = terminal::stdout(color);
@@ -75,6 +77,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
             connect::limiter(global),
             connect::timeouts(global),
         );
+        let engine = connect::engine(global, directory);
         writeln!(
             out,
             "workmail-reconcile demo: a WorkMail emulator is running at {} with organization `acme`\n(6 users, some drifted). Everything below uses the real AWS SDK against it.",
@@ -85,24 +88,26 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
         step(&mut out, "2. plan", "One DescribeUser per declared user; only managed fields are compared. Nothing is written.")?;
-        let plan = planning::compute_plan(global, &directory, &desired, &Redaction::None)
+        let planned = planning::compute_plan(global, &engine, &desired, &Redaction::None)
             .await
             .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
-        write!(out, "{}", render_plan(&plan, PlanFormat::Text, &options)).into_diagnostic()?;
+        write!(out, "{}", render_plan(&planned.plan, PlanFormat::Text, &options)).into_diagnostic()?;
 
         step(
             &mut out,
             "3. apply --auto-approve",
             "Per changed user: a fresh read, a compare-and-swap check against the plan, then one UpdateUser\ncarrying the full dataset, so unmanaged fields (alice's office) keep their values.",
         )?;
-        check_safety(&plan, SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
-        let report = apply_plan(&directory, &plan, connect::width(global), None, &Redaction::None, |_| ()).await;
+        let guarded =
+            planned.guard(SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
+        let report = engine.apply(guarded, &ApplyOptions::default(), |_| ()).await;
         write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
-        let again = planning::compute_plan(global, &directory, &desired, &Redaction::None)
+        let again = planning::compute_plan(global, &engine, &desired, &Redaction::None)
             .await
-            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
+            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?
+            .plan;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
         let counters = emulator.counters();

@@ -1,14 +1,34 @@
 //! `workmail-reconcile emulator`: run the in-memory WorkMail server until interrupted.
 
 use super::{Exit, GlobalArgs, values};
-use crate::directory::RateCap;
 use crate::emulator::{Emulator, EmulatorConfig, Faults, Seed, UpdateSemantics};
-use clap::Args;
+use crate::rate_cap::RateCap;
+use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr, miette};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// `--update-semantics`: how the emulator's UpdateUser treats an attribute member left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum UpdateSemanticsArg {
+    /// A member left out is unchanged.
+    #[default]
+    Patch,
+    /// A member left out is cleared (text → empty, hidden → false, IdP id → empty); a left-out
+    /// `Role` is unchanged, since a role cannot be cleared.
+    Replace,
+}
+
+impl From<UpdateSemanticsArg> for UpdateSemantics {
+    fn from(arg: UpdateSemanticsArg) -> UpdateSemantics {
+        match arg {
+            UpdateSemanticsArg::Patch => UpdateSemantics::Patch,
+            UpdateSemanticsArg::Replace => UpdateSemantics::Replace,
+        }
+    }
+}
 
 /// Flags of `emulator`. The requests-per-second cap is the global `--max-rps`.
 #[derive(Debug, Args)]
@@ -21,7 +41,7 @@ pub struct EmulatorArgs {
     pub seed: Option<PathBuf>,
     /// Whether UpdateUser clears the attributes a request leaves out.
     #[arg(long, value_enum, default_value_t)]
-    pub update_semantics: UpdateSemantics,
+    pub update_semantics: UpdateSemanticsArg,
     /// The one accepted key pair.
     #[arg(long, value_name = "AKID:SECRET", default_value = "test:test", value_parser = key_pair)]
     pub credentials: KeyPair,
@@ -76,7 +96,7 @@ pub fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Exit> {
     faults.validate().map_err(|e| miette!("invalid fault settings: {e}"))?;
     let config = EmulatorConfig {
         seed,
-        semantics: args.update_semantics,
+        semantics: args.update_semantics.into(),
         faults,
         access_key_id,
         secret_access_key,

@@ -3,6 +3,7 @@
 
 use super::global::GlobalArgs;
 use super::{Exit, connect, planning, terminal};
+use crate::directory::Directory;
 use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,

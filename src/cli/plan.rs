@@ -95,9 +95,10 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
     };
     let redaction = args.redaction.redaction()?;
     let plan = connect::runtime()?.block_on(async {
-        let directory = connect::directory(global).await?;
-        planning::compute_plan(global, &directory, &desired, &redaction)
+        let engine = connect::engine(global, connect::directory(global).await?);
+        planning::compute_plan(global, &engine, &desired, &redaction)
             .await
+            .map(|planned| planned.plan)
             .map_err(|failure| planning::stopped(&failure, "nothing was planned"))
     })?;
     // Only the text format is colored; JSON and markdown are documents for tools and reviews.

@@ -1,13 +1,12 @@
-//! The steps plan and apply share: load and select the files, observe, diff.
+//! The steps plan, apply and demo share: load and select the files, then plan through the
+//! engine with a progress bar.
 
-use super::connect;
 use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
 use crate::directory::{ConnectionFailure, SdkDirectory};
-use crate::observe::observe;
-use crate::plan::{Plan, diff};
+use crate::reconcile::{LoadError, PlannedRun, Reconciler};
 use crate::render::{Redaction, display_value};
 use crate::spec::DesiredState;
 use std::path::PathBuf;
@@ -19,41 +18,39 @@ pub fn load_selected(
     paths: &[PathBuf],
     selection: &SelectionArgs,
 ) -> miette::Result<Result<DesiredState, ()>> {
-    let desired = match crate::spec::load(paths) {
-        Ok(desired) => desired,
-        Err(errors) => {
+    match crate::reconcile::load(paths, &selection.to_selection()) {
+        Ok(desired) => Ok(Ok(desired)),
+        Err(LoadError::Files(errors)) => {
             eprint!("{}", Diagnostics::new(global).load_errors(&errors));
-            return Ok(Err(()));
+            Ok(Err(()))
         }
-    };
-    selection.select(desired).map(Ok).map_err(|e| miette::miette!("{e}"))
+        Err(LoadError::Selection(e)) => Err(miette::miette!("{e}")),
+    }
 }
 
-/// Observe and diff, with a progress bar on a terminal. A connection failure stops the run
-/// and is the error: a plan of users that could not be read would be one error per user.
+/// Observe and diff through the engine, with a progress bar on a terminal. A connection
+/// failure stops the run and is the error: a plan of users that could not be read would be one
+/// error per user.
 pub async fn compute_plan(
     global: &GlobalArgs,
-    directory: &SdkDirectory,
+    engine: &Reconciler<SdkDirectory>,
     desired: &DesiredState,
     redaction: &Redaction,
-) -> Result<Plan, ConnectionFailure> {
-    let bar = terminal::progress(global, desired.user_count(), "describing users");
-    let observation = observe(directory, desired, connect::width(global), || bar.inc(1)).await;
-    bar.finish_and_clear();
-    if let Some(failure) = directory.connection_failure() {
-        return Err(failure.clone());
-    }
-    let stats = directory.limiter().stats();
+) -> Result<PlannedRun, ConnectionFailure> {
+    let mut progress = terminal::RunProgress::new(global);
+    let planned = engine.plan(desired, |event| progress.on(event)).await;
+    drop(progress);
+    let planned = planned?;
+    let stats = engine.directory().limiter().stats();
     tracing::info!(
         attempts = stats.attempts,
         throttled = stats.throttled,
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    let plan = diff(desired, observation);
     // Values are personal data: only at -vv (debug), never at -v, and redacted as on stdout.
     if tracing::enabled!(tracing::Level::DEBUG) {
-        for change in &plan.changes {
+        for change in &planned.plan.changes {
             for field in &change.fields {
                 let before = display_value(&field.before, field.field, redaction);
                 let after = display_value(&field.after, field.field, redaction);
@@ -61,7 +58,7 @@ pub async fn compute_plan(
             }
         }
     }
-    Ok(plan)
+    Ok(planned)
 }
 
 /// The one error a run stopped by a connection failure ends with: the failure, and what the

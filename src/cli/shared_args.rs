@@ -1,8 +1,8 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
 use crate::attrs::Attribute;
+use crate::reconcile::Selection;
 use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
-use crate::spec::DesiredState;
 use clap::Args;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -19,28 +19,9 @@ pub struct SelectionArgs {
 }
 
 impl SelectionArgs {
-    /// Keep the selected users. Keys compare case-insensitively, as WorkMail names do.
-    pub fn select(&self, mut desired: DesiredState) -> Result<DesiredState, String> {
-        let matches = |key: &str, wanted: &str| key.eq_ignore_ascii_case(wanted);
-        for (flag, list) in [("--target", &self.targets), ("--exclude", &self.excludes)] {
-            for wanted in list {
-                let found = desired
-                    .organizations
-                    .iter()
-                    .any(|o| o.users.iter().any(|u| matches(&u.key, wanted)));
-                if !found {
-                    return Err(format!("{flag} {wanted}: no declared user has this key"));
-                }
-            }
-        }
-        for organization in &mut desired.organizations {
-            organization.users.retain(|u| {
-                (self.targets.is_empty() || self.targets.iter().any(|t| matches(&u.key, t)))
-                    && !self.excludes.iter().any(|e| matches(&u.key, e))
-            });
-        }
-        desired.organizations.retain(|o| !o.users.is_empty());
-        Ok(desired)
+    /// The engine's selection.
+    pub fn to_selection(&self) -> Selection {
+        Selection { targets: self.targets.clone(), excludes: self.excludes.clone() }
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the terminal can show: colors (`--color`, `NO_COLOR`) and a progress bar on stderr.
 
 use super::global::{ColorChoice, GlobalArgs};
+use crate::reconcile::Event;
 use anstream::AutoStream;
 use anstream::stream::RawStream;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -59,4 +60,37 @@ pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> Pro
     }
     bar.set_message(message);
     bar
+}
+
+/// The progress bar of an engine run: a new bar when a step starts, one tick per user.
+pub struct RunProgress<'g> {
+    global: &'g GlobalArgs,
+    bar: ProgressBar,
+}
+
+impl<'g> RunProgress<'g> {
+    /// No bar until a step starts.
+    pub fn new(global: &'g GlobalArgs) -> RunProgress<'g> {
+        RunProgress { global, bar: ProgressBar::hidden() }
+    }
+
+    /// Follow one event of the engine.
+    pub fn on(&mut self, event: Event<'_>) {
+        match event {
+            Event::Describing { users } => self.start(users, "describing users"),
+            Event::Applying { users } => self.start(users, "applying"),
+            Event::Described | Event::Applied(_) => self.bar.inc(1),
+        }
+    }
+
+    fn start(&mut self, total: usize, message: &'static str) {
+        self.bar.finish_and_clear();
+        self.bar = progress(self.global, total, message);
+    }
+}
+
+impl Drop for RunProgress<'_> {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
 }

@@ -45,7 +45,7 @@
 //! Every directory call holds a [`Permit`] for its whole life, SDK retries included. The SDK
 //! interceptor reports each attempt's outcome and when it was sent.
 
-use super::RateCap;
+use crate::rate_cap::RateCap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -8,8 +8,6 @@ mod endpoint;
 mod error;
 mod failure;
 mod limiter;
-mod observed;
-mod rate_cap;
 mod sdk;
 
 pub use bounded::run_bounded;
@@ -20,11 +18,10 @@ pub use client::{
 pub use endpoint::{check_endpoint_url, check_region};
 pub use error::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
-pub use observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
-pub use rate_cap::RateCap;
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -59,4 +56,9 @@ pub trait Directory: Send + Sync {
         &self,
         request: &UpdateRequest,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// The connection failure that stopped this directory, if one did: every call after it
+    /// fails at once, so a run ends early with this one cause instead of one error per user.
+    fn connection_failure(&self) -> Option<&ConnectionFailure> {
+        None
+    }
 }

@@ -4,9 +4,9 @@ use super::client::{AttemptNotes, Timeouts, tune};
 use super::error::ConnectionFailure;
 use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
-use super::observed::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
@@ -64,11 +64,6 @@ impl SdkDirectory {
     /// The limiter shared by every call.
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
-    }
-
-    /// The failure that stopped this directory, if one did.
-    pub fn connection_failure(&self) -> Option<&ConnectionFailure> {
-        self.halted.get()
     }
 
     fn check_halted(&self) -> Result<(), DirectoryError> {
@@ -159,6 +154,10 @@ fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
 }
 
 impl Directory for SdkDirectory {
+    fn connection_failure(&self) -> Option<&ConnectionFailure> {
+        self.halted.get()
+    }
+
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
         let mut organizations = Vec::new();
         let mut next_token = None;

@@ -64,7 +64,7 @@ pub use state::EmulatedUser;
 use faults::FaultState;
 use journal::Journal;
 use serde::{Deserialize, Serialize};
-use state::Directory;
+use state::EmulatedDirectory;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -72,7 +72,7 @@ use std::time::SystemTime;
 use tokio::task::JoinHandle;
 
 /// How UpdateUser treats an attribute member left out of the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateSemantics {
     /// A member left out is unchanged.
@@ -116,7 +116,7 @@ impl Default for EmulatorConfig {
 
 /// State shared by the handle and the server.
 pub(crate) struct Shared {
-    pub(crate) directory: Mutex<Directory>,
+    pub(crate) directory: Mutex<EmulatedDirectory>,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) semantics: Mutex<UpdateSemantics>,
@@ -148,7 +148,7 @@ impl Emulator {
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
         let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
         config.faults.validate().map_err(invalid)?;
-        let directory = Directory::from_seed(&config.seed, SystemTime::now())
+        let directory = EmulatedDirectory::from_seed(&config.seed, SystemTime::now())
             .map_err(|e| invalid(format!("invalid seed: {e}")))?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;

@@ -2,11 +2,11 @@
 
 use super::UpdateSemantics;
 use super::journal::epoch_seconds;
-use super::state::{Directory, EmulatedUser, Organization, user_id_for};
+use super::state::{EmulatedDirectory, EmulatedUser, Organization, user_id_for};
 use super::validation::model;
 use super::wire::ApiError;
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
-use crate::directory::UserState;
+use crate::live::UserState;
 use aws_smithy_types::base64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -67,7 +67,7 @@ impl Operation {
 
 /// What an operation runs against.
 pub(crate) struct Context<'a> {
-    pub(crate) directory: &'a mut Directory,
+    pub(crate) directory: &'a mut EmulatedDirectory,
     pub(crate) semantics: UpdateSemantics,
     pub(crate) now: SystemTime,
     /// The region of the request's credential scope, for ARNs.
@@ -97,14 +97,17 @@ fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
         .ok_or_else(|| ApiError::invalid_parameter(format!("{name} is required")))
 }
 
-fn organization<'a>(input: &Value, directory: &'a Directory) -> Result<&'a Organization, ApiError> {
+fn organization<'a>(
+    input: &Value,
+    directory: &'a EmulatedDirectory,
+) -> Result<&'a Organization, ApiError> {
     let id = required(input, "OrganizationId")?;
     directory.organization(id).ok_or_else(|| ApiError::organization_not_found(id))
 }
 
 fn organization_mut<'a>(
     input: &Value,
-    directory: &'a mut Directory,
+    directory: &'a mut EmulatedDirectory,
 ) -> Result<&'a mut Organization, ApiError> {
     let id = required(input, "OrganizationId")?;
     directory.organization_mut(id).ok_or_else(|| ApiError::organization_not_found(id))
@@ -163,7 +166,7 @@ fn max_results(input: &Value) -> usize {
         .unwrap_or(DEFAULT_MAX_RESULTS)
 }
 
-fn list_organizations(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+fn list_organizations(input: &Value, directory: &EmulatedDirectory) -> Result<Value, ApiError> {
     let print = fingerprint(&[]);
     let start = match str_member(input, "NextToken") {
         Some(token) => {
@@ -199,7 +202,7 @@ fn list_organizations(input: &Value, directory: &Directory) -> Result<Value, Api
 
 fn describe_organization(
     input: &Value,
-    directory: &Directory,
+    directory: &EmulatedDirectory,
     region: &str,
 ) -> Result<Value, ApiError> {
     let org = organization(input, directory)?;
@@ -264,7 +267,7 @@ impl<'a> UserFilters<'a> {
     }
 }
 
-fn list_users(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+fn list_users(input: &Value, directory: &EmulatedDirectory) -> Result<Value, ApiError> {
     let org = organization(input, directory)?;
     let filters_json = input.get("Filters").cloned().unwrap_or(Value::Null);
     let print = fingerprint(&[&json!(org.id), &filters_json]);
@@ -323,7 +326,7 @@ fn insert_dates(out: &mut Map<String, Value>, user: &EmulatedUser, mailbox: bool
     }
 }
 
-fn describe_user(input: &Value, directory: &Directory) -> Result<Value, ApiError> {
+fn describe_user(input: &Value, directory: &EmulatedDirectory) -> Result<Value, ApiError> {
     let org = organization(input, directory)?;
     let ident = required(input, "UserId")?;
     let user = org.find_user(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
@@ -376,7 +379,7 @@ fn member_value(input: &Value, attr: Attribute) -> Option<AttrValue> {
 
 fn update_user(
     input: &Value,
-    directory: &mut Directory,
+    directory: &mut EmulatedDirectory,
     semantics: UpdateSemantics,
 ) -> Result<Value, ApiError> {
     let org = organization_mut(input, directory)?;
@@ -412,7 +415,7 @@ fn update_user(
 
 fn create_user(
     input: &Value,
-    directory: &mut Directory,
+    directory: &mut EmulatedDirectory,
     now: SystemTime,
 ) -> Result<Value, ApiError> {
     let org = organization_mut(input, directory)?;
@@ -457,7 +460,7 @@ fn create_user(
 
 fn register_to_workmail(
     input: &Value,
-    directory: &mut Directory,
+    directory: &mut EmulatedDirectory,
     now: SystemTime,
 ) -> Result<Value, ApiError> {
     let org = organization_mut(input, directory)?;

@@ -2,7 +2,7 @@
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};
-use crate::directory::UserState;
+use crate::live::UserState;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -128,7 +128,7 @@ impl Seed {
 
     /// Checks everything the emulator checks at start.
     pub fn check(&self) -> Result<(), SeedError> {
-        super::state::Directory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
+        super::state::EmulatedDirectory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
     }
 }
 

@@ -3,7 +3,7 @@
 use super::seed::{Seed, SeedError};
 use super::validation::check_shape;
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::directory::UserState;
+use crate::live::UserState;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -184,13 +184,13 @@ fn user_json(u: &EmulatedUser) -> Value {
 /// The account id in ARNs.
 pub(crate) const ACCOUNT_ID: &str = "111122223333";
 
-/// Every organization.
+/// The emulated directory's state: every organization, with its users.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Directory {
+pub(crate) struct EmulatedDirectory {
     pub(crate) organizations: Vec<Organization>,
 }
 
-impl Directory {
+impl EmulatedDirectory {
     pub(crate) fn organization(&self, id: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.id == id)
     }
@@ -200,8 +200,8 @@ impl Directory {
     }
 
     /// Builds the directory from a seed, checking it against the model's constraints.
-    pub(crate) fn from_seed(seed: &Seed, now: SystemTime) -> Result<Directory, SeedError> {
-        let mut directory = Directory::default();
+    pub(crate) fn from_seed(seed: &Seed, now: SystemTime) -> Result<EmulatedDirectory, SeedError> {
+        let mut directory = EmulatedDirectory::default();
         for (i, org) in seed.organizations.iter().enumerate() {
             let place = format!("organizations[{i}]");
             if let Some(alias) = &org.alias
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn ids_are_deterministic_and_shaped_like_workmail_ids() {
-        let dir = Directory::from_seed(&seed(), SystemTime::now()).unwrap();
+        let dir = EmulatedDirectory::from_seed(&seed(), SystemTime::now()).unwrap();
         let org = &dir.organizations[0];
         assert_eq!(org.id, organization_id_for_alias("acme"));
         assert_eq!(org.id.len(), 34);
@@ -380,23 +380,23 @@ mod tests {
                 .user(SeedUser::new("alice"))
                 .user(SeedUser::new("Alice")),
         );
-        let err = Directory::from_seed(&twice, SystemTime::now()).unwrap_err();
+        let err = EmulatedDirectory::from_seed(&twice, SystemTime::now()).unwrap_err();
         assert_eq!(err.message, "organizations[0].users[1] (Alice): user name is used twice");
         let long = Seed::default().organization(
             SeedOrganization::new("", Some("acme"), "acme.example")
                 .user(SeedUser::new("alice").attr(Attribute::City, "x".repeat(257).as_str())),
         );
-        let err = Directory::from_seed(&long, SystemTime::now()).unwrap_err();
+        let err = EmulatedDirectory::from_seed(&long, SystemTime::now()).unwrap_err();
         assert!(err.message.contains("city"), "{}", err.message);
         let bad_id = Seed::default().organization(SeedOrganization::new("m-1", None, "a.example"));
-        assert!(Directory::from_seed(&bad_id, SystemTime::now()).is_err());
+        assert!(EmulatedDirectory::from_seed(&bad_id, SystemTime::now()).is_err());
         assert!(!is_valid_alias("d-123"));
         assert!(is_valid_alias("acme-corp"));
     }
 
     #[test]
     fn name_and_email_indexes_follow_renames_and_new_emails() {
-        let mut dir = Directory::from_seed(&seed(), SystemTime::now()).unwrap();
+        let mut dir = EmulatedDirectory::from_seed(&seed(), SystemTime::now()).unwrap();
         let org = &mut dir.organizations[0];
         let id = org.find_user("bob").unwrap().id.clone();
         let user = org.find_user_mut("bob").unwrap();

@@ -5,7 +5,7 @@
 
 use super::ExportedOrganization;
 use crate::attrs::Attribute;
-use crate::directory::UserState;
+use crate::live::UserState;
 use std::io::Write;
 
 /// The columns before the attributes; `role` is the attribute of that name.

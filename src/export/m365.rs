@@ -171,7 +171,7 @@ pub fn write_m365_csv<W: Write>(
 mod tests {
     use super::*;
     use crate::attrs::AttrValue;
-    use crate::directory::UserState;
+    use crate::live::UserState;
 
     fn user(name: &str, email: Option<&str>, display_name: &str) -> ExportedUser {
         ExportedUser {

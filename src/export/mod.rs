@@ -14,11 +14,10 @@ pub use modeline::{SCHEMA_FILE, schema_reference};
 pub use yaml::{quote_if_needed, to_yaml, write_yaml};
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::directory::{
-    Directory, DirectoryError, ListedUser, ObservedUser, UserState, run_bounded,
-};
-use crate::observe::resolve_organizations;
-use crate::spec::{DesiredOrganization, DesiredState, OrganizationRef, SourceLocation};
+use crate::directory::{Directory, DirectoryError, run_bounded};
+use crate::live::{ListedUser, ObservedUser, UserState};
+use crate::reconcile::resolve_organization;
+use crate::spec::OrganizationRef;
 
 /// A user the export leaves out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,19 +113,8 @@ pub async fn export<D: Directory + Clone + 'static>(
     on_user: impl FnMut(),
 ) -> Result<ExportedOrganization, ExportError> {
     let reference = OrganizationRef::parse(reference);
-    let desired = DesiredState {
-        files: Vec::new(),
-        organizations: vec![DesiredOrganization {
-            reference: reference.clone(),
-            source: SourceLocation { file: "--organization".into(), line: 1, column: 1 },
-            users: Vec::new(),
-        }],
-    };
-    let resolved = resolve_organizations(directory, &desired)
-        .await
-        .pop()
-        .unwrap_or_else(|| Err("no organization".into()))
-        .map_err(ExportError::Organization)?;
+    let resolved =
+        resolve_organization(directory, &reference).await.map_err(ExportError::Organization)?;
     let organization_id = resolved.id;
     let listed = directory.list_users(&organization_id).await.map_err(|e| match e {
         DirectoryError::OrganizationNotFound => {

@@ -5,7 +5,7 @@
 
 use super::ExportedOrganization;
 use crate::attrs::AttrValue;
-use crate::directory::UserState;
+use crate::live::UserState;
 use std::io::Write;
 
 /// Words some YAML reader turns into a boolean or null.

@@ -1,8 +1,8 @@
-//! The diff: desired state + observation → [`Plan`]. Pure: no I/O, no async.
+//! The diff: desired state + comparison → [`Plan`]. Pure: no I/O, no async.
 
+use super::comparison::{ComparedOrganization, Comparison, ReadError};
 use super::model::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
-use super::observation::{Observation, ObservedOrganization};
-use crate::directory::{DirectoryError, ObservedUser, UserState};
+use crate::live::{ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -26,13 +26,13 @@ pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldCh
         .collect()
 }
 
-/// Compute the plan. `observation.organizations[i]` describes `desired.organizations[i]`. The
-/// observation is consumed: its changes move into the plan instead of being copied.
-pub fn diff(desired: &DesiredState, observation: Observation) -> Plan {
-    let duplicates = declared_twice(desired, &observation);
+/// Compute the plan. `comparison.organizations[i]` describes `desired.organizations[i]`. The
+/// comparison is consumed: its changes move into the plan instead of being copied.
+pub fn diff(desired: &DesiredState, comparison: Comparison) -> Plan {
+    let duplicates = declared_twice(desired, &comparison);
     let mut plan = Plan::default();
     for (index, (organization, observed)) in
-        desired.organizations.iter().zip(observation.organizations).enumerate()
+        desired.organizations.iter().zip(comparison.organizations).enumerate()
     {
         let duplicate = |user: usize| duplicates.get(&(index, user));
         diff_organization(organization, observed, duplicate, &mut plan);
@@ -42,7 +42,7 @@ pub fn diff(desired: &DesiredState, observation: Observation) -> Plan {
 
 fn diff_organization<'d>(
     desired: &DesiredOrganization,
-    observed: ObservedOrganization,
+    observed: ComparedOrganization,
     duplicate: impl Fn(usize) -> Option<&'d String>,
     plan: &mut Plan,
 ) {
@@ -71,7 +71,7 @@ fn diff_organization<'d>(
 
     // An organization id that does not exist fails every DescribeUser the same way: say it once.
     if !observed.users.is_empty()
-        && observed.users.iter().all(|u| matches!(u, Err(DirectoryError::OrganizationNotFound)))
+        && observed.users.iter().all(|u| matches!(u, Err(ReadError::OrganizationNotFound)))
     {
         plan.errors.push(PlanError {
             organization_id: organization_id.clone(),
@@ -135,13 +135,13 @@ fn diff_organization<'d>(
 /// naming the others, because which declaration should win is not ours to guess.
 fn declared_twice(
     desired: &DesiredState,
-    observation: &Observation,
+    comparison: &Comparison,
 ) -> HashMap<(usize, usize), String> {
     // (organization id, user id) -> the first declaration; only repeats get a list of places,
     // so 100,000 distinct users cost one map of borrowed ids and nothing more.
     let mut first: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
     let mut repeated: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
-    for (org, observed) in observation.organizations.iter().enumerate() {
+    for (org, observed) in comparison.organizations.iter().enumerate() {
         let Ok(resolved) = &observed.resolved else { continue };
         for (index, result) in observed.users.iter().enumerate() {
             let Ok(live) = result else { continue };
@@ -189,7 +189,8 @@ fn declared_twice(
 mod tests {
     use super::*;
     use crate::attrs::{AttrKind, AttrValue, Attribute};
-    use crate::plan::{ObservedOrganization, ResolvedOrganization, UserObservation};
+    use crate::live::ResolvedOrganization;
+    use crate::plan::{ComparedOrganization, ComparedUser};
     use crate::spec::{DesiredValue, OrganizationRef, SourceLocation};
     use proptest::prelude::*;
     use std::collections::BTreeMap;
@@ -260,13 +261,10 @@ mod tests {
         }
     }
 
-    /// What `observe` makes of these live users for the users of `desired`.
-    fn observation(
-        desired: &DesiredState,
-        lives: &[BTreeMap<Attribute, AttrValue>],
-    ) -> Observation {
-        Observation {
-            organizations: vec![ObservedOrganization {
+    /// What the observe step makes of these live users for the users of `desired`.
+    fn comparison(desired: &DesiredState, lives: &[BTreeMap<Attribute, AttrValue>]) -> Comparison {
+        Comparison {
+            organizations: vec![ComparedOrganization {
                 resolved: Ok(ResolvedOrganization { id: ORG.into(), alias: None }),
                 users: lives
                     .iter()
@@ -280,7 +278,7 @@ mod tests {
                             state: UserState::Enabled,
                             attributes: attributes.clone().into_iter().collect(),
                         };
-                        Ok(UserObservation::new(user, &live))
+                        Ok(ComparedUser::new(user, &live))
                     })
                     .collect(),
             }],
@@ -292,7 +290,7 @@ mod tests {
         lives: &[BTreeMap<Attribute, AttrValue>],
     ) -> Plan {
         let desired = state(desired);
-        diff(&desired, observation(&desired, lives))
+        diff(&desired, comparison(&desired, lives))
     }
 
     proptest! {
@@ -351,13 +349,13 @@ mod tests {
                         .into_iter()
                         .collect(),
                 };
-                ObservedOrganization {
+                ComparedOrganization {
                     resolved: Ok(ResolvedOrganization { id: (*id).into(), alias: None }),
-                    users: vec![Ok(UserObservation::new(&organization.users[0], &live))],
+                    users: vec![Ok(ComparedUser::new(&organization.users[0], &live))],
                 }
             })
             .collect();
-        diff(&desired, Observation { organizations })
+        diff(&desired, Comparison { organizations })
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! Pure planning: desired + observed → [`Plan`]. No I/O, no async.
 
+mod comparison;
 mod diff;
 mod model;
-mod observation;
 mod saved;
 
+pub use comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 pub use diff::{diff, field_changes};
 pub use model::{
     FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
 };
-pub use observation::{Observation, ObservedOrganization, ResolvedOrganization, UserObservation};
 pub use saved::{SavedPlan, SavedPlanError, write_json as write_saved_plan_json};

@@ -27,7 +27,7 @@ pub(crate) fn read_file(source: &SourceFile, errors: &mut Vec<LoadError>) -> Opt
 }
 
 /// A node read through [`MapOr`]: a mapping, as its reader made it, or any other value.
-pub(crate) enum Shape<M> {
+pub(crate) enum MapOrOther<M> {
     Map(M),
     Other(Value),
 }
@@ -50,7 +50,7 @@ trait MapReader<'de> {
 struct MapOr<M>(M);
 
 impl<'de, M: MapReader<'de>> DeserializeSeed<'de> for MapOr<M> {
-    type Value = Shape<M::Output>;
+    type Value = MapOrOther<M::Output>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
@@ -61,20 +61,20 @@ impl<'de, M: MapReader<'de>> DeserializeSeed<'de> for MapOr<M> {
 macro_rules! as_value {
     ($($method:ident($($arg:ident: $ty:ty)?);)*) => {$(
         fn $method<E: de::Error>(self, $($arg: $ty)?) -> Result<Self::Value, E> {
-            ValueVisitor.$method($($arg)?).map(Shape::Other)
+            ValueVisitor.$method($($arg)?).map(MapOrOther::Other)
         }
     )*};
 }
 
 impl<'de, M: MapReader<'de>> Visitor<'de> for MapOr<M> {
-    type Value = Shape<M::Output>;
+    type Value = MapOrOther<M::Output>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.0.read(map).map(Shape::Map)
+        self.0.read(map).map(MapOrOther::Map)
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -82,7 +82,7 @@ impl<'de, M: MapReader<'de>> Visitor<'de> for MapOr<M> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ValueVisitor.visit_seq(seq).map(Shape::Other)
+        ValueVisitor.visit_seq(seq).map(MapOrOther::Other)
     }
 
     as_value! {
@@ -118,11 +118,11 @@ impl<'de> MapReader<'de> for TopLevelReader<'_> {
                 let reader = UsersReader { check: UsersCheck::new(self.source) };
                 let (users, loc) = map.next_value_seed(Located(MapOr(reader)))?;
                 match users {
-                    Shape::Map(users) => {
+                    MapOrOther::Map(users) => {
                         top.users = Some(users);
                         Node { value: Value::Map(Vec::new()), loc }
                     }
-                    Shape::Other(value) => Node { value, loc },
+                    MapOrOther::Other(value) => Node { value, loc },
                 }
             } else {
                 map.next_value::<Node>()?

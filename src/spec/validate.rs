@@ -5,7 +5,7 @@ use super::error::{LoadError, Pos, SourceFile};
 use super::fields::DesiredFields;
 use super::model::{DesiredUser, DesiredValue, SourceLocation};
 use super::raw::{Node, Value};
-use super::stream::{Shape, TopLevel};
+use super::stream::{MapOrOther, TopLevel};
 use super::suggest::did_you_mean;
 use crate::attrs::{
     ALL_ROLES, AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, SETTABLE_ROLES, TEXT_MAX_CHARS,
@@ -34,7 +34,7 @@ pub(crate) struct FileSpec {
 pub(crate) fn validate_file(
     source: &SourceFile,
     root_loc: &Location,
-    root: Shape<TopLevel>,
+    root: MapOrOther<TopLevel>,
     errors: &mut Vec<LoadError>,
 ) -> FileSpec {
     let mut v = Validator { source, errors };
@@ -165,11 +165,11 @@ impl Validator<'_> {
         self.errors.push(error);
     }
 
-    fn file(&mut self, root_loc: &Location, root: Shape<TopLevel>) -> FileSpec {
+    fn file(&mut self, root_loc: &Location, root: MapOrOther<TopLevel>) -> FileSpec {
         let mut spec = FileSpec { organization: None, users: Vec::new() };
         let TopLevel { entries, users } = match root {
-            Shape::Map(top) => top,
-            Shape::Other(Value::Null) => {
+            MapOrOther::Map(top) => top,
+            MapOrOther::Other(Value::Null) => {
                 self.error_at(
                     root_loc,
                     format!("{}: the file is empty", self.source.name),
@@ -182,7 +182,7 @@ impl Validator<'_> {
                 );
                 return spec;
             }
-            Shape::Other(other) => {
+            MapOrOther::Other(other) => {
                 self.error_at(
                     root_loc,
                     format!("the file must be a mapping, found {}", other.kind_name()),

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use workmail_reconcile::attrs::{AttrValue, Attribute};
-use workmail_reconcile::directory::UserState;
 use workmail_reconcile::emulator::{
     Counters, Emulator, EmulatorConfig, Faults, JournalEntry, JournalOutcome, Seed,
     SeedOrganization, SeedUser, UpdateSemantics,
 };
+use workmail_reconcile::live::UserState;
 
 const ORG: &str = "m-0123456789abcdef0123456789abcdef";
 const OTHER_ORG: &str = "m-fedcba9876543210fedcba9876543210";

@@ -5,8 +5,9 @@
 use crate::support::*;
 use proptest::prelude::*;
 use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
-use workmail_reconcile::directory::{Limiter, SdkDirectory, UserState};
+use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{EmulatedUser, Seed, SeedUser, UpdateSemantics};
+use workmail_reconcile::live::UserState;
 
 const TRICKY: [&str; 28] = [
     "NO",
@@ -115,8 +116,8 @@ proptest! {
             let yaml = workmail_reconcile::export::to_yaml(&exported, Some("schema.json"));
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
-            let observation = workmail_reconcile::observe::observe(&directory, &desired, 8, || ()).await;
-            let plan = workmail_reconcile::plan::diff(&desired, observation);
+            let engine = workmail_reconcile::reconcile::Reconciler::new(directory.clone(), 8);
+            let plan = engine.plan(&desired, |_| ()).await.expect("the emulator answers").plan;
             assert!(plan.changes.is_empty() && plan.errors.is_empty(), "{plan:?}\n{yaml}");
             for (i, v) in values.iter().enumerate() {
                 assert_eq!(emu.user(ORG, &format!("p{i}")).expect("user").get(Street), AttrValue::Text(v.clone()));

@@ -3,8 +3,8 @@
 
 use crate::support::*;
 use workmail_reconcile::attrs::Attribute::*;
-use workmail_reconcile::directory::UserState;
 use workmail_reconcile::emulator::{Faults, Seed, SeedUser, UpdateSemantics};
+use workmail_reconcile::live::UserState;
 
 const DESIRED: &str = r#"organization: acme
 defaults:

@@ -1,4 +1,5 @@
-//! A requests-per-second cap (`--max-rps`), valid by construction.
+//! A requests-per-second cap (`--max-rps`), valid by construction: a plain value shared by the
+//! directory client's limiter, the command line and the emulator's fault settings.
 
 use std::fmt;
 use std::str::FromStr;

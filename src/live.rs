@@ -1,4 +1,6 @@
-//! What the directory reports about a user.
+//! What the live directory holds, as plain values every layer may use: users as described and
+//! listed, their state, organizations. No I/O: the directory client fills them, the plan and
+//! the export read them, the emulator stores its users' state with them.
 
 use crate::attr_map::AttrMap;
 use crate::attrs::{AttrValue, Attribute};
@@ -51,4 +53,12 @@ pub struct ListedUser {
     pub name: String,
     pub state: UserState,
     pub role: String,
+}
+
+/// An organization reference resolved against the live directory: its id, and its alias when
+/// the directory told us one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedOrganization {
+    pub id: String,
+    pub alias: Option<String>,
 }

@@ -1,0 +1,24 @@
+//! The load step: desired-state files read, validated and narrowed to the selected users,
+//! before any directory call.
+
+use super::selection::{Selection, SelectionError};
+use crate::spec::{DesiredState, LoadErrors};
+use std::path::Path;
+use thiserror::Error;
+
+/// Why the desired state could not be loaded.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    /// The files are invalid; every error of every file is listed.
+    #[error("{0}")]
+    Files(LoadErrors),
+    /// The selection names a user no file declares.
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+}
+
+/// Load the files (each a file or a directory) and keep the selected users.
+pub fn load(paths: &[impl AsRef<Path>], selection: &Selection) -> Result<DesiredState, LoadError> {
+    let desired = crate::spec::load(paths).map_err(LoadError::Files)?;
+    Ok(selection.select(desired)?)
+}

@@ -1,0 +1,22 @@
+//! One reconciliation as a library call: load the files and select users, resolve
+//! organizations, observe, diff, check the safety limits, apply, report. Generic over
+//! [`Directory`](crate::directory::Directory); no printing, prompts or process exits.
+//!
+//! The steps are separate calls so that a caller can stop between them: the CLI shows the plan
+//! and asks before applying; a controller plans, guards, and applies what the limits allow.
+//! [`Reconciler::reconcile`] runs them all at once.
+
+mod event;
+mod load;
+mod observe;
+mod reconciler;
+mod resolve;
+mod run;
+mod selection;
+
+pub use event::Event;
+pub use load::{LoadError, load};
+pub use reconciler::{ApplyOptions, Reconciler};
+pub use resolve::{resolve_organization, resolve_organizations};
+pub use run::{GuardedRun, PlannedRun, Refused, RunError, RunReport};
+pub use selection::{Selection, SelectionError};

@@ -1,0 +1,67 @@
+//! The observe step: resolve the organizations of a desired state and describe every declared
+//! user concurrently, comparing each with its declaration as soon as it is read.
+//! Calls: one ListOrganizations if an alias is used, one DescribeUser per declared user.
+
+use super::resolve::resolve_organizations;
+use crate::directory::{Directory, DirectoryError, run_bounded};
+use crate::plan::{ComparedOrganization, ComparedUser, Comparison, ReadError};
+use crate::spec::{DesiredState, OrganizationRef};
+use std::sync::Arc;
+
+/// What the plan needs to know of a failed DescribeUser.
+fn read_error(error: DirectoryError) -> ReadError {
+    match error {
+        DirectoryError::OrganizationNotFound => ReadError::OrganizationNotFound,
+        other => ReadError::Failed(other.to_string()),
+    }
+}
+
+/// Describe every declared user of every resolved organization, under the directory's limiter,
+/// at most `width` calls spawned at once. `on_user` is called once per described user.
+pub(crate) async fn observe<D: Directory + Clone + 'static>(
+    directory: &D,
+    desired: &DesiredState,
+    width: usize,
+    mut on_user: impl FnMut(),
+) -> Comparison {
+    let references: Vec<&OrganizationRef> =
+        desired.organizations.iter().map(|o| &o.reference).collect();
+    let resolved = resolve_organizations(directory, &references).await;
+    let mut jobs = Vec::new();
+    for (org_index, (organization, resolution)) in
+        desired.organizations.iter().zip(&resolved).enumerate()
+    {
+        if let Ok(resolved) = resolution {
+            let organization_id: Arc<str> = Arc::from(resolved.id.as_str());
+            for user in &organization.users {
+                jobs.push((org_index, Arc::clone(&organization_id), user));
+            }
+        }
+    }
+    let placement: Vec<usize> = jobs.iter().map(|(org_index, ..)| *org_index).collect();
+    let results = run_bounded(
+        jobs,
+        width,
+        |(_, organization_id, user)| {
+            let directory = directory.clone();
+            // Cloned only while its call runs (`width` users at a time).
+            let user = user.clone();
+            async move {
+                // Reduced at once to what the plan shows, so that memory holds the changes of
+                // 100,000 users, not their every live value.
+                let live = directory.describe_user(&organization_id, &user.key).await;
+                live.map(|live| ComparedUser::new(&user, &live)).map_err(read_error)
+            }
+        },
+        |_| on_user(),
+    )
+    .await;
+    let mut organizations: Vec<ComparedOrganization> = resolved
+        .into_iter()
+        .map(|resolved| ComparedOrganization { resolved, users: Vec::new() })
+        .collect();
+    for (org_index, result) in placement.into_iter().zip(results) {
+        organizations[org_index].users.push(result);
+    }
+    Comparison { organizations }
+}
