@@ -38,7 +38,8 @@
 //!   [`Limiter::record`] reserves a start slot for the retry and returns how long until it; the
 //!   SDK interceptor in `client.rs` hands that to the SDK as the retry delay, so retries and new
 //!   calls together keep to the target rate, and a retry does not meet a bucket that is still
-//!   empty.
+//!   empty. At the floor, where the limit may be lower still, the SDK's growing backoff spreads
+//!   retries out instead.
 //! - **Concurrency**: calls wait for their start slot in line, one at a time; a call waiting for
 //!   its slot is not in flight, so the pacer's queue does not eat into `max_concurrency`.
 //!
