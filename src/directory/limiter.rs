@@ -215,7 +215,8 @@ impl State {
                             (plateau, plateau * ESTIMATE_MARGIN)
                         } else {
                             // Too few to trust alone, but a limit just cut below the rate shows
-                            // in them at once.
+                            // in them at once. One more than seen: the next may have been about
+                            // to come, and none at all must not read as a limit of zero.
                             let admitted = (successes + 1) as f64 / span;
                             (plateau, (current * BETA).min(admitted * ESTIMATE_MARGIN))
                         }
