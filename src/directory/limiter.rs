@@ -38,7 +38,8 @@
 //!   [`Limiter::record`] reserves a start slot for the retry and returns how long until it; the
 //!   SDK interceptor in `client.rs` hands that to the SDK as the retry delay, so retries and new
 //!   calls together keep to the target rate, and a retry does not meet a bucket that is still
-//!   empty.
+//!   empty. At the floor, where the limit may be lower still, the SDK's growing backoff spreads
+//!   retries out instead.
 //! - **Concurrency**: calls wait for their start slot in line, one at a time; a call waiting for
 //!   its slot is not in flight, so the pacer's queue does not eat into `max_concurrency`.
 //!
@@ -215,7 +216,8 @@ impl State {
                             (plateau, plateau * ESTIMATE_MARGIN)
                         } else {
                             // Too few to trust alone, but a limit just cut below the rate shows
-                            // in them at once.
+                            // in them at once. One more than seen: the next may have been about
+                            // to come, and none at all must not read as a limit of zero.
                             let admitted = (successes + 1) as f64 / span;
                             (plateau, (current * BETA).min(admitted * ESTIMATE_MARGIN))
                         }
