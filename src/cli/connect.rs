@@ -5,8 +5,8 @@ use crate::directory::{ClientOptions, Limiter, SdkDirectory, Timeouts, build_sdk
 use crate::reconcile::Reconciler;
 
 /// The runtime every networked command runs on. One thread: the work is waiting on the
-/// service, and a multi-thread runtime spends more CPU waking its threads than it saves (plan of
-/// 30,000 users: 148 µs CPU per user on the multi-thread runtime, 77 µs on this one; BENCHMARKS.md).
+/// service, and a multi-thread runtime spends more CPU waking its threads than it saves
+/// (measured in BENCHMARKS.md).
 pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

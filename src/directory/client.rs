@@ -172,7 +172,8 @@ pub(super) fn tune(
                 .build(),
         )
         // The attempt timeout above already bounds a stalled call; the SDK's stall detector
-        // wraps every body in a throughput monitor that costs ~5 % of the CPU of a DescribeUser.
+        // wraps every body in a throughput monitor, a measurable share of the CPU of a DescribeUser
+        // (BENCHMARKS.md).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .interceptor(LimiterFeedback { limiter: limiter.clone() })
         .interceptor(notes.clone())

@@ -13,8 +13,8 @@ use thiserror::Error;
 /// The only format this version reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The document as read back. Files of earlier versions carried the observed value of every
-/// managed field of each user (`observed`); nothing needs them, so they are ignored.
+/// The document as read back. Any other key of a user entry, such as the observed value of
+/// every managed field (`observed`), is ignored: apply needs only each change's `before`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
@@ -277,10 +277,10 @@ mod tests {
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
-    /// Users are written without observed values; files of earlier versions, which had them
-    /// for every user, are still read.
+    /// Users are written without observed values; a file that has them for every user is read
+    /// as if it had none.
     #[test]
-    fn observed_values_of_earlier_versions_are_ignored() {
+    fn observed_values_in_user_entries_are_ignored() {
         let mut saved = sample();
         saved.plan.unchanged.push(UnchangedUser {
             organization_id: "m-0123456789abcdef0123456789abcdef".into(),

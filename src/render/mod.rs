@@ -34,7 +34,7 @@ struct OrganizationBlock<'p> {
 
 /// Groups a plan by organization: the organizations in `plan.organizations` order, then any
 /// organization that only a change or an error mentions (so that nothing is ever dropped from
-/// the output, even from a plan built by hand or read from an older file).
+/// the output, even from a plan built by hand or read from a file).
 fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
     let mut blocks: Vec<OrganizationBlock<'_>> = Vec::new();
     let mentioned = plan

@@ -17,7 +17,7 @@ pub(crate) struct Node {
 }
 
 /// The node's content. Scalars keep how YAML typed them: a plain `02134` arrives as
-/// [`Value::Int`], a quoted `"02134"` as [`Value::Str`]; that difference is what lets us
+/// [`Value::Number`], a quoted `"02134"` as [`Value::Str`]; that difference is what lets us
 /// tell the user to quote a value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {

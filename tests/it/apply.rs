@@ -348,10 +348,15 @@ fn text_value(s: &str) -> AttrValue {
     AttrValue::Text(s.to_string())
 }
 
+/// The confirmation prompt apply shows on a terminal.
+const PROMPT: &str = "Only 'yes' will be accepted: ";
+
 /// Run apply on a pseudo-terminal (util-linux `script`, part of every Debian base system) and
-/// answer the confirmation prompt with `answer`.
+/// answer the confirmation prompt with `answer` once the terminal shows it.
 async fn apply_on_a_terminal(emu: &Emulator, files: &Files, answer: &str) -> std::process::Output {
-    use std::io::Write;
+    use std::io::{Read, Write};
+    use std::sync::mpsc::RecvTimeoutError;
+    use std::time::{Duration, Instant};
     let binary = assert_cmd::cargo::cargo_bin("workmail-reconcile");
     let line = format!("{} apply acme.yaml", binary.display());
     let mut cmd = std::process::Command::new("script");
@@ -368,10 +373,43 @@ async fn apply_on_a_terminal(emu: &Emulator, files: &Files, answer: &str) -> std
     let answer = format!("{answer}\n");
     tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().expect("script(1) runs");
-        // Answer once the prompt is up; the prompt reads one line from the terminal.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // script(1) copies the terminal (apply's stdout and stderr) to its stdout; a thread
+        // forwards it in chunks so that waiting for the prompt can time out.
+        let mut terminal = child.stdout.take().expect("stdout");
+        let (send, chunks) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = terminal.read(&mut buf) {
+                if send.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut errors = child.stderr.take().expect("stderr");
+        let errors = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            errors.read_to_end(&mut buf).map(|_| buf)
+        });
+        let mut shown = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !String::from_utf8_lossy(&shown).contains(PROMPT) {
+            match chunks.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(chunk) => shown.extend(chunk),
+                Err(cause) => {
+                    let _ = child.kill();
+                    let why = match cause {
+                        RecvTimeoutError::Timeout => "no prompt within 60 s",
+                        RecvTimeoutError::Disconnected => "apply ended without a prompt",
+                    };
+                    panic!("{why}; the terminal showed:\n{}", String::from_utf8_lossy(&shown));
+                }
+            }
+        }
         child.stdin.take().expect("stdin").write_all(answer.as_bytes()).expect("answer");
-        child.wait_with_output().expect("finishes")
+        shown.extend(chunks.iter().flatten());
+        let status = child.wait().expect("finishes");
+        let stderr = errors.join().expect("stderr reader").expect("stderr");
+        std::process::Output { status, stdout: shown, stderr }
     })
     .await
     .expect("join")
