@@ -7,5 +7,6 @@ mod emulator;
 mod export;
 mod plan;
 mod recipes;
+mod release;
 mod support;
 mod validate;
