@@ -274,6 +274,24 @@ fn release_workflow_grants_least_privilege() {
     assert_eq!(ci["permissions"], serde_json::json!({"contents": "read"}));
 }
 
+/// `YYYY-MM-DD`, as Keep a Changelog dates a release.
+fn is_iso_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .zip([4, 2, 2])
+            .all(|(part, digits)| part.len() == digits && part.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[test]
+fn release_changelog_date_format() {
+    assert!(is_iso_date("2026-12-02"));
+    for bad in ["2026-12-2", "02-12-2026", "2026-12-02 (planned)", "TBD", "2026-1a-02"] {
+        assert!(!is_iso_date(bad), "{bad}");
+    }
+}
+
 #[test]
 fn release_changelog_has_a_dated_section_for_the_crate_version() {
     let changelog = read("CHANGELOG.md");
@@ -285,14 +303,7 @@ fn release_changelog_has_a_dated_section_for_the_crate_version() {
         .iter()
         .find_map(|s| s.strip_prefix(&heading))
         .unwrap_or_else(|| panic!("no `{heading}YYYY-MM-DD` in {sections:?}"));
-    let date: Vec<&str> = dated.split('-').collect();
-    assert!(
-        date.len() == 3
-            && [4, 2, 2].iter().zip(&date).all(|(n, part)| {
-                part.len() == *n && part.bytes().all(|b| b.is_ascii_digit())
-            }),
-        "`{dated}` is not YYYY-MM-DD"
-    );
+    assert!(is_iso_date(dated), "`{dated}` is not YYYY-MM-DD");
     let repository = env!("CARGO_PKG_REPOSITORY");
     for link in [
         format!("[Unreleased]: {repository}/compare/v{version}...HEAD"),
