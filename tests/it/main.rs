@@ -14,6 +14,7 @@ mod plan;
 mod recipes;
 mod reconcile;
 mod redaction;
+mod release;
 mod self_contained;
 mod support;
 mod validate;
