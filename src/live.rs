@@ -15,6 +15,17 @@ pub enum UserState {
     Deleted,
 }
 
+impl UserState {
+    /// The API's name of the state (`ENABLED`, `DISABLED`, `DELETED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Enabled => "ENABLED",
+            UserState::Disabled => "DISABLED",
+            UserState::Deleted => "DELETED",
+        }
+    }
+}
+
 /// A user as DescribeUser reports it, every updatable attribute filled in
 /// (absent → `""`, or `false` for the boolean).
 #[derive(Debug, Clone, PartialEq, Eq)]

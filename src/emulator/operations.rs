@@ -117,14 +117,6 @@ fn timestamp(t: SystemTime) -> Value {
     json!(epoch_seconds::to_f64(t))
 }
 
-fn state_name(state: UserState) -> &'static str {
-    match state {
-        UserState::Enabled => "ENABLED",
-        UserState::Disabled => "DISABLED",
-        UserState::Deleted => "DELETED",
-    }
-}
-
 /// A page position, opaque to clients: base64 of the listing kind, a fingerprint of the request
 /// that started the listing, and the last key returned. A token from another listing, or for
 /// other filters, is refused like the service refuses a foreign token.
@@ -260,7 +252,7 @@ impl<'a> UserFilters<'a> {
             && self.email.is_none_or(|p| {
                 user.email.as_deref().is_some_and(|e| starts_with_ignore_case(e, p))
             })
-            && self.state.is_none_or(|s| s == state_name(user.state))
+            && self.state.is_none_or(|s| s == user.state.as_str())
             && self.idp_user_id.is_none_or(|p| {
                 starts_with_ignore_case(&text(Attribute::IdentityProviderUserId), p)
             })
@@ -308,7 +300,7 @@ fn listed_user(user: &EmulatedUser) -> Value {
             out.insert(attr.member().into(), json!(s));
         }
     }
-    out.insert("State".into(), json!(state_name(user.state)));
+    out.insert("State".into(), json!(user.state.as_str()));
     out.insert("UserRole".into(), json!(user.role));
     insert_dates(&mut out, user, false);
     Value::Object(out)
@@ -336,7 +328,7 @@ fn describe_user(input: &Value, directory: &EmulatedDirectory) -> Result<Value, 
     if let Some(email) = &user.email {
         out.insert("Email".into(), json!(email));
     }
-    out.insert("State".into(), json!(state_name(user.state)));
+    out.insert("State".into(), json!(user.state.as_str()));
     out.insert("UserRole".into(), json!(user.role));
     insert_dates(&mut out, user, true);
     for attr in Attribute::ALL {

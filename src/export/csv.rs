@@ -5,7 +5,6 @@
 
 use super::ExportedOrganization;
 use crate::attrs::Attribute;
-use crate::live::UserState;
 use std::io::Write;
 
 /// The columns before the attributes; `role` is the attribute of that name.
@@ -26,14 +25,6 @@ pub(super) fn rfc4180_writer<W: Write>(out: W) -> ::csv::Writer<W> {
     ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(out)
 }
 
-fn state_name(state: UserState) -> &'static str {
-    match state {
-        UserState::Enabled => "ENABLED",
-        UserState::Disabled => "DISABLED",
-        UserState::Deleted => "DELETED",
-    }
-}
-
 /// Write the header row and one row per user of `export`, in its order, as they are produced.
 pub fn write_csv<W: Write>(export: &ExportedOrganization, out: W) -> std::io::Result<()> {
     let mut writer = rfc4180_writer(out);
@@ -43,7 +34,7 @@ pub fn write_csv<W: Write>(export: &ExportedOrganization, out: W) -> std::io::Re
             user.user_id.as_str(),
             user.name.as_str(),
             user.email.as_deref().unwrap_or(""),
-            state_name(user.state),
+            user.state.as_str(),
             user.text(Attribute::Role),
         ];
         writer
@@ -57,6 +48,7 @@ mod tests {
     use super::*;
     use crate::attrs::AttrValue;
     use crate::export::ExportedUser;
+    use crate::live::UserState;
 
     #[test]
     fn csv_header_is_the_identity_columns_then_the_attribute_table() {
