@@ -20,3 +20,4 @@ pub mod rate_cap;
 pub mod reconcile;
 pub mod render;
 pub mod spec;
+mod wording;

@@ -3,6 +3,7 @@
 use crate::attrs::Attribute;
 use crate::plan::PlanError;
 use crate::render::{Detail, Palette, RenderOptions, paint, paint_count, printable};
+use crate::wording::plural;
 use anstyle::Style;
 use serde::Serialize;
 
@@ -144,11 +145,10 @@ impl ApplyReport {
         let (first, rest) = names.split_at(names.len().min(NOT_ATTEMPTED_NAMED));
         let more =
             if rest.is_empty() { String::new() } else { format!(" and {} more", rest.len()) };
-        let users = if names.len() == 1 { "user" } else { "users" };
+        let users = plural(names.len(), "user", "users");
         (!names.is_empty()).then(|| {
             format!(
-                "{} {users} not attempted after the connection failure, untouched: {}{more}",
-                names.len(),
+                "{users} not attempted after the connection failure, untouched: {}{more}",
                 first.join(", ")
             )
         })

@@ -8,6 +8,7 @@ use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
+use crate::wording::plural;
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -173,8 +174,8 @@ fn left_out_lines(skipped: &[SkippedUser], not_in_template: &[SkippedUser]) -> V
 
 /// `Exported 1 user of m-… (2 left out).`
 fn summary(written: usize, organization_id: &str, left_out: usize) -> String {
-    let users = if written == 1 { "user" } else { "users" };
-    format!("Exported {written} {users} of {organization_id} ({left_out} left out).")
+    let users = plural(written, "user", "users");
+    format!("Exported {users} of {organization_id} ({left_out} left out).")
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::diagnostics::Diagnostics;
 use super::{Exit, GlobalArgs};
 use crate::spec;
+use crate::wording::plural;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -34,8 +35,4 @@ pub fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
             Ok(Exit::Error)
         }
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -12,6 +12,7 @@
 use super::redact::display_value;
 use super::{OrganizationBlock, RenderOptions, organization_blocks, summary_sentence};
 use crate::plan::{Plan, PlanError, UserChange};
+use crate::wording::plural;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
 /// over 65,536 characters; the margin leaves room for a CI job's own header or footer.
@@ -100,10 +101,6 @@ fn error_item(error: &PlanError) -> String {
         (None, Some(source)) => format!("- ❗ {source}: {message}\n"),
         (None, None) => format!("- ❗ {message}\n"),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The closing note of a truncated comment.

@@ -1,6 +1,7 @@
 //! Load errors: one [`LoadError`] per problem, all of them collected in [`LoadErrors`].
 
 use super::model::SourceLocation;
+use crate::wording::plural;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use std::fmt;
 use std::sync::Arc;
@@ -153,11 +154,6 @@ impl IntoIterator for LoadErrors {
 /// `3 errors in 2 files`.
 fn summary(errors: usize, files: usize) -> impl fmt::Display {
     format!("{} in {}", plural(errors, "error", "errors"), plural(files, "file", "files"))
-}
-
-/// `1 file`, `2 files`.
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A file's name and text, shared by all errors that point into it.
