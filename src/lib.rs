@@ -11,6 +11,7 @@ pub mod attr_map;
 pub mod attrs;
 pub mod bounded_read;
 pub mod cli;
+pub mod controller;
 pub mod directory;
 pub mod emulator;
 pub mod export;
