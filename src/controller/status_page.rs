@@ -1,0 +1,738 @@
+//! The status page: the [`Status`] as one small HTML document for people without Prometheus.
+//! Server-rendered, no script, no external asset (inline CSS only), every value escaped: user
+//! keys, messages and attribute values come from files and from the service.
+
+use super::{Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, UserDrift};
+use crate::wording::plural;
+use serde::Serialize;
+
+/// Drifted users listed per organization; the others are counted, so that a directory that
+/// drifted whole still gets a page a browser opens at once.
+pub const USERS_SHOWN_PER_ORGANIZATION: usize = 100;
+
+/// How often the browser reloads the page, in seconds.
+const REFRESH_SECONDS: u32 = 30;
+
+/// Colours with a meaning: green for a state that needs nothing, amber for one that needs a
+/// look, red for one that needs a person, blue for one still in progress.
+const STYLE: &str = "
+:root { color-scheme: light; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --info: #0969da;
+  --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1200px; padding: 1.5rem; color: #1f2328; background: #fff;
+  font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; overflow-wrap: break-word; }
+h1 { font-size: 1.4rem; margin: 0 0 .75rem; }
+h2 { font-size: 1.15rem; margin: 2rem 0 .6rem; padding-bottom: .3rem; border-bottom: 1px solid var(--line); }
+h2 .muted, h3 .muted { font-weight: normal; font-size: .9rem; }
+h3 { font-size: 1rem; margin: 1.4rem 0 .4rem; }
+code { font: .9em/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.condition { display: flex; flex-wrap: wrap; align-items: center; gap: .6rem; padding: .9rem 1rem;
+  border: 1px solid var(--line); border-left: 6px solid var(--tone); border-radius: 6px; background: var(--soft); }
+.condition .message { flex-basis: 100%; margin: 0; }
+.badge { display: inline-block; padding: .1rem .55rem; border-radius: 999px; color: #fff;
+  background: var(--tone); font-weight: 600; font-size: .85rem; white-space: nowrap; }
+.ok { --tone: var(--ok); } .warn { --tone: var(--warn); } .bad { --tone: var(--bad); }
+.info { --tone: var(--info); }
+.note { margin: .8rem 0; padding: .6rem 1rem; border-radius: 6px; border: 1px solid var(--tone);
+  background: var(--soft); }
+.muted, .since { color: var(--muted); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1.5rem; margin: 0; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { padding: .35rem .6rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; white-space: nowrap; }
+time { white-space: nowrap; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.zero { color: var(--muted); }
+td.nonzero-bad { color: var(--bad); font-weight: 600; }
+table.drift { table-layout: fixed; }
+table.drift code { overflow-wrap: anywhere; }
+col.user { width: 20%; } col.field { width: 25%; } col.arrow { width: 2.2rem; }
+footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
+";
+
+/// The whole page for `status`: the Ready condition, mode, suspension and revisions, the last
+/// runs, and the drift of the last plan per organization (at most
+/// [`USERS_SHOWN_PER_ORGANIZATION`] users each, the rest counted).
+pub fn render(status: &Status) -> String {
+    let mut page = String::with_capacity(8 * 1024);
+    let (ready_word, tone) = condition_badge(status);
+    page.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\">\n\
+         <title>{ready_word} ({reason}) · workmail-reconcile controller</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
+         <h1>workmail-reconcile controller</h1>\n",
+        reason = wire_name(&status.ready.reason),
+    ));
+    condition(&mut page, status, ready_word, tone);
+    if status.suspended {
+        page.push_str(
+            "<p class=\"note warn\"><strong>Suspended.</strong> The source holds \
+             <code>.workmail-reconcile-suspend</code>: runs plan and report but never write. \
+             Remove the file to resume.</p>\n",
+        );
+    }
+    facts(&mut page, status);
+    runs(&mut page, status);
+    drift(&mut page, status);
+    page.push_str(&format!(
+        "</main>\n<footer>This page reloads every {REFRESH_SECONDS} s. For machines: \
+         <a href=\"status\">status</a> (JSON) · <a href=\"metrics\">metrics</a> (Prometheus) · \
+         <a href=\"readyz\">readyz</a> · <a href=\"healthz\">healthz</a></footer>\n\
+         </body>\n</html>\n"
+    ));
+    page
+}
+
+/// The word for the Ready condition and its colour: a ready controller that still needs a
+/// look (drift it may not correct, a suspension) is amber, not green.
+fn condition_badge(status: &Status) -> (&'static str, &'static str) {
+    match status.ready.reason {
+        ReadyReason::Progressing => ("Not ready yet", "info"),
+        ReadyReason::ReconciliationSucceeded if status.ready.status => ("Ready", "ok"),
+        ReadyReason::DriftDetected | ReadyReason::Suspended if status.ready.status => {
+            ("Ready", "warn")
+        }
+        _ => ("Not ready", "bad"),
+    }
+}
+
+fn condition(page: &mut String, status: &Status, ready_word: &str, tone: &str) {
+    let ready = &status.ready;
+    page.push_str(&format!(
+        "<section class=\"condition {tone}\" aria-label=\"Ready condition\">\
+         <span class=\"badge\">{ready_word}</span> <strong>{reason}</strong> \
+         <span class=\"since\">since <time>{since}</time></span>\
+         <p class=\"message\">{message}</p></section>\n",
+        reason = escape(&wire_name(&ready.reason)),
+        since = escape(&ready.since),
+        message = escape(&ready.message),
+    ));
+}
+
+/// What each mode does, in the words of the reference.
+fn mode_meaning(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Observe => "plans and reports, never writes",
+        Mode::ApplyOnChange => {
+            "applies each new revision once; drift on an applied revision is reported"
+        }
+        Mode::SelfHeal => "applies on every run",
+    }
+}
+
+fn facts(page: &mut String, status: &Status) {
+    let revision = |r: &Option<String>, none: &str| match r {
+        Some(r) => format!("<code>{}</code>", escape(r)),
+        None => format!("<span class=\"muted\">{none}</span>"),
+    };
+    let last_run = match &status.last_run {
+        Some(run) => format!(
+            "{badge} <time>{started}</time>, {trigger}, {duration}",
+            badge = result_badge(run.result),
+            started = escape(&run.started),
+            trigger = escape(&wire_name(&run.trigger)),
+            duration = duration(run.duration_seconds),
+        ),
+        None => "<span class=\"muted\">none has finished yet</span>".to_string(),
+    };
+    page.push_str(&format!(
+        "<h2>State</h2>\n<dl class=\"facts\">\n\
+         <dt>Mode</dt><dd><code>{mode}</code> <span class=\"muted\">({meaning})</span></dd>\n\
+         <dt>Suspended</dt><dd>{suspended}</dd>\n\
+         <dt>Revision attempted</dt><dd>{attempted}</dd>\n\
+         <dt>Revision applied</dt><dd>{applied}</dd>\n\
+         <dt>Last run</dt><dd>{last_run}</dd>\n</dl>\n",
+        mode = escape(&wire_name(&status.mode)),
+        meaning = mode_meaning(status.mode),
+        suspended = if status.suspended { "<span class=\"badge warn\">yes</span>" } else { "no" },
+        attempted = revision(&status.revision.attempted, "none read yet"),
+        applied = revision(&status.revision.applied, "none applied yet"),
+    ));
+}
+
+/// The colour of a run's result.
+fn result_badge(result: RunResult) -> String {
+    let tone = match result {
+        RunResult::Success => "ok",
+        RunResult::Drift => "warn",
+        RunResult::Blocked | RunResult::Invalid | RunResult::Failure => "bad",
+    };
+    format!("<span class=\"badge {tone}\">{}</span>", escape(&wire_name(&result)))
+}
+
+/// A git commit hash cut to its first 12 digits, as `git log --abbrev=12` shows it, for the
+/// runs table (the full revision is in the cell's title and the State section); any other
+/// revision (`sha256:` and 12 digits) as it is.
+fn short_revision(revision: &str) -> &str {
+    if revision.len() > 12 && revision.chars().all(|c| c.is_ascii_hexdigit()) {
+        &revision[..12]
+    } else {
+        revision
+    }
+}
+
+/// `0.042 s`, `12.3 s`, `2 min 5 s`.
+fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "–".to_string();
+    }
+    if seconds < 1.0 {
+        format!("{seconds:.3} s")
+    } else if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let whole = seconds.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
+    }
+}
+
+/// A count cell: zero muted, and a non-zero count of something that went wrong in red.
+fn count(n: usize, wrong: bool) -> String {
+    let class = match (n, wrong) {
+        (0, _) => "n zero",
+        (_, true) => "n nonzero-bad",
+        _ => "n",
+    };
+    format!("<td class=\"{class}\">{n}</td>")
+}
+
+fn runs(page: &mut String, status: &Status) {
+    page.push_str(&format!(
+        "<h2>Last runs <span class=\"muted\">(newest first, at most {})</span></h2>\n",
+        super::HISTORY_LENGTH
+    ));
+    if status.history.is_empty() {
+        page.push_str("<p class=\"muted\">No run has finished yet.</p>\n");
+        return;
+    }
+    page.push_str(
+        "<table>\n<thead><tr><th>Started</th><th>Trigger</th><th>Result</th>\
+         <th class=\"n\">Duration</th><th>Revision</th><th class=\"n\">Users</th>\
+         <th class=\"n\">To update</th><th class=\"n\">Unchanged</th><th class=\"n\">Errors</th>\
+         <th class=\"n\">Updated</th><th class=\"n\">Conflicts</th><th class=\"n\">Failed</th>\
+         </tr></thead>\n<tbody>\n",
+    );
+    for run in &status.history {
+        run_row(page, run);
+    }
+    page.push_str("</tbody>\n</table>\n");
+}
+
+fn run_row(page: &mut String, run: &RunRecord) {
+    let s = &run.summary;
+    let revision = match &run.revision {
+        Some(r) => format!("<code title=\"{}\">{}</code>", escape(r), escape(short_revision(r))),
+        None => "<span class=\"muted\">unread</span>".to_string(),
+    };
+    page.push_str(&format!(
+        "<tr><td><time>{started}</time></td><td>{trigger}</td><td>{result}</td>\
+         <td class=\"n\">{duration}</td><td>{revision}</td>{users}{to_update}{unchanged}\
+         {errors}{updated}{conflicts}{failed}</tr>\n",
+        started = escape(&run.started),
+        trigger = escape(&wire_name(&run.trigger)),
+        result = result_badge(run.result),
+        duration = duration(run.duration_seconds),
+        users = count(s.users, false),
+        to_update = count(s.to_update, false),
+        unchanged = count(s.unchanged, false),
+        errors = count(s.errors, true),
+        updated = count(s.updated, false),
+        conflicts = count(s.conflicts, true),
+        failed = count(s.failed, true),
+    ));
+}
+
+fn drift(page: &mut String, status: &Status) {
+    page.push_str("<h2>Drift in the last plan</h2>\n");
+    if status.drift.is_empty() {
+        let why = if status.last_run.is_none() {
+            "No plan has completed yet."
+        } else {
+            "No organization to show: the last plan did not complete."
+        };
+        page.push_str(&format!("<p class=\"muted\">{why}</p>\n"));
+        return;
+    }
+    page.push_str(
+        "<p class=\"muted\">Live values (before) against the files (after), before any apply, \
+         redacted as the controller's redaction flags ask.</p>\n\
+         <table>\n<thead><tr><th>Alias</th><th>Organization id</th><th class=\"n\">Desired users</th>\
+         <th class=\"n\">Drifted users</th></tr></thead>\n<tbody>\n",
+    );
+    for organization in &status.drift {
+        page.push_str(&format!(
+            "<tr><td>{alias}</td><td><code>{id}</code></td>{desired}<td class=\"n\">{drifted}</td></tr>\n",
+            alias = match &organization.alias {
+                Some(alias) => escape(alias),
+                None => "<span class=\"muted\">no alias</span>".to_string(),
+            },
+            id = escape(&organization.organization_id),
+            desired = count(organization.desired_users, false),
+            drifted = if organization.users.is_empty() {
+                "<span class=\"badge ok\">in sync</span>".to_string()
+            } else {
+                format!("<span class=\"badge warn\">{}</span>", organization.users.len())
+            },
+        ));
+    }
+    page.push_str("</tbody>\n</table>\n");
+    for organization in status.drift.iter().filter(|o| !o.users.is_empty()) {
+        organization_drift(page, organization);
+    }
+}
+
+/// The alias when the files name one, else the id.
+fn organization_name(organization: &OrganizationDrift) -> String {
+    escape(organization.alias.as_deref().unwrap_or(&organization.organization_id))
+}
+
+fn organization_drift(page: &mut String, organization: &OrganizationDrift) {
+    let drifted = organization.users.len();
+    page.push_str(&format!(
+        "<h3>{name} <span class=\"muted\">— {drifted} of {desired} drifted</span></h3>\n\
+         <table class=\"drift\">\n<colgroup><col class=\"user\"><col class=\"field\"><col>\
+         <col class=\"arrow\"><col></colgroup>\n<thead><tr><th>User</th><th>Field</th>\
+         <th>Before (live)</th><th></th><th>After (files)</th></tr></thead>\n<tbody>\n",
+        name = organization_name(organization),
+        desired = plural(organization.desired_users, "user", "users"),
+    ));
+    for user in organization.users.iter().take(USERS_SHOWN_PER_ORGANIZATION) {
+        user_rows(page, user);
+    }
+    page.push_str("</tbody>\n</table>\n");
+    if drifted > USERS_SHOWN_PER_ORGANIZATION {
+        page.push_str(&format!(
+            "<p class=\"note warn\">… and {} not listed: this page lists the first {} \
+             drifted users of each organization.</p>\n",
+            plural(drifted - USERS_SHOWN_PER_ORGANIZATION, "more user", "more users"),
+            USERS_SHOWN_PER_ORGANIZATION,
+        ));
+    }
+}
+
+/// One row per changed field, the user's cell spanning them all.
+fn user_rows(page: &mut String, user: &UserDrift) {
+    let user_cell = format!(
+        "<td rowspan=\"{span}\"><strong>{name}</strong><br><code class=\"muted\">{id}</code></td>",
+        span = user.fields.len().max(1),
+        name = escape(&user.user),
+        id = escape(&user.user_id),
+    );
+    if user.fields.is_empty() {
+        page.push_str(&format!(
+            "<tr>{user_cell}<td colspan=\"4\" class=\"muted\">no field listed</td></tr>\n"
+        ));
+        return;
+    }
+    for (i, field) in user.fields.iter().enumerate() {
+        page.push_str(&format!(
+            "<tr>{cell}<td><code>{name}</code></td><td><code>{before}</code></td><td>→</td>\
+             <td><code>{after}</code></td></tr>\n",
+            cell = if i == 0 { user_cell.as_str() } else { "" },
+            name = escape(&field.field),
+            before = escape(&field.before),
+            after = escape(&field.after),
+        ));
+    }
+}
+
+/// The name `/status` and the metrics give a value (`self-heal`, `DriftDetected`): its serde
+/// name, so that the page never spells a state differently.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+/// `text` safe in HTML element content and in quoted attribute values: the five markup
+/// characters become entities, and characters that an HTML document must not contain (control
+/// characters other than line feed and tab, noncharacters) become visible `\u{…}` escapes, so
+/// that a hostile value neither injects markup nor makes the document invalid.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if forbidden_in_html(c) => {
+                out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Characters an HTML document must not contain: control characters other than line feed and
+/// tab, and the Unicode noncharacters (U+FDD0–U+FDEF, the last two code points of each plane).
+fn forbidden_in_html(c: char) -> bool {
+    let code = u32::from(c);
+    (c.is_control() && c != '\n' && c != '\t')
+        || (0xFDD0..=0xFDEF).contains(&code)
+        || code & 0xFFFE == 0xFFFE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::{FieldDrift, Ready, Revisions, RunSummary, Trigger};
+    use std::collections::VecDeque;
+
+    fn run(started: &str, trigger: Trigger, result: RunResult, summary: RunSummary) -> RunRecord {
+        RunRecord {
+            trigger,
+            started: started.to_string(),
+            duration_seconds: 1.25,
+            result,
+            revision: Some("4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39".to_string()),
+            summary,
+        }
+    }
+
+    fn user(key: &str, id: &str, fields: &[(&str, &str, &str)]) -> UserDrift {
+        UserDrift {
+            user: key.to_string(),
+            user_id: id.to_string(),
+            fields: fields
+                .iter()
+                .map(|(field, before, after)| FieldDrift {
+                    field: field.to_string(),
+                    before: before.to_string(),
+                    after: after.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A controller in observe mode that found drift in one of two organizations, after a
+    /// failed run and a success.
+    fn sample() -> Status {
+        let counts = |users, to_update, errors, updated, failed| RunSummary {
+            users,
+            to_update,
+            unchanged: users - to_update,
+            errors,
+            updated,
+            conflicts: 0,
+            failed,
+        };
+        let history: VecDeque<RunRecord> = [
+            run(
+                "2025-05-02T10:20:00Z",
+                Trigger::Interval,
+                RunResult::Drift,
+                counts(43, 2, 0, 0, 0),
+            ),
+            run(
+                "2025-05-02T10:10:00Z",
+                Trigger::Source,
+                RunResult::Success,
+                counts(43, 0, 0, 0, 0),
+            ),
+            RunRecord {
+                duration_seconds: 0.042,
+                revision: None,
+                ..run(
+                    "2025-05-02T10:09:55Z",
+                    Trigger::Retry,
+                    RunResult::Failure,
+                    counts(0, 0, 1, 0, 0),
+                )
+            },
+        ]
+        .into();
+        Status {
+            mode: Mode::Observe,
+            suspended: false,
+            ready: Ready {
+                status: true,
+                reason: ReadyReason::DriftDetected,
+                message: "2 users differ from the files; observe mode does not write.".to_string(),
+                since: "2025-05-02T10:20:01Z".to_string(),
+            },
+            revision: Revisions {
+                attempted: Some("4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39".to_string()),
+                applied: None,
+            },
+            last_run: history.front().cloned(),
+            history,
+            drift: vec![
+                OrganizationDrift {
+                    organization_id: "m-0123456789abcdef0123456789abcdef".to_string(),
+                    alias: Some("acme".to_string()),
+                    desired_users: 41,
+                    users: vec![
+                        user(
+                            "alice",
+                            "a1b2c3d4-0000-0000-0000-000000000001",
+                            &[
+                                ("title", "\"Engineer\"", "\"Senior Engineer\""),
+                                (
+                                    "telephone",
+                                    "(redacted hmac:2e72eb66)",
+                                    "(redacted hmac:73860612)",
+                                ),
+                            ],
+                        ),
+                        user(
+                            "bob",
+                            "a1b2c3d4-0000-0000-0000-000000000002",
+                            &[("hidden_from_global_address_list", "false", "true")],
+                        ),
+                    ],
+                },
+                OrganizationDrift {
+                    organization_id: "m-fedcba9876543210fedcba9876543210".to_string(),
+                    alias: None,
+                    desired_users: 2,
+                    users: vec![],
+                },
+            ],
+        }
+    }
+
+    /// The status before the first run ends.
+    fn starting() -> Status {
+        Status {
+            mode: Mode::SelfHeal,
+            suspended: false,
+            ready: Ready {
+                status: false,
+                reason: ReadyReason::Progressing,
+                message: "The first run has not finished.".to_string(),
+                since: "2025-05-02T10:00:00Z".to_string(),
+            },
+            revision: Revisions::default(),
+            last_run: None,
+            history: VecDeque::new(),
+            drift: vec![],
+        }
+    }
+
+    /// Elements the page may contain; `<` anywhere else would be injected markup.
+    const ELEMENTS: &[&str] = &[
+        "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "section",
+        "span", "strong", "time", "p", "dl", "dt", "dd", "code", "table", "thead", "tbody", "tr",
+        "th", "td", "br", "footer", "a", "colgroup", "col",
+    ];
+    const VOID: &[&str] = &["meta", "br", "col"];
+
+    /// The page's tags are all known, properly nested and closed, and the text holds no
+    /// character an HTML document must not contain: a small well-formedness check.
+    fn assert_well_formed(page: &str) {
+        let body = page.strip_prefix("<!DOCTYPE html>\n").expect("doctype first");
+        let mut open: Vec<String> = Vec::new();
+        let mut rest = body;
+        while let Some(start) = rest.find('<') {
+            let after = &rest[start + 1..];
+            let end = after.find('>').expect("tag closed");
+            let tag = &after[..end];
+            let (closing, tag) = match tag.strip_prefix('/') {
+                Some(name) => (true, name),
+                None => (false, tag),
+            };
+            let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            assert!(ELEMENTS.contains(&name.as_str()), "unexpected element <{tag}>");
+            if closing {
+                assert_eq!(open.pop().as_deref(), Some(name.as_str()), "misnested </{name}>");
+            } else if !VOID.contains(&name.as_str()) {
+                open.push(name);
+            }
+            // Inside <style> the CSS holds no `<`; skip to the tag's end either way.
+            rest = &after[end + 1..];
+        }
+        assert!(open.is_empty(), "unclosed: {open:?}");
+        for c in page.chars() {
+            let control = c.is_control() && !matches!(c, '\n' | '\t');
+            let noncharacter =
+                ('\u{fdd0}'..='\u{fdef}').contains(&c) || u32::from(c) & 0xFFFE == 0xFFFE;
+            assert!(!control && !noncharacter, "forbidden character U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn status_page_snapshot() {
+        let page = render(&sample());
+        assert_well_formed(&page);
+        insta::assert_snapshot!(page);
+    }
+
+    #[test]
+    fn status_page_shows_every_field_of_the_status() {
+        let status = sample();
+        let page = render(&status);
+        for wanted in [
+            "<title>Ready (DriftDetected) · workmail-reconcile controller</title>",
+            "<meta http-equiv=\"refresh\" content=\"30\">",
+            "<section class=\"condition warn\"",
+            "<span class=\"badge\">Ready</span> <strong>DriftDetected</strong>",
+            "since <time>2025-05-02T10:20:01Z</time>",
+            "2 users differ from the files; observe mode does not write.",
+            "<dt>Mode</dt><dd><code>observe</code> <span class=\"muted\">(plans and reports, never writes)</span></dd>",
+            "<dt>Suspended</dt><dd>no</dd>",
+            "<dt>Revision attempted</dt><dd><code>4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39</code></dd>",
+            "<dt>Revision applied</dt><dd><span class=\"muted\">none applied yet</span></dd>",
+            "<dt>Last run</dt><dd><span class=\"badge warn\">drift</span> <time>2025-05-02T10:20:00Z</time>, interval, 1.2 s</dd>",
+            // Each run: started, trigger, result, duration, revision and all seven counts.
+            "<tr><td><time>2025-05-02T10:20:00Z</time></td><td>interval</td><td><span class=\"badge warn\">drift</span></td>\
+             <td class=\"n\">1.2 s</td><td><code title=\"4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39\">4f2a9c1e8b7d</code></td>\
+             <td class=\"n\">43</td><td class=\"n\">2</td><td class=\"n\">41</td><td class=\"n zero\">0</td>\
+             <td class=\"n zero\">0</td><td class=\"n zero\">0</td><td class=\"n zero\">0</td></tr>",
+            "<td><time>2025-05-02T10:10:00Z</time></td><td>source</td><td><span class=\"badge ok\">success</span></td>",
+            "<td><time>2025-05-02T10:09:55Z</time></td><td>retry</td><td><span class=\"badge bad\">failure</span></td>\
+             <td class=\"n\">0.042 s</td><td><span class=\"muted\">unread</span></td>",
+            "<td class=\"n nonzero-bad\">1</td>",
+            // Drift: both organizations, the users and every changed field.
+            "<tr><td>acme</td><td><code>m-0123456789abcdef0123456789abcdef</code></td><td class=\"n\">41</td>\
+             <td class=\"n\"><span class=\"badge warn\">2</span></td></tr>",
+            "<tr><td><span class=\"muted\">no alias</span></td><td><code>m-fedcba9876543210fedcba9876543210</code></td>\
+             <td class=\"n\">2</td><td class=\"n\"><span class=\"badge ok\">in sync</span></td></tr>",
+            "<h3>acme <span class=\"muted\">— 2 of 41 users drifted</span></h3>",
+            "<td rowspan=\"2\"><strong>alice</strong><br><code class=\"muted\">a1b2c3d4-0000-0000-0000-000000000001</code></td>",
+            "<td><code>title</code></td><td><code>&quot;Engineer&quot;</code></td><td>→</td>\
+             <td><code>&quot;Senior Engineer&quot;</code></td>",
+            "<td><code>telephone</code></td><td><code>(redacted hmac:2e72eb66)</code></td>",
+            "<td rowspan=\"1\"><strong>bob</strong>",
+            "<code>hidden_from_global_address_list</code></td><td><code>false</code></td>",
+        ] {
+            assert!(page.contains(wanted), "missing {wanted}\n{page}");
+        }
+        assert_eq!(page.matches("<tr><td><time>").count(), status.history.len());
+        assert!(!page.contains("Suspended.</strong>"));
+        assert!(!page.contains("not listed"));
+    }
+
+    #[test]
+    fn status_page_suspended_is_said_in_words_and_colour() {
+        let mut status = sample();
+        status.suspended = true;
+        status.ready.reason = ReadyReason::Suspended;
+        let page = render(&status);
+        assert_well_formed(&page);
+        assert!(page.contains("<dt>Suspended</dt><dd><span class=\"badge warn\">yes</span></dd>"));
+        assert!(page.contains(
+            "<strong>Suspended.</strong> The source holds <code>.workmail-reconcile-suspend</code>"
+        ));
+        assert!(page.contains("<section class=\"condition warn\""));
+    }
+
+    #[test]
+    fn status_page_escapes_every_value() {
+        let hostile = "<script>alert(\"x\")</script>&'\u{1b}[2J\u{0}\u{85}\u{fffe}\r";
+        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;\\u{001b}[2J\\u{0000}\\u{0085}\\u{fffe}\\u{000d}";
+        let mut status = sample();
+        status.ready.message = hostile.to_string();
+        status.ready.since = hostile.to_string();
+        status.revision.attempted = Some(hostile.to_string());
+        status.revision.applied = Some(hostile.to_string());
+        for run in &mut status.history {
+            run.started = hostile.to_string();
+            run.revision = Some(hostile.to_string());
+        }
+        status.last_run = status.history.front().cloned();
+        let organization = &mut status.drift[0];
+        organization.organization_id = hostile.to_string();
+        organization.alias = Some(hostile.to_string());
+        organization.users[0].user = hostile.to_string();
+        organization.users[0].user_id = hostile.to_string();
+        for field in &mut organization.users[0].fields {
+            field.field = hostile.to_string();
+            field.before = hostile.to_string();
+            field.after = hostile.to_string();
+        }
+        let page = render(&status);
+        assert_well_formed(&page);
+        assert!(!page.contains("<script"), "{page}");
+        // message, since, attempted, applied, last run's started; 3 × (started, revision in
+        // the cell and in its title); organization id and alias in the summary, alias in the
+        // heading; user, id, and 2 × (field, before, after).
+        assert_eq!(page.matches(escaped).count(), 5 + 9 + 3 + 2 + 6, "{page}");
+        // The tab and line feed of a multi-line value are kept, not escaped.
+        assert_eq!(escape("a\tb\nc"), "a\tb\nc");
+        assert_eq!(escape("\u{10ffff}\u{fdd0}é"), "\\u{10ffff}\\u{fdd0}é");
+    }
+
+    #[test]
+    fn status_page_before_the_first_run() {
+        let page = render(&starting());
+        assert_well_formed(&page);
+        for wanted in [
+            "<title>Not ready yet (Progressing) · workmail-reconcile controller</title>",
+            "<span class=\"badge\">Not ready yet</span> <strong>Progressing</strong>",
+            "<section class=\"condition info\"",
+            "The first run has not finished.",
+            "<dt>Revision attempted</dt><dd><span class=\"muted\">none read yet</span></dd>",
+            "<dt>Revision applied</dt><dd><span class=\"muted\">none applied yet</span></dd>",
+            "<dt>Last run</dt><dd><span class=\"muted\">none has finished yet</span></dd>",
+            "<p class=\"muted\">No run has finished yet.</p>",
+            "<p class=\"muted\">No plan has completed yet.</p>",
+        ] {
+            assert!(page.contains(wanted), "missing {wanted}\n{page}");
+        }
+        assert!(!page.contains("<table>"));
+    }
+
+    #[test]
+    fn status_page_lists_at_most_a_hundred_users_per_organization() {
+        let mut status = sample();
+        let many: Vec<UserDrift> = (0..1000)
+            .map(|i| {
+                user(&format!("user-{i:04}"), &format!("id-{i}"), &[("city", "\"A\"", "\"B\"")])
+            })
+            .collect();
+        status.drift[0].users = many.clone();
+        status.drift[1].users = many[..USERS_SHOWN_PER_ORGANIZATION].to_vec();
+        let page = render(&status);
+        assert_well_formed(&page);
+        assert!(page.contains("<strong>user-0099</strong>"));
+        assert!(!page.contains("<strong>user-0100</strong>"));
+        assert_eq!(page.matches("<strong>user-").count(), 2 * USERS_SHOWN_PER_ORGANIZATION);
+        // The summary table still counts all of them, and the cap is said once, where it cut.
+        assert!(page.contains("<span class=\"badge warn\">1000</span>"));
+        assert_eq!(
+            page.matches("… and 900 more users not listed: this page lists the first 100 drifted users of each organization.").count(),
+            1
+        );
+        assert!(page.len() < 100 * 1024, "{} bytes", page.len());
+    }
+
+    #[test]
+    fn status_page_colours_follow_the_condition() {
+        let badge = |reason, ready| {
+            let mut status = starting();
+            status.ready.reason = reason;
+            status.ready.status = ready;
+            condition_badge(&status)
+        };
+        assert_eq!(badge(ReadyReason::ReconciliationSucceeded, true), ("Ready", "ok"));
+        assert_eq!(badge(ReadyReason::DriftDetected, true), ("Ready", "warn"));
+        assert_eq!(badge(ReadyReason::Suspended, true), ("Ready", "warn"));
+        assert_eq!(badge(ReadyReason::Progressing, false), ("Not ready yet", "info"));
+        for reason in
+            [ReadyReason::UnsafePlan, ReadyReason::SourceInvalid, ReadyReason::ReconciliationFailed]
+        {
+            assert_eq!(badge(reason, false), ("Not ready", "bad"));
+        }
+        assert_eq!(result_badge(RunResult::Blocked), "<span class=\"badge bad\">blocked</span>");
+        assert_eq!(result_badge(RunResult::Invalid), "<span class=\"badge bad\">invalid</span>");
+    }
+
+    #[test]
+    fn status_page_durations_read_at_a_glance() {
+        assert_eq!(duration(0.0421), "0.042 s");
+        assert_eq!(short_revision("4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39"), "4f2a9c1e8b7d");
+        assert_eq!(short_revision("sha256:0123456789ab"), "sha256:0123456789ab");
+        assert_eq!(short_revision("4f2a9c1"), "4f2a9c1");
+        assert_eq!(duration(12.34), "12.3 s");
+        assert_eq!(duration(125.4), "2 min 5 s");
+        assert_eq!(duration(f64::NAN), "–");
+        assert_eq!(duration(-1.0), "–");
+    }
+}
