@@ -15,7 +15,7 @@ const BIN: &str = "workmail-reconcile";
 
 /// Subcommands the docs may show before they exist on this branch (another branch adds them).
 /// Invocations of such a subcommand are checked only once the subcommand exists.
-const PENDING_SUBCOMMANDS: &[&str] = &["emulator"];
+const PENDING_SUBCOMMANDS: &[&str] = &["emulator", "controller"];
 
 /// One `workmail-reconcile …` command line found in a recipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,9 +263,10 @@ pub fn check_invocation(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// The recipe files: `examples/ci/*.yml` and `examples/kubernetes/*.yaml`.
+/// The recipe files that run the program: `examples/ci/*.yml`, `examples/kubernetes/*.yaml`
+/// and the controller's Deployment.
 fn recipe_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
+    let mut files = vec![repo_root().join(CONTROLLER_DIR).join("deployment.yaml")];
     for (dir, ext) in [("examples/ci", "yml"), ("examples/kubernetes", "yaml")] {
         let entries = std::fs::read_dir(repo_root().join(dir)).expect("recipe directory");
         for entry in entries {
@@ -310,7 +311,13 @@ fn recipes_invoke_only_existing_subcommands_and_flags() {
         files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(
         names,
-        ["github-actions-apply.yml", "github-actions-plan.yml", "gitlab-ci.yml", "cronjob.yaml"]
+        [
+            "github-actions-apply.yml",
+            "github-actions-plan.yml",
+            "gitlab-ci.yml",
+            "deployment.yaml",
+            "cronjob.yaml",
+        ]
     );
     let mut problems = Vec::new();
     for file in &files {
@@ -355,6 +362,12 @@ fn recipes_contain_the_documented_command_lines() {
         [
             "apply /git/current/users --auto-approve --audit-log /dev/stderr --log-format json --color never"
         ]
+    );
+    let controller = lines("examples/kubernetes/controller/deployment.yaml");
+    assert_eq!(
+        controller,
+        ["controller /git/rev/users --mode self-heal --interval 10m --listen 0.0.0.0:8080 \
+             --audit-log /dev/stderr --log-format json --color never"]
     );
 }
 
@@ -424,18 +437,29 @@ fn subcommand_of(args: &[String]) -> Option<String> {
     Cli::command().try_get_matches_from(argv).ok()?.subcommand_name().map(str::to_string)
 }
 
-fn runs_apply(value: &Value) -> bool {
+/// Whether `value` runs the program with subcommand `name`. A pending subcommand (not defined
+/// on this branch yet) is recognised by its name in first position.
+fn runs_subcommand(value: &Value, name: &str) -> bool {
     let mut found = Vec::new();
     yaml_invocations(value, "", &mut found);
-    found.iter().any(|i| subcommand_of(&i.args).as_deref() == Some("apply"))
+    found.iter().any(|i| {
+        subcommand_of(&i.args).as_deref() == Some(name)
+            || (PENDING_SUBCOMMANDS.contains(&name) && i.args.first().is_some_and(|w| w == name))
+    })
+}
+
+fn runs_apply(value: &Value) -> bool {
+    runs_subcommand(value, "apply")
 }
 
 /// Each job of one recipe document that runs `apply`, with the lock that keeps two of them from
 /// running at once: GitHub Actions a `concurrency` group (the job's, else the workflow's) that
 /// is the same for every run and does not cancel a run in progress; GitLab a `resource_group`
 /// (templates included, since jobs inherit them); Kubernetes a CronJob with
-/// `concurrencyPolicy: Forbid`. The WorkMail API has no conditional write, so two applies at
-/// once can both read, both write and both report success.
+/// `concurrencyPolicy: Forbid`, and for the controller (which applies in every mode but
+/// observe, and observe is one flag away) a Deployment of one replica replaced with
+/// `strategy: Recreate`. The WorkMail API has no conditional write, so two applies at once
+/// can both read, both write and both report success.
 fn apply_locks(runner: Runner, doc: &Value) -> Result<Vec<(String, String)>, String> {
     let mut locks = Vec::new();
     match runner {
@@ -492,6 +516,18 @@ fn apply_locks(runner: Runner, doc: &Value) -> Result<Vec<(String, String)>, Str
                 }
                 locks.push((name, "concurrencyPolicy Forbid".to_string()));
             }
+            if runs_subcommand(doc, "controller") {
+                let name = doc["metadata"]["name"].as_str().unwrap_or("?").to_string();
+                let kind = doc["kind"].as_str().unwrap_or("?");
+                let replicas = &doc["spec"]["replicas"];
+                let strategy = doc["spec"]["strategy"]["type"].as_str();
+                if kind != "Deployment" || replicas != 1 || strategy != Some("Recreate") {
+                    return Err(format!(
+                        "{kind} `{name}` runs the controller without replicas: 1 and strategy: Recreate"
+                    ));
+                }
+                locks.push((name, "replicas 1, strategy Recreate".to_string()));
+            }
         }
     }
     Ok(locks)
@@ -518,6 +554,7 @@ fn recipes_run_one_apply_at_a_time() {
             "examples/ci/github-actions-apply.yml: drift-apply: concurrency workmail-apply",
             "examples/ci/gitlab-ci.yml: apply: resource_group workmail-production",
             "examples/ci/gitlab-ci.yml: drift-apply: resource_group workmail-production",
+            "examples/kubernetes/controller/deployment.yaml: workmail-reconcile-controller: replicas 1, strategy Recreate",
             "examples/kubernetes/cronjob.yaml: workmail-reconcile-drift: concurrencyPolicy Forbid",
         ]
     );
@@ -558,6 +595,28 @@ fn apply_lock_checker_rejects_unserialized_applies() {
     );
     let plan_only = cronjob.replace("[apply, /users, --auto-approve]", "[plan, /users]");
     assert_eq!(apply_locks(Runner::Kubernetes, &yaml(&plan_only)), Ok(vec![]));
+    let deployment = |spec: &str| {
+        let text = format!(
+            "kind: Deployment\nmetadata: {{name: ctl}}\nspec:\n  {spec}\n  template: {{spec: {{containers: [{{command: [/workmail-reconcile], args: [controller, /users, --mode, observe]}}]}}}}\n"
+        );
+        apply_locks(Runner::Kubernetes, &yaml(&text))
+    };
+    assert_eq!(
+        deployment("replicas: 1\n  strategy: {type: Recreate}"),
+        Ok(vec![("ctl".into(), "replicas 1, strategy Recreate".into())])
+    );
+    for unsafe_spec in [
+        "replicas: 2\n  strategy: {type: Recreate}",
+        "replicas: 1\n  strategy: {type: RollingUpdate}",
+        "replicas: 1",
+    ] {
+        assert_eq!(
+            deployment(unsafe_spec),
+            Err("Deployment `ctl` runs the controller without replicas: 1 and strategy: Recreate"
+                .into()),
+            "{unsafe_spec}"
+        );
+    }
 }
 
 // --- the checker itself can fail ------------------------------------------------------------
@@ -734,4 +793,495 @@ fn iam_policies_grant_exactly_the_operations_the_directory_module_calls() {
     assert_eq!(policy_actions("plan-policy.json"), read, "plan-policy.json");
     assert_eq!(policy_actions("apply-policy.json"), called, "apply-policy.json");
     assert!(!called.contains("DescribeOrganization"), "update the IAM README's note");
+}
+
+// --- the controller on Kubernetes ------------------------------------------------------------
+
+/// The controller's recipe: kustomization, manifests and dashboard.
+const CONTROLLER_DIR: &str = "examples/kubernetes/controller";
+
+/// The flags of `workmail-reconcile controller` besides the global ones (docs/reference.md).
+/// Checked on their own because the recipe must not run ahead of the documented interface,
+/// and `check_invocation` checks the whole line against the clap definitions as well.
+const CONTROLLER_FLAGS: &[&str] = &[
+    "--mode",
+    "--interval",
+    "--listen",
+    "--webhook-secret-file",
+    "--max-changes",
+    "--audit-log",
+    "--target",
+    "--exclude",
+];
+
+/// The metrics the controller exports and their labels (docs/reference.md). The alerts and
+/// the dashboard may use no other name, so that a rename breaks this test instead of
+/// silencing an alert.
+const METRICS: &[(&str, &[&str])] = &[
+    ("workmail_reconcile_runs_total", &["result", "trigger"]),
+    ("workmail_reconcile_run_duration_seconds", &["result"]),
+    ("workmail_reconcile_last_success_timestamp_seconds", &[]),
+    ("workmail_reconcile_ready", &[]),
+    ("workmail_reconcile_suspended", &[]),
+    ("workmail_reconcile_info", &["mode", "revision"]),
+    ("workmail_reconcile_drift_users", &["organization"]),
+    ("workmail_reconcile_desired_users", &["organization"]),
+    ("workmail_reconcile_unmanaged_users", &["organization"]),
+    ("workmail_reconcile_user_updates_total", &["organization", "result"]),
+    ("workmail_reconcile_api_requests_total", &["operation", "outcome"]),
+    ("workmail_reconcile_request_rate", &[]),
+];
+
+/// The one histogram: its series are `_bucket` (with `le`), `_sum` and `_count`.
+const HISTOGRAM: &str = "workmail_reconcile_run_duration_seconds";
+
+/// Labels Prometheus gives every series it scrapes through a ServiceMonitor.
+const TARGET_LABELS: &[&str] =
+    &["namespace", "job", "service", "pod", "container", "endpoint", "instance"];
+
+fn controller_file(name: &str) -> PathBuf {
+    repo_root().join(CONTROLLER_DIR).join(name)
+}
+
+/// The one document of `kind` among the files the kustomization lists.
+fn controller_resource(kind: &str) -> Value {
+    let kustomization = &documents(&controller_file("kustomization.yaml"))[0];
+    let mut found: Vec<Value> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .flat_map(|file| documents(&controller_file(file.as_str().expect("file name"))))
+        .filter(|doc| doc["kind"] == kind)
+        .collect();
+    assert_eq!(found.len(), 1, "one {kind} in {CONTROLLER_DIR}");
+    found.remove(0)
+}
+
+/// The pod's containers by name, init containers included.
+fn containers(pod: &Value) -> Vec<(String, Value)> {
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|key| pod[*key].as_array().into_iter().flatten())
+        .map(|c| (c["name"].as_str().expect("container name").to_string(), c.clone()))
+        .collect()
+}
+
+/// `--flag=value` arguments of a container (git-sync's style) as a map.
+fn equals_flags(container: &Value) -> std::collections::BTreeMap<String, String> {
+    container["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(|a| a.as_str()?.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The value after `flag` in `args` (`--flag value` or `--flag=value`).
+fn flag_value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == flag {
+            args.get(i + 1).map(String::as_str)
+        } else {
+            a.strip_prefix(flag)?.strip_prefix('=')
+        }
+    })
+}
+
+/// The controller container's words after the program name.
+fn controller_args(pod: &Value) -> Vec<String> {
+    let (_, container) = containers(pod)
+        .into_iter()
+        .find(|(name, _)| name == "controller")
+        .expect("a container named controller");
+    let mut found = Vec::new();
+    yaml_invocations(&container, "controller", &mut found);
+    assert_eq!(found.len(), 1);
+    found.remove(0).args
+}
+
+/// `Err` naming each flag of a controller command line that is neither a controller flag nor
+/// a global one, and each positional argument but SOURCE.
+fn check_controller_flags(args: &[String]) -> Result<(), String> {
+    let mut root = Cli::command();
+    root.build();
+    // Whether the last flag of `word` takes a value, when every flag in it is a global one
+    // (`--region`, `-vv`).
+    let global = |word: &str| -> Option<bool> {
+        let globals = || root.get_arguments().filter(|a| a.is_global_set());
+        if let Some(name) = word.strip_prefix("--") {
+            return globals().find(|a| a.get_long() == Some(name)).map(takes_value);
+        }
+        let shorts = word.strip_prefix('-')?;
+        let mut takes = None;
+        for c in shorts.chars() {
+            takes = Some(globals().find(|a| a.get_short() == Some(c)).map(takes_value)?);
+        }
+        takes
+    };
+    let mut problems = Vec::new();
+    let mut positionals = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        let flag = word.split_once('=').map_or(word.as_str(), |(f, _)| f);
+        if CONTROLLER_FLAGS.contains(&flag) {
+            if !word.contains('=') {
+                words.next();
+            }
+        } else if let Some(takes) = global(flag) {
+            if takes && !word.contains('=') {
+                words.next();
+            }
+        } else if word.starts_with('-') {
+            problems.push(format!("`{flag}` is not a controller flag"));
+        } else {
+            positionals.push(word.clone());
+        }
+    }
+    if positionals.len() != 2 || positionals[0] != "controller" {
+        problems.push(format!("expected `controller SOURCE`, found {positionals:?}"));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+#[test]
+fn controller_flag_checker_rejects_unknown_flags() {
+    assert_eq!(
+        check_controller_flags(&words(
+            "controller /src --mode observe --interval=30s --region eu-west-1 -vv --log-format json"
+        )),
+        Ok(())
+    );
+    assert_eq!(
+        check_controller_flags(&words("controller /src --force --mode observe")),
+        Err("`--force` is not a controller flag".into())
+    );
+    assert_eq!(
+        check_controller_flags(&words("controller /src /other")),
+        Err("expected `controller SOURCE`, found [\"controller\", \"/src\", \"/other\"]".into())
+    );
+}
+
+#[test]
+fn kubernetes_controller_kustomization_lists_every_file_and_every_file_parses() {
+    let kustomization = &documents(&controller_file("kustomization.yaml"))[0];
+    assert_eq!(kustomization["kind"], "Kustomization");
+    let mut listed: Vec<String> = kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|f| f.as_str().expect("file name").to_string())
+        .collect();
+    let generator = &kustomization["configMapGenerator"][0];
+    assert_eq!(generator["options"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(generator["options"]["disableNameSuffixHash"], true);
+    for file in generator["files"].as_array().expect("generator files") {
+        let (_, path) = file.as_str().expect("file").split_once('=').expect("key=path");
+        listed.push(path.to_string());
+    }
+    listed.push("kustomization.yaml".to_string());
+    listed.sort();
+    let mut present: Vec<String> = std::fs::read_dir(repo_root().join(CONTROLLER_DIR))
+        .expect("controller recipe directory")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    assert_eq!(listed, present);
+
+    // The namespace is the kustomization's alone: no resource names one.
+    for file in present.iter().filter(|f| f.ends_with(".yaml")) {
+        for doc in documents(&controller_file(file)) {
+            assert!(doc["metadata"]["namespace"].is_null(), "{file} names a namespace");
+        }
+    }
+    let dashboard: Value =
+        serde_json::from_str(&std::fs::read_to_string(controller_file("dashboard.json")).unwrap())
+            .expect("dashboard.json is JSON");
+    assert_eq!(dashboard["uid"], "workmail-reconcile-controller");
+}
+
+#[test]
+fn kubernetes_controller_runs_one_pod_with_probes_on_the_service_port() {
+    let deployment = controller_resource("Deployment");
+    assert_eq!(deployment["spec"]["replicas"], 1);
+    assert_eq!(deployment["spec"]["strategy"]["type"], "Recreate");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let pod_labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(&deployment["spec"]["selector"]["matchLabels"], pod_labels);
+
+    // The controller listens where the port named `http` points, the probes and the Service
+    // use that name, and the ServiceMonitor scrapes it.
+    let args = controller_args(pod);
+    let listen: std::net::SocketAddr =
+        flag_value(&args, "--listen").expect("--listen").parse().expect("an address");
+    assert!(listen.ip().is_unspecified(), "the kubelet and Prometheus reach the pod's IP");
+    let (_, controller) =
+        containers(pod).into_iter().find(|(n, _)| n == "controller").expect("controller");
+    let ports = controller["ports"].as_array().expect("ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["name"], "http");
+    assert_eq!(ports[0]["containerPort"], listen.port());
+    assert_eq!(controller["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(controller["livenessProbe"]["httpGet"]["port"], "http");
+    assert_eq!(controller["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(controller["readinessProbe"]["httpGet"]["port"], "http");
+
+    let service = controller_resource("Service");
+    assert_eq!(&service["spec"]["selector"], pod_labels);
+    let service_ports = service["spec"]["ports"].as_array().expect("ports");
+    assert_eq!(service_ports.len(), 1);
+    assert_eq!(service_ports[0]["name"], "http");
+    assert_eq!(service_ports[0]["targetPort"], "http");
+    let monitor = controller_resource("ServiceMonitor");
+    assert_eq!(monitor["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(&monitor["spec"]["selector"]["matchLabels"], &service["metadata"]["labels"]);
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], "http");
+    assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+
+    // IRSA on the pod's service account.
+    let account = controller_resource("ServiceAccount");
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
+    assert!(
+        account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+            .as_str()
+            .is_some_and(|arn| arn.starts_with("arn:aws:iam::"))
+    );
+
+    // Every container non-root, read-only root, no privilege escalation, with resources.
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let all = containers(pod);
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["git-sync-init", "git-sync", "controller"]);
+    for (name, container) in &all {
+        assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true, "{name}");
+        assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false, "{name}");
+        assert!(container["resources"]["limits"]["memory"].is_string(), "{name}");
+        assert!(container["resources"]["requests"]["cpu"].is_string(), "{name}");
+        let mounts = container["volumeMounts"].as_array().expect("volumeMounts");
+        assert!(mounts.iter().any(|m| m["name"] == "git" && m["mountPath"] == "/git"), "{name}");
+    }
+}
+
+#[test]
+fn kubernetes_controller_reads_the_revision_git_sync_publishes() {
+    let deployment = controller_resource("Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let all = containers(pod);
+    let sync = |name: &str| {
+        let (_, c) = all.iter().find(|(n, _)| n == name).expect(name);
+        assert!(
+            c["image"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("registry.k8s.io/git-sync/git-sync:v4.")),
+            "{name}: git-sync v4"
+        );
+        equals_flags(c)
+    };
+    let (init, sidecar) = (sync("git-sync-init"), sync("git-sync"));
+    // The first checkout and the updates publish the same link of the same repository.
+    for flag in ["--repo", "--ref", "--root", "--link"] {
+        assert!(init.contains_key(flag), "{flag}");
+        assert_eq!(init.get(flag), sidecar.get(flag), "{flag} differs between the git-syncs");
+    }
+    let one_time = |c: &str| {
+        let (_, c) = all.iter().find(|(n, _)| n == c).unwrap();
+        c["args"].as_array().unwrap().iter().any(|a| a == "--one-time")
+    };
+    assert!(one_time("git-sync-init") && !one_time("git-sync"));
+    assert!(sidecar.contains_key("--period"));
+
+    // SOURCE is a directory under the published link.
+    let link = format!("{}/{}/", sidecar["--root"], sidecar["--link"]);
+    let args = controller_args(pod);
+    assert!(args[1].starts_with(&link), "SOURCE {} is not under {link}", args[1]);
+    assert_eq!(check_controller_flags(&args), Ok(()));
+    let mode = flag_value(&args, "--mode").expect("--mode");
+    assert!(["observe", "apply-on-change", "self-heal"].contains(&mode), "{mode}");
+}
+
+/// The `workmail_reconcile_*` names in a PromQL expression.
+fn metric_names(expr: &str) -> Vec<String> {
+    let name = regex_lite::Regex::new(r"\bworkmail_reconcile_[a-z0-9_]*").expect("regex");
+    name.find_iter(expr).map(|m| m.as_str().to_string()).collect()
+}
+
+/// `Ok` when every metric of `expr` is one the controller exports and every label it selects,
+/// groups or matches by is one those metrics (or the scrape) carry.
+fn check_expr(expr: &str) -> Result<(), String> {
+    let mut labels: BTreeSet<&str> = TARGET_LABELS.iter().copied().collect();
+    let names = metric_names(expr);
+    if names.is_empty() {
+        return Err(format!("`{expr}` uses no workmail_reconcile metric"));
+    }
+    for name in &names {
+        let base = [HISTOGRAM].iter().find_map(|h| {
+            let suffix = name.strip_prefix(h)?;
+            ["_bucket", "_sum", "_count"].contains(&suffix).then_some(*h)
+        });
+        let base = base.unwrap_or(name);
+        let (_, own) = METRICS
+            .iter()
+            .find(|(metric, _)| *metric == base)
+            .ok_or_else(|| format!("`{name}` is not a metric the controller exports"))?;
+        labels.extend(own.iter());
+        if name.ends_with("_bucket") {
+            labels.insert("le");
+        }
+    }
+    let grouping = regex_lite::Regex::new(r"\b(?:by|without|on|ignoring)\s*\(([^)]*)\)").unwrap();
+    let selector = regex_lite::Regex::new(r"\{([^{}]*)\}").unwrap();
+    let matcher = regex_lite::Regex::new(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)").unwrap();
+    let mut used: Vec<String> = Vec::new();
+    for group in grouping.captures_iter(expr) {
+        used.extend(group[1].split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()));
+    }
+    for braces in selector.captures_iter(expr) {
+        used.extend(matcher.captures_iter(&braces[1]).map(|m| m[1].to_string()));
+    }
+    for label in used {
+        if !labels.contains(label.as_str()) {
+            return Err(format!("`{expr}`: no metric in it has the label `{label}`"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn metric_checker_rejects_unknown_names_and_labels() {
+    assert_eq!(check_expr("workmail_reconcile_ready == 0"), Ok(()));
+    assert_eq!(
+        check_expr(
+            "histogram_quantile(0.9, sum by (le) (rate(workmail_reconcile_run_duration_seconds_bucket[1h])))"
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        check_expr("sum by (result) (rate(workmail_reconcile_run_total[5m]))"),
+        Err("`workmail_reconcile_run_total` is not a metric the controller exports".into())
+    );
+    assert_eq!(
+        check_expr("workmail_reconcile_ready_bucket"),
+        Err("`workmail_reconcile_ready_bucket` is not a metric the controller exports".into())
+    );
+    assert!(
+        check_expr("sum by (organisation) (workmail_reconcile_drift_users)")
+            .unwrap_err()
+            .contains("the label `organisation`")
+    );
+    assert!(
+        check_expr("workmail_reconcile_ready{mode=\"observe\"}")
+            .unwrap_err()
+            .contains("the label `mode`")
+    );
+    assert!(check_expr("up == 0").unwrap_err().contains("uses no workmail_reconcile metric"));
+}
+
+/// The alerting rules of the PrometheusRule.
+fn alert_rules() -> Vec<Value> {
+    let rule = controller_resource("PrometheusRule");
+    assert_eq!(rule["apiVersion"], "monitoring.coreos.com/v1");
+    rule["spec"]["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules").clone())
+        .collect()
+}
+
+#[test]
+fn kubernetes_controller_alerts_use_exported_metrics_and_say_what_to_do() {
+    let rules = alert_rules();
+    let names: Vec<&str> = rules.iter().map(|r| r["alert"].as_str().expect("alert")).collect();
+    assert_eq!(
+        names,
+        [
+            "WorkmailReconcileMetricsAbsent",
+            "WorkmailReconcileNotReady",
+            "WorkmailReconcileNoSuccess",
+            "WorkmailReconcileDriftNotCorrected",
+            "WorkmailReconcileSuspended",
+        ]
+    );
+    for rule in &rules {
+        let name = &rule["alert"];
+        let expr = rule["expr"].as_str().expect("expr");
+        check_expr(expr).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(rule["labels"]["severity"].is_string(), "{name}: severity");
+        for key in ["summary", "description", "runbook"] {
+            assert!(
+                rule["annotations"][key].as_str().is_some_and(|t| t.len() > 20),
+                "{name}: annotation {key}"
+            );
+        }
+    }
+
+    // The thresholds follow the deployment's interval: three intervals without a success,
+    // two intervals of drift.
+    let deployment = controller_resource("Deployment");
+    let args = controller_args(&deployment["spec"]["template"]["spec"]);
+    let interval = humantime::parse_duration(flag_value(&args, "--interval").expect("--interval"))
+        .expect("interval")
+        .as_secs();
+    let by_name = |n: &str| rules.iter().find(|r| r["alert"] == n).expect(n).clone();
+    assert_eq!(
+        by_name("WorkmailReconcileNoSuccess")["expr"],
+        format!("time() - workmail_reconcile_last_success_timestamp_seconds > 3 * {interval}")
+    );
+    let drift = by_name("WorkmailReconcileDriftNotCorrected");
+    assert_eq!(drift["for"], format!("{}m", 2 * interval / 60));
+    assert!(
+        drift["expr"].as_str().unwrap().contains("workmail_reconcile_info{mode!=\"self-heal\"}")
+    );
+    assert_eq!(by_name("WorkmailReconcileNotReady")["expr"], "workmail_reconcile_ready == 0");
+    assert_eq!(by_name("WorkmailReconcileNotReady")["for"], "10m");
+    assert_eq!(by_name("WorkmailReconcileSuspended")["expr"], "workmail_reconcile_suspended == 1");
+    assert_eq!(by_name("WorkmailReconcileSuspended")["for"], "24h");
+    assert!(by_name("WorkmailReconcileMetricsAbsent")["expr"].as_str().unwrap().starts_with(
+        "absent_over_time(workmail_reconcile_ready{job=\"workmail-reconcile-controller\"}[15m])"
+    ));
+}
+
+#[test]
+fn kubernetes_controller_dashboard_uses_exported_metrics_and_one_datasource() {
+    let text = std::fs::read_to_string(controller_file("dashboard.json")).expect("dashboard");
+    let dashboard: Value = serde_json::from_str(&text).expect("dashboard.json is JSON");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut ids = BTreeSet::new();
+    let mut used = BTreeSet::new();
+    for panel in panels {
+        let title = panel["title"].as_str().expect("title");
+        assert!(ids.insert(panel["id"].as_u64().expect("id")), "{title}: id used twice");
+        assert!(panel["gridPos"]["w"].is_u64() && panel["gridPos"]["h"].is_u64(), "{title}");
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{title}: no query");
+        for target in targets {
+            assert_eq!(target["datasource"]["uid"], "${datasource}", "{title}");
+            let expr = target["expr"].as_str().expect("expr");
+            check_expr(expr).unwrap_or_else(|e| panic!("{title}: {e}"));
+            assert!(expr.contains("namespace=~\"$namespace\""), "{title}: `{expr}`");
+            used.extend(metric_names(expr));
+        }
+    }
+    let titles: Vec<&str> = panels.iter().filter_map(|p| p["title"].as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Ready",
+            "Suspended",
+            "Since the last success",
+            "Mode and revision",
+            "Runs per hour by result",
+            "Drifted users by organization",
+            "User updates per hour by result",
+            "WorkMail API calls per second",
+            "Run duration",
+            "API calls per hour by operation",
+        ]
+    );
+    // Every metric the controller exports has a place on the dashboard.
+    let exported: BTreeSet<String> = METRICS
+        .iter()
+        .map(|(m, _)| if *m == HISTOGRAM { format!("{m}_bucket") } else { m.to_string() })
+        .collect();
+    assert_eq!(used, exported);
 }

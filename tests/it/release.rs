@@ -1,5 +1,5 @@
-//! What a release relies on stays true: the workflow files and CI recipes match the official
-//! schemas, `rust-version` covers every locked dependency, the release workflow builds the
+//! What a release relies on stays true: the workflow files, CI recipes and Kubernetes recipes
+//! match the official schemas, `rust-version` covers every locked dependency, the release workflow builds the
 //! targets the README's install section names, and CHANGELOG.md has a dated section for the
 //! crate's version.
 
@@ -10,6 +10,11 @@ use std::process::Command;
 
 /// The schema checker (PyPI package `check-jsonschema`).
 const CHECK_JSONSCHEMA: &str = "check-jsonschema";
+
+/// The Kubernetes schema checker (PyPI package `kubernetes-validate`). It skips, with a
+/// warning, the kinds it has no schema for: Kustomization and the Prometheus Operator's
+/// ServiceMonitor and PrometheusRule.
+const KUBERNETES_VALIDATE: &str = "kubernetes-validate";
 
 /// The oldest Rust that builds edition 2024.
 const EDITION_2024_MINIMUM: RustVersion = RustVersion([1, 85, 0]);
@@ -41,15 +46,27 @@ fn required_by_ci(ci: Option<&str>) -> bool {
 
 /// Runs check-jsonschema with one of its bundled schemas; `None` when it is not installed.
 fn check_jsonschema(builtin_schema: &str, files: &[PathBuf]) -> Option<Result<(), String>> {
-    let output = match Command::new(CHECK_JSONSCHEMA)
-        .arg("--builtin-schema")
-        .arg(builtin_schema)
-        .args(files)
-        .output()
-    {
+    let mut command = Command::new(CHECK_JSONSCHEMA);
+    command.arg("--builtin-schema").arg(builtin_schema).args(files);
+    run_checker(command)
+}
+
+/// Runs kubernetes-validate in strict mode (unknown fields are errors); `None` when it is not
+/// installed.
+fn kubernetes_validate(files: &[PathBuf]) -> Option<Result<(), String>> {
+    let mut command = Command::new(KUBERNETES_VALIDATE);
+    command.args(["--strict", "--quiet", "--no-warn"]).args(files);
+    run_checker(command)
+}
+
+/// Runs a checker: `Ok` when it exits 0, `Err` with its output otherwise, `None` when the
+/// program is not installed.
+fn run_checker(mut command: Command) -> Option<Result<(), String>> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = match command.output() {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(e) => return Some(Err(format!("{CHECK_JSONSCHEMA} did not run: {e}"))),
+        Err(e) => return Some(Err(format!("{program} did not run: {e}"))),
     };
     if output.status.success() {
         Some(Ok(()))
@@ -108,6 +125,61 @@ fn release_schema_check_rejects_an_invalid_workflow() {
             panic!("{CHECK_JSONSCHEMA} is not installed and CI=true")
         }
         None => eprintln!("skipped: {CHECK_JSONSCHEMA} is not installed"),
+    }
+}
+
+/// The Kubernetes recipes: `examples/kubernetes/*.yaml` and the controller's directory.
+fn kubernetes_recipes() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["examples/kubernetes", "examples/kubernetes/controller"] {
+        let entries =
+            std::fs::read_dir(repo_root().join(dir)).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        files.extend(
+            entries
+                .map(|entry| entry.expect("directory entry").path())
+                .filter(|path| path.extension().is_some_and(|e| e == "yaml")),
+        );
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn release_kubernetes_recipes_match_the_kubernetes_schemas() {
+    let files = kubernetes_recipes();
+    assert!(files.len() >= 7, "{files:?}");
+    match kubernetes_validate(&files) {
+        Some(Ok(())) => {}
+        Some(Err(report)) => panic!("{KUBERNETES_VALIDATE}:\n{report}"),
+        None if required_by_ci(std::env::var("CI").ok().as_deref()) => panic!(
+            "{KUBERNETES_VALIDATE} is not installed and CI=true: .ci/run installs it \
+             (pipx install kubernetes-validate)"
+        ),
+        None => eprintln!(
+            "skipped: {KUBERNETES_VALIDATE} is not installed \
+             (`pipx install kubernetes-validate` or `python3 -m pip install kubernetes-validate`)"
+        ),
+    }
+}
+
+#[test]
+fn release_kubernetes_schema_check_rejects_an_unknown_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.yaml");
+    // `replica` is not a field of a Deployment's spec (`replicas` is).
+    std::fs::write(
+        &bad,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replica: 1\n  \
+         selector: {matchLabels: {a: b}}\n  \
+         template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n",
+    )
+    .expect("write");
+    match kubernetes_validate(&[bad]) {
+        Some(result) => assert!(result.is_err(), "an invalid Deployment passed"),
+        None if required_by_ci(std::env::var("CI").ok().as_deref()) => {
+            panic!("{KUBERNETES_VALIDATE} is not installed and CI=true")
+        }
+        None => eprintln!("skipped: {KUBERNETES_VALIDATE} is not installed"),
     }
 }
 
