@@ -251,7 +251,7 @@ fn drift(page: &mut String, status: &Status) {
         let why = if status.last_run.is_none() {
             "No plan has completed yet."
         } else {
-            "No organization to show: the last plan did not complete."
+            "No organization to show: no run has completed a plan of one yet."
         };
         page.push_str(&format!("<p class=\"muted\">{why}</p>\n"));
         return;
@@ -306,7 +306,8 @@ fn organization_drift(page: &mut String, organization: &OrganizationDrift) {
     if drifted > USERS_SHOWN_PER_ORGANIZATION {
         page.push_str(&format!(
             "<p class=\"note warn\">… and {} not listed: this page lists the first {} \
-             drifted users of each organization.</p>\n",
+             drifted users of each organization; <a href=\"status\">status</a> (JSON) lists \
+             them all.</p>\n",
             plural(drifted - USERS_SHOWN_PER_ORGANIZATION, "more user", "more users"),
             USERS_SHOWN_PER_ORGANIZATION,
         ));
@@ -680,6 +681,32 @@ mod tests {
     }
 
     #[test]
+    fn status_page_after_runs_that_never_completed_a_plan() {
+        let mut status = starting();
+        let failed = RunRecord {
+            trigger: Trigger::Startup,
+            started: "2025-05-02T10:00:01Z".to_string(),
+            duration_seconds: 0.5,
+            result: RunResult::Invalid,
+            revision: Some("sha256:0123456789ab".to_string()),
+            summary: RunSummary::default(),
+        };
+        status.history.push_front(failed.clone());
+        status.last_run = Some(failed);
+        status.ready.reason = ReadyReason::SourceInvalid;
+        let page = render(&status);
+        assert_well_formed(&page);
+        assert!(page.contains(
+            "<p class=\"muted\">No organization to show: no run has completed a plan of one yet.</p>"
+        ));
+        assert!(page.contains("<span class=\"badge bad\">invalid</span>"));
+        assert!(page.contains("<code title=\"sha256:0123456789ab\">sha256:0123456789ab</code>"));
+        assert!(
+            page.contains("<span class=\"badge\">Not ready</span> <strong>SourceInvalid</strong>")
+        );
+    }
+
+    #[test]
     fn status_page_lists_at_most_a_hundred_users_per_organization() {
         let mut status = sample();
         let many: Vec<UserDrift> = (0..1000)
@@ -697,7 +724,7 @@ mod tests {
         // The summary table still counts all of them, and the cap is said once, where it cut.
         assert!(page.contains("<span class=\"badge warn\">1000</span>"));
         assert_eq!(
-            page.matches("… and 900 more users not listed: this page lists the first 100 drifted users of each organization.").count(),
+            page.matches("… and 900 more users not listed: this page lists the first 100 drifted users of each organization; <a href=\"status\">status</a> (JSON) lists them all.").count(),
             1
         );
         assert!(page.len() < 100 * 1024, "{} bytes", page.len());

@@ -800,9 +800,10 @@ fn iam_policies_grant_exactly_the_operations_the_directory_module_calls() {
 /// The controller's recipe: kustomization, manifests and dashboard.
 const CONTROLLER_DIR: &str = "examples/kubernetes/controller";
 
-/// The flags of `workmail-reconcile controller` besides the global ones (docs/reference.md).
-/// Checked on their own because the recipe must not run ahead of the documented interface,
-/// and `check_invocation` checks the whole line against the clap definitions as well.
+/// The flags of `workmail-reconcile controller` besides the global ones (docs/reference.md),
+/// with the redaction flags it shares with plan and apply. Checked on their own because the
+/// recipe must not run ahead of the documented interface; `check_invocation` checks the whole
+/// line against the clap definitions as well.
 const CONTROLLER_FLAGS: &[&str] = &[
     "--mode",
     "--interval",
@@ -812,6 +813,9 @@ const CONTROLLER_FLAGS: &[&str] = &[
     "--audit-log",
     "--target",
     "--exclude",
+    "--redact",
+    "--redact-all",
+    "--redact-key-file",
 ];
 
 /// The metrics the controller exports and their labels (docs/reference.md). The alerts and
