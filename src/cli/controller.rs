@@ -53,14 +53,24 @@ pub struct ControllerArgs {
 }
 
 pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
+    // A source that does not exist yet may be on its way (git-sync clones after start); one
+    // that is a file is a mistake.
+    if std::fs::metadata(&args.source).is_ok_and(|meta| !meta.is_dir()) {
+        return Err(miette!(
+            help = "give the directory that holds the desired-state files, or a link to it",
+            "SOURCE {}: is not a directory",
+            args.source.display()
+        ));
+    }
     let webhook_secret = match &args.webhook_secret_file {
         Some(path) => Some(WebhookSecret::read_file(path).map_err(|e| miette!("{e}"))?),
         None => None,
     };
     let audit = match &args.audit_log {
-        Some(path) => Some(Arc::new(AuditLog::open(path).map_err(|e| {
-            miette!("cannot open the audit log {}: {e}", path.display())
-        })?)),
+        Some(path) => Some(Arc::new(
+            AuditLog::open(path)
+                .map_err(|e| miette!("cannot open the audit log {}: {e}", path.display()))?,
+        )),
         None => None,
     };
     let settings = Settings {

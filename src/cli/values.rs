@@ -75,7 +75,11 @@ pub fn interval(s: &str) -> Result<Duration, String> {
 }
 
 /// A humantime duration from `range.0` to `range.1`; the refusal names the range and examples.
-fn duration_within(s: &str, range: (Duration, Duration), examples: &str) -> Result<Duration, String> {
+fn duration_within(
+    s: &str,
+    range: (Duration, Duration),
+    examples: &str,
+) -> Result<Duration, String> {
     let (min, max) = range;
     let allowed = format!(
         "a duration from {} to {}, like {examples}",

@@ -75,9 +75,9 @@ pub struct Context {
     alive: AtomicBool,
 }
 
-/// Now, RFC 3339 to the second.
+/// Now, RFC 3339 to the millisecond.
 pub fn rfc3339_now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 impl Context {

@@ -37,9 +37,8 @@ mod tests {
     #[test]
     fn transient_failures_back_off_from_five_seconds_doubling_up_to_the_interval() {
         let interval = Duration::from_secs(60);
-        let waits: Vec<u64> = (1..=6)
-            .map(|n| error_policy(FailureClass::Transient, n, interval).as_secs())
-            .collect();
+        let waits: Vec<u64> =
+            (1..=6).map(|n| error_policy(FailureClass::Transient, n, interval).as_secs()).collect();
         assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
         // Never past the interval, however many failures, without overflowing.
         assert_eq!(error_policy(FailureClass::Transient, u32::MAX, interval), interval);

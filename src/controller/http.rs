@@ -26,8 +26,8 @@ pub fn router(ctx: Arc<Context>) -> Router {
         .route("/status", get(status))
         .route("/metrics", get(metrics));
     if ctx.settings.webhook_secret.is_some() {
-        router = router
-            .route("/trigger", post(trigger).layer(DefaultBodyLimit::max(MAX_TRIGGER_BODY)));
+        router =
+            router.route("/trigger", post(trigger).layer(DefaultBodyLimit::max(MAX_TRIGGER_BODY)));
     }
     router.with_state(ctx)
 }

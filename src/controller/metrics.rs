@@ -19,7 +19,8 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 
 /// Upper bounds of the run duration buckets, in seconds: a small directory plans in well
 /// under a second, 100,000 users take minutes.
-const DURATION_BUCKETS: [f64; 12] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
+const DURATION_BUCKETS: [f64; 12] =
+    [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RunLabels {
@@ -108,15 +109,47 @@ impl Metrics {
         let r = &mut registry;
         r.register("runs", "Runs finished, by result and by what started them", m.runs.clone());
         r.register("run_duration_seconds", "How long runs took, by result", m.run_duration.clone());
-        r.register("last_success_timestamp_seconds", "Unix time at which the last run with result success or drift ended", m.last_success.clone());
+        r.register(
+            "last_success_timestamp_seconds",
+            "Unix time at which the last run with result success or drift ended",
+            m.last_success.clone(),
+        );
         r.register("ready", "1 when the Ready condition is true, else 0", m.ready.clone());
-        r.register("suspended", "1 when the source holds the suspend file, else 0", m.suspended.clone());
-        r.register("info", "Always 1: the mode, and the revision applied last (else the one attempted last)", m.info.clone());
-        r.register("drift_users", "Users with changes in the last plan, before any apply, per organization", m.drift_users.clone());
-        r.register("desired_users", "Users the files declare, per organization, in the last plan", m.desired_users.clone());
-        r.register("user_updates", "Users attempted by applies, per organization and outcome", m.user_updates.clone());
-        r.register("api_requests", "WorkMail API attempts (retries included), per operation and outcome", m.api_requests.clone());
-        r.register("request_rate", "The adaptive request rate now, calls per second (0 while no rate is set)", m.request_rate.clone());
+        r.register(
+            "suspended",
+            "1 when the source holds the suspend file, else 0",
+            m.suspended.clone(),
+        );
+        r.register(
+            "info",
+            "Always 1: the mode, and the revision applied last (else the one attempted last)",
+            m.info.clone(),
+        );
+        r.register(
+            "drift_users",
+            "Users with changes in the last plan, before any apply, per organization",
+            m.drift_users.clone(),
+        );
+        r.register(
+            "desired_users",
+            "Users the files declare, per organization, in the last plan",
+            m.desired_users.clone(),
+        );
+        r.register(
+            "user_updates",
+            "Users attempted by applies, per organization and outcome",
+            m.user_updates.clone(),
+        );
+        r.register(
+            "api_requests",
+            "WorkMail API attempts (retries included), per operation and outcome",
+            m.api_requests.clone(),
+        );
+        r.register(
+            "request_rate",
+            "The adaptive request rate now, calls per second (0 while no rate is set)",
+            m.request_rate.clone(),
+        );
         Metrics { registry, ..metrics }
     }
 

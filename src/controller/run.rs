@@ -55,7 +55,7 @@ impl Run {
         RunReport {
             record: RunRecord {
                 trigger: self.trigger,
-                started: humantime::format_rfc3339_seconds(self.started).to_string(),
+                started: humantime::format_rfc3339_millis(self.started).to_string(),
                 duration_seconds: self.clock.elapsed().as_secs_f64(),
                 result,
                 revision: self.revision,
@@ -88,13 +88,11 @@ pub async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
     let read = match read {
         Ok(Ok(read)) => read,
         Ok(Err(error)) => {
-            tracing::error!(error = %error, "the source cannot be read; nothing was applied");
             let message = format!("{error}; nothing was applied");
             return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
         }
         Err(join) => {
             let message = format!("reading the source failed: {join}; nothing was applied");
-            tracing::error!("{message}");
             return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
         }
     };
@@ -191,7 +189,6 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
                 "{refused}. The controller has no --force: run `workmail-reconcile apply --force` \
                  once if the change is intended, and the next run finds nothing to do"
             );
-            tracing::warn!("{message}");
             return run.end(RunResult::Blocked, ReadyReason::UnsafePlan, message, None);
         }
     };
@@ -217,10 +214,16 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
              {not_attempted} not attempted"
         );
         let class = if conflicts > 0 { FailureClass::Transient } else { transient() };
-        return run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, Some(class));
+        return run.end(
+            RunResult::Failure,
+            ReadyReason::ReconciliationFailed,
+            message,
+            Some(class),
+        );
     }
     let message = format!("applied revision {revision}: {} users updated", run.summary.updated);
-    let mut report = run.end(RunResult::Success, ReadyReason::ReconciliationSucceeded, message, None);
+    let mut report =
+        run.end(RunResult::Success, ReadyReason::ReconciliationSucceeded, message, None);
     report.applied = true;
     report
 }
@@ -259,7 +262,6 @@ fn unwritten(run: Run, plan: &Plan, mode: Mode, writes: bool, applied: bool) -> 
 fn stopped(run: Run, failure: &ConnectionFailure, consequence: &str) -> RunReport {
     let class = failure_class(&DirectoryError::Connection(failure.clone()));
     let message = format!("{failure}; {consequence}");
-    tracing::error!("{message}");
     run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, Some(class))
 }
 

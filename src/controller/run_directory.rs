@@ -113,7 +113,8 @@ mod tests {
 
     #[test]
     fn only_failures_that_may_pass_by_themselves_are_transient() {
-        let service = |code: &str| DirectoryError::Service { code: code.into(), message: "m".into() };
+        let service =
+            |code: &str| DirectoryError::Service { code: code.into(), message: "m".into() };
         let connection = |kind| {
             DirectoryError::Connection(ConnectionFailure {
                 operation: "DescribeUser",

@@ -169,7 +169,7 @@ mod tests {
         )
         .await;
         drop(tx);
-        Arc::try_unwrap(seen).map(|m| m.into_inner().expect("lock")).unwrap_or_default()
+        std::mem::take(&mut *seen.lock().expect("lock"))
     }
 
     fn secs(s: u64) -> Duration {
@@ -181,14 +181,19 @@ mod tests {
         let runs = drive(vec![], Duration::ZERO, 3, secs(60), |_| {}).await;
         assert_eq!(
             runs,
-            [(secs(0), Trigger::Startup), (secs(60), Trigger::Interval), (secs(120), Trigger::Interval)]
+            [
+                (secs(0), Trigger::Startup),
+                (secs(60), Trigger::Interval),
+                (secs(120), Trigger::Interval)
+            ]
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn transient_failures_back_off_doubling_and_a_success_resets_the_backoff() {
         use FailureClass::Transient;
-        let outcomes = vec![Some(Transient), Some(Transient), Some(Transient), None, Some(Transient)];
+        let outcomes =
+            vec![Some(Transient), Some(Transient), Some(Transient), None, Some(Transient)];
         let runs = drive(outcomes, Duration::ZERO, 7, secs(600), |_| {}).await;
         let starts: Vec<(u64, Trigger)> = runs.iter().map(|(t, k)| (t.as_secs(), *k)).collect();
         assert_eq!(
@@ -230,7 +235,11 @@ mod tests {
         .await;
         assert_eq!(
             runs,
-            [(secs(0), Trigger::Startup), (secs(10), Trigger::Webhook), (secs(620), Trigger::Interval)]
+            [
+                (secs(0), Trigger::Startup),
+                (secs(10), Trigger::Webhook),
+                (secs(620), Trigger::Interval)
+            ]
         );
     }
 
@@ -245,7 +254,11 @@ mod tests {
         .await;
         assert_eq!(
             runs,
-            [(secs(0), Trigger::Startup), (secs(30), Trigger::Signal), (secs(630), Trigger::Interval)]
+            [
+                (secs(0), Trigger::Startup),
+                (secs(30), Trigger::Signal),
+                (secs(630), Trigger::Interval)
+            ]
         );
     }
 

@@ -209,3 +209,104 @@ impl Observation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, name: &str, text: &str) {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+
+    const FILE: &str = "organization: acme\nusers:\n  alice: {}\n";
+
+    #[test]
+    fn a_directory_revision_is_a_digest_of_relative_paths_and_bytes() {
+        let (one, two) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+        for dir in [&one, &two] {
+            write(dir.path(), "a/acme.yaml", FILE);
+        }
+        let revision = |dir: &tempfile::TempDir| {
+            let resolved = Source::new(dir.path()).resolve().expect("a directory");
+            assert_eq!(resolved.link_revision, None);
+            resolved.load(&Selection::default()).revision
+        };
+        let first = revision(&one);
+        assert!(first.starts_with("sha256:") && first.len() == 7 + DIGEST_DIGITS, "{first}");
+        // The same files elsewhere: the same revision.
+        assert_eq!(revision(&two), first);
+        // Another path, or another byte: another revision.
+        std::fs::rename(two.path().join("a"), two.path().join("b")).expect("rename");
+        assert_ne!(revision(&two), first);
+        write(one.path(), "a/acme.yaml", &FILE.replace("alice", "alicf"));
+        assert_ne!(revision(&one), first);
+        // An invalid source has a revision too.
+        write(one.path(), "a/acme.yaml", "organization: [");
+        let invalid = Source::new(one.path()).resolve().expect("dir").load(&Selection::default());
+        assert!(invalid.desired.is_err() && invalid.revision.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn a_link_revision_is_the_target_name_and_the_suspend_file_sits_at_its_top() {
+        let root = tempfile::tempdir().expect("dir");
+        write(root.path(), "worktrees/abc123/acme.yaml", FILE);
+        let link = root.path().join("rev");
+        std::os::unix::fs::symlink("worktrees/abc123", &link).expect("link");
+        let resolved = Source::new(&link).resolve().expect("a link to a directory");
+        assert_eq!(resolved.link_revision.as_deref(), Some("abc123"));
+        assert!(!resolved.suspended());
+        let loaded = resolved.load(&Selection::default());
+        assert_eq!(loaded.revision, "abc123");
+        assert_eq!(loaded.desired.expect("valid").user_count(), 1);
+        write(root.path(), &format!("worktrees/abc123/{SUSPEND_FILE}"), "");
+        assert!(resolved.suspended());
+    }
+
+    #[test]
+    fn a_missing_source_or_a_file_is_an_error_naming_it() {
+        let root = tempfile::tempdir().expect("dir");
+        let missing = Source::new(root.path().join("nope")).resolve().expect_err("missing");
+        assert!(matches!(missing, SourceError::Unreadable { .. }), "{missing}");
+        write(root.path(), "file.yaml", FILE);
+        let file = Source::new(root.path().join("file.yaml")).resolve().expect_err("a file");
+        assert!(
+            file.to_string().ends_with(
+                "file.yaml: is not a directory (give the directory of the desired-state files)"
+            ),
+            "{file}"
+        );
+    }
+
+    #[test]
+    fn the_watcher_sees_new_revisions_and_not_a_touch() {
+        let root = tempfile::tempdir().expect("dir");
+        write(root.path(), "dir/acme.yaml", FILE);
+        let mut watcher = Watcher::new(Source::new(root.path().join("dir")));
+        assert!(!watcher.changed(), "the first look is the baseline");
+        assert!(!watcher.changed());
+        // Rewritten with the same bytes (a new modification time): no new revision.
+        write(root.path(), "dir/acme.yaml", FILE);
+        assert!(!watcher.changed());
+        write(root.path(), "dir/acme.yaml", &FILE.replace("alice", "bob"));
+        assert!(watcher.changed());
+        assert!(!watcher.changed());
+        // Hidden files (the suspend file, .git) are no revision.
+        write(root.path(), &format!("dir/{SUSPEND_FILE}"), "");
+        assert!(!watcher.changed());
+
+        write(root.path(), "trees/one/acme.yaml", FILE);
+        write(root.path(), "trees/two/acme.yaml", FILE);
+        let link = root.path().join("rev");
+        std::os::unix::fs::symlink("trees/one", &link).expect("link");
+        let mut watcher = Watcher::new(Source::new(&link));
+        assert!(!watcher.changed());
+        let staged = root.path().join("rev.new");
+        std::os::unix::fs::symlink("trees/two", &staged).expect("link");
+        std::fs::rename(&staged, &link).expect("swap");
+        assert!(watcher.changed(), "a swapped link is a new revision, even with the same files");
+        std::fs::remove_file(&link).expect("unlink");
+        assert!(watcher.changed(), "a source gone is a change (the run reports it)");
+    }
+}

@@ -34,7 +34,9 @@ impl WebhookSecret {
                 "--webhook-secret-file {shown}: longer than {MAX_SECRET_BYTES} bytes; a webhook \
                  secret is a single line, such as the output of `openssl rand -hex 32`"
             ),
-            other => format!("--webhook-secret-file {shown}: {}", other.message_for(&shown.to_string())),
+            other => {
+                format!("--webhook-secret-file {shown}: {}", other.message_for(&shown.to_string()))
+            }
         })?;
         bounded_read::drop_final_line_break(&mut bytes);
         if bytes.is_empty() {
@@ -98,7 +100,9 @@ mod tests {
         let good = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
         assert_eq!(secret.sign(body), good);
         assert!(secret.verify(Some(good.as_bytes()), body));
-        assert!(secret.verify(Some(good.to_uppercase().replace("SHA256=", "sha256=").as_bytes()), body));
+        assert!(
+            secret.verify(Some(good.to_uppercase().replace("SHA256=", "sha256=").as_bytes()), body)
+        );
         assert!(!secret.verify(Some(good.as_bytes()), b"Hello, World?"));
         assert!(!secret.verify(None, body));
         assert!(!secret.verify(Some(&good.as_bytes()[7..]), body));

@@ -26,10 +26,13 @@ impl AttemptAnswer {
     }
 }
 
+/// What an observer does with one attempt: the operation and the answer.
+type OnAttempt = dyn Fn(&str, AttemptAnswer) + Send + Sync;
+
 /// Called once per attempt, retries included, with the API operation (`DescribeUser`) and its
 /// answer. Called on the request's task: it must be quick and must not block.
 #[derive(Clone)]
-pub struct AttemptObserver(Arc<dyn Fn(&str, AttemptAnswer) + Send + Sync>);
+pub struct AttemptObserver(Arc<OnAttempt>);
 
 impl AttemptObserver {
     /// An observer calling `on_attempt`.
