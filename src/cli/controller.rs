@@ -2,9 +2,9 @@
 //! HTTP endpoints on `--listen` (docs/reference.md#the-controller).
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs};
+use super::shared_args::{RedactionArgs, SelectionArgs, open_audit_log};
 use super::{Exit, connect, values};
-use crate::apply::{AuditLog, SafetyLimits};
+use crate::apply::SafetyLimits;
 use crate::controller::{
     Context, Metrics, Mode, Settings, Source, Stopped, WebhookSecret, listen_for_signals, serve,
 };
@@ -66,13 +66,7 @@ pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
         Some(path) => Some(WebhookSecret::read_file(path).map_err(|e| miette!("{e}"))?),
         None => None,
     };
-    let audit = match &args.audit_log {
-        Some(path) => Some(Arc::new(
-            AuditLog::open(path)
-                .map_err(|e| miette!("cannot open the audit log {}: {e}", path.display()))?,
-        )),
-        None => None,
-    };
+    let audit = open_audit_log(args.audit_log.as_deref())?;
     let settings = Settings {
         source: Source::new(&args.source),
         mode: args.mode,

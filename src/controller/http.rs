@@ -82,5 +82,5 @@ async fn trigger(State(ctx): State<Arc<Context>>, headers: HeaderMap, body: Byte
         );
     }
     ctx.trigger(Trigger::Webhook);
-    text(StatusCode::ACCEPTED, "a run starts now\n")
+    text(StatusCode::ACCEPTED, "accepted: a run starts now, or right after the run under way\n")
 }

@@ -68,6 +68,19 @@ pub enum ReadyReason {
 }
 
 impl ReadyReason {
+    /// The name in `/status` (`ReconciliationSucceeded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyReason::ReconciliationSucceeded => "ReconciliationSucceeded",
+            ReadyReason::DriftDetected => "DriftDetected",
+            ReadyReason::UnsafePlan => "UnsafePlan",
+            ReadyReason::SourceInvalid => "SourceInvalid",
+            ReadyReason::ReconciliationFailed => "ReconciliationFailed",
+            ReadyReason::Suspended => "Suspended",
+            ReadyReason::Progressing => "Progressing",
+        }
+    }
+
     /// Whether the controller counts as ready with this reason.
     pub fn is_ready(self) -> bool {
         matches!(
@@ -279,6 +292,17 @@ mod tests {
             Trigger::Retry,
         ] {
             assert_eq!(serde_json::to_value(trigger).ok(), Some(trigger.as_str().into()));
+        }
+        for reason in [
+            ReadyReason::ReconciliationSucceeded,
+            ReadyReason::DriftDetected,
+            ReadyReason::UnsafePlan,
+            ReadyReason::SourceInvalid,
+            ReadyReason::ReconciliationFailed,
+            ReadyReason::Suspended,
+            ReadyReason::Progressing,
+        ] {
+            assert_eq!(serde_json::to_value(reason).ok(), Some(reason.as_str().into()));
         }
         for result in [
             RunResult::Success,

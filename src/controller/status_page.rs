@@ -14,7 +14,7 @@ pub fn render(status: &Status) -> String {
          <a href=\"/metrics\">/metrics</a></p></body></html>\n",
         status.mode.as_str(),
         status.ready.status,
-        escape(&format!("{:?}", status.ready.reason)),
+        status.ready.reason.as_str(),
         escape(status.revision.applied.as_deref().unwrap_or("none")),
     )
 }

@@ -204,6 +204,17 @@ impl GitSync {
     }
 }
 
+/// A controller in `mode`, every second, on a git-sync layout holding [`DESIRED`] as
+/// [`COMMIT_A`].
+async fn on_git_sync(emu: &Emulator, mode: &str) -> (GitSync, Controller) {
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
+    let source = git.link();
+    let args = [source.to_str().expect("utf-8"), "--mode", mode, "--interval", "1s"];
+    let ctl = Controller::start(emu, git.root.path(), &args).await;
+    (git, ctl)
+}
+
 const COMMIT_A: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
 const COMMIT_B: &str = "b2c3d4e5f60718293a4b5c6d7e8f901234567890";
 const COMMIT_C: &str = "c3d4e5f60718293a4b5c6d7e8f90123456789012";
@@ -362,11 +373,7 @@ async fn self_heal_applies_on_every_run_and_audits_each_user_with_the_revision()
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_on_change_applies_each_new_revision_and_only_reports_drift_between() {
     let emu = emulator_seeded().await;
-    let git = GitSync::new();
-    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
-    let source = git.link();
-    let args = [source.to_str().expect("utf-8"), "--mode", "apply-on-change", "--interval", "1s"];
-    let ctl = Controller::start(&emu, git.root.path(), &args).await;
+    let (git, ctl) = on_git_sync(&emu, "apply-on-change").await;
     let status = ctl.wait_runs(1).await;
     assert_eq!(status["last_run"]["result"], "success", "{status:#}");
     assert_eq!(status["revision"]["applied"], COMMIT_A);
@@ -448,11 +455,7 @@ async fn a_link_swapped_during_a_run_never_mixes_two_revisions() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invalid_source_applies_nothing_not_even_the_last_good_revision() {
     let emu = emulator_seeded().await;
-    let git = GitSync::new();
-    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
-    let source = git.link();
-    let args = [source.to_str().expect("utf-8"), "--mode", "self-heal", "--interval", "1s"];
-    let ctl = Controller::start(&emu, git.root.path(), &args).await;
+    let (git, ctl) = on_git_sync(&emu, "self-heal").await;
     ctl.wait_for("revision A applied", |s| s["revision"]["applied"] == COMMIT_A).await;
 
     emu.edit_user(ORG, "alice", |u| {
