@@ -234,6 +234,13 @@ async fn emulator_seeded() -> Emulator {
     emulator(seed(), UpdateSemantics::Replace).await
 }
 
+/// [`DESIRED`] as `users/acme.yaml` of a temporary directory.
+fn desired_files() -> Files {
+    let files = Files::new();
+    files.write("users/acme.yaml", DESIRED);
+    files
+}
+
 fn office(emu: &Emulator, name: &str) -> String {
     live(emu, name, Office).as_text().unwrap_or_default().to_string()
 }
@@ -241,8 +248,7 @@ fn office(emu: &Emulator, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn observe_reports_drift_in_status_and_never_writes() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let ctl = Controller::start(&emu, files.path(), &["users", "--redact", "job_title"]).await;
     let status = ctl.wait_runs(1).await;
 
@@ -310,8 +316,7 @@ async fn observe_reports_drift_in_status_and_never_writes() {
 async fn readyz_is_503_until_a_run_has_completed_a_plan() {
     let faults = Faults { latency: Duration::from_millis(1500), ..Faults::default() };
     let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let ctl = Controller::start(&emu, files.path(), &["users"]).await;
     // The first run needs over 1.5 s for its DescribeUser calls.
     let ready = ctl.get("/readyz").await;
@@ -501,8 +506,7 @@ async fn failures_are_retried_after_5_then_10_seconds_and_a_success_resets_the_b
         .expect("addr")
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let args = ["users", "--mode", "self-heal", "--interval", "1h", "--operation-timeout", "1s"];
     let ctl = Controller::start_at(&url, files.path(), &args).await;
     let status = ctl.wait_runs(2).await;
@@ -547,8 +551,7 @@ async fn failures_are_retried_after_5_then_10_seconds_and_a_success_resets_the_b
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_over_the_safety_limit_is_blocked_and_applies_nothing() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let args = ["users", "--mode", "self-heal", "--max-changes", "1", "--interval", "1h"];
     let ctl = Controller::start(&emu, files.path(), &args).await;
     let status = ctl.wait_runs(1).await;
@@ -574,8 +577,7 @@ async fn a_plan_over_the_safety_limit_is_blocked_and_applies_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_suspend_file_stops_writing_but_not_planning() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let suspend = files.write("users/.workmail-reconcile-suspend", "");
     let args = ["users", "--mode", "self-heal", "--interval", "1s"];
     let ctl = Controller::start(&emu, files.path(), &args).await;
@@ -598,8 +600,7 @@ async fn the_suspend_file_stops_writing_but_not_planning() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_needs_a_good_signature_and_a_body_of_at_most_1_mib() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let secret_file = files.write("secret", "s3cret\n");
     let args = [
         "users",
@@ -658,8 +659,7 @@ async fn the_webhook_needs_a_good_signature_and_a_body_of_at_most_1_mib() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_empty_or_missing_webhook_secret_file_is_refused_at_start() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     files.write("empty", "\n");
     for (file, message) in [
         ("empty", "--webhook-secret-file empty: the file is empty"),
@@ -677,8 +677,7 @@ async fn an_empty_or_missing_webhook_secret_file_is_refused_at_start() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_starts_a_run_now() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let ctl = Controller::start(&emu, files.path(), &["users", "--interval", "1h"]).await;
     ctl.wait_runs(1).await;
     ctl.signal(libc::SIGHUP);
@@ -745,8 +744,7 @@ async fn a_second_signal_exits_at_once() {
     // An endpoint that accepts connections and never answers: a call stays in flight.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", silent.local_addr().expect("addr"));
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let mut ctl = Controller::start_at(&url, files.path(), &["users"]).await;
     let (_connection, _) =
         tokio::time::timeout(DEADLINE, silent.accept()).await.expect("a call").expect("accepted");
@@ -788,8 +786,7 @@ fn metric_shapes(text: &str) -> std::collections::BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_have_every_name_and_label_and_count_what_happened() {
     let emu = emulator_seeded().await;
-    let files = Files::new();
-    files.write("users/acme.yaml", DESIRED);
+    let files = desired_files();
     let args = ["users", "--mode", "self-heal", "--interval", "1h"];
     let ctl = Controller::start(&emu, files.path(), &args).await;
     ctl.wait_runs(1).await;
