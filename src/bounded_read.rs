@@ -66,6 +66,17 @@ impl fmt::Display for NotUtf8 {
     }
 }
 
+/// Drop one trailing line break (`\n` or `\r\n`) from the contents of a key or secret
+/// file, so that `openssl rand -hex 32 > FILE` and an editor's final newline give the same key.
+pub fn drop_final_line_break(bytes: &mut Vec<u8>) {
+    for ending in [b"\r\n".as_slice(), b"\n"] {
+        if bytes.ends_with(ending) {
+            bytes.truncate(bytes.len() - ending.len());
+            return;
+        }
+    }
+}
+
 /// Read the file at `path` as UTF-8 text of at most `limit` bytes.
 pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
     decode_utf8(read_bytes(path, limit)?).map_err(ReadError::NotUtf8)

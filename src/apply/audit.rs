@@ -5,20 +5,27 @@ use super::outcome::{Outcome, UserOutcome};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// An append-only audit log.
 #[derive(Debug)]
 pub struct AuditLog {
-    file: Mutex<File>,
+    file: Arc<Mutex<File>>,
+    /// The source revision each line names, for a controller's runs.
+    revision: Option<String>,
 }
 
 impl AuditLog {
     /// Open (create or append to) the log.
     pub fn open(path: &Path) -> std::io::Result<AuditLog> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(AuditLog { file: Mutex::new(file) })
+        Ok(AuditLog { file: Arc::new(Mutex::new(file)), revision: None })
+    }
+
+    /// The same log, each line naming `revision` (a `"revision"` key) from now on.
+    pub fn for_revision(&self, revision: &str) -> AuditLog {
+        AuditLog { file: Arc::clone(&self.file), revision: Some(revision.to_string()) }
     }
 
     /// Append one line for `user`; each line is written with one call so lines never interleave.
@@ -30,7 +37,7 @@ impl AuditLog {
             Outcome::Failed { reason } => (Vec::new(), Some(reason)),
             Outcome::NotAttempted => (Vec::new(), None),
         };
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             "organization_id": user.organization_id,
             "user": user.user,
@@ -39,6 +46,9 @@ impl AuditLog {
             "outcome": user.outcome.name(),
             "reason": reason,
         });
+        if let (Some(revision), Some(object)) = (&self.revision, line.as_object_mut()) {
+            object.insert("revision".into(), revision.as_str().into());
+        }
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         file.write_all(format!("{line}\n").as_bytes())
     }

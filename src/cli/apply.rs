@@ -4,9 +4,9 @@
 use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
+use super::shared_args::{RedactionArgs, SelectionArgs, open_audit_log, render_options};
 use super::{Exit, connect, planning, terminal, values};
-use crate::apply::{ApplyReport, AuditLog, SafetyLimits};
+use crate::apply::{ApplyReport, SafetyLimits};
 use crate::directory::SdkDirectory;
 use crate::plan::SavedPlan;
 use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
@@ -15,7 +15,6 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -151,13 +150,7 @@ async fn run(
         }
         stdout = terminal::stdout(color);
     }
-    let audit =
-        match &args.audit_log {
-            Some(path) => Some(Arc::new(AuditLog::open(path).map_err(|e| {
-                miette::miette!("cannot open the audit log {}: {e}", path.display())
-            })?)),
-            None => None,
-        };
+    let audit = open_audit_log(args.audit_log.as_deref())?;
     let apply_options = ApplyOptions { audit, redaction: options.redaction.clone() };
     let mut progress = terminal::RunProgress::new(global);
     let report: ApplyReport =

@@ -27,6 +27,11 @@ pub fn timeouts(global: &GlobalArgs) -> Timeouts {
 /// A directory over the standard AWS chain, honouring `--region`, `--profile`,
 /// `--endpoint-url` and the timeouts.
 pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
+    directory_with(global, limiter(global)).await
+}
+
+/// [`directory`] with its calls under `limiter`.
+pub async fn directory_with(global: &GlobalArgs, limiter: Limiter) -> miette::Result<SdkDirectory> {
     let timeouts = timeouts(global);
     let options = ClientOptions {
         region: global.region.clone(),
@@ -34,7 +39,7 @@ pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
         endpoint_url: global.endpoint_url.clone(),
     };
     let config = build_sdk_config(&options).await.map_err(|e| miette::miette!("{e}"))?;
-    Ok(SdkDirectory::with_timeouts(config, limiter(global), timeouts))
+    Ok(SdkDirectory::with_timeouts(config, limiter, timeouts))
 }
 
 /// How many calls to keep spawned at once: enough to fill the limiter, bounded for memory.

@@ -9,9 +9,13 @@ use tracing_subscriber::EnvFilter;
 /// Install the subscriber once. `RUST_LOG` overrides the level chosen by `-v`/`-q`. JSON lines
 /// carry the message and fields at the top level, as the error diagnostics do
 /// (`{"timestamp":…,"level":…,"message":…,"target":…}`).
-pub fn init(global: &GlobalArgs) {
+///
+/// `info_by_default`: a long-running command logs at info level without `-v` (values still
+/// only at `-vv`).
+pub fn init(global: &GlobalArgs, info_by_default: bool) {
     let ours = match (global.quiet, global.verbose) {
         (true, _) => "error",
+        (false, 0) if info_by_default => "info",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, 2) => "debug",

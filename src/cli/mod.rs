@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod completions;
 mod connect;
+pub mod controller;
 pub mod demo;
 mod diagnostics;
 pub mod emulator;
@@ -62,6 +63,9 @@ pub enum Command {
     Demo,
     /// Print the JSON Schema of the desired-state format.
     Schema,
+    /// Keep the directory reconciled with a source directory, forever, with HTTP probes,
+    /// metrics and a webhook; prints its URL first.
+    Controller(controller::ControllerArgs),
     /// Run the in-memory WorkMail API emulator until interrupted; prints its URL first.
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -73,7 +77,8 @@ pub enum Command {
 /// Run a parsed command line. A fatal error is printed on stderr, in the form `--log-format`
 /// and `--color` ask for, and becomes [`Exit::Error`].
 pub fn run(cli: Cli) -> Exit {
-    logging::init(&cli.global);
+    // A controller runs unattended: its one line per run is logged by default.
+    logging::init(&cli.global, matches!(cli.command, Command::Controller(_)));
     let global = &cli.global;
     let result = match cli.command {
         Command::Plan(args) => plan::exec(global, args),
@@ -82,6 +87,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Export(args) => export::exec(global, args),
         Command::Demo => demo::exec(global),
         Command::Schema => schema::exec(),
+        Command::Controller(args) => controller::exec(global, args),
         Command::Emulator(args) => emulator::exec(global, args),
         Command::Completions(args) => completions::exec(&args),
         Command::Man(args) => man::exec(&args),

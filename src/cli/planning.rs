@@ -7,7 +7,7 @@ use super::shared_args::SelectionArgs;
 use super::terminal;
 use crate::directory::{ConnectionFailure, SdkDirectory};
 use crate::reconcile::{LoadError, PlannedRun, Reconciler};
-use crate::render::{Redaction, display_value};
+use crate::render::{Redaction, log_planned_values};
 use crate::spec::DesiredState;
 use std::path::PathBuf;
 
@@ -48,16 +48,7 @@ pub async fn compute_plan(
         server_errors = stats.server_errors,
         "observed the directory"
     );
-    // Values are personal data: only at -vv (debug), never at -v, and redacted as on stdout.
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        for change in &planned.plan.changes {
-            for field in &change.fields {
-                let before = display_value(&field.before, field.field, redaction);
-                let after = display_value(&field.after, field.field, redaction);
-                tracing::debug!(user = %change.user, field = %field.field, %before, %after, "planned change");
-            }
-        }
-    }
+    log_planned_values(&planned.plan, redaction);
     Ok(planned)
 }
 

@@ -1,11 +1,13 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
+use crate::apply::AuditLog;
 use crate::attrs::Attribute;
 use crate::reconcile::Selection;
 use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
 use clap::Args;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `--target` / `--exclude`.
 #[derive(Debug, Clone, Args, Default)]
@@ -70,4 +72,14 @@ impl RedactionArgs {
 pub fn render_options(redaction: Redaction, color: bool, quiet: bool) -> RenderOptions {
     let detail = if quiet { Detail::Brief } else { Detail::Full };
     RenderOptions { redaction, color, detail }
+}
+
+/// The audit log of `--audit-log FILE`, opened for appending, if the flag was given.
+pub fn open_audit_log(path: Option<&Path>) -> miette::Result<Option<Arc<AuditLog>>> {
+    path.map(|path| {
+        AuditLog::open(path)
+            .map(Arc::new)
+            .map_err(|e| miette::miette!("cannot open the audit log {}: {e}", path.display()))
+    })
+    .transpose()
 }

@@ -61,9 +61,28 @@ pub const TIMEOUT_RANGE: (Duration, Duration) =
 /// `--attempt-timeout`, `--operation-timeout`: a humantime duration (`500ms`, `20s`, `2m`)
 /// within [`TIMEOUT_RANGE`].
 pub fn timeout(s: &str) -> Result<Duration, String> {
-    let (min, max) = TIMEOUT_RANGE;
+    duration_within(s, TIMEOUT_RANGE, "500ms, 20s or 2m")
+}
+
+/// Shortest and longest controller interval: a run a second is the most a directory should
+/// take (and what tests and benchmarks use); a day is the longest a drift should go unseen.
+pub const INTERVAL_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(24 * 3600));
+
+/// `controller --interval`: a humantime duration (`30s`, `10m`) within [`INTERVAL_RANGE`].
+pub fn interval(s: &str) -> Result<Duration, String> {
+    duration_within(s, INTERVAL_RANGE, "30s, 10m or 1h")
+}
+
+/// A humantime duration from `range.0` to `range.1`; the refusal names the range and examples.
+fn duration_within(
+    s: &str,
+    range: (Duration, Duration),
+    examples: &str,
+) -> Result<Duration, String> {
+    let (min, max) = range;
     let allowed = format!(
-        "a duration from {} to {}, like 500ms, 20s or 2m",
+        "a duration from {} to {}, like {examples}",
         humantime::format_duration(min),
         humantime::format_duration(max)
     );
@@ -98,6 +117,17 @@ mod tests {
         for bad in ["0s", "0", "5ms", "2h", "-5s", "25", "soon", "", "1e3s"] {
             let err = timeout(bad).expect_err(bad);
             assert!(err.contains("expected a duration from 10ms to 1h"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn intervals_take_humantime_durations_from_a_second_to_a_day() {
+        assert_eq!(interval("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(interval("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(interval("24h"), Ok(Duration::from_secs(86_400)));
+        for bad in ["0s", "999ms", "25h", "-1m", "10", "often", ""] {
+            let err = interval(bad).expect_err(bad);
+            assert!(err.contains("expected a duration from 1s to 1day, like 30s"), "{bad}: {err}");
         }
     }
 

@@ -68,6 +68,19 @@ pub enum ReadyReason {
 }
 
 impl ReadyReason {
+    /// The name in `/status` (`ReconciliationSucceeded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyReason::ReconciliationSucceeded => "ReconciliationSucceeded",
+            ReadyReason::DriftDetected => "DriftDetected",
+            ReadyReason::UnsafePlan => "UnsafePlan",
+            ReadyReason::SourceInvalid => "SourceInvalid",
+            ReadyReason::ReconciliationFailed => "ReconciliationFailed",
+            ReadyReason::Suspended => "Suspended",
+            ReadyReason::Progressing => "Progressing",
+        }
+    }
+
     /// Whether the controller counts as ready with this reason.
     pub fn is_ready(self) -> bool {
         matches!(
@@ -167,4 +180,161 @@ pub struct Status {
     pub history: VecDeque<RunRecord>,
     /// The drift of the last run that completed a plan, per organization.
     pub drift: Vec<OrganizationDrift>,
+}
+
+impl Mode {
+    /// The name on the command line, in `/status` and in metrics (`apply-on-change`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Observe => "observe",
+            Mode::ApplyOnChange => "apply-on-change",
+            Mode::SelfHeal => "self-heal",
+        }
+    }
+}
+
+impl Trigger {
+    /// The name in `/status`, logs and metrics (`startup`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Startup => "startup",
+            Trigger::Interval => "interval",
+            Trigger::Source => "source",
+            Trigger::Webhook => "webhook",
+            Trigger::Signal => "signal",
+            Trigger::Retry => "retry",
+        }
+    }
+
+    /// Whether something outside the schedule asked for the run: a new revision, a webhook or
+    /// a signal. Coalesced triggers keep the first explicit one.
+    pub fn is_explicit(self) -> bool {
+        matches!(self, Trigger::Source | Trigger::Webhook | Trigger::Signal)
+    }
+}
+
+impl RunResult {
+    /// The name in `/status`, logs and metrics (`success`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Success => "success",
+            RunResult::Drift => "drift",
+            RunResult::Blocked => "blocked",
+            RunResult::Invalid => "invalid",
+            RunResult::Failure => "failure",
+        }
+    }
+}
+
+impl Status {
+    /// The status before the first run ends: not ready, `Progressing` since `now` (RFC 3339).
+    pub fn starting(mode: Mode, now: &str) -> Status {
+        Status {
+            mode,
+            suspended: false,
+            ready: Ready {
+                status: false,
+                reason: ReadyReason::Progressing,
+                message: "the first run has not ended yet".to_string(),
+                since: now.to_string(),
+            },
+            revision: Revisions::default(),
+            last_run: None,
+            history: VecDeque::new(),
+            drift: Vec::new(),
+        }
+    }
+
+    /// Record a finished run: it becomes `last_run` and the head of `history` (which keeps
+    /// [`HISTORY_LENGTH`] runs), `revision.attempted` becomes its revision, and the Ready
+    /// condition takes `reason` and `message`; `since` moves to the run's end (`now`) only
+    /// when the condition's status or reason changes.
+    pub fn record(&mut self, run: RunRecord, reason: ReadyReason, message: String, now: &str) {
+        if self.ready.reason != reason {
+            self.ready.since = now.to_string();
+        }
+        self.ready.status = reason.is_ready();
+        self.ready.reason = reason;
+        self.ready.message = message;
+        self.revision.attempted.clone_from(&run.revision);
+        self.history.push_front(run.clone());
+        self.history.truncate(HISTORY_LENGTH);
+        self.last_run = Some(run);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(result: RunResult, revision: &str) -> RunRecord {
+        RunRecord {
+            trigger: Trigger::Interval,
+            started: "2025-01-01T00:00:00Z".into(),
+            duration_seconds: 1.5,
+            result,
+            revision: Some(revision.into()),
+            summary: RunSummary::default(),
+        }
+    }
+
+    #[test]
+    fn names_are_the_serialized_names() {
+        for mode in [Mode::Observe, Mode::ApplyOnChange, Mode::SelfHeal] {
+            assert_eq!(serde_json::to_value(mode).ok(), Some(mode.as_str().into()));
+        }
+        for trigger in [
+            Trigger::Startup,
+            Trigger::Interval,
+            Trigger::Source,
+            Trigger::Webhook,
+            Trigger::Signal,
+            Trigger::Retry,
+        ] {
+            assert_eq!(serde_json::to_value(trigger).ok(), Some(trigger.as_str().into()));
+        }
+        for reason in [
+            ReadyReason::ReconciliationSucceeded,
+            ReadyReason::DriftDetected,
+            ReadyReason::UnsafePlan,
+            ReadyReason::SourceInvalid,
+            ReadyReason::ReconciliationFailed,
+            ReadyReason::Suspended,
+            ReadyReason::Progressing,
+        ] {
+            assert_eq!(serde_json::to_value(reason).ok(), Some(reason.as_str().into()));
+        }
+        for result in [
+            RunResult::Success,
+            RunResult::Drift,
+            RunResult::Blocked,
+            RunResult::Invalid,
+            RunResult::Failure,
+        ] {
+            assert_eq!(serde_json::to_value(result).ok(), Some(result.as_str().into()));
+        }
+    }
+
+    #[test]
+    fn history_keeps_the_last_ten_newest_first_and_since_moves_on_a_new_reason() {
+        let mut status = Status::starting(Mode::SelfHeal, "t0");
+        assert!(!status.ready.status);
+        for i in 0..12 {
+            status.record(
+                run(RunResult::Success, &format!("r{i}")),
+                ReadyReason::ReconciliationSucceeded,
+                "ok".into(),
+                &format!("t{}", i + 1),
+            );
+        }
+        assert_eq!(status.history.len(), HISTORY_LENGTH);
+        assert_eq!(status.history[0].revision.as_deref(), Some("r11"));
+        assert_eq!(status.history[9].revision.as_deref(), Some("r2"));
+        assert_eq!(status.last_run.as_ref(), status.history.front());
+        assert_eq!(status.revision.attempted.as_deref(), Some("r11"));
+        // Ready since the first success, not since the last one.
+        assert_eq!((status.ready.status, status.ready.since.as_str()), (true, "t1"));
+        status.record(run(RunResult::Blocked, "r12"), ReadyReason::UnsafePlan, "x".into(), "t13");
+        assert_eq!((status.ready.status, status.ready.since.as_str()), (false, "t13"));
+    }
 }

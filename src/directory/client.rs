@@ -4,6 +4,7 @@
 use super::endpoint::{check_endpoint_url, check_region};
 use super::failure::cause;
 use super::limiter::{AttemptOutcome, Limiter};
+use super::observer::AttemptAnswer;
 use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
@@ -18,6 +19,7 @@ use aws_sdk_workmail::config::{
     ConfigBag, Intercept, Region, RuntimeComponents, StalledStreamProtectionConfig,
 };
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -293,6 +295,13 @@ impl Intercept for LimiterFeedback {
                 }
             }
         };
+        let answer = match (outcome, context.response()) {
+            (AttemptOutcome::Throttled, _) => AttemptAnswer::Throttled,
+            (_, Some(response)) if response.status().is_success() => AttemptAnswer::Ok,
+            _ => AttemptAnswer::Error,
+        };
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name);
+        self.limiter.observe(operation, answer);
         let retry_wait = self.limiter.record(outcome, sent_at);
         if let (Some(wait), Some(response)) = (retry_wait, context.response_mut()) {
             let asked = response.headers().get(RETRY_AFTER).and_then(|v| v.parse::<u64>().ok());

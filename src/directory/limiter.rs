@@ -46,6 +46,7 @@
 //! Every directory call holds a [`Permit`] for its whole life, SDK retries included. The SDK
 //! interceptor reports each attempt's outcome and when it was sent.
 
+use super::observer::{AttemptAnswer, AttemptObserver};
 use crate::rate_cap::RateCap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -278,6 +279,8 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct Limiter {
     shared: Arc<Shared>,
+    /// Told of every attempt, if set.
+    observer: Option<AttemptObserver>,
 }
 
 /// Counters of what the limiter saw, for reports and benchmarks.
@@ -345,6 +348,20 @@ impl Limiter {
                 attempts: AtomicU64::new(0),
                 decreases: AtomicU64::new(0),
             }),
+            observer: None,
+        }
+    }
+
+    /// This limiter, telling `observer` of every attempt of the calls under it.
+    pub fn with_observer(mut self, observer: AttemptObserver) -> Limiter {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Tell the observer, if any, of one attempt of `operation`.
+    pub fn observe(&self, operation: &str, answer: AttemptAnswer) {
+        if let Some(observer) = &self.observer {
+            observer.attempted(operation, answer);
         }
     }
 

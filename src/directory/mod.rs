@@ -8,6 +8,7 @@ mod endpoint;
 mod error;
 mod failure;
 mod limiter;
+mod observer;
 mod sdk;
 
 pub use bounded::run_bounded;
@@ -18,6 +19,7 @@ pub use client::{
 pub use endpoint::{check_endpoint_url, check_region};
 pub use error::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
 pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
+pub use observer::{AttemptAnswer, AttemptObserver};
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};

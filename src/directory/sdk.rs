@@ -61,6 +61,13 @@ impl SdkDirectory {
         }
     }
 
+    /// A clone that has forgotten the connection failure that stopped this one, if any: the
+    /// next run of a long-running controller tries the endpoint again. Client, limiter and
+    /// timeouts are shared with this one.
+    pub fn resumed(&self) -> SdkDirectory {
+        SdkDirectory { halted: Arc::new(OnceLock::new()), ..self.clone() }
+    }
+
     /// The limiter shared by every call.
     pub fn limiter(&self) -> &Limiter {
         &self.limiter

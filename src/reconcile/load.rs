@@ -19,6 +19,16 @@ pub enum LoadError {
 
 /// Load the files (each a file or a directory) and keep the selected users.
 pub fn load(paths: &[impl AsRef<Path>], selection: &Selection) -> Result<DesiredState, LoadError> {
-    let desired = crate::spec::load(paths).map_err(LoadError::Files)?;
+    load_observed(paths, selection, &mut |_, _| {})
+}
+
+/// [`load`], showing `on_file` the name and text of every file read (see
+/// [`crate::spec::load_observed`]).
+pub fn load_observed(
+    paths: &[impl AsRef<Path>],
+    selection: &Selection,
+    on_file: &mut dyn FnMut(&str, &str),
+) -> Result<DesiredState, LoadError> {
+    let desired = crate::spec::load_observed(paths, on_file).map_err(LoadError::Files)?;
     Ok(selection.select(desired)?)
 }

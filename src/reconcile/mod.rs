@@ -15,7 +15,7 @@ mod run;
 mod selection;
 
 pub use event::Event;
-pub use load::{LoadError, load};
+pub use load::{LoadError, load, load_observed};
 pub use reconciler::{ApplyOptions, Reconciler};
 pub use resolve::{resolve_organization, resolve_organizations};
 pub use run::{GuardedRun, PlannedRun, Refused, RunError, RunReport};

@@ -3,6 +3,7 @@
 //! the same [`Redaction`] to `before` and `after` values.
 
 mod json;
+mod log_values;
 mod markdown;
 mod options;
 mod palette;
@@ -14,6 +15,7 @@ mod text;
 mod fixture;
 
 pub use json::json;
+pub use log_values::log_planned_values;
 pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
 pub use options::{Detail, RenderOptions};
 pub use redact::{Redaction, display_value, redact_value};

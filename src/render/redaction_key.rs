@@ -65,12 +65,7 @@ impl RedactionKey {
         if bytes.len() > MAX_KEY_BYTES {
             return Err(RedactionKeyError::TooLong { path: path.to_path_buf() });
         }
-        for ending in [b"\r\n".as_slice(), b"\n"] {
-            if bytes.ends_with(ending) {
-                bytes.truncate(bytes.len() - ending.len());
-                break;
-            }
-        }
+        crate::bounded_read::drop_final_line_break(&mut bytes);
         if bytes.len() < MIN_KEY_BYTES {
             return Err(RedactionKeyError::TooShort { path: path.to_path_buf(), len: bytes.len() });
         }

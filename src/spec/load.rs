@@ -15,20 +15,41 @@ const MAX_DIR_DEPTH: usize = 32;
 
 /// Load every desired-state file under `paths`; see [`super::load`].
 pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, LoadErrors> {
+    load_paths_observed(paths, &mut |_, _| {})
+}
+
+/// [`load_paths`], showing `on_file` the name and text of every file read, in order.
+pub(crate) fn load_paths_observed<P: AsRef<Path>>(
+    paths: &[P],
+    on_file: &mut dyn FnMut(&str, &str),
+) -> Result<DesiredState, LoadErrors> {
+    let (files, mut errors) = collect_all(paths);
+    let mut sources = Vec::new();
+    for file in files {
+        match read_source(&file) {
+            Ok(source) => {
+                on_file(&source.name, &source.text);
+                sources.push(source);
+            }
+            Err(error) => errors.push(*error),
+        }
+    }
+    load_sources(&sources, errors)
+}
+
+/// The files under `paths` that a load reads, in order, and the errors of the walk.
+fn collect_all<P: AsRef<Path>>(paths: &[P]) -> (Vec<PathBuf>, Vec<LoadError>) {
     let mut errors = Vec::new();
     let mut files = Vec::new();
     for path in paths {
         collect(path.as_ref(), &mut files, &mut errors);
     }
-    let files = read_once(files);
-    let mut sources = Vec::new();
-    for file in files {
-        match read_source(&file) {
-            Ok(source) => sources.push(source),
-            Err(error) => errors.push(*error),
-        }
-    }
-    load_sources(&sources, errors)
+    (read_once(files), errors)
+}
+
+/// The files under `paths` that [`load_paths`] would read, in the order it would read them.
+pub(crate) fn list_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
+    collect_all(paths).0
 }
 
 /// Read one file's text, refusing one over [`MAX_FILE_BYTES`] after reading one byte more at

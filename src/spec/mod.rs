@@ -31,6 +31,22 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
     load::load_paths(paths)
 }
 
+/// [`load`], showing `on_file` the name (as in errors) and the text of every file it read, in
+/// the order read, whether the files turn out valid or not: what a controller's revision
+/// digest is made of.
+pub fn load_observed(
+    paths: &[impl AsRef<Path>],
+    on_file: &mut dyn FnMut(&str, &str),
+) -> Result<DesiredState, LoadErrors> {
+    load::load_paths_observed(paths, on_file)
+}
+
+/// The files [`load`] would read under `paths`, in the order it would read them (without its
+/// errors): a controller watches them for a new revision.
+pub fn list_files(paths: &[impl AsRef<Path>]) -> Vec<std::path::PathBuf> {
+    load::list_files(paths)
+}
+
 /// Load one file from memory, named `file_name` in errors and source locations.
 /// Never panics, whatever the input.
 pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors> {

@@ -454,7 +454,7 @@ fn man_pages_render_for_the_main_command_and_each_subcommand() {
     }
     assert_eq!(
         man_page(Some("frobnicate")).unwrap_err(),
-        "no man page for `frobnicate`; expected one of: validate, plan, apply, export, demo, schema, emulator, completions, man"
+        "no man page for `frobnicate`; expected one of: validate, plan, apply, export, demo, schema, controller, emulator, completions, man"
     );
 }
 

@@ -3,6 +3,7 @@
 
 mod apply;
 mod cli;
+mod controller;
 mod docs;
 mod duplicates;
 mod emulator;

@@ -13,10 +13,6 @@ use workmail_reconcile::cli::Cli;
 /// The binary's name as scripts spell it.
 const BIN: &str = "workmail-reconcile";
 
-/// Subcommands the docs may show before they exist on this branch (another branch adds them).
-/// Invocations of such a subcommand are checked only once the subcommand exists.
-const PENDING_SUBCOMMANDS: &[&str] = &["emulator", "controller"];
-
 /// One `workmail-reconcile …` command line found in a recipe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
@@ -228,9 +224,6 @@ pub fn check_invocation(args: &[String]) -> Result<(), String> {
             }
         } else if current.has_subcommands() {
             let Some(sub) = current.find_subcommand(word).cloned() else {
-                if PENDING_SUBCOMMANDS.contains(&word.as_str()) {
-                    return Ok(());
-                }
                 let known: Vec<&str> = current.get_subcommands().map(|s| s.get_name()).collect();
                 return Err(format!(
                     "`{}` has no subcommand `{word}` (expected one of: {})",
@@ -437,15 +430,11 @@ fn subcommand_of(args: &[String]) -> Option<String> {
     Cli::command().try_get_matches_from(argv).ok()?.subcommand_name().map(str::to_string)
 }
 
-/// Whether `value` runs the program with subcommand `name`. A pending subcommand (not defined
-/// on this branch yet) is recognised by its name in first position.
+/// Whether `value` runs the program with subcommand `name`.
 fn runs_subcommand(value: &Value, name: &str) -> bool {
     let mut found = Vec::new();
     yaml_invocations(value, "", &mut found);
-    found.iter().any(|i| {
-        subcommand_of(&i.args).as_deref() == Some(name)
-            || (PENDING_SUBCOMMANDS.contains(&name) && i.args.first().is_some_and(|w| w == name))
-    })
+    found.iter().any(|i| subcommand_of(&i.args).as_deref() == Some(name))
 }
 
 fn runs_apply(value: &Value) -> bool {

@@ -1,0 +1,340 @@
+//! One run of the controller: read the source, plan, decide by mode whether to write, guard,
+//! apply, and say what happened. Never panics on input; every outcome is a [`RunReport`].
+
+use super::context::{Context, RunReport};
+use super::error_policy::FailureClass;
+use super::run_directory::{RunDirectory, failure_class};
+use super::source::{Loaded, Resolved, Source, SourceError};
+use super::status::{
+    FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary, Trigger,
+    UserDrift,
+};
+use crate::apply::{ApplyReport, Outcome};
+use crate::directory::{ConnectionFailure, DirectoryError};
+use crate::plan::Plan;
+use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
+use crate::render::{Redaction, display_value, log_planned_values};
+use crate::spec::DesiredState;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// What reading the source gave.
+struct Read {
+    resolved: Resolved,
+    suspended: bool,
+    loaded: Loaded,
+}
+
+/// Resolve SOURCE once, look for the suspend file, and read every file under that directory.
+fn read_source(source: &Source, selection: &Selection) -> Result<Read, SourceError> {
+    let resolved = source.resolve()?;
+    let suspended = resolved.suspended();
+    let loaded = resolved.load(selection);
+    Ok(Read { resolved, suspended, loaded })
+}
+
+/// The start of a report: the run's time, trigger and revision.
+struct Run {
+    trigger: Trigger,
+    started: SystemTime,
+    clock: Instant,
+    revision: Option<String>,
+    suspended: bool,
+    summary: RunSummary,
+    drift: Option<Vec<OrganizationDrift>>,
+}
+
+impl Run {
+    fn end(
+        self,
+        result: RunResult,
+        reason: ReadyReason,
+        message: String,
+        failure: Option<FailureClass>,
+    ) -> RunReport {
+        RunReport {
+            record: RunRecord {
+                trigger: self.trigger,
+                started: humantime::format_rfc3339_millis(self.started).to_string(),
+                duration_seconds: self.clock.elapsed().as_secs_f64(),
+                result,
+                revision: self.revision,
+                summary: self.summary,
+            },
+            reason,
+            message,
+            suspended: self.suspended,
+            drift: self.drift,
+            applied: false,
+            failure,
+        }
+    }
+}
+
+/// One run, started by `trigger`.
+pub async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
+    let mut run = Run {
+        trigger,
+        started: SystemTime::now(),
+        clock: Instant::now(),
+        revision: None,
+        suspended: false,
+        summary: RunSummary::default(),
+        drift: None,
+    };
+    let (source, selection) = (ctx.settings.source.clone(), ctx.settings.selection.clone());
+    // Reading and validating many files is blocking work: off the thread that serves HTTP.
+    let read = tokio::task::spawn_blocking(move || read_source(&source, &selection)).await;
+    let read = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(error)) => {
+            let message = format!("{error}; nothing was applied");
+            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
+        }
+        Err(join) => {
+            let message = format!("reading the source failed: {join}; nothing was applied");
+            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
+        }
+    };
+    run.revision = Some(read.loaded.revision.clone());
+    run.suspended = read.suspended;
+    let desired = match read.loaded.desired {
+        Ok(desired) => desired,
+        Err(error) => {
+            let message = invalid_source(&read.resolved, &error);
+            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
+        }
+    };
+    plan_and_apply(ctx, run, &desired).await
+}
+
+/// Log every error of an invalid source, one line each, and say what it means.
+fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
+    match error {
+        LoadError::Files(errors) => {
+            for e in errors {
+                let (line, column) = e.location().map_or((0, 0), |l| (l.line, l.column));
+                tracing::error!(
+                    file = e.file_name(),
+                    line,
+                    column,
+                    help = e.help_text().unwrap_or_default(),
+                    "{}",
+                    e.message()
+                );
+            }
+            format!(
+                "the source {} is invalid: {errors}; nothing was applied",
+                resolved.dir.display()
+            )
+        }
+        LoadError::Selection(e) => {
+            tracing::error!(error = %e, "the source does not declare a selected user");
+            format!("{e}; nothing was applied")
+        }
+    }
+}
+
+/// Plan through the engine, then write as the mode allows.
+async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> RunReport {
+    let settings = &ctx.settings;
+    let directory = RunDirectory::new(ctx.directory.resumed(), ctx.shutdown.clone());
+    let engine = Reconciler::new(directory.clone(), settings.width);
+    let planned = match engine.plan(desired, |_| {}).await {
+        Ok(planned) => planned,
+        Err(failure) => return stopped(run, &failure, "nothing was planned or applied"),
+    };
+    let plan = &planned.plan;
+    log_planned_values(plan, &settings.redaction);
+    let summary = plan.summary();
+    run.summary = RunSummary {
+        users: summary.users,
+        to_update: summary.to_update,
+        unchanged: summary.unchanged,
+        errors: summary.errors,
+        ..RunSummary::default()
+    };
+    run.drift = Some(drift_of(plan, &settings.redaction));
+    let revision = run.revision.clone().unwrap_or_default();
+    let applied_before = ctx.status().revision.applied.clone();
+    let writes = !run.suspended
+        && match settings.mode {
+            Mode::Observe => false,
+            Mode::ApplyOnChange => applied_before.as_deref() != Some(revision.as_str()),
+            Mode::SelfHeal => true,
+        };
+    let transient = || {
+        if directory.saw_transient_failure() {
+            FailureClass::Transient
+        } else {
+            FailureClass::Terminal
+        }
+    };
+    if ctx.shutdown.is_cancelled() {
+        let message = "stopped by a signal after planning; nothing was applied".to_string();
+        return run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, None);
+    }
+    if !writes || !plan.has_changes() {
+        if !plan.errors.is_empty() {
+            let message = plan_errors_message(plan);
+            let class = Some(transient());
+            return run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, class);
+        }
+        return unwritten(run, plan, settings.mode, writes, applied_before.is_some());
+    }
+    let guarded = match planned.guard(settings.limits) {
+        Ok(guarded) => guarded,
+        Err(refused) => {
+            let message = format!(
+                "{refused}. The controller has no --force: run `workmail-reconcile apply --force` \
+                 once if the change is intended, and the next run finds nothing to do"
+            );
+            return run.end(RunResult::Blocked, ReadyReason::UnsafePlan, message, None);
+        }
+    };
+    let audit = settings.audit.as_ref().map(|log| Arc::new(log.for_revision(&revision)));
+    let options = ApplyOptions { audit, redaction: settings.redaction.clone() };
+    let report = engine
+        .apply(guarded, &options, |event| {
+            if let Event::Applied(user) = event {
+                ctx.metrics.user_attempted(user);
+            }
+        })
+        .await;
+    count_outcomes(&mut run.summary, &report);
+    if let Some(failure) = engine.connection_failure() {
+        return stopped(run, failure, "the users after it were not attempted");
+    }
+    if !report.succeeded() {
+        let RunSummary { updated, conflicts, failed, errors, .. } = run.summary;
+        let not_attempted =
+            report.users.iter().filter(|u| u.outcome == Outcome::NotAttempted).count();
+        let message = format!(
+            "{updated} updated, {conflicts} conflicts, {failed} failed, {errors} plan errors, \
+             {not_attempted} not attempted"
+        );
+        let class = if conflicts > 0 { FailureClass::Transient } else { transient() };
+        return run.end(
+            RunResult::Failure,
+            ReadyReason::ReconciliationFailed,
+            message,
+            Some(class),
+        );
+    }
+    let message = format!("applied revision {revision}: {} users updated", run.summary.updated);
+    let mut report =
+        run.end(RunResult::Success, ReadyReason::ReconciliationSucceeded, message, None);
+    report.applied = true;
+    report
+}
+
+/// A run that did not write: because of the mode, the suspend file, a revision already
+/// applied, or a plan with nothing to change (which, when writing was allowed, counts as
+/// the revision applied).
+fn unwritten(run: Run, plan: &Plan, mode: Mode, writes: bool, applied: bool) -> RunReport {
+    let suspended = run.suspended;
+    let changes = plan.changes.len();
+    if plan.has_changes() {
+        let why = if suspended {
+            "the source holds the suspend file"
+        } else if mode == Mode::Observe {
+            "the mode is observe"
+        } else if applied {
+            "this revision was applied already (apply-on-change corrects drift on a new revision)"
+        } else {
+            "the mode does not write"
+        };
+        let reason = if suspended { ReadyReason::Suspended } else { ReadyReason::DriftDetected };
+        let message = format!("{changes} users differ from the files; not corrected: {why}");
+        return run.end(RunResult::Drift, reason, message, None);
+    }
+    let (reason, message) = if suspended {
+        (ReadyReason::Suspended, "no drift; writing is suspended by the suspend file".to_string())
+    } else {
+        (ReadyReason::ReconciliationSucceeded, "no drift".to_string())
+    };
+    let mut report = run.end(RunResult::Success, reason, message, None);
+    report.applied = writes;
+    report
+}
+
+/// A run ended by a connection failure.
+fn stopped(run: Run, failure: &ConnectionFailure, consequence: &str) -> RunReport {
+    let class = failure_class(&DirectoryError::Connection(failure.clone()));
+    let message = format!("{failure}; {consequence}");
+    run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, Some(class))
+}
+
+/// `2 plan errors, the first: ghost (users/acme.yaml:30): user not found`.
+fn plan_errors_message(plan: &Plan) -> String {
+    let first = plan.errors.first().map_or_else(String::new, |e| {
+        let who = e.user.as_deref().unwrap_or(&e.organization_id);
+        format!(", the first: {who} ({}): {}", e.source, e.message)
+    });
+    for error in &plan.errors {
+        let who = error.user.as_deref().unwrap_or(&error.organization_id);
+        tracing::error!(user = who, source = %error.source, "{}", error.message);
+    }
+    format!("{} plan errors{first}", plan.errors.len())
+}
+
+/// The apply's counts.
+fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
+    for user in &report.users {
+        match user.outcome {
+            Outcome::Updated { .. } => summary.updated += 1,
+            Outcome::Conflict { .. } => summary.conflicts += 1,
+            Outcome::Failed { .. } => summary.failed += 1,
+            Outcome::Unchanged | Outcome::NotAttempted => {}
+        }
+    }
+}
+
+/// The drift of `plan` per organization, values through `redaction`.
+pub fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
+    let mut organizations: Vec<OrganizationDrift> = plan
+        .organizations
+        .iter()
+        .map(|o| OrganizationDrift {
+            organization_id: o.id.clone(),
+            alias: o.alias.clone(),
+            desired_users: 0,
+            users: Vec::new(),
+        })
+        .collect();
+    let index_of = |organizations: &mut Vec<OrganizationDrift>, id: &str| {
+        organizations.iter().position(|o| o.organization_id == id).unwrap_or_else(|| {
+            organizations.push(OrganizationDrift {
+                organization_id: id.to_string(),
+                alias: None,
+                desired_users: 0,
+                users: Vec::new(),
+            });
+            organizations.len() - 1
+        })
+    };
+    for change in &plan.changes {
+        let i = index_of(&mut organizations, &change.organization_id);
+        organizations[i].desired_users += 1;
+        let fields = change
+            .fields
+            .iter()
+            .map(|f| FieldDrift {
+                field: f.field.key().to_string(),
+                before: display_value(&f.before, f.field, redaction),
+                after: display_value(&f.after, f.field, redaction),
+            })
+            .collect();
+        let user = change.user.clone();
+        organizations[i].users.push(UserDrift { user, user_id: change.user_id.clone(), fields });
+    }
+    for unchanged in &plan.unchanged {
+        let i = index_of(&mut organizations, &unchanged.organization_id);
+        organizations[i].desired_users += 1;
+    }
+    for error in plan.errors.iter().filter(|e| e.user.is_some()) {
+        let i = index_of(&mut organizations, &error.organization_id);
+        organizations[i].desired_users += 1;
+    }
+    organizations
+}

@@ -1,0 +1,863 @@
+//! `controller` against the emulator: the real binary, its HTTP endpoints and signals, every
+//! rule of docs/reference.md#controller. Waits poll `/status` (or the journal) with a deadline;
+//! runs are kept short with `--interval 1s` or triggered explicitly.
+
+use crate::support::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use workmail_reconcile::attrs::Attribute::*;
+use workmail_reconcile::controller::WebhookSecret;
+use workmail_reconcile::emulator::{Emulator, Faults, Seed, SeedUser, UpdateSemantics};
+
+/// How long any condition may take to come true.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running controller.
+struct Controller {
+    child: tokio::process::Child,
+    url: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+/// One HTTP answer.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Controller {
+    /// Start `controller ARGS` against the endpoint `url`, in `dir`, listening on a free port.
+    async fn start_at(url: &str, dir: &Path, args: &[&str]) -> Controller {
+        let mut line: Vec<&str> = vec!["controller", "--listen", "127.0.0.1:0"];
+        line.extend_from_slice(args);
+        let mut cmd = tokio::process::Command::from(command(url, dir, &line));
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("the controller starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        let mut reader = tokio::io::BufReader::new(stdout);
+        tokio::time::timeout(DEADLINE, reader.read_line(&mut first))
+            .await
+            .expect("the URL within the deadline")
+            .expect("stdout readable");
+        let url = first.trim().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "first line: {url:?}");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr");
+        let collected = Arc::clone(&stderr);
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer).await {
+                if n == 0 {
+                    break;
+                }
+                collected.lock().expect("lock").push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        Controller { child, url, stderr }
+    }
+
+    async fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Controller {
+        Controller::start_at(&emu.url(), dir, args).await
+    }
+
+    fn logs(&self) -> String {
+        self.stderr.lock().expect("lock").clone()
+    }
+
+    /// One request on a fresh connection, read to the end.
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.expect("write");
+        // A refused body may be answered before it is all sent; the answer is what counts.
+        let _ = stream.write_all(body).await;
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        Answer { status, head: head.to_lowercase(), body: body.to_string() }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.request("GET", path, &[], b"").await
+    }
+
+    async fn status(&self) -> Value {
+        let answer = self.get("/status").await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
+    }
+
+    /// Poll `/status` until `done` holds; the last status on timeout is in the panic.
+    async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let status = self.status().await;
+            if done(&status) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {status:#}\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait for the number of runs recorded to reach `n` (history keeps 10).
+    async fn wait_runs(&self, n: usize) -> Value {
+        self.wait_for(&format!("{n} runs"), |s| runs(s).len() >= n).await
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = self.child.id().expect("running") as i32;
+        // SAFETY: kill(2) with a pid of a child of ours and a valid signal number.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    }
+
+    async fn exit(&mut self, within: Duration) -> ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("no exit within {within:?}:\n{}", self.logs()))
+            .expect("wait")
+    }
+}
+
+/// The runs in `/status`, oldest first.
+fn runs(status: &Value) -> Vec<Value> {
+    let mut runs: Vec<Value> = status["history"].as_array().cloned().unwrap_or_default();
+    runs.reverse();
+    runs
+}
+
+fn field<'a>(runs: &'a [Value], key: &str) -> Vec<&'a str> {
+    runs.iter().map(|r| r[key].as_str().unwrap_or("null")).collect()
+}
+
+/// Milliseconds between two RFC 3339 times.
+fn millis_between(a: &Value, b: &Value) -> i64 {
+    let at = |v: &Value| {
+        humantime::parse_rfc3339(v.as_str().expect("a time"))
+            .expect("RFC 3339")
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as i64
+    };
+    at(b) - at(a)
+}
+
+fn update_calls(emu: &Emulator) -> usize {
+    calls(&emu.journal(), "UpdateUser").len()
+}
+
+/// A git-sync layout: `root/rev` is a link to `root/.worktrees/<commit>`, swapped by rename.
+struct GitSync {
+    root: tempfile::TempDir,
+}
+
+impl GitSync {
+    fn new() -> GitSync {
+        GitSync { root: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn link(&self) -> PathBuf {
+        self.root.path().join("rev")
+    }
+
+    /// Publish `files` as `commit`: write the worktree, then swap the link atomically.
+    fn publish(&self, commit: &str, files: &[(&str, &str)]) {
+        let worktree = self.root.path().join(".worktrees").join(commit);
+        for (name, text) in files {
+            let path = worktree.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let staged = self.root.path().join("rev.new");
+        let _ = std::fs::remove_file(&staged);
+        std::os::unix::fs::symlink(Path::new(".worktrees").join(commit), &staged).expect("link");
+        std::fs::rename(&staged, self.link()).expect("swap");
+    }
+}
+
+/// A controller in `mode`, every second, on a git-sync layout holding [`DESIRED`] as
+/// [`COMMIT_A`].
+async fn on_git_sync(emu: &Emulator, mode: &str) -> (GitSync, Controller) {
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
+    let source = git.link();
+    let args = [source.to_str().expect("utf-8"), "--mode", mode, "--interval", "1s"];
+    let ctl = Controller::start(emu, git.root.path(), &args).await;
+    (git, ctl)
+}
+
+const COMMIT_A: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678";
+const COMMIT_B: &str = "b2c3d4e5f60718293a4b5c6d7e8f901234567890";
+const COMMIT_C: &str = "c3d4e5f60718293a4b5c6d7e8f90123456789012";
+
+fn seed() -> Seed {
+    Seed::default().organization(acme(vec![
+        user("alice", &[(DisplayName, "Alice L"), (Office, "HQ")]),
+        user("bob", &[(JobTitle, "Builder"), (Office, "HQ")]),
+        user("carol", &[(DisplayName, "Carol")]),
+    ]))
+}
+
+/// alice and bob differ from the seed; carol matches.
+const DESIRED: &str = "organization: acme\nusers:\n  alice:\n    display_name: Alice Liddell\n  bob:\n    job_title: Architect\n  carol:\n    display_name: Carol\n";
+
+async fn emulator_seeded() -> Emulator {
+    emulator(seed(), UpdateSemantics::Replace).await
+}
+
+/// [`DESIRED`] as `users/acme.yaml` of a temporary directory.
+fn desired_files() -> Files {
+    let files = Files::new();
+    files.write("users/acme.yaml", DESIRED);
+    files
+}
+
+fn office(emu: &Emulator, name: &str) -> String {
+    live(emu, name, Office).as_text().unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn observe_reports_drift_in_status_and_never_writes() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let ctl = Controller::start(&emu, files.path(), &["users", "--redact", "job_title"]).await;
+    let status = ctl.wait_runs(1).await;
+
+    assert_eq!(status["mode"], "observe");
+    assert_eq!(status["suspended"], false);
+    let ready = &status["ready"];
+    assert_eq!((&ready["status"], &ready["reason"]), (&Value::Bool(true), &"DriftDetected".into()));
+    assert_eq!(
+        ready["message"],
+        "2 users differ from the files; not corrected: the mode is observe"
+    );
+    let revision = status["revision"]["attempted"].as_str().expect("a revision").to_string();
+    assert!(revision.starts_with("sha256:") && revision.len() == 19, "{revision}");
+    assert_eq!(status["revision"]["applied"], Value::Null);
+    let last = &status["last_run"];
+    assert_eq!(last, &status["history"][0]);
+    assert_eq!((&last["trigger"], &last["result"]), (&"startup".into(), &"drift".into()));
+    assert_eq!(last["revision"], revision.as_str());
+    assert_eq!(
+        last["summary"],
+        serde_json::json!({"users": 3, "to_update": 2, "unchanged": 1, "errors": 0,
+                           "updated": 0, "conflicts": 0, "failed": 0})
+    );
+    assert!(humantime::parse_rfc3339(last["started"].as_str().unwrap_or_default()).is_ok());
+    assert!(last["duration_seconds"].as_f64().is_some_and(|d| d > 0.0));
+    // The drift, per organization, with values redacted as asked.
+    let drift = &status["drift"][0];
+    assert_eq!((&drift["organization_id"], &drift["alias"]), (&ORG.into(), &"acme".into()));
+    assert_eq!(drift["desired_users"], 3);
+    assert_eq!(drift["users"][0]["user"], "alice");
+    assert_eq!(
+        drift["users"][0]["fields"],
+        serde_json::json!([{"field": "display_name", "before": "\"Alice L\"", "after": "\"Alice Liddell\""}])
+    );
+    let bob = &drift["users"][1]["fields"][0];
+    assert_eq!(bob["field"], "job_title");
+    for value in [&bob["before"], &bob["after"]] {
+        assert!(value.as_str().is_some_and(|v| v.starts_with("(redacted hmac:")), "{value}");
+    }
+    assert!(!ctl.logs().contains("Architect") && !ctl.logs().contains("Builder"), "{}", ctl.logs());
+
+    assert_eq!(update_calls(&emu), 0, "observe never writes");
+    assert_eq!(ctl.get("/healthz").await.status, 200);
+    assert_eq!(ctl.get("/readyz").await.status, 200);
+    let page = ctl.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.head.contains("content-type: text/html; charset=utf-8"), "{}", page.head);
+    // One info line per run, without values.
+    let logs = ctl.logs();
+    let line = logs.lines().find(|l| l.contains("run drift")).expect("a run line");
+    for part in [
+        &format!("revision=\"{revision}\"")[..],
+        "trigger=\"startup\"",
+        "result=\"drift\"",
+        "users=3",
+        "to_update=2",
+        "next_run=",
+        "duration_seconds=",
+    ] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_503_until_a_run_has_completed_a_plan() {
+    let faults = Faults { latency: Duration::from_millis(1500), ..Faults::default() };
+    let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
+    let files = desired_files();
+    let ctl = Controller::start(&emu, files.path(), &["users"]).await;
+    // The first run needs over 1.5 s for its DescribeUser calls.
+    let ready = ctl.get("/readyz").await;
+    assert_eq!(ready.status, 503, "{ready:?}");
+    let status = ctl.status().await;
+    assert_eq!(status["ready"]["reason"], "Progressing");
+    assert_eq!(status["ready"]["status"], false);
+    assert_eq!(status["last_run"], Value::Null);
+    assert_eq!(ctl.get("/healthz").await.status, 200);
+    ctl.wait_runs(1).await;
+    assert_eq!(ctl.get("/readyz").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn self_heal_applies_on_every_run_and_audits_each_user_with_the_revision() {
+    let emu = emulator_seeded().await;
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
+    let audit = git.root.path().join("audit.jsonl");
+    let source = git.link();
+    let args = [
+        source.to_str().expect("utf-8"),
+        "--mode",
+        "self-heal",
+        "--interval",
+        "1s",
+        "--audit-log",
+        audit.to_str().expect("utf-8"),
+    ];
+    let ctl = Controller::start(&emu, git.root.path(), &args).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "success", "{status:#}");
+    assert_eq!(status["revision"]["applied"], COMMIT_A);
+    assert_eq!(status["ready"]["reason"], "ReconciliationSucceeded");
+    assert_eq!(status["last_run"]["summary"]["updated"], 2);
+    assert_eq!(live(&emu, "alice", DisplayName), text("Alice Liddell"));
+
+    // Drift on the same revision is corrected by the next run.
+    emu.edit_user(ORG, "alice", |u| {
+        u.attributes.insert(DisplayName, text("Someone Else"));
+    });
+    ctl.wait_for("the drift corrected", |_| {
+        live(&emu, "alice", DisplayName) == text("Alice Liddell")
+    })
+    .await;
+    let lines: Vec<Value> = std::fs::read_to_string(&audit)
+        .expect("the audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for line in &lines {
+        assert_eq!(line["revision"], COMMIT_A);
+        assert_eq!(line["outcome"], "updated");
+    }
+    assert_eq!(lines[2]["user"], "alice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_on_change_applies_each_new_revision_and_only_reports_drift_between() {
+    let emu = emulator_seeded().await;
+    let (git, ctl) = on_git_sync(&emu, "apply-on-change").await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "success", "{status:#}");
+    assert_eq!(status["revision"]["applied"], COMMIT_A);
+
+    // Drift on the revision already applied: reported, not corrected.
+    emu.edit_user(ORG, "alice", |u| {
+        u.attributes.insert(DisplayName, text("Someone Else"));
+    });
+    let updates = update_calls(&emu);
+    let status = ctl.wait_for("drift reported", |s| s["last_run"]["result"] == "drift").await;
+    assert_eq!(status["ready"]["reason"], "DriftDetected");
+    assert_eq!(status["ready"]["status"], true);
+    assert_eq!(status["last_run"]["trigger"], "interval");
+    assert_eq!(status["revision"]["applied"], COMMIT_A);
+    assert_eq!(update_calls(&emu), updates);
+    assert_eq!(live(&emu, "alice", DisplayName), text("Someone Else"));
+
+    // A new revision is applied within seconds, the drift with it.
+    let next = DESIRED.replace("Architect", "Chief Architect");
+    git.publish(COMMIT_B, &[("acme.yaml", &next)]);
+    let status =
+        ctl.wait_for("the new revision applied", |s| s["revision"]["applied"] == COMMIT_B).await;
+    let applied = runs(&status).into_iter().find(|r| r["revision"] == COMMIT_B).expect("a run");
+    assert_eq!((&applied["trigger"], &applied["result"]), (&"source".into(), &"success".into()));
+    assert_eq!(live(&emu, "alice", DisplayName), text("Alice Liddell"));
+    assert_eq!(live(&emu, "bob", JobTitle), text("Chief Architect"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_swapped_during_a_run_never_mixes_two_revisions() {
+    let users: Vec<SeedUser> =
+        (0..6).map(|i| user(&format!("user{i}"), &[(Office, "Old")])).collect();
+    let faults = Faults { latency: Duration::from_millis(300), ..Faults::default() };
+    let emu =
+        emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Replace, faults)
+            .await;
+    let desired = |office: &str| {
+        let users: String = (0..6).map(|i| format!("  user{i}:\n    office: {office}\n")).collect();
+        format!("organization: acme\nusers:\n{users}")
+    };
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("acme.yaml", &desired("First"))]);
+    let source = git.link();
+    let args = [
+        source.to_str().expect("utf-8"),
+        "--mode",
+        "self-heal",
+        "--interval",
+        "1h",
+        "--max-changes",
+        "100",
+        "--concurrency",
+        "1",
+    ];
+    let ctl = Controller::start(&emu, git.root.path(), &args).await;
+    // Swap while the first run is still describing users (one at a time, 300 ms each).
+    let deadline = Instant::now() + DEADLINE;
+    while calls(&emu.journal(), "DescribeUser").is_empty() {
+        assert!(Instant::now() < deadline, "the first run never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    git.publish(COMMIT_B, &[("acme.yaml", &desired("Second"))]);
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["revision"], COMMIT_A);
+    assert_eq!(status["last_run"]["result"], "success", "{status:#}");
+    // The first run applied its own revision whole: every user, and only its values.
+    let offices: Vec<String> = (0..6).map(|i| office(&emu, &format!("user{i}"))).collect();
+    assert_eq!(offices, vec!["First"; 6], "a run applies one revision");
+    // The swap made exactly one more run, for the new revision.
+    let status = ctl.wait_runs(2).await;
+    let all = runs(&status);
+    assert_eq!(field(&all, "revision"), [COMMIT_A, COMMIT_B]);
+    assert_eq!(field(&all, "trigger"), ["startup", "source"]);
+    assert_eq!(status["revision"]["applied"], COMMIT_B);
+    let offices: Vec<String> = (0..6).map(|i| office(&emu, &format!("user{i}"))).collect();
+    assert_eq!(offices, vec!["Second"; 6]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_source_applies_nothing_not_even_the_last_good_revision() {
+    let emu = emulator_seeded().await;
+    let (git, ctl) = on_git_sync(&emu, "self-heal").await;
+    ctl.wait_for("revision A applied", |s| s["revision"]["applied"] == COMMIT_A).await;
+
+    emu.edit_user(ORG, "alice", |u| {
+        u.attributes.insert(DisplayName, text("Someone Else"));
+    });
+    let updates_before_swap = update_calls(&emu);
+    let broken = DESIRED.replace("display_name: Alice Liddell", "DisplayName: Alice Liddell");
+    git.publish(COMMIT_B, &[("acme.yaml", &broken)]);
+    // Two runs of the invalid revision (the swap's and the interval's): neither writes.
+    let status = ctl
+        .wait_for("two invalid runs", |s| {
+            runs(s).iter().filter(|r| r["result"] == "invalid").count() >= 2
+        })
+        .await;
+    assert_eq!(update_calls(&emu), updates_before_swap, "nothing applied");
+    assert_eq!(live(&emu, "alice", DisplayName), text("Someone Else"));
+    assert_eq!(status["revision"]["attempted"], COMMIT_B);
+    assert_eq!(status["revision"]["applied"], COMMIT_A);
+    assert_eq!(status["ready"]["reason"], "SourceInvalid");
+    assert_eq!(status["ready"]["status"], false);
+    // The first run of the new revision: started by the swap or by the interval, whichever
+    // came first.
+    let invalid = runs(&status).into_iter().find(|r| r["result"] == "invalid").expect("a run");
+    assert_eq!(invalid["revision"], COMMIT_B);
+    // The errors are logged with their place.
+    let logs = ctl.logs();
+    assert!(logs.contains("did you mean"), "{logs}");
+    assert!(logs.contains(&format!("{COMMIT_B}/acme.yaml")) && logs.contains("line=4"), "{logs}");
+    assert_eq!(ctl.get("/readyz").await.status, 200, "ready stays: a plan was completed before");
+
+    // A valid revision again: applied, the drift with it.
+    git.publish(COMMIT_C, &[("acme.yaml", DESIRED)]);
+    ctl.wait_for("revision C applied", |s| s["revision"]["applied"] == COMMIT_C).await;
+    assert_eq!(live(&emu, "alice", DisplayName), text("Alice Liddell"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_are_retried_after_5_then_10_seconds_and_a_success_resets_the_backoff() {
+    // An endpoint that refuses connections until an emulator listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let files = desired_files();
+    let args = ["users", "--mode", "self-heal", "--interval", "1h", "--operation-timeout", "1s"];
+    let ctl = Controller::start_at(&url, files.path(), &args).await;
+    let status = ctl.wait_runs(2).await;
+    let all = runs(&status);
+    assert_eq!(field(&all, "result")[..2], ["failure", "failure"]);
+    assert_eq!(field(&all, "trigger")[..2], ["startup", "retry"]);
+    assert_eq!(status["ready"]["reason"], "ReconciliationFailed");
+    let emu = Emulator::start(workmail_reconcile::emulator::EmulatorConfig {
+        seed: seed(),
+        listen: format!("127.0.0.1:{port}").parse().expect("an address"),
+        ..Default::default()
+    })
+    .await
+    .expect("the emulator starts on the refused port");
+    let status = ctl.wait_for("a success", |s| s["last_run"]["result"] == "success").await;
+    let all = runs(&status);
+    assert_eq!(field(&all, "result")[..3], ["failure", "failure", "success"]);
+    assert_eq!(field(&all, "trigger")[..3], ["startup", "retry", "retry"]);
+    let first = millis_between(&all[0]["started"], &all[1]["started"]);
+    let second = millis_between(&all[1]["started"], &all[2]["started"]);
+    // Each wait starts when the run before it ends (a failed run takes up to the 1 s timeout).
+    assert!((5000..6600).contains(&first), "first retry after {first} ms");
+    assert!((10_000..11_600).contains(&second), "second retry after {second} ms");
+
+    // Failing again after the success (a run asked for by SIGHUP): the backoff starts from
+    // 5 s again.
+    emu.stop().await;
+    ctl.signal(libc::SIGHUP);
+    let status = ctl
+        .wait_for("a retry after the success", |s| {
+            let all = runs(s);
+            all.len() >= 5 && all[4]["trigger"] == "retry"
+        })
+        .await;
+    let all = runs(&status);
+    assert_eq!(field(&all, "trigger"), ["startup", "retry", "retry", "signal", "retry"]);
+    assert_eq!(field(&all, "result"), ["failure", "failure", "success", "failure", "failure"]);
+    let reset = millis_between(&all[3]["started"], &all[4]["started"]);
+    assert!((5000..6600).contains(&reset), "retry after a success's reset: {reset} ms");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_over_the_safety_limit_is_blocked_and_applies_nothing() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let args = ["users", "--mode", "self-heal", "--max-changes", "1", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "blocked");
+    assert_eq!(status["ready"]["reason"], "UnsafePlan");
+    assert_eq!(status["ready"]["status"], false);
+    let message = status["ready"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("refusing to apply: 2 users would change, more than --max-changes 1")
+            && message.contains("run `workmail-reconcile apply --force` once"),
+        "{message}"
+    );
+    assert_eq!(status["revision"]["applied"], Value::Null);
+    assert_eq!(update_calls(&emu), 0);
+    let metrics = ctl.get("/metrics").await.body;
+    assert!(
+        metrics.contains("workmail_reconcile_runs_total{result=\"blocked\",trigger=\"startup\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("workmail_reconcile_ready 0\n"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suspend_file_stops_writing_but_not_planning() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let suspend = files.write("users/.workmail-reconcile-suspend", "");
+    let args = ["users", "--mode", "self-heal", "--interval", "1s"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let status = ctl.wait_runs(2).await;
+    assert_eq!(status["suspended"], true);
+    assert_eq!(field(&runs(&status), "result")[..2], ["drift", "drift"]);
+    assert_eq!(status["ready"]["reason"], "Suspended");
+    assert_eq!(status["ready"]["status"], true);
+    assert_eq!(update_calls(&emu), 0);
+    assert!(calls(&emu.journal(), "DescribeUser").len() >= 6, "runs still plan");
+    let metrics = ctl.get("/metrics").await.body;
+    assert!(metrics.contains("workmail_reconcile_suspended 1\n"), "{metrics}");
+
+    std::fs::remove_file(suspend).expect("resume");
+    let status = ctl.wait_for("applied", |s| s["last_run"]["result"] == "success").await;
+    assert_eq!(status["suspended"], false);
+    assert_eq!(live(&emu, "bob", JobTitle), text("Architect"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_needs_a_good_signature_and_a_body_of_at_most_1_mib() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let secret_file = files.write("secret", "s3cret\n");
+    let args = [
+        "users",
+        "--interval",
+        "1h",
+        "--webhook-secret-file",
+        secret_file.to_str().expect("utf-8"),
+    ];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    ctl.wait_runs(1).await;
+    let secret = WebhookSecret::new("s3cret");
+    let body = br#"{"ref":"refs/heads/main"}"#;
+    let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let ctl = &ctl;
+        async move {
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            ctl.request("POST", "/trigger", &headers, &body).await
+        }
+    };
+    let header = "x-hub-signature-256";
+    for (headers, why) in [
+        (vec![], "missing"),
+        (vec![(header, "sha256=00".to_string())], "malformed"),
+        (vec![(header, WebhookSecret::new("other").sign(body))], "another secret"),
+        (vec![(header, secret.sign(b"another body"))], "another body"),
+    ] {
+        let answer = post(headers, body.to_vec()).await;
+        assert_eq!(answer.status, 401, "{why}: {answer:?}");
+    }
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let answer = post(vec![(header, secret.sign(&big))], big).await;
+    assert_eq!(answer.status, 413, "{answer:?}");
+    // Exactly 1 MiB is accepted.
+    let limit = vec![b' '; 1024 * 1024];
+    assert_eq!(post(vec![(header, secret.sign(&limit))], limit).await.status, 202);
+    let status = ctl.wait_runs(2).await;
+    assert_eq!(runs(&status).len(), 2, "refused requests start no run");
+    assert_eq!(status["last_run"]["trigger"], "webhook");
+    let answer = post(vec![(header, secret.sign(body))], body.to_vec()).await;
+    assert_eq!(answer.status, 202);
+    let status = ctl.wait_runs(3).await;
+    assert_eq!(field(&runs(&status), "trigger"), ["startup", "webhook", "webhook"]);
+    let metrics = ctl.get("/metrics").await.body;
+    assert!(
+        metrics.contains("workmail_reconcile_runs_total{result=\"drift\",trigger=\"webhook\"} 2"),
+        "{metrics}"
+    );
+
+    // Without a secret there is no webhook.
+    let plain = Controller::start(&emu, files.path(), &["users", "--interval", "1h"]).await;
+    let answer = plain.request("POST", "/trigger", &[(header, &secret.sign(body))], body).await;
+    assert_eq!(answer.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_or_missing_webhook_secret_file_is_refused_at_start() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    files.write("empty", "\n");
+    for (file, message) in [
+        ("empty", "--webhook-secret-file empty: the file is empty"),
+        ("missing", "--webhook-secret-file missing: "),
+    ] {
+        let out =
+            run(&emu, files.path(), &["controller", "users", "--webhook-secret-file", file]).await;
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+    assert!(emu.journal().is_empty(), "refused before any call");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_starts_a_run_now() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let ctl = Controller::start(&emu, files.path(), &["users", "--interval", "1h"]).await;
+    ctl.wait_runs(1).await;
+    ctl.signal(libc::SIGHUP);
+    let status = ctl.wait_runs(2).await;
+    assert_eq!(field(&runs(&status), "trigger"), ["startup", "signal"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_the_updates_in_flight_finish_and_exits_0() {
+    let users: Vec<SeedUser> =
+        (0..30).map(|i| user(&format!("user{i:02}"), &[(Office, "Old")])).collect();
+    let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Replace).await;
+    let files = Files::new();
+    let body: String = (0..30).map(|i| format!("  user{i:02}:\n    office: New\n")).collect();
+    files.write("users/acme.yaml", &format!("organization: acme\nusers:\n{body}"));
+    let args = [
+        "users",
+        "--mode",
+        "self-heal",
+        "--max-changes",
+        "100",
+        "--concurrency",
+        "2",
+        "--interval",
+        "1h",
+    ];
+    let mut ctl = Controller::start(&emu, files.path(), &args).await;
+    // Slow every call down once the plan is done, then stop during the updates.
+    let deadline = Instant::now() + DEADLINE;
+    while calls(&emu.journal(), "DescribeUser").len() < 30 {
+        assert!(Instant::now() < deadline, "the plan never finished");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    emu.set_faults(Faults { latency: Duration::from_millis(400), ..Faults::default() });
+    while update_calls(&emu) < 2 {
+        assert!(Instant::now() < deadline, "no update was made");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ctl.signal(libc::SIGTERM);
+    let signalled = std::time::SystemTime::now();
+    let exit = ctl.exit(Duration::from_secs(30)).await;
+    assert_eq!(exit.code(), Some(0), "{}", ctl.logs());
+    let journal = emu.journal();
+    let updates = calls(&journal, "UpdateUser");
+    // Every update sent was answered (none cut off), and no user was started after the signal
+    // but the two in flight (plus their fresh reads).
+    assert!(updates.iter().all(|e| e.outcome == workmail_reconcile::emulator::JournalOutcome::Ok));
+    let late = journal.iter().filter(|e| e.at > signalled + Duration::from_millis(100)).count();
+    assert!(late <= 4, "{late} calls arrived after the signal");
+    let new = emu.users(ORG).iter().filter(|u| u.get(Office) == text("New")).count();
+    assert_eq!(new, updates.len(), "each update sent finished");
+    assert!(new < 30, "the stop came before every user was started: {new}");
+    for u in emu.users(ORG) {
+        assert!(
+            u.get(Office) == text("New") || u.get(Office) == text("Old"),
+            "untouched or correct"
+        );
+    }
+    assert!(ctl.logs().contains("SIGTERM: stopping"), "{}", ctl.logs());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_signal_exits_at_once() {
+    // An endpoint that accepts connections and never answers: a call stays in flight.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let files = desired_files();
+    let mut ctl = Controller::start_at(&url, files.path(), &["users"]).await;
+    let (_connection, _) =
+        tokio::time::timeout(DEADLINE, silent.accept()).await.expect("a call").expect("accepted");
+    ctl.signal(libc::SIGTERM);
+    let deadline = Instant::now() + DEADLINE;
+    while !ctl.logs().contains("SIGTERM: stopping") {
+        assert!(Instant::now() < deadline, "{}", ctl.logs());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The call in flight would hold a graceful stop for the 20 s attempt timeout.
+    let started = Instant::now();
+    ctl.signal(libc::SIGINT);
+    let exit = ctl.exit(Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(exit.code(), Some(1), "a forced stop is not a clean one: {}", ctl.logs());
+    assert!(ctl.logs().contains("SIGINT again: stopping at once"), "{}", ctl.logs());
+}
+
+/// Every metric line as `name{label names}`, without values, duplicates or histogram series.
+fn metric_shapes(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|line| {
+            let series = line.rsplit_once(' ')?.0;
+            let (name, labels) = series.split_once('{').unwrap_or((series, ""));
+            if name.ends_with("_bucket") || name.ends_with("_sum") {
+                return None;
+            }
+            let keys: Vec<&str> = labels
+                .trim_end_matches('}')
+                .split(',')
+                .filter_map(|pair| pair.split_once('=').map(|(k, _)| k))
+                .collect();
+            Some(format!("{name}{{{}}}", keys.join(",")))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_have_every_name_and_label_and_count_what_happened() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let args = ["users", "--mode", "self-heal", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    ctl.wait_runs(1).await;
+    let answer = ctl.get("/metrics").await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+        "{}",
+        answer.head
+    );
+    let shapes: Vec<String> = metric_shapes(&answer.body).into_iter().collect();
+    assert_eq!(
+        shapes,
+        [
+            "workmail_reconcile_api_requests_total{operation,outcome}",
+            "workmail_reconcile_desired_users{organization}",
+            "workmail_reconcile_drift_users{organization}",
+            "workmail_reconcile_info{mode,revision}",
+            "workmail_reconcile_last_success_timestamp_seconds{}",
+            "workmail_reconcile_ready{}",
+            "workmail_reconcile_request_rate{}",
+            "workmail_reconcile_run_duration_seconds_count{result}",
+            "workmail_reconcile_runs_total{result,trigger}",
+            "workmail_reconcile_suspended{}",
+            "workmail_reconcile_user_updates_total{organization,result}",
+        ],
+        "{}",
+        answer.body
+    );
+    let body = &answer.body;
+    let revision = ctl.status().await["revision"]["applied"].as_str().expect("applied").to_string();
+    for line in [
+        "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"} 1".to_string(),
+        "workmail_reconcile_run_duration_seconds_count{result=\"success\"} 1".into(),
+        "workmail_reconcile_ready 1".into(),
+        "workmail_reconcile_suspended 0".into(),
+        format!("workmail_reconcile_info{{mode=\"self-heal\",revision=\"{revision}\"}} 1"),
+        // Drift is counted before the apply that corrects it.
+        format!("workmail_reconcile_drift_users{{organization=\"{ORG}\"}} 2"),
+        format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 3"),
+        format!(
+            "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"updated\"}} 2"
+        ),
+        // 3 reads to plan, a fresh read before each of the 2 updates; one ListOrganizations.
+        "workmail_reconcile_api_requests_total{operation=\"DescribeUser\",outcome=\"ok\"} 5".into(),
+        "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"ok\"} 2".into(),
+        "workmail_reconcile_api_requests_total{operation=\"ListOrganizations\",outcome=\"ok\"} 1"
+            .into(),
+        "workmail_reconcile_request_rate 0".into(),
+    ] {
+        assert!(body.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in\n{body}");
+    }
+    let success = body
+        .lines()
+        .find_map(|l| l.strip_prefix("workmail_reconcile_last_success_timestamp_seconds "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("a timestamp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("now")
+        .as_secs_f64();
+    assert!((now - 120.0..=now).contains(&success), "{success}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_that_is_a_file_is_refused_at_start() {
+    let emu = emulator_seeded().await;
+    let files = Files::new();
+    files.write("acme.yaml", DESIRED);
+    let out = run(&emu, files.path(), &["controller", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("SOURCE acme.yaml: is not a directory"), "{}", stderr(&out));
+    assert!(emu.journal().is_empty());
+}
