@@ -60,7 +60,9 @@ impl Source {
         &self.path
     }
 
-    /// Resolve SOURCE once: every link followed to the directory it names.
+    /// Resolve SOURCE once: every link followed to the directory it names. The revision is the
+    /// link's target name when SOURCE is a link, or when SOURCE is a directory inside a link
+    /// whose target is named as a git commit (git-sync's `/git/rev/users`).
     pub fn resolve(&self) -> Result<Resolved, SourceError> {
         let shown = self.path.display().to_string();
         let unreadable = |e: std::io::Error| SourceError::Unreadable {
@@ -68,15 +70,51 @@ impl Source {
             reason: e.to_string(),
         };
         let is_link = std::fs::symlink_metadata(&self.path).map_err(unreadable)?.is_symlink();
-        let dir = std::fs::canonicalize(&self.path).map_err(unreadable)?;
+        let (dir, link_revision) = if is_link {
+            let dir = std::fs::canonicalize(&self.path).map_err(unreadable)?;
+            let revision = dir.file_name().map(|name| name.to_string_lossy().into_owned());
+            (dir, revision)
+        } else {
+            match commit_link_above(&self.path) {
+                // The link is read once and the path rebuilt through its target, so that a swap
+                // after this point cannot change which worktree the run reads.
+                Some((target, rest, commit)) => {
+                    (std::fs::canonicalize(target.join(rest)).map_err(unreadable)?, Some(commit))
+                }
+                None => (std::fs::canonicalize(&self.path).map_err(unreadable)?, None),
+            }
+        };
         if !std::fs::metadata(&dir).map_err(unreadable)?.is_dir() {
             return Err(SourceError::NotADirectory { path: shown });
         }
-        let link_revision = is_link
-            .then(|| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
-            .flatten();
         Ok(Resolved { dir, link_revision })
     }
+}
+
+/// The nearest link above `path` whose target is named as a git commit (40 or 64 hex digits,
+/// as git-sync names its worktrees): the target (joined to the link's directory), the rest of
+/// `path` below the link, and the commit. Other links (`/var` on macOS, say) name no revision.
+fn commit_link_above(path: &Path) -> Option<(PathBuf, PathBuf, String)> {
+    let path = std::path::absolute(path).ok()?;
+    for link in path.ancestors().skip(1) {
+        if !std::fs::symlink_metadata(link).is_ok_and(|m| m.is_symlink()) {
+            continue;
+        }
+        let target = std::fs::read_link(link).ok()?;
+        let commit = target.file_name()?.to_str()?.to_string();
+        if !is_commit_name(&commit) {
+            return None;
+        }
+        let rest = path.strip_prefix(link).ok()?.to_path_buf();
+        let target = link.parent().map_or_else(|| target.clone(), |parent| parent.join(&target));
+        return Some((target, rest, commit));
+    }
+    None
+}
+
+/// Whether `name` is a git commit hash as git-sync names worktrees (SHA-1 or SHA-256).
+fn is_commit_name(name: &str) -> bool {
+    matches!(name.len(), 40 | 64) && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl Resolved {
@@ -262,6 +300,25 @@ mod tests {
         assert_eq!(loaded.desired.expect("valid").user_count(), 1);
         write(root.path(), &format!("worktrees/abc123/{SUSPEND_FILE}"), "");
         assert!(resolved.suspended());
+    }
+
+    #[test]
+    fn a_directory_inside_a_commit_link_has_the_commit_as_revision() {
+        let root = tempfile::tempdir().expect("dir");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        write(root.path(), &format!(".worktrees/{commit}/users/acme.yaml"), FILE);
+        write(root.path(), "plain/users/acme.yaml", FILE);
+        std::os::unix::fs::symlink(format!(".worktrees/{commit}"), root.path().join("rev"))
+            .expect("link");
+        // A link named otherwise (as /var is on macOS) names no revision.
+        std::os::unix::fs::symlink("plain", root.path().join("other")).expect("link");
+        let resolved = Source::new(root.path().join("rev/users")).resolve().expect("resolved");
+        assert_eq!(resolved.link_revision.as_deref(), Some(commit));
+        assert!(resolved.dir.ends_with(format!("{commit}/users")), "{}", resolved.dir.display());
+        assert_eq!(resolved.load(&Selection::default()).revision, commit);
+        let plain = Source::new(root.path().join("other/users")).resolve().expect("resolved");
+        assert_eq!(plain.link_revision, None);
+        assert!(plain.load(&Selection::default()).revision.starts_with("sha256:"));
     }
 
     #[test]

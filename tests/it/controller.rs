@@ -378,7 +378,13 @@ async fn self_heal_applies_on_every_run_and_audits_each_user_with_the_revision()
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_on_change_applies_each_new_revision_and_only_reports_drift_between() {
     let emu = emulator_seeded().await;
-    let (git, ctl) = on_git_sync(&emu, "apply-on-change").await;
+    // A long interval: the runs after the first are started by a signal and by the new
+    // revision alone, so each run's trigger is known.
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("acme.yaml", DESIRED)]);
+    let source = git.link();
+    let args = [source.to_str().expect("utf-8"), "--mode", "apply-on-change", "--interval", "1h"];
+    let ctl = Controller::start(&emu, git.root.path(), &args).await;
     let status = ctl.wait_runs(1).await;
     assert_eq!(status["last_run"]["result"], "success", "{status:#}");
     assert_eq!(status["revision"]["applied"], COMMIT_A);
@@ -388,10 +394,11 @@ async fn apply_on_change_applies_each_new_revision_and_only_reports_drift_betwee
         u.attributes.insert(DisplayName, text("Someone Else"));
     });
     let updates = update_calls(&emu);
+    ctl.signal(libc::SIGHUP);
     let status = ctl.wait_for("drift reported", |s| s["last_run"]["result"] == "drift").await;
     assert_eq!(status["ready"]["reason"], "DriftDetected");
     assert_eq!(status["ready"]["status"], true);
-    assert_eq!(status["last_run"]["trigger"], "interval");
+    assert_eq!(status["last_run"]["trigger"], "signal");
     assert_eq!(status["revision"]["applied"], COMMIT_A);
     assert_eq!(update_calls(&emu), updates);
     assert_eq!(live(&emu, "alice", DisplayName), text("Someone Else"));

@@ -484,3 +484,177 @@ fn man_subcommand_writes_every_page() {
         .stdout;
     assert!(String::from_utf8_lossy(&stdout).contains("\\-\\-auto\\-approve"));
 }
+
+/// A GET on a fresh connection: the status code and the body.
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (addr, path) =
+        rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(stream, "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n")
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    let code = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("a status code");
+    (code, body.to_string())
+}
+
+/// `workmail-reconcile controller …` run in the background as the README shows it, listening
+/// on a free port; killed when dropped.
+struct BackgroundController {
+    child: std::process::Child,
+    url: String,
+}
+
+impl BackgroundController {
+    fn start(args: &[String], env: &[(String, String)], home: &std::path::Path) -> Self {
+        let mut args = args.to_vec();
+        let at = args.iter().position(|a| a == "--listen").expect("--listen");
+        args[at + 1] = "127.0.0.1:0".to_string();
+        let mut child = std::process::Command::new(binary())
+            .args(&args)
+            .current_dir(repo_root())
+            .env_clear()
+            .env("PATH", path_with_binary())
+            .env("HOME", home)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(home.join("controller.log")).expect("log"))
+            .spawn()
+            .expect("the controller starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut started = BackgroundController { child, url: String::new() };
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut started.url)
+            .expect("the controller prints its URL");
+        started.url = started.url.trim().to_string();
+        assert!(started.url.starts_with("http://127.0.0.1:"), "first line: {:?}", started.url);
+        started
+    }
+
+    /// `/status` once its history holds `runs` runs.
+    fn status_after(&self, runs: usize) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (code, body) = http_get(&format!("{}/status", self.url));
+            assert_eq!(code, 200, "{body}");
+            let status: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+            if status["history"].as_array().is_some_and(|h| h.len() >= runs) {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "no run {runs}: {status:#}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child with a valid signal number.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+    }
+}
+
+impl Drop for BackgroundController {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// "Run it as a controller" → "Try it on the emulator", as written: the emulator seeded with
+/// the examples, the controller in observe mode reporting the quickstart's six users as drift,
+/// the two curl lines, Ctrl-C, and the restart in self-heal mode applying them.
+#[test]
+fn docs_controller_walkthrough_runs_as_written() {
+    let blocks = section_blocks(&readme(), "Run it as a controller");
+    let lines: Vec<String> = blocks.iter().take(3).flat_map(|(_, b)| command_lines(b)).collect();
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut emulator: Option<(String, BackgroundEmulator)> = None;
+    let mut controller: Option<(String, BackgroundController, Vec<String>)> = None;
+    let mut fetched = Vec::new();
+    for line in &lines {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let swap = |text: &str| -> String {
+            let mut text = text.to_string();
+            if let Some((readme_url, running)) = &emulator {
+                text = text.replace(readme_url.as_str(), &running.url);
+            }
+            if let Some((readme_url, running, _)) = &controller {
+                text = text.replace(readme_url.as_str(), &running.url);
+            }
+            text
+        };
+        match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["workmail-reconcile", "emulator", args @ ..] => {
+                let at = args.iter().position(|a| *a == "--listen").expect("--listen");
+                let mut all = vec!["emulator"];
+                all.extend(args);
+                emulator = Some((
+                    format!("http://{}", args[at + 1]),
+                    BackgroundEmulator::start(&all, home.path()),
+                ));
+            }
+            ["export", assignments @ ..] => {
+                for assignment in assignments {
+                    let (k, v) = assignment.split_once('=').expect("NAME=value");
+                    env.push((k.to_string(), v.to_string()));
+                }
+            }
+            ["workmail-reconcile", ..] => {
+                assert!(line.contains(" controller "), "`{line}`: not a step this test runs");
+                let args: Vec<String> = words[1..].iter().map(|w| swap(w)).collect();
+                let at = args.iter().position(|a| a == "--listen").expect("--listen");
+                let readme_url = format!("http://{}", args[at + 1]);
+                controller =
+                    Some((readme_url, BackgroundController::start(&args, &env, home.path()), args));
+            }
+            ["curl", "-s", url, rest @ ..] => {
+                let running = controller.as_ref().expect("a controller before curl");
+                running.1.status_after(1);
+                let (code, body) = http_get(&swap(url));
+                assert_eq!(code, 200, "`{line}`: {body}");
+                let body = match rest {
+                    [] => body,
+                    ["|", "grep", pattern] => {
+                        let pattern = pattern.trim_matches('\'').trim_start_matches('^');
+                        body.lines()
+                            .filter(|l| l.starts_with(pattern))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    }
+                    _ => panic!("`{line}`: not a step this test runs"),
+                };
+                fetched.push(body);
+            }
+            _ => panic!("`{line}` is not a step this test knows how to run"),
+        }
+    }
+    let (_, observing, args) = controller.take().expect("the README starts a controller");
+    let status: serde_json::Value = serde_json::from_str(&fetched[0]).expect("curl /status: JSON");
+    assert_eq!(status["mode"], "observe");
+    assert_eq!(status["last_run"]["result"], "drift", "{status:#}");
+    assert_eq!(status["ready"]["reason"], "DriftDetected");
+    assert_eq!(status["last_run"]["summary"]["to_update"], 6);
+    assert_eq!(status["last_run"]["summary"]["updated"], 0);
+    let drift: Vec<&str> = fetched[1].lines().collect();
+    assert_eq!(drift.len(), 2, "one drift gauge per organization: {drift:?}");
+    assert!(drift.iter().all(|l| l.starts_with("workmail_reconcile_drift_users{organization=")));
+    // "Stop the controller with Ctrl-C": exit 0.
+    let mut observing = observing;
+    observing.signal(libc::SIGINT);
+    assert_eq!(observing.child.wait().expect("wait").code(), Some(0));
+    // "start it again with --mode self-heal": the first run applies, the next finds nothing.
+    let mut healing_args = args.clone();
+    healing_args.extend(["--mode".to_string(), "self-heal".to_string()]);
+    let healing = BackgroundController::start(&healing_args, &env, home.path());
+    let first = healing.status_after(1);
+    assert_eq!(first["last_run"]["result"], "success", "{first:#}");
+    assert_eq!(first["last_run"]["summary"]["updated"], 6);
+    healing.signal(libc::SIGHUP);
+    let second = healing.status_after(2);
+    assert_eq!(second["last_run"]["result"], "success", "{second:#}");
+    assert_eq!(second["last_run"]["summary"]["to_update"], 0);
+    assert_eq!(second["last_run"]["summary"]["updated"], 0);
+}
