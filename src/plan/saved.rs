@@ -2,7 +2,9 @@
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
-use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+use super::model::{
+    Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser, UserChange,
+};
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -28,6 +30,9 @@ struct Document {
     changes: Vec<UserChange>,
     unchanged: Vec<UnchangedUser>,
     errors: Vec<PlanError>,
+    // Shown again by apply, never listed again; absent from plans written before it existed.
+    #[serde(default)]
+    unmanaged: Option<Vec<UnmanagedUser>>,
     #[allow(dead_code)]
     summary: Summary,
 }
@@ -42,6 +47,7 @@ struct DocumentRef<'a> {
     changes: &'a [UserChange],
     unchanged: &'a [UnchangedUser],
     errors: &'a [PlanError],
+    unmanaged: Option<&'a [UnmanagedUser]>,
     summary: Summary,
 }
 
@@ -116,6 +122,7 @@ impl SavedPlan {
                 changes,
                 unchanged: document.unchanged,
                 errors: document.errors,
+                unmanaged: document.unmanaged,
             },
             tool_version: document.tool_version,
             created_at: document.created_at,
@@ -139,6 +146,7 @@ pub fn write_json<W: std::io::Write>(
         changes: &plan.changes,
         unchanged: &plan.unchanged,
         errors: &plan.errors,
+        unmanaged: plan.unmanaged.as_deref(),
         summary: plan.summary(),
     };
     serde_json::to_writer_pretty(&mut writer, &document)?;
