@@ -285,6 +285,31 @@ mod tests {
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
+    #[test]
+    fn keeps_the_users_in_no_file_and_reads_plans_written_without_them() {
+        let mut saved = sample();
+        saved.plan.unmanaged = Some(vec![UnmanagedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: "dan".into(),
+            user_id: "u-9".into(),
+            email: None,
+            state: crate::live::UserState::Disabled,
+        }]);
+        let json = saved.to_json();
+        let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(document["summary"]["unmanaged"], 1);
+        assert_eq!(document["unmanaged"][0]["state"], "DISABLED");
+        assert_eq!(SavedPlan::from_json(&json), Ok(saved.clone()));
+
+        // A file written before the list existed: no `unmanaged`, no `summary.unmanaged`.
+        let mut older = document;
+        let object = older.as_object_mut().expect("object");
+        object.remove("unmanaged");
+        object["summary"].as_object_mut().expect("summary").remove("unmanaged");
+        saved.plan.unmanaged = None;
+        assert_eq!(SavedPlan::from_json(&older.to_string()), Ok(saved));
+    }
+
     /// Users are written without observed values; a file that has them for every user is read
     /// as if it had none.
     #[test]

@@ -70,3 +70,49 @@ impl Selection {
         Ok(desired)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(organizations: &[crate::spec::DesiredOrganization]) -> Vec<Vec<&str>> {
+        organizations.iter().map(|o| o.users.iter().map(|u| u.key.as_str()).collect()).collect()
+    }
+
+    #[test]
+    fn excluded_users_are_kept_aside_and_a_target_is_recorded() {
+        let desired = crate::spec::load_str(
+            "f.yaml",
+            "organization: acme\nusers:\n  alice: {}\n  bob: {}\n  carol: {}\n",
+        )
+        .expect("valid");
+        let select = |targets: &[&str], excludes: &[&str]| {
+            let selection = Selection {
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+                excludes: excludes.iter().map(|e| e.to_string()).collect(),
+            };
+            selection.select(desired.clone()).expect("selects")
+        };
+
+        let all = select(&[], &[]);
+        assert_eq!(
+            (keys(&all.organizations), all.excluded.len(), all.targeted),
+            (vec![vec!["alice", "bob", "carol"]], 0, false)
+        );
+
+        let excluded = select(&[], &["BOB"]);
+        assert_eq!(keys(&excluded.organizations), [["alice", "carol"]]);
+        assert_eq!(keys(&excluded.excluded), [["bob"]]);
+        assert_eq!(excluded.excluded[0].reference, excluded.organizations[0].reference);
+        assert!(!excluded.targeted);
+
+        // Excluding every user drops the organization from the plan, not from the declared.
+        let none = select(&[], &["alice", "bob", "carol"]);
+        assert!(none.organizations.is_empty());
+        assert_eq!(keys(&none.excluded), [["alice", "bob", "carol"]]);
+
+        let targeted = select(&["carol"], &[]);
+        assert_eq!((keys(&targeted.organizations), targeted.targeted), (vec![vec!["carol"]], true));
+        assert!(targeted.excluded.is_empty(), "users left out by a target are forgotten");
+    }
+}

@@ -262,6 +262,98 @@ mod tests {
         }
     }
 
+    fn listing(
+        organization_id: &str,
+        undeclared: Result<Vec<ListedUser>, DirectoryError>,
+    ) -> Listing {
+        Listing {
+            organization_id: organization_id.into(),
+            source: SourceLocation { file: "f.yaml".into(), line: 1, column: 15 },
+            undeclared,
+        }
+    }
+
+    #[test]
+    fn record_sorts_by_name_and_makes_errors_only_when_asked() {
+        let users = || Ok(vec![listed("u-2", "zoe", None), listed("u-1", "dan", Some("dan@x"))]);
+        let mut report = Plan::default();
+        record(&mut report, vec![listing("m-1", users())], UnmanagedPolicy::Report);
+        let names: Vec<&str> = report.unmanaged.iter().flatten().map(|u| u.user.as_str()).collect();
+        assert_eq!(names, ["dan", "zoe"]);
+        assert_eq!(report.errors, []);
+        assert_eq!(report.summary().unmanaged, Some(2));
+
+        let mut error = Plan::default();
+        record(&mut error, vec![listing("m-1", users())], UnmanagedPolicy::Error);
+        let errors: Vec<(Option<&str>, &str, &str)> = error
+            .errors
+            .iter()
+            .map(|e| (e.user.as_deref(), e.source.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (Some("dan"), "f.yaml:1", "user u-1 (dan@x) is in no file"),
+                (Some("zoe"), "f.yaml:1", "user u-2 is in no file"),
+            ]
+        );
+        let summary = error.summary();
+        assert_eq!((summary.users, summary.errors, summary.unmanaged), (0, 2, Some(2)));
+    }
+
+    #[test]
+    fn record_reports_a_missing_organization_once() {
+        let mut plan = Plan::default();
+        plan.errors.push(PlanError {
+            organization_id: "m-1".into(),
+            user: None,
+            source: "f.yaml:1".into(),
+            message: "organization m-1 not found".into(),
+        });
+        let missing = || Err(DirectoryError::OrganizationNotFound);
+        record(
+            &mut plan,
+            vec![listing("m-1", missing()), listing("m-2", missing())],
+            UnmanagedPolicy::Report,
+        );
+        let errors: Vec<&str> = plan.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors, ["organization m-1 not found", "organization m-2 not found"]);
+        assert_eq!(plan.unmanaged, Some(Vec::new()));
+    }
+
+    #[test]
+    fn users_described_for_a_declaration_of_their_organization_are_declared() {
+        use crate::plan::{ComparedOrganization, ComparedUser};
+        let compared = |id: &str| ComparedUser {
+            user_id: id.into(),
+            state: UserState::Enabled,
+            unmanageable_role: None,
+            changes: Vec::new(),
+        };
+        let organization = |id: &str, users| ComparedOrganization {
+            resolved: Ok(ResolvedOrganization { id: id.into(), alias: None }),
+            users,
+        };
+        let comparison = Comparison {
+            organizations: vec![
+                organization(
+                    "m-1",
+                    vec![Ok(compared("u-1")), Err(crate::plan::ReadError::Failed("x".into()))],
+                ),
+                // The same user id in another organization is another user.
+                organization("m-2", vec![Ok(compared("u-2"))]),
+            ],
+        };
+        let mut listings = vec![listing(
+            "m-1",
+            Ok(vec![listed("u-1", "alias-declared", None), listed("u-2", "dan", None)]),
+        )];
+        drop_described(&mut listings, &comparison);
+        let left: Vec<&str> =
+            listings[0].undeclared.iter().flatten().map(|u| u.name.as_str()).collect();
+        assert_eq!(left, ["dan"]);
+    }
+
     #[test]
     fn keys_name_a_user_by_id_name_or_email_in_any_case() {
         let users = [declared("Alice"), declared("BOB@acme.example"), declared("U-3")];
