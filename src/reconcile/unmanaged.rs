@@ -188,6 +188,12 @@ pub(crate) fn record(plan: &mut Plan, listings: Vec<Listing>, policy: UnmanagedP
     let mut unmanaged = Vec::new();
     for listing in listings {
         let Listing { organization_id, source, undeclared } = listing;
+        let organization_error = |message: String| PlanError {
+            organization_id: organization_id.clone(),
+            user: None,
+            source: source.to_string(),
+            message,
+        };
         let mut users = match undeclared {
             Ok(users) => users,
             Err(DirectoryError::OrganizationNotFound) => {
@@ -196,22 +202,16 @@ pub(crate) fn record(plan: &mut Plan, listings: Vec<Listing>, policy: UnmanagedP
                     .iter()
                     .any(|e| e.user.is_none() && e.organization_id == organization_id);
                 if !reported {
-                    plan.errors.push(PlanError {
-                        message: format!("organization {organization_id} not found"),
-                        organization_id,
-                        user: None,
-                        source: source.to_string(),
-                    });
+                    plan.errors.push(organization_error(format!(
+                        "organization {organization_id} not found"
+                    )));
                 }
                 continue;
             }
             Err(error) => {
-                plan.errors.push(PlanError {
-                    message: format!("cannot look for users in no file: ListUsers failed: {error}"),
-                    organization_id,
-                    user: None,
-                    source: source.to_string(),
-                });
+                plan.errors.push(organization_error(format!(
+                    "cannot look for users in no file: ListUsers failed: {error}"
+                )));
                 continue;
             }
         };
@@ -285,16 +285,17 @@ mod tests {
 
         let mut error = Plan::default();
         record(&mut error, vec![listing("m-1", users())], UnmanagedPolicy::Error);
-        let errors: Vec<(Option<&str>, &str, &str)> = error
-            .errors
-            .iter()
-            .map(|e| (e.user.as_deref(), e.source.as_str(), e.message.as_str()))
-            .collect();
+        let entry = |user: &str, message: &str| PlanError {
+            organization_id: "m-1".into(),
+            user: Some(user.into()),
+            source: "f.yaml:1".into(),
+            message: message.into(),
+        };
         assert_eq!(
-            errors,
+            error.errors,
             [
-                (Some("dan"), "f.yaml:1", "user u-1 (dan@x) is in no file"),
-                (Some("zoe"), "f.yaml:1", "user u-2 is in no file"),
+                entry("dan", "user u-1 (dan@x) is in no file"),
+                entry("zoe", "user u-2 is in no file")
             ]
         );
         let summary = error.summary();

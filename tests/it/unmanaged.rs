@@ -528,3 +528,18 @@ async fn a_failed_listing_is_an_organization_error_and_the_plan_goes_on() {
         assert_eq!(plan.unmanaged, Some(Vec::new()), "{policy:?}");
     }
 }
+
+/// The files of `--skip-declared` are checked before any call, as plan checks them.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_skip_declared_refuses_invalid_files_before_any_call() {
+    let emu = emulator(seed(), UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("users/acme.yaml", "organization: acme\nusers:\n  alice:\n    DisplayName: A\n");
+    let out =
+        run(&emu, files.path(), &["export", "--organization", "acme", "--skip-declared", "users"])
+            .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("users/acme.yaml:4:5"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert!(emu.journal().is_empty(), "no call");
+}
