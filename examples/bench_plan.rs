@@ -25,7 +25,7 @@ use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
 use workmail_reconcile::plan::Plan;
 use workmail_reconcile::rate_cap::RateCap;
-use workmail_reconcile::reconcile::{ApplyOptions, Reconciler};
+use workmail_reconcile::reconcile::{ApplyOptions, Reconciler, UnmanagedPolicy};
 use workmail_reconcile::spec::{self, DesiredState};
 
 /// The CLI's default `--concurrency` (src/cli/global.rs).
@@ -109,9 +109,17 @@ struct Common {
     /// Repeat the measurement this many times (a fresh emulator each time).
     #[arg(long, default_value_t = 1)]
     repeat: usize,
+    /// Plan as `--unmanaged ignore` does: no ListUsers call (the plan before users in no file
+    /// were looked for), to compare with the default in one session.
+    #[arg(long)]
+    ignore_unmanaged: bool,
 }
 
 impl Common {
+    fn unmanaged(&self) -> UnmanagedPolicy {
+        if self.ignore_unmanaged { UnmanagedPolicy::Ignore } else { UnmanagedPolicy::Report }
+    }
+
     fn faults(&self) -> Faults {
         Faults {
             latency: Duration::from_millis(self.latency_ms),
@@ -273,8 +281,10 @@ async fn plan_of(
     directory: &SdkDirectory,
     desired: &DesiredState,
     width: usize,
+    unmanaged: UnmanagedPolicy,
 ) -> Result<Plan, Box<dyn std::error::Error>> {
-    let planned = Reconciler::new(directory.clone(), width).plan(desired, |_| ()).await;
+    let engine = Reconciler::new(directory.clone(), width).with_unmanaged(unmanaged);
+    let planned = engine.plan(desired, |_| ()).await;
     Ok(planned.map_err(|failure| failure.to_string())?.plan)
 }
 
@@ -292,9 +302,11 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     let directory = directory(&emu, common);
     // The emulator's bucket starts full; so would a real service's after a quiet minute.
     let started = Instant::now();
-    let plan = plan_of(&directory, &desired, width(common)).await?;
+    let plan = plan_of(&directory, &desired, width(common), common.unmanaged()).await?;
     let wall = started.elapsed();
     assert_eq!(plan.unchanged.len(), common.users, "every user planned, none lost");
+    let looked = plan.unmanaged.as_ref().map(Vec::len);
+    assert_eq!(looked, (!common.ignore_unmanaged).then_some(0), "every live user is declared");
     let counters = emu.counters();
     let calls: u64 = counters.calls.values().sum();
     let ideal = common.ideal(common.users);
@@ -320,7 +332,7 @@ async fn apply_once(
     let desired = desired(1, common.users, change)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let engine = Reconciler::new(directory, width(common));
+    let engine = Reconciler::new(directory, width(common)).with_unmanaged(common.unmanaged());
     let planned_run = engine.plan(&desired, |_| ()).await.map_err(|f| f.to_string())?;
     let plan_wall = started.elapsed();
     let planned = emu.counters();
@@ -434,7 +446,7 @@ impl Step {
                 targets
             })
         };
-        let plan = plan_of(&directory, &desired, width(common)).await?;
+        let plan = plan_of(&directory, &desired, width(common), common.unmanaged()).await?;
         let wall = started.elapsed();
         done.store(true, Ordering::Relaxed);
         let targets = sampler.await?;
@@ -528,7 +540,7 @@ async fn orgs_once(
     let desired = desired(orgs, common.users, 0.0)?;
     let directory = directory(&emu, common);
     let started = Instant::now();
-    let plan = plan_of(&directory, &desired, width(common)).await?;
+    let plan = plan_of(&directory, &desired, width(common), common.unmanaged()).await?;
     let wall = started.elapsed();
     let users = orgs * common.users;
     assert_eq!(plan.unchanged.len(), users);
@@ -580,7 +592,7 @@ async fn scale(
     let desired = spec::load(&[dir.path()])?;
     let (cpu1, t1) = (common::process_cpu(), Instant::now());
     let rss1 = common::peak_rss_mib();
-    let plan = plan_of(&directory, &desired, concurrency * 2).await?;
+    let plan = plan_of(&directory, &desired, concurrency * 2, UnmanagedPolicy::Report).await?;
     let (cpu2, t2) = (common::process_cpu(), Instant::now());
     let rss2 = common::peak_rss_mib();
     let json = workmail_reconcile::plan::SavedPlan {

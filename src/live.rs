@@ -62,8 +62,25 @@ pub struct OrganizationSummary {
 pub struct ListedUser {
     pub user_id: String,
     pub name: String,
+    /// The primary email address; `None` for a user never registered to WorkMail.
+    pub email: Option<String>,
     pub state: UserState,
     pub role: String,
+}
+
+impl ListedUser {
+    /// Why this user is beyond management, or `None` when it can be managed: `DELETED` users,
+    /// and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update. Export leaves
+    /// them out and the plan does not count them as unmanaged.
+    pub fn left_out_reason(&self) -> Option<String> {
+        match (self.state, self.role.as_str()) {
+            (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
+            (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
+                Some(format!("role {role} cannot be updated through the API"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// An organization reference resolved against the live directory: its id, and its alias when

@@ -3,7 +3,7 @@
 use crate::attrs::Attribute;
 use crate::plan::PlanError;
 use crate::render::{Detail, Palette, RenderOptions, paint, paint_count, printable};
-use crate::wording::plural;
+use crate::wording::{first_names, plural};
 use anstyle::Style;
 use serde::Serialize;
 
@@ -142,14 +142,11 @@ impl ApplyReport {
             .filter(|u| u.outcome == Outcome::NotAttempted)
             .map(|u| printable(&u.user))
             .collect();
-        let (first, rest) = names.split_at(names.len().min(NOT_ATTEMPTED_NAMED));
-        let more =
-            if rest.is_empty() { String::new() } else { format!(" and {} more", rest.len()) };
         let users = plural(names.len(), "user", "users");
         (!names.is_empty()).then(|| {
             format!(
-                "{users} not attempted after the connection failure, untouched: {}{more}",
-                first.join(", ")
+                "{users} not attempted after the connection failure, untouched: {}",
+                first_names(&names, NOT_ATTEMPTED_NAMED)
             )
         })
     }

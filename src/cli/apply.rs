@@ -4,14 +4,16 @@
 use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::shared_args::{RedactionArgs, SelectionArgs, open_audit_log, render_options};
+use super::shared_args::{
+    RedactionArgs, SelectionArgs, UnmanagedArgs, open_audit_log, render_options,
+};
 use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, SafetyLimits};
 use crate::directory::SdkDirectory;
 use crate::plan::SavedPlan;
 use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
 use crate::render::Redaction;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,8 +23,8 @@ pub struct ApplyArgs {
     /// Desired-state files or directories.
     #[arg(required_unless_present = "plan", conflicts_with = "plan")]
     pub paths: Vec<PathBuf>,
-    /// Apply this saved plan (from `plan --out`), whole and nothing else; --target and
-    /// --exclude are refused with it (select when planning).
+    /// Apply this saved plan (from `plan --out`), whole and nothing else; --target,
+    /// --exclude and --unmanaged are refused with it (select when planning).
     #[arg(long, value_name = "PLAN.json")]
     pub plan: Option<PathBuf>,
     /// Do not ask for confirmation.
@@ -40,6 +42,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     #[command(flatten)]
+    pub unmanaged: UnmanagedArgs,
+    #[command(flatten)]
     pub redaction: RedactionArgs,
 }
 
@@ -52,9 +56,18 @@ fn confirmed() -> bool {
 }
 
 /// A saved plan is applied whole, as reviewed: a selection would be a flag accepted and
-/// ignored, or a plan applied that nobody reviewed in that form. Refused before any call.
-fn refuse_selection_of_saved_plan(selection: &SelectionArgs) -> miette::Result<()> {
-    let flags = selection.to_selection().as_flags();
+/// ignored, or a plan applied that nobody reviewed in that form. `--unmanaged` likewise: the
+/// saved plan's unmanaged users were looked for when planning, and are not looked for again.
+/// Refused before any call.
+fn refuse_selection_of_saved_plan(
+    selection: &SelectionArgs,
+    unmanaged: &UnmanagedArgs,
+) -> miette::Result<()> {
+    let mut flags = selection.to_selection().as_flags();
+    if let Some(choice) = unmanaged.choice {
+        let value = choice.to_possible_value().map(|v| v.get_name().to_string());
+        flags.push(format!("--unmanaged {}", value.unwrap_or_default()));
+    }
     if flags.is_empty() {
         return Ok(());
     }
@@ -67,7 +80,7 @@ fn refuse_selection_of_saved_plan(selection: &SelectionArgs) -> miette::Result<(
 
 pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     if args.plan.is_some() {
-        refuse_selection_of_saved_plan(&args.selection)?;
+        refuse_selection_of_saved_plan(&args.selection, &args.unmanaged)?;
     }
     let saved = match &args.plan {
         Some(path) => {
@@ -88,7 +101,8 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     };
     let redaction = args.redaction.redaction()?;
     connect::runtime()?.block_on(async {
-        let engine = connect::engine(global, connect::directory(global).await?);
+        let engine = connect::engine(global, connect::directory(global).await?)
+            .with_unmanaged(args.unmanaged.policy());
         let planned = match (saved, desired) {
             (Some(planned), _) => planned,
             (None, Some(desired)) => planning::compute_plan(global, &engine, &desired, &redaction)

@@ -2,7 +2,7 @@
 //! HTTP endpoints on `--listen` (docs/reference.md#the-controller).
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs, open_audit_log};
+use super::shared_args::{RedactionArgs, SelectionArgs, UnmanagedArgs, open_audit_log};
 use super::{Exit, connect, values};
 use crate::apply::SafetyLimits;
 use crate::controller::{
@@ -49,6 +49,8 @@ pub struct ControllerArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
     #[command(flatten)]
+    pub unmanaged: UnmanagedArgs,
+    #[command(flatten)]
     pub redaction: RedactionArgs,
 }
 
@@ -73,6 +75,7 @@ pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
         interval: args.interval,
         limits: SafetyLimits { max_changes: args.max_changes, force: false },
         selection: args.selection.to_selection(),
+        unmanaged: args.unmanaged.policy(),
         redaction: args.redaction.redaction()?,
         audit,
         webhook_secret,

@@ -113,13 +113,14 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let counters = emulator.counters();
         let describe = counters.calls.get("DescribeUser").copied().unwrap_or(0);
         let update = counters.calls.get("UpdateUser").copied().unwrap_or(0);
+        let list = counters.calls.get("ListUsers").copied().unwrap_or(0);
         let alice_office = emulator
             .user("m-0123456789abcdef0123456789abcdef", "alice")
             .map(|u| u.get(crate::attrs::Attribute::Office).to_string())
             .unwrap_or_default();
         writeln!(
             out,
-            "\nCalls made: {describe} DescribeUser, {update} UpdateUser, {} ListOrganizations. alice's unmanaged office is still {alice_office}.\nTry it on your own files: `workmail-reconcile emulator --seed SEED.yaml`, then `plan --endpoint-url URL`.",
+            "\nCalls made: {describe} DescribeUser, {update} UpdateUser, {list} ListUsers (users in no file), {} ListOrganizations. alice's unmanaged office is still {alice_office}.\nTry it on your own files: `workmail-reconcile emulator --seed SEED.yaml`, then `plan --endpoint-url URL`.",
             counters.calls.get("ListOrganizations").copied().unwrap_or(0)
         )
         .into_diagnostic()?;

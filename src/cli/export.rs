@@ -2,6 +2,7 @@
 //! the live organization as a desired-state file that plans clean, or as CSV for migration.
 
 use super::global::GlobalArgs;
+use super::shared_args::SelectionArgs;
 use super::{Exit, connect, planning, terminal};
 use crate::directory::Directory;
 use crate::export::{
@@ -47,6 +48,10 @@ pub struct ExportArgs {
     /// repository, and no modeline when there is none; stdout gets no modeline.
     #[arg(long, value_name = "PATH", value_parser = parse_schema_path)]
     pub schema_path: Option<String>,
+    /// Write only the users that no desired-state file under these paths declares (files or
+    /// directories, as for plan): the users a plan of PATH lists as in no file, to adopt.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub skip_declared: Vec<PathBuf>,
 }
 
 /// A `$schema` value goes into a one-line comment: a line break would end the comment.
@@ -126,11 +131,22 @@ pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
         }
         (None, _) => None,
     };
+    // The files are read and checked before any call, as plan does.
+    let declared = if args.skip_declared.is_empty() {
+        None
+    } else {
+        let none = SelectionArgs::default();
+        match planning::load_selected(global, &args.skip_declared, &none)? {
+            Ok(desired) => Some(desired),
+            Err(()) => return Ok(Exit::Error),
+        }
+    };
     let exported = connect::runtime()?.block_on(async {
         let directory = connect::directory(global).await?;
         let bar = terminal::progress(global, 0, "describing users");
+        let width = connect::width(global);
         let result =
-            export(&directory, &args.organization, connect::width(global), || bar.inc(1)).await;
+            export(&directory, &args.organization, declared.as_ref(), width, || bar.inc(1)).await;
         bar.finish_and_clear();
         if let Some(failure) = directory.connection_failure() {
             return Err(planning::stopped(failure, "nothing was exported"));
@@ -158,7 +174,8 @@ pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
     if !global.quiet {
         let written = exported.users.len() - not_in_template.len();
         let left_out = exported.skipped.len() + not_in_template.len();
-        eprintln!("{}", summary(written, &exported.organization_id, left_out));
+        let declared = declared.is_some().then_some(exported.declared);
+        eprintln!("{}", summary(written, &exported.organization_id, left_out, declared));
     }
     Ok(Exit::Success)
 }
@@ -172,10 +189,17 @@ fn left_out_lines(skipped: &[SkippedUser], not_in_template: &[SkippedUser]) -> V
         .collect()
 }
 
-/// `Exported 1 user of m-… (2 left out).`
-fn summary(written: usize, organization_id: &str, left_out: usize) -> String {
+/// `Exported 1 user of m-… (2 left out).`, and with `--skip-declared`
+/// `Exported 1 user of m-… (2 left out, 40 declared in the files).`
+fn summary(
+    written: usize,
+    organization_id: &str,
+    left_out: usize,
+    declared: Option<usize>,
+) -> String {
     let users = plural(written, "user", "users");
-    format!("Exported {users} of {organization_id} ({left_out} left out).")
+    let declared = declared.map(|n| format!(", {n} declared in the files")).unwrap_or_default();
+    format!("Exported {users} of {organization_id} ({left_out} left out{declared}).")
 }
 
 #[cfg(test)]
@@ -184,9 +208,13 @@ mod tests {
 
     #[test]
     fn summary_counts_in_singular_and_plural() {
-        assert_eq!(summary(0, "m-1", 0), "Exported 0 users of m-1 (0 left out).");
-        assert_eq!(summary(1, "m-1", 1), "Exported 1 user of m-1 (1 left out).");
-        assert_eq!(summary(2, "m-1", 3), "Exported 2 users of m-1 (3 left out).");
+        assert_eq!(summary(0, "m-1", 0, None), "Exported 0 users of m-1 (0 left out).");
+        assert_eq!(summary(1, "m-1", 1, None), "Exported 1 user of m-1 (1 left out).");
+        assert_eq!(summary(2, "m-1", 3, None), "Exported 2 users of m-1 (3 left out).");
+        assert_eq!(
+            summary(2, "m-1", 0, Some(40)),
+            "Exported 2 users of m-1 (0 left out, 40 declared in the files)."
+        );
     }
 
     #[test]

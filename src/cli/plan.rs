@@ -1,7 +1,7 @@
 //! `workmail-reconcile plan PATH...`: show exactly what differs; never writes to the directory.
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs, render_options};
+use super::shared_args::{RedactionArgs, SelectionArgs, UnmanagedArgs, render_options};
 use super::{Exit, connect, planning, terminal};
 use crate::plan::{Plan, write_saved_plan_json};
 use crate::render;
@@ -35,6 +35,8 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[command(flatten)]
     pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub unmanaged: UnmanagedArgs,
     #[command(flatten)]
     pub redaction: RedactionArgs,
 }
@@ -95,7 +97,8 @@ pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
     };
     let redaction = args.redaction.redaction()?;
     let plan = connect::runtime()?.block_on(async {
-        let engine = connect::engine(global, connect::directory(global).await?);
+        let engine = connect::engine(global, connect::directory(global).await?)
+            .with_unmanaged(args.unmanaged.policy());
         planning::compute_plan(global, &engine, &desired, &redaction)
             .await
             .map(|planned| planned.plan)

@@ -2,9 +2,9 @@
 
 use crate::apply::AuditLog;
 use crate::attrs::Attribute;
-use crate::reconcile::Selection;
+use crate::reconcile::{Selection, UnmanagedPolicy};
 use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +24,37 @@ impl SelectionArgs {
     /// The engine's selection.
     pub fn to_selection(&self) -> Selection {
         Selection { targets: self.targets.clone(), excludes: self.excludes.clone() }
+    }
+}
+
+/// What to do about live users whom no file declares (`--unmanaged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnmanagedChoice {
+    /// List them after their organization's changes.
+    Report,
+    /// Do not look for them (no ListUsers call).
+    Ignore,
+    /// List them, each one an error entry (exit 1).
+    Error,
+}
+
+/// `--unmanaged`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct UnmanagedArgs {
+    /// What to do about live users of the planned organizations whom no file declares
+    /// [default: report]. Not looked for with --target.
+    #[arg(long = "unmanaged", value_enum, value_name = "WHAT")]
+    pub choice: Option<UnmanagedChoice>,
+}
+
+impl UnmanagedArgs {
+    /// The engine's policy; `report` when the flag is not given.
+    pub fn policy(&self) -> UnmanagedPolicy {
+        match self.choice {
+            None | Some(UnmanagedChoice::Report) => UnmanagedPolicy::Report,
+            Some(UnmanagedChoice::Ignore) => UnmanagedPolicy::Ignore,
+            Some(UnmanagedChoice::Error) => UnmanagedPolicy::Error,
+        }
     }
 }
 

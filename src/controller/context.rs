@@ -9,7 +9,7 @@ use super::webhook::WebhookSecret;
 use crate::apply::{AuditLog, SafetyLimits};
 use crate::controller::status::{OrganizationDrift, ReadyReason};
 use crate::directory::SdkDirectory;
-use crate::reconcile::Selection;
+use crate::reconcile::{Selection, UnmanagedPolicy};
 use crate::render::Redaction;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -31,6 +31,8 @@ pub struct Settings {
     /// `--max-changes`, else the default share rule; never forced.
     pub limits: SafetyLimits,
     pub selection: Selection,
+    /// Whether live users no file declares are listed, and whether they are errors.
+    pub unmanaged: UnmanagedPolicy,
     /// How attribute values appear in the status, the logs and the audit log.
     pub redaction: Redaction,
     pub audit: Option<Arc<AuditLog>>,

@@ -70,6 +70,7 @@ pub struct Metrics {
     info: Family<InfoLabels, Gauge>,
     drift_users: Family<OrganizationLabel, Gauge>,
     desired_users: Family<OrganizationLabel, Gauge>,
+    unmanaged_users: Family<OrganizationLabel, Gauge>,
     user_updates: Family<UpdateLabels, Counter>,
     api_requests: Family<RequestLabels, Counter>,
     request_rate: FloatGauge,
@@ -99,6 +100,7 @@ impl Metrics {
             info: Family::default(),
             drift_users: Family::default(),
             desired_users: Family::default(),
+            unmanaged_users: Family::default(),
             user_updates: Family::default(),
             api_requests: Family::default(),
             request_rate: FloatGauge::default(),
@@ -134,6 +136,12 @@ impl Metrics {
             "desired_users",
             "Users the files declare, per organization, in the last plan",
             m.desired_users.clone(),
+        );
+        r.register(
+            "unmanaged_users",
+            "Live users no file declares, per organization, in the last plan (absent when not \
+             looked for: --unmanaged ignore, --target)",
+            m.unmanaged_users.clone(),
         );
         r.register(
             "user_updates",
@@ -183,10 +191,14 @@ impl Metrics {
     pub fn set_drift(&self, organizations: &[OrganizationDrift]) {
         self.drift_users.clear();
         self.desired_users.clear();
+        self.unmanaged_users.clear();
         for organization in organizations {
             let labels = OrganizationLabel { organization: organization.organization_id.clone() };
             self.drift_users.get_or_create(&labels).set(count(organization.users.len()));
             self.desired_users.get_or_create(&labels).set(count(organization.desired_users));
+            if let Some(unmanaged) = &organization.unmanaged {
+                self.unmanaged_users.get_or_create(&labels).set(count(unmanaged.len()));
+            }
         }
     }
 

@@ -139,7 +139,8 @@ fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
 async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> RunReport {
     let settings = &ctx.settings;
     let directory = RunDirectory::new(ctx.directory.resumed(), ctx.shutdown.clone());
-    let engine = Reconciler::new(directory.clone(), settings.width);
+    let engine =
+        Reconciler::new(directory.clone(), settings.width).with_unmanaged(settings.unmanaged);
     let planned = match engine.plan(desired, |_| {}).await {
         Ok(planned) => planned,
         Err(failure) => return stopped(run, &failure, "nothing was planned or applied"),
@@ -299,6 +300,7 @@ pub fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
             organization_id: o.id.clone(),
             alias: o.alias.clone(),
             desired_users: 0,
+            unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
             users: Vec::new(),
         })
         .collect();
@@ -308,6 +310,7 @@ pub fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
                 organization_id: id.to_string(),
                 alias: None,
                 desired_users: 0,
+                unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
                 users: Vec::new(),
             });
             organizations.len() - 1
@@ -335,6 +338,10 @@ pub fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     for error in plan.errors.iter().filter(|e| e.user.is_some()) {
         let i = index_of(&mut organizations, &error.organization_id);
         organizations[i].desired_users += 1;
+    }
+    for user in plan.unmanaged.iter().flatten() {
+        let i = index_of(&mut organizations, &user.organization_id);
+        organizations[i].unmanaged.get_or_insert_default().push(user.user.clone());
     }
     organizations
 }

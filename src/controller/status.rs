@@ -164,6 +164,9 @@ pub struct OrganizationDrift {
     pub alias: Option<String>,
     /// Users the files declare in this organization.
     pub desired_users: usize,
+    /// Live users of the organization whom no file declares, by name, sorted; `None` when they
+    /// were not looked for (`--unmanaged ignore`, `--target`).
+    pub unmanaged: Option<Vec<String>>,
     pub users: Vec<UserDrift>,
 }
 

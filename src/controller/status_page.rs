@@ -260,11 +260,11 @@ fn drift(page: &mut String, status: &Status) {
         "<p class=\"muted\">Live values (before) against the files (after), before any apply, \
          redacted as the controller's redaction flags ask.</p>\n\
          <table>\n<thead><tr><th>Alias</th><th>Organization id</th><th class=\"n\">Desired users</th>\
-         <th class=\"n\">Drifted users</th></tr></thead>\n<tbody>\n",
+         <th class=\"n\">Drifted users</th><th class=\"n\">In no file</th></tr></thead>\n<tbody>\n",
     );
     for organization in &status.drift {
         page.push_str(&format!(
-            "<tr><td>{alias}</td><td><code>{id}</code></td>{desired}<td class=\"n\">{drifted}</td></tr>\n",
+            "<tr><td>{alias}</td><td><code>{id}</code></td>{desired}<td class=\"n\">{drifted}</td>{unmanaged}</tr>\n",
             alias = match &organization.alias {
                 Some(alias) => escape(alias),
                 None => "<span class=\"muted\">no alias</span>".to_string(),
@@ -276,11 +276,39 @@ fn drift(page: &mut String, status: &Status) {
             } else {
                 format!("<span class=\"badge warn\">{}</span>", organization.users.len())
             },
+            unmanaged = match &organization.unmanaged {
+                Some(names) => count(names.len(), true),
+                None => "<td class=\"n muted\" title=\"not looked for\">—</td>".to_string(),
+            },
         ));
     }
     page.push_str("</tbody>\n</table>\n");
+    unmanaged_lines(page, &status.drift);
     for organization in status.drift.iter().filter(|o| !o.users.is_empty()) {
         organization_drift(page, organization);
+    }
+}
+
+/// How many names of users in no file a line shows, as the text plan does.
+const UNMANAGED_NAMES_SHOWN: usize = 10;
+
+/// One line per organization with users in no file: the first names, then how many more.
+fn unmanaged_lines(page: &mut String, organizations: &[OrganizationDrift]) {
+    for organization in organizations {
+        let Some(names) = organization.unmanaged.as_ref().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let shown: Vec<String> =
+            names.iter().take(UNMANAGED_NAMES_SHOWN).map(|n| escape(n)).collect();
+        let more = names.len().saturating_sub(UNMANAGED_NAMES_SHOWN);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        page.push_str(&format!(
+            "<p class=\"note\">{name}: {users} in no file: {list}{more}. Adopt them with \
+             <code>workmail-reconcile export --skip-declared</code>, or remove them.</p>\n",
+            name = organization_name(organization),
+            users = plural(names.len(), "user", "users"),
+            list = shown.join(", "),
+        ));
     }
 }
 
@@ -469,6 +497,7 @@ mod tests {
                     organization_id: "m-0123456789abcdef0123456789abcdef".to_string(),
                     alias: Some("acme".to_string()),
                     desired_users: 41,
+                    unmanaged: Some(vec!["dan".to_string(), "eve".to_string()]),
                     users: vec![
                         user(
                             "alice",
@@ -493,6 +522,7 @@ mod tests {
                     organization_id: "m-fedcba9876543210fedcba9876543210".to_string(),
                     alias: None,
                     desired_users: 2,
+                    unmanaged: None,
                     users: vec![],
                 },
             ],
@@ -592,9 +622,13 @@ mod tests {
             "<td class=\"n nonzero-bad\">1</td>",
             // Drift: both organizations, the users and every changed field.
             "<tr><td>acme</td><td><code>m-0123456789abcdef0123456789abcdef</code></td><td class=\"n\">41</td>\
-             <td class=\"n\"><span class=\"badge warn\">2</span></td></tr>",
+             <td class=\"n\"><span class=\"badge warn\">2</span></td><td class=\"n nonzero-bad\">2</td></tr>",
             "<tr><td><span class=\"muted\">no alias</span></td><td><code>m-fedcba9876543210fedcba9876543210</code></td>\
-             <td class=\"n\">2</td><td class=\"n\"><span class=\"badge ok\">in sync</span></td></tr>",
+             <td class=\"n\">2</td><td class=\"n\"><span class=\"badge ok\">in sync</span></td>\
+             <td class=\"n muted\" title=\"not looked for\">—</td></tr>",
+            // Users in no file, where they were looked for.
+            "<p class=\"note\">acme: 2 users in no file: dan, eve. Adopt them with \
+             <code>workmail-reconcile export --skip-declared</code>, or remove them.</p>",
             "<h3>acme <span class=\"muted\">— 2 of 41 users drifted</span></h3>",
             "<td rowspan=\"2\"><strong>alice</strong><br><code class=\"muted\">a1b2c3d4-0000-0000-0000-000000000001</code></td>",
             "<td><code>title</code></td><td><code>&quot;Engineer&quot;</code></td><td>→</td>\
@@ -641,6 +675,7 @@ mod tests {
         let organization = &mut status.drift[0];
         organization.organization_id = hostile.to_string();
         organization.alias = Some(hostile.to_string());
+        organization.unmanaged = Some(vec![hostile.to_string()]);
         organization.users[0].user = hostile.to_string();
         organization.users[0].user_id = hostile.to_string();
         for field in &mut organization.users[0].fields {
@@ -653,8 +688,9 @@ mod tests {
         assert!(!page.contains("<script"), "{page}");
         // message, since, attempted, applied, last run's started; 3 × (started, revision in
         // the cell and in its title); organization id and alias in the summary, alias in the
-        // heading; user, id, and 2 × (field, before, after).
-        assert_eq!(page.matches(escaped).count(), 5 + 9 + 3 + 2 + 6, "{page}");
+        // heading; user, id, and 2 × (field, before, after); the alias and the name of the
+        // user in no file.
+        assert_eq!(page.matches(escaped).count(), 5 + 9 + 3 + 2 + 6 + 2, "{page}");
         // The tab and line feed of a multi-line value are kept, not escaped.
         assert_eq!(escape("a\tb\nc"), "a\tb\nc");
         assert_eq!(escape("\u{10ffff}\u{fdd0}é"), "\\u{10ffff}\\u{fdd0}é");

@@ -47,6 +47,19 @@ pub trait Directory: Send + Sync {
         &self,
         organization_id: &str,
     ) -> impl Future<Output = Result<Vec<ListedUser>, DirectoryError>> + Send;
+    /// Every user of an organization, one page (of at most 100) at a time: `on_page` gets each
+    /// page as it arrives, so a caller that keeps few users of each page never holds them all.
+    /// Without an override, the whole listing is one page.
+    fn list_users_pages(
+        &self,
+        organization_id: &str,
+        mut on_page: impl FnMut(Vec<ListedUser>) + Send,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send {
+        async move {
+            on_page(self.list_users(organization_id).await?);
+            Ok(())
+        }
+    }
     /// One user, by user id, user name or email address.
     fn describe_user(
         &self,

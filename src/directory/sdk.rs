@@ -192,6 +192,15 @@ impl Directory for SdkDirectory {
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
         let mut users = Vec::new();
+        self.list_users_pages(organization_id, |page| users.extend(page)).await?;
+        Ok(users)
+    }
+
+    async fn list_users_pages(
+        &self,
+        organization_id: &str,
+        mut on_page: impl FnMut(Vec<ListedUser>) + Send,
+    ) -> Result<(), DirectoryError> {
         let mut next_token = None;
         loop {
             let request = self
@@ -202,17 +211,23 @@ impl Directory for SdkDirectory {
                 .set_next_token(next_token)
                 .send();
             let page = self.call("ListUsers", request).await?;
-            users.extend(page.users().iter().filter_map(|u| {
-                Some(ListedUser {
-                    user_id: u.id()?.to_string(),
-                    name: u.name().unwrap_or_default().to_string(),
-                    state: state_of(u.state()),
-                    role: u.user_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                })
-            }));
+            on_page(
+                page.users()
+                    .iter()
+                    .filter_map(|u| {
+                        Some(ListedUser {
+                            user_id: u.id()?.to_string(),
+                            name: u.name().unwrap_or_default().to_string(),
+                            email: u.email().map(str::to_string),
+                            state: state_of(u.state()),
+                            role: u.user_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            );
             next_token = page.next_token().map(str::to_string);
             if next_token.is_none() {
-                return Ok(users);
+                return Ok(());
             }
         }
     }

@@ -63,6 +63,7 @@ mod tests {
     #[test]
     fn csv_quotes_only_what_needs_it_and_ends_lines_with_crlf() {
         let export = ExportedOrganization {
+            declared: 0,
             reference: "acme".into(),
             organization_id: "m-1".into(),
             users: vec![ExportedUser {

@@ -1,7 +1,9 @@
 //! `export`: read a live organization and write it as a desired-state file that plans clean
 //! (YAML), as a table of every attribute (CSV), or as the Microsoft 365 bulk-add template.
 //! Calls: one ListUsers per page, then one DescribeUser per manageable user. Which users are
-//! exported is decided once, here, for every format.
+//! exported is decided once, here, for every format. With declarations to skip, the users they
+//! declare are left out by the rule the plan uses for unmanaged users, so that the file adopts
+//! exactly the users a plan reports as in no file.
 
 mod csv;
 mod m365;
@@ -15,9 +17,10 @@ pub use yaml::{quote_if_needed, to_yaml, write_yaml};
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{ListedUser, ObservedUser, UserState};
-use crate::reconcile::resolve_organization;
-use crate::spec::OrganizationRef;
+use crate::live::{ObservedUser, UserState};
+use crate::reconcile::{DeclaredKeys, list_undeclared, resolve_organizations};
+use crate::spec::{DesiredState, OrganizationRef};
+use std::collections::HashSet;
 
 /// A user the export leaves out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +61,8 @@ pub struct ExportedOrganization {
     pub organization_id: String,
     pub users: Vec<ExportedUser>,
     pub skipped: Vec<SkippedUser>,
+    /// Users left out because the given files declare them already.
+    pub declared: usize,
 }
 
 /// Why an export failed as a whole.
@@ -69,18 +74,6 @@ pub enum ExportError {
     List(DirectoryError),
     #[error("DescribeUser {user} failed: {error}")]
     Describe { user: String, error: DirectoryError },
-}
-
-/// Why a listed user is left out of every export format, or `None` when it is exported:
-/// `DELETED` users and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update.
-pub fn left_out_reason(user: &ListedUser) -> Option<String> {
-    match (user.state, user.role.as_str()) {
-        (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
-        (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
-            Some(format!("role {role} cannot be updated through the API"))
-        }
-        _ => None,
-    }
 }
 
 /// What the file shows of a user: every non-empty attribute, role and visibility always.
@@ -105,31 +98,34 @@ fn exported(live: ObservedUser) -> ExportedUser {
     }
 }
 
-/// Read the organization `reference` (an id or alias).
+/// Read the organization `reference` (an id or alias). With `skip_declared`, the users that its
+/// declarations of this organization (under any spelling of it) declare are left out: by key
+/// (user id, name or primary email, ignoring case), or by the user id DescribeUser answers for
+/// a key that names no listed user.
 pub async fn export<D: Directory + Clone + 'static>(
     directory: &D,
     reference: &str,
+    skip_declared: Option<&DesiredState>,
     width: usize,
     on_user: impl FnMut(),
 ) -> Result<ExportedOrganization, ExportError> {
     let reference = OrganizationRef::parse(reference);
-    let resolved =
-        resolve_organization(directory, &reference).await.map_err(ExportError::Organization)?;
-    let organization_id = resolved.id;
-    let listed = directory.list_users(&organization_id).await.map_err(|e| match e {
+    let (organization_id, mut keys) = resolve(directory, &reference, skip_declared).await?;
+    let mut skipped = Vec::new();
+    let listed = list_undeclared(directory, &organization_id, &mut keys, |user, reason| {
+        skipped.push(SkippedUser { name: user.name, reason })
+    })
+    .await
+    .map_err(|e| match e {
         DirectoryError::OrganizationNotFound => {
             ExportError::Organization(format!("organization {organization_id} not found"))
         }
         other => ExportError::List(other),
     })?;
-    let mut skipped = Vec::new();
-    let mut wanted = Vec::new();
-    for user in listed {
-        match left_out_reason(&user) {
-            Some(reason) => skipped.push(SkippedUser { name: user.name, reason }),
-            None => wanted.push(user),
-        }
-    }
+    let described = described_ids(directory, &organization_id, &keys, width).await?;
+    let declared =
+        keys.users_named() + listed.iter().filter(|u| described.contains(&u.user_id)).count();
+    let wanted: Vec<_> = listed.into_iter().filter(|u| !described.contains(&u.user_id)).collect();
     let mut on_user = on_user;
     let described = run_bounded(
         wanted,
@@ -158,5 +154,70 @@ pub async fn export<D: Directory + Clone + 'static>(
         organization_id,
         users,
         skipped,
+        declared,
     })
+}
+
+/// The organization's id and the keys of the declarations of it in `desired`, all resolved with
+/// one listing of organizations at most. A file whose organization cannot be resolved is an
+/// error: whether it declares users of this organization is unknown.
+async fn resolve<D: Directory>(
+    directory: &D,
+    reference: &OrganizationRef,
+    desired: Option<&DesiredState>,
+) -> Result<(String, DeclaredKeys), ExportError> {
+    let files = desired.map(|d| d.organizations.as_slice()).unwrap_or_default();
+    let references: Vec<&OrganizationRef> =
+        std::iter::once(reference).chain(files.iter().map(|o| &o.reference)).collect();
+    let mut resolved = resolve_organizations(directory, &references).await.into_iter();
+    let organization_id = match resolved.next() {
+        Some(Ok(organization)) => organization.id,
+        Some(Err(message)) => return Err(ExportError::Organization(message)),
+        None => return Err(ExportError::Organization(format!("`{reference}` was not resolved"))),
+    };
+    let mut declarations = Vec::new();
+    for (file, resolution) in files.iter().zip(resolved) {
+        match resolution {
+            Ok(organization) if organization.id == organization_id => {
+                declarations.extend(&file.users)
+            }
+            Ok(_) => {}
+            Err(message) => {
+                return Err(ExportError::Organization(format!(
+                    "{message} (at {}); the users it declares cannot be told apart",
+                    file.source
+                )));
+            }
+        }
+    }
+    Ok((organization_id, DeclaredKeys::new(declarations)))
+}
+
+/// The user ids DescribeUser answers for the keys that named no listed user: a declaration by
+/// a key only DescribeUser resolves. A key that names nobody is no error here (the plan says so).
+async fn described_ids<D: Directory + Clone + 'static>(
+    directory: &D,
+    organization_id: &str,
+    keys: &DeclaredKeys,
+    width: usize,
+) -> Result<HashSet<String>, ExportError> {
+    let unnamed: Vec<String> = keys.naming_nobody().into_iter().map(str::to_string).collect();
+    let answers = run_bounded(
+        unnamed,
+        width,
+        |key| {
+            let directory = directory.clone();
+            let organization_id = organization_id.to_string();
+            async move {
+                match directory.describe_user(&organization_id, &key).await {
+                    Ok(user) => Ok(Some(user.user_id)),
+                    Err(DirectoryError::UserNotFound | DirectoryError::EntityState(_)) => Ok(None),
+                    Err(error) => Err(ExportError::Describe { user: key, error }),
+                }
+            }
+        },
+        |_| {},
+    )
+    .await;
+    answers.into_iter().filter_map(Result::transpose).collect()
 }

@@ -85,6 +85,13 @@ pub fn write_yaml<W: Write>(
             writeln!(out, "#   {}: {}", skipped.name.replace('\n', " "), skipped.reason)?;
         }
     }
+    if export.declared > 0 {
+        let users = crate::wording::plural(export.declared, "user", "users");
+        writeln!(
+            out,
+            "# Left out, because the files given to --skip-declared declare them: {users}."
+        )?;
+    }
     writeln!(out, "organization: {}", quote_if_needed(&export.reference))?;
     if export.users.is_empty() {
         writeln!(out, "users: {{}}")?;

@@ -244,6 +244,8 @@ mod tests {
     fn state(users: &[BTreeMap<Attribute, DesiredValue>]) -> DesiredState {
         let source = |line| SourceLocation { file: "f.yaml".into(), line, column: 3 };
         DesiredState {
+            excluded: Vec::new(),
+            targeted: false,
             files: vec!["f.yaml".into()],
             organizations: vec![crate::spec::DesiredOrganization {
                 reference: OrganizationRef::Id(ORG.into()),

@@ -1,7 +1,9 @@
 //! The plan: a value computed once, then printed, saved and applied.
 
 use crate::attrs::{AttrValue, Attribute};
+use crate::live::UserState;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,19 @@ pub struct PlanError {
     pub message: String,
 }
 
+/// A live user of a planned organization whom no file declares (docs/reference.md#unmanaged-users).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmanagedUser {
+    pub organization_id: String,
+    /// The user name.
+    pub user: String,
+    pub user_id: String,
+    /// The primary email address; `None` for a user never registered to WorkMail.
+    pub email: Option<String>,
+    /// `ENABLED` or `DISABLED` (`DELETED` users are never unmanaged).
+    pub state: UserState,
+}
+
 /// An organization the plan covers, for grouping output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedOrganization {
@@ -57,6 +72,9 @@ pub struct Summary {
     pub to_update: usize,
     pub unchanged: usize,
     pub errors: usize,
+    /// Live users in no file; `None` when they were not looked for.
+    #[serde(default)]
+    pub unmanaged: Option<usize>,
 }
 
 /// Per-user, per-field differences between the files and the live directory.
@@ -67,18 +85,49 @@ pub struct Plan {
     pub changes: Vec<UserChange>,
     pub unchanged: Vec<UnchangedUser>,
     pub errors: Vec<PlanError>,
+    /// The live users of the planned organizations that no file declares, by organization and
+    /// name; `None` when they were not looked for (`--unmanaged ignore`, `--target`).
+    pub unmanaged: Option<Vec<UnmanagedUser>>,
 }
 
 impl Plan {
-    /// The summary counts. `users` counts declared users, each once.
+    /// The summary counts. `users` counts declared users, each once: an error entry made of
+    /// an unmanaged user (`--unmanaged error`) is not one.
     pub fn summary(&self) -> Summary {
         let user_errors = self.errors.iter().filter(|e| e.user.is_some()).count();
         Summary {
-            users: self.changes.len() + self.unchanged.len() + user_errors,
+            users: self.changes.len() + self.unchanged.len() + user_errors
+                - self.unmanaged_errors(),
             to_update: self.changes.len(),
             unchanged: self.unchanged.len(),
             errors: self.errors.len(),
+            unmanaged: self.unmanaged.as_ref().map(Vec::len),
         }
+    }
+
+    /// The error entries that name an unmanaged user. A declared key never names an unmanaged
+    /// user of its organization (it would make that user declared), so an error entry of a
+    /// declared user never matches one.
+    fn unmanaged_errors(&self) -> usize {
+        let Some(unmanaged) = self.unmanaged.as_ref().filter(|u| !u.is_empty()) else {
+            return 0;
+        };
+        let named: HashSet<(&str, &str)> =
+            unmanaged.iter().map(|u| (u.organization_id.as_str(), u.user.as_str())).collect();
+        self.errors
+            .iter()
+            .filter(|e| {
+                e.user.as_deref().is_some_and(|user| named.contains(&(&*e.organization_id, user)))
+            })
+            .count()
+    }
+
+    /// The unmanaged users of one organization, in plan order (by name).
+    pub fn unmanaged_of<'p>(
+        &'p self,
+        organization_id: &'p str,
+    ) -> impl Iterator<Item = &'p UnmanagedUser> + 'p {
+        self.unmanaged.iter().flatten().filter(move |u| u.organization_id == organization_id)
     }
     /// Whether anything would change.
     pub fn has_changes(&self) -> bool {

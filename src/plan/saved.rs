@@ -2,7 +2,9 @@
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
-use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+use super::model::{
+    Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser, UserChange,
+};
 use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -28,6 +30,9 @@ struct Document {
     changes: Vec<UserChange>,
     unchanged: Vec<UnchangedUser>,
     errors: Vec<PlanError>,
+    // Shown again by apply, never listed again; absent from plans written before it existed.
+    #[serde(default)]
+    unmanaged: Option<Vec<UnmanagedUser>>,
     #[allow(dead_code)]
     summary: Summary,
 }
@@ -42,6 +47,7 @@ struct DocumentRef<'a> {
     changes: &'a [UserChange],
     unchanged: &'a [UnchangedUser],
     errors: &'a [PlanError],
+    unmanaged: Option<&'a [UnmanagedUser]>,
     summary: Summary,
 }
 
@@ -116,6 +122,7 @@ impl SavedPlan {
                 changes,
                 unchanged: document.unchanged,
                 errors: document.errors,
+                unmanaged: document.unmanaged,
             },
             tool_version: document.tool_version,
             created_at: document.created_at,
@@ -139,6 +146,7 @@ pub fn write_json<W: std::io::Write>(
         changes: &plan.changes,
         unchanged: &plan.unchanged,
         errors: &plan.errors,
+        unmanaged: plan.unmanaged.as_deref(),
         summary: plan.summary(),
     };
     serde_json::to_writer_pretty(&mut writer, &document)?;
@@ -275,6 +283,31 @@ mod tests {
     fn round_trips() {
         let saved = sample();
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
+    }
+
+    #[test]
+    fn keeps_the_users_in_no_file_and_reads_plans_written_without_them() {
+        let mut saved = sample();
+        saved.plan.unmanaged = Some(vec![UnmanagedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: "dan".into(),
+            user_id: "u-9".into(),
+            email: None,
+            state: crate::live::UserState::Disabled,
+        }]);
+        let json = saved.to_json();
+        let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(document["summary"]["unmanaged"], 1);
+        assert_eq!(document["unmanaged"][0]["state"], "DISABLED");
+        assert_eq!(SavedPlan::from_json(&json), Ok(saved.clone()));
+
+        // A file written before the list existed: no `unmanaged`, no `summary.unmanaged`.
+        let mut older = document;
+        let object = older.as_object_mut().expect("object");
+        object.remove("unmanaged");
+        object["summary"].as_object_mut().expect("summary").remove("unmanaged");
+        saved.plan.unmanaged = None;
+        assert_eq!(SavedPlan::from_json(&older.to_string()), Ok(saved));
     }
 
     /// Users are written without observed values; a file that has them for every user is read

@@ -13,6 +13,7 @@ mod reconciler;
 mod resolve;
 mod run;
 mod selection;
+mod unmanaged;
 
 pub use event::Event;
 pub use load::{LoadError, load, load_observed};
@@ -20,3 +21,4 @@ pub use reconciler::{ApplyOptions, Reconciler};
 pub use resolve::{resolve_organization, resolve_organizations};
 pub use run::{GuardedRun, PlannedRun, Refused, RunError, RunReport};
 pub use selection::{Selection, SelectionError};
+pub use unmanaged::{DeclaredKeys, UnmanagedPolicy, list_undeclared};

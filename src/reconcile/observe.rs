@@ -1,11 +1,11 @@
-//! The observe step: resolve the organizations of a desired state and describe every declared
-//! user concurrently, comparing each with its declaration as soon as it is read.
-//! Calls: one ListOrganizations if an alias is used, one DescribeUser per declared user.
+//! The observe step: describe every declared user of the resolved organizations concurrently,
+//! comparing each with its declaration as soon as it is read.
+//! Calls: one DescribeUser per declared user.
 
-use super::resolve::resolve_organizations;
 use crate::directory::{Directory, DirectoryError, run_bounded};
+use crate::live::ResolvedOrganization;
 use crate::plan::{ComparedOrganization, ComparedUser, Comparison, ReadError};
-use crate::spec::{DesiredState, OrganizationRef};
+use crate::spec::DesiredState;
 use std::sync::Arc;
 
 /// What the plan needs to know of a failed DescribeUser.
@@ -17,16 +17,15 @@ fn read_error(error: DirectoryError) -> ReadError {
 }
 
 /// Describe every declared user of every resolved organization, under the directory's limiter,
-/// at most `width` calls spawned at once. `on_user` is called once per described user.
+/// at most `width` calls spawned at once. `resolved[i]` is the resolution of
+/// `desired.organizations[i]`. `on_user` is called once per described user.
 pub(crate) async fn observe<D: Directory + Clone + 'static>(
     directory: &D,
     desired: &DesiredState,
+    resolved: Vec<Result<ResolvedOrganization, String>>,
     width: usize,
     mut on_user: impl FnMut(),
 ) -> Comparison {
-    let references: Vec<&OrganizationRef> =
-        desired.organizations.iter().map(|o| &o.reference).collect();
-    let resolved = resolve_organizations(directory, &references).await;
     let mut jobs = Vec::new();
     for (org_index, (organization, resolution)) in
         desired.organizations.iter().zip(&resolved).enumerate()

@@ -1,6 +1,6 @@
 //! Which declared users a run covers: `--target` and `--exclude`.
 
-use crate::spec::DesiredState;
+use crate::spec::{DesiredOrganization, DesiredState};
 use thiserror::Error;
 
 /// The users to keep, by key as declared. Keys compare case-insensitively, as WorkMail names do.
@@ -29,7 +29,8 @@ impl Selection {
         targets.chain(self.excludes.iter().map(|e| format!("--exclude {e}"))).collect()
     }
 
-    /// Keep the selected users; organizations left without users are dropped.
+    /// Keep the selected users; organizations left without users are dropped. Excluded users
+    /// are kept aside in [`DesiredState::excluded`], and a target sets [`DesiredState::targeted`].
     pub fn select(&self, mut desired: DesiredState) -> Result<DesiredState, SelectionError> {
         let matches = |key: &str, wanted: &str| key.eq_ignore_ascii_case(wanted);
         for (flag, list) in [("--target", &self.targets), ("--exclude", &self.excludes)] {
@@ -43,13 +44,75 @@ impl Selection {
                 }
             }
         }
+        desired.targeted = !self.targets.is_empty();
         for organization in &mut desired.organizations {
-            organization.users.retain(|u| {
-                (self.targets.is_empty() || self.targets.iter().any(|t| matches(&u.key, t)))
-                    && !self.excludes.iter().any(|e| matches(&u.key, e))
-            });
+            if desired.targeted {
+                // Users left out by a target are out of view, and forgotten.
+                organization.users.retain(|u| self.targets.iter().any(|t| matches(&u.key, t)));
+            }
+            if self.excludes.is_empty() {
+                continue;
+            }
+            let (excluded, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut organization.users)
+                .into_iter()
+                .partition(|u| self.excludes.iter().any(|e| matches(&u.key, e)));
+            organization.users = kept;
+            if !excluded.is_empty() {
+                // Excluded users stay declared: kept aside so they never look unmanaged.
+                desired.excluded.push(DesiredOrganization {
+                    reference: organization.reference.clone(),
+                    source: organization.source.clone(),
+                    users: excluded,
+                });
+            }
         }
         desired.organizations.retain(|o| !o.users.is_empty());
         Ok(desired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(organizations: &[crate::spec::DesiredOrganization]) -> Vec<Vec<&str>> {
+        organizations.iter().map(|o| o.users.iter().map(|u| u.key.as_str()).collect()).collect()
+    }
+
+    #[test]
+    fn excluded_users_are_kept_aside_and_a_target_is_recorded() {
+        let desired = crate::spec::load_str(
+            "f.yaml",
+            "organization: acme\nusers:\n  alice: {}\n  bob: {}\n  carol: {}\n",
+        )
+        .expect("valid");
+        let select = |targets: &[&str], excludes: &[&str]| {
+            let selection = Selection {
+                targets: targets.iter().map(|t| t.to_string()).collect(),
+                excludes: excludes.iter().map(|e| e.to_string()).collect(),
+            };
+            selection.select(desired.clone()).expect("selects")
+        };
+
+        let all = select(&[], &[]);
+        assert_eq!(
+            (keys(&all.organizations), all.excluded.len(), all.targeted),
+            (vec![vec!["alice", "bob", "carol"]], 0, false)
+        );
+
+        let excluded = select(&[], &["BOB"]);
+        assert_eq!(keys(&excluded.organizations), [["alice", "carol"]]);
+        assert_eq!(keys(&excluded.excluded), [["bob"]]);
+        assert_eq!(excluded.excluded[0].reference, excluded.organizations[0].reference);
+        assert!(!excluded.targeted);
+
+        // Excluding every user drops the organization from the plan, not from the declared.
+        let none = select(&[], &["alice", "bob", "carol"]);
+        assert!(none.organizations.is_empty());
+        assert_eq!(keys(&none.excluded), [["alice", "bob", "carol"]]);
+
+        let targeted = select(&["carol"], &[]);
+        assert_eq!((keys(&targeted.organizations), targeted.targeted), (vec![vec!["carol"]], true));
+        assert!(targeted.excluded.is_empty(), "users left out by a target are forgotten");
     }
 }

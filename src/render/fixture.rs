@@ -1,7 +1,10 @@
 //! The representative plan every renderer is snapshotted with.
 
 use crate::attrs::{AttrValue, Attribute};
-use crate::plan::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
+use crate::live::UserState;
+use crate::plan::{
+    FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UnmanagedUser, UserChange,
+};
 
 pub const ORG_ACME: &str = "m-0123456789abcdef0123456789abcdef";
 pub const ORG_PLAIN: &str = "m-fedcba9876543210fedcba9876543210";
@@ -40,9 +43,21 @@ fn unchanged(org: &str, user: &str, user_id: &str) -> UnchangedUser {
     }
 }
 
+/// A live user in no file.
+pub fn unmanaged(org: &str, user: &str, email: Option<&str>, state: UserState) -> UnmanagedUser {
+    UnmanagedUser {
+        organization_id: org.to_owned(),
+        user: user.to_owned(),
+        user_id: format!("u-{user}"),
+        email: email.map(str::to_owned),
+        state,
+    }
+}
+
 /// Two organizations with changes (one with an alias, one without), one with none, one that
 /// could not be resolved; updates, clears, a boolean, a role change, a value that would break
-/// a markdown table, a user error and an organization error.
+/// a markdown table, a user error and an organization error; users in no file in the first
+/// organization (one of them disabled, without email) and in the one without changes.
 pub fn plan() -> Plan {
     use Attribute::*;
     Plan {
@@ -110,6 +125,11 @@ pub fn plan() -> Plan {
                 message: "organization \"nope\" not found".into(),
             },
         ],
+        unmanaged: Some(vec![
+            unmanaged(ORG_ACME, "dan", Some("dan@acme.example"), UserState::Enabled),
+            unmanaged(ORG_ACME, "eve", None, UserState::Disabled),
+            unmanaged(ORG_QUIET, "heidi", Some("heidi@quiet.example"), UserState::Enabled),
+        ]),
     }
 }
 

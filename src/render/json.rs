@@ -3,7 +3,7 @@
 use super::RenderOptions;
 use super::redact::redact_value;
 use crate::attrs::AttrValue;
-use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use crate::plan::{FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
 use serde_json::{Value, json};
 
 /// The `format_version` of the document; bumped only on an incompatible change of its keys.
@@ -11,7 +11,7 @@ const FORMAT_VERSION: u32 = 1;
 
 /// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
-/// error) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
+/// error), `unmanaged` (null when not looked for) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
 /// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.
 pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
     let summary = plan.summary();
@@ -19,11 +19,13 @@ pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
         "format_version": FORMAT_VERSION,
         "changes": plan.changes.iter().map(|c| change(c, options)).collect::<Vec<_>>(),
         "errors": plan.errors.iter().map(error).collect::<Vec<_>>(),
+        "unmanaged": plan.unmanaged.as_ref().map(|u| u.iter().map(unmanaged).collect::<Vec<_>>()),
         "summary": {
             "users": summary.users,
             "to_update": summary.to_update,
             "unchanged": summary.unchanged,
             "errors": summary.errors,
+            "unmanaged": summary.unmanaged,
         },
     })
 }
@@ -58,6 +60,16 @@ fn error(error: &PlanError) -> Value {
         "user": error.user,
         "source": error.source,
         "message": error.message,
+    })
+}
+
+fn unmanaged(user: &UnmanagedUser) -> Value {
+    json!({
+        "organization_id": user.organization_id,
+        "user": user.user,
+        "user_id": user.user_id,
+        "email": user.email,
+        "state": user.state.as_str(),
     })
 }
 
@@ -100,7 +112,7 @@ mod tests {
             keys.sort();
             keys
         };
-        assert_eq!(keys(&doc), ["changes", "errors", "format_version", "summary"]);
+        assert_eq!(keys(&doc), ["changes", "errors", "format_version", "summary", "unmanaged"]);
         assert_eq!(doc["format_version"], 1);
         assert_eq!(
             keys(&doc["changes"][0]),
@@ -108,7 +120,14 @@ mod tests {
         );
         assert_eq!(keys(&doc["changes"][0]["fields"][0]), ["after", "before", "field"]);
         assert_eq!(keys(&doc["errors"][0]), ["message", "organization_id", "source", "user"]);
-        assert_eq!(keys(&doc["summary"]), ["errors", "to_update", "unchanged", "users"]);
+        assert_eq!(
+            keys(&doc["unmanaged"][0]),
+            ["email", "organization_id", "state", "user", "user_id"]
+        );
+        assert_eq!(
+            keys(&doc["summary"]),
+            ["errors", "to_update", "unchanged", "unmanaged", "users"]
+        );
         assert_eq!(doc["errors"][1]["user"], Value::Null);
         assert_eq!(doc["changes"][1]["fields"][1]["after"], Value::Bool(true));
     }

@@ -10,8 +10,10 @@
 //! boundary, closes an open `<details>` block and ends with a note of how much was left out.
 
 use super::redact::display_value;
-use super::{OrganizationBlock, RenderOptions, organization_blocks, summary_sentence};
-use crate::plan::{Plan, PlanError, UserChange};
+use super::{
+    OrganizationBlock, RenderOptions, organization_blocks, summary_sentence, unmanaged_sentence,
+};
+use crate::plan::{Plan, PlanError, UnmanagedUser, UserChange};
 use crate::wording::plural;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
@@ -24,6 +26,7 @@ pub const MARKDOWN_LIMIT: usize = 60_000;
 pub const COLLAPSE_ABOVE_USERS: usize = 20;
 
 const TABLE_HEADER: &str = "\n| user | field | before | after |\n|---|---|---|---|\n";
+const UNMANAGED_HEADER: &str = "\n| user | user id | email | state |\n|---|---|---|---|\n";
 const CLOSE_DETAILS: &str = "\n</details>\n";
 
 /// Renders `plan` as a pull-request comment of at most [`MARKDOWN_LIMIT`] bytes, truncated at
@@ -38,7 +41,6 @@ pub fn markdown(plan: &Plan, options: &RenderOptions) -> String {
         doc.push(&format!("\n#### Organization {}\n", organization_title(&block)));
         if block.changes.is_empty() && block.errors.is_empty() {
             doc.push("\n_No changes._\n");
-            continue;
         }
         if !block.changes.is_empty() {
             if collapse {
@@ -56,8 +58,28 @@ pub fn markdown(plan: &Plan, options: &RenderOptions) -> String {
                 doc.push_item(&error_item(error), Hidden::Error);
             }
         }
+        push_unmanaged(&mut doc, &block.unmanaged);
     }
     doc.finish()
+}
+
+/// `? 3 users in no file: dan, eve, frank`, then every one of them in a collapsed table.
+fn push_unmanaged(doc: &mut BoundedDocument, unmanaged: &[&UnmanagedUser]) {
+    let Some(sentence) = unmanaged_sentence(unmanaged, code) else { return };
+    doc.push(&format!("\n? {sentence}\n"));
+    doc.open_details(&format!("{} in no file", plural(unmanaged.len(), "user", "users")));
+    doc.push(UNMANAGED_HEADER);
+    for user in unmanaged {
+        let email = user.email.as_deref().map(code).unwrap_or_default();
+        let row = format!(
+            "| {} | {} | {email} | {} |\n",
+            code(&user.user),
+            code(&user.user_id),
+            user.state.as_str()
+        );
+        doc.push_item(&row, Hidden::Unmanaged);
+    }
+    doc.close_details();
 }
 
 fn push_rows(doc: &mut BoundedDocument, change: &UserChange, options: &RenderOptions) {
@@ -104,13 +126,17 @@ fn error_item(error: &PlanError) -> String {
 }
 
 /// The closing note of a truncated comment.
-fn truncation_note(changes: usize, errors: usize) -> String {
+fn truncation_note(changes: usize, errors: usize, unmanaged: usize) -> String {
     let more = |n: usize, one: &str, many: &str| {
         plural(n, &format!("more {one}"), &format!("more {many}"))
     };
     let mut hidden = more(changes, "field change", "field changes");
     if errors > 0 {
         hidden.push_str(&format!(" and {}", more(errors, "error", "errors")));
+    }
+    if unmanaged > 0 {
+        hidden
+            .push_str(&format!(" and {}", more(unmanaged, "user in no file", "users in no file")));
     }
     format!(
         "\n_… output truncated: {hidden} not shown \
@@ -151,6 +177,7 @@ fn escape(s: &str) -> String {
 enum Hidden {
     Change,
     Error,
+    Unmanaged,
 }
 
 /// A document that stops growing once the next piece would leave no room for the closing
@@ -163,6 +190,7 @@ struct BoundedDocument {
     details_open: bool,
     hidden_changes: usize,
     hidden_errors: usize,
+    hidden_unmanaged: usize,
 }
 
 impl BoundedDocument {
@@ -173,12 +201,13 @@ impl BoundedDocument {
             details_open: false,
             hidden_changes: 0,
             hidden_errors: 0,
+            hidden_unmanaged: 0,
         }
     }
 
     /// Room kept back for what [`Self::finish`] may append: a `</details>` and the longest note.
     fn reserve() -> usize {
-        CLOSE_DETAILS.len() + truncation_note(usize::MAX, usize::MAX).len()
+        CLOSE_DETAILS.len() + truncation_note(usize::MAX, usize::MAX, usize::MAX).len()
     }
 
     /// Appends `piece` if it fits; returns whether it did.
@@ -197,6 +226,7 @@ impl BoundedDocument {
             match kind {
                 Hidden::Change => self.hidden_changes += 1,
                 Hidden::Error => self.hidden_errors += 1,
+                Hidden::Unmanaged => self.hidden_unmanaged += 1,
             }
         }
     }
@@ -221,7 +251,11 @@ impl BoundedDocument {
             self.out.push_str(CLOSE_DETAILS);
         }
         if self.truncated {
-            self.out.push_str(&truncation_note(self.hidden_changes, self.hidden_errors));
+            self.out.push_str(&truncation_note(
+                self.hidden_changes,
+                self.hidden_errors,
+                self.hidden_unmanaged,
+            ));
         }
         self.out
     }
@@ -320,7 +354,7 @@ mod tests {
         let shown =
             rendered.lines().filter(|l| l.starts_with("| <code>") || l.starts_with("|  |")).count();
         assert!(shown > 100 && shown < 12_000, "{shown} rows shown");
-        assert!(rendered.ends_with(&truncation_note(12_000 - shown, 0)), "{rendered}");
+        assert!(rendered.ends_with(&truncation_note(12_000 - shown, 0, 0)), "{rendered}");
         assert!(rendered.contains("</details>\n\n_… output truncated: "));
         assert!(rendered.len() > MARKDOWN_LIMIT - 1_000, "truncated too early");
         let tail: Vec<&str> = rendered.lines().rev().take(5).collect();
@@ -382,6 +416,7 @@ mod tests {
                         .map(|(o, user, fields)| fixture::change(&org(o), &user, "u-1", 1, fields))
                         .collect(),
                     unchanged: Vec::new(),
+                    unmanaged: None,
                     errors: errors
                         .into_iter()
                         .map(|(o, user, message)| PlanError {
@@ -410,7 +445,7 @@ mod tests {
                 .count();
             let shown_errors = rendered.lines().filter(|l| l.starts_with("- ❗ ")).count();
             if rendered.contains("output truncated") {
-                let note = truncation_note(rows - shown_rows, plan.errors.len() - shown_errors);
+                let note = truncation_note(rows - shown_rows, plan.errors.len() - shown_errors, 0);
                 prop_assert!(rendered.ends_with(&note));
             } else {
                 prop_assert_eq!((shown_rows, shown_errors), (rows, plan.errors.len()));

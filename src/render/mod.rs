@@ -22,7 +22,8 @@ pub use redact::{Redaction, display_value, redact_value};
 pub use redaction_key::{MAX_KEY_BYTES, MIN_KEY_BYTES, RedactionKey, RedactionKeyError};
 pub use text::text;
 
-use crate::plan::{Plan, PlanError, Summary, UserChange};
+use crate::plan::{Plan, PlanError, Summary, UnmanagedUser, UserChange};
+use crate::wording::{first_names, plural};
 pub(crate) use palette::{Palette, paint, paint_count, printable};
 
 /// The changes and errors of one organization, in plan order, for the grouped formats.
@@ -32,6 +33,8 @@ struct OrganizationBlock<'p> {
     alias: Option<&'p str>,
     changes: Vec<&'p UserChange>,
     errors: Vec<&'p PlanError>,
+    /// Its live users in no file, by name.
+    unmanaged: Vec<&'p UnmanagedUser>,
 }
 
 /// Groups a plan by organization: the organizations in `plan.organizations` order, then any
@@ -44,17 +47,45 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
         .iter()
         .map(|o| (o.id.as_str(), o.alias.as_deref()))
         .chain(plan.changes.iter().map(|c| (c.organization_id.as_str(), None)))
-        .chain(plan.errors.iter().map(|e| (e.organization_id.as_str(), None)));
+        .chain(plan.errors.iter().map(|e| (e.organization_id.as_str(), None)))
+        .chain(plan.unmanaged.iter().flatten().map(|u| (u.organization_id.as_str(), None)));
     for (id, alias) in mentioned {
         if !blocks.iter().any(|b| b.id == id) {
-            blocks.push(OrganizationBlock { id, alias, changes: Vec::new(), errors: Vec::new() });
+            blocks.push(OrganizationBlock {
+                id,
+                alias,
+                changes: Vec::new(),
+                errors: Vec::new(),
+                unmanaged: Vec::new(),
+            });
         }
     }
     for block in &mut blocks {
         block.changes = plan.changes.iter().filter(|c| c.organization_id == block.id).collect();
         block.errors = plan.errors.iter().filter(|e| e.organization_id == block.id).collect();
+        block.unmanaged = plan.unmanaged_of(block.id).collect();
     }
     blocks
+}
+
+/// How many unmanaged users the `? N users in no file: …` line names before `and N more`.
+pub const UNMANAGED_NAMED: usize = 10;
+
+/// `3 users in no file: dan, eve, frank`, naming the first [`UNMANAGED_NAMED`] with `name`
+/// (escaped for the format); `None` when there are none.
+fn unmanaged_sentence(
+    unmanaged: &[&UnmanagedUser],
+    name: impl Fn(&str) -> String,
+) -> Option<String> {
+    if unmanaged.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = unmanaged.iter().map(|u| name(&u.user)).collect();
+    Some(format!(
+        "{} in no file: {}",
+        plural(unmanaged.len(), "user", "users"),
+        first_names(&names, UNMANAGED_NAMED)
+    ))
 }
 
 /// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
@@ -80,7 +111,8 @@ mod tests {
 
     #[test]
     fn render_summary_sentence_pluralises_errors_only() {
-        let summary = |errors| Summary { users: 0, to_update: 1, unchanged: 41, errors };
+        let summary =
+            |errors| Summary { users: 0, to_update: 1, unchanged: 41, errors, unmanaged: None };
         assert_eq!(summary_sentence(&summary(0)), "1 to update, 41 unchanged, 0 errors.");
         assert_eq!(summary_sentence(&summary(1)), "1 to update, 41 unchanged, 1 error.");
         assert_eq!(summary_sentence(&summary(2)), "1 to update, 41 unchanged, 2 errors.");

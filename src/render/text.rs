@@ -20,7 +20,7 @@
 use super::redact::display_value;
 use super::{
     Detail, OrganizationBlock, Palette, RenderOptions, colored_summary_sentence,
-    organization_blocks, paint, printable,
+    organization_blocks, paint, printable, unmanaged_sentence,
 };
 use crate::attrs::AttrValue;
 use crate::plan::{FieldChange, Plan, PlanError, UserChange};
@@ -53,6 +53,9 @@ fn write_plan(out: &mut String, plan: &Plan, options: &RenderOptions) -> fmt::Re
             for error in &plan.errors {
                 writeln!(out, "{}", paint(palette.error, &error_line(error)))?;
             }
+            for block in organization_blocks(plan) {
+                write_unmanaged(out, &block, "", &palette)?;
+            }
         }
     }
     writeln!(
@@ -75,7 +78,7 @@ fn write_organization(
     };
     writeln!(out, "{}", paint(palette.header, &title))?;
     if block.changes.is_empty() && block.errors.is_empty() {
-        return writeln!(out, "  (no changes)");
+        writeln!(out, "  (no changes)")?;
     }
     for change in &block.changes {
         write_change(out, change, options, palette)?;
@@ -83,7 +86,21 @@ fn write_organization(
     for error in &block.errors {
         writeln!(out, "  {}", paint(palette.error, &error_line(error)))?;
     }
-    Ok(())
+    write_unmanaged(out, block, "  ", palette)
+}
+
+/// `  ? 3 users in no file: dan, eve, frank` after the organization's changes and errors,
+/// when it has users in no file.
+fn write_unmanaged(
+    out: &mut String,
+    block: &OrganizationBlock<'_>,
+    indent: &str,
+    palette: &Palette,
+) -> fmt::Result {
+    match unmanaged_sentence(&block.unmanaged, printable) {
+        Some(sentence) => writeln!(out, "{indent}{} {sentence}", paint(palette.change, "?")),
+        None => Ok(()),
+    }
 }
 
 fn write_change(
@@ -159,6 +176,7 @@ fn error_line(error: &PlanError) -> String {
 mod tests {
     use super::*;
     use crate::attrs::Attribute;
+    use crate::live::UserState;
     use crate::render::{Redaction, fixture};
     use std::collections::BTreeSet;
 
@@ -212,13 +230,48 @@ mod tests {
     }
 
     #[test]
-    fn render_text_brief_is_the_errors_and_the_summary() {
+    fn render_text_brief_is_the_errors_the_unmanaged_and_the_summary() {
         let brief = RenderOptions { detail: Detail::Brief, ..RenderOptions::default() };
         assert_eq!(
             text(&fixture::plan(), &brief),
             "! ghost (users/m-0123456789abcdef0123456789abcdef.yaml:30): user not found\n\
              ! users/nope.yaml:1: organization \"nope\" not found\n\
+             ? 2 users in no file: dan, eve\n\
+             ? 1 user in no file: heidi\n\
              Plan: 3 to update, 4 unchanged, 2 errors.\n"
+        );
+    }
+
+    #[test]
+    fn render_text_names_ten_unmanaged_users_then_counts_the_rest() {
+        let users = |n: usize| -> Vec<_> {
+            (0..n)
+                .map(|i| {
+                    let name = format!("user{i:02}");
+                    fixture::unmanaged(fixture::ORG_ACME, &name, None, UserState::Enabled)
+                })
+                .collect()
+        };
+        let line = |n| {
+            let plan = Plan { unmanaged: Some(users(n)), ..Plan::default() };
+            let rendered = text(&plan, &RenderOptions::default());
+            rendered.lines().nth(2).unwrap_or_default().to_string()
+        };
+        assert_eq!(
+            line(10),
+            "  ? 10 users in no file: user00, user01, user02, user03, user04, user05, user06, \
+             user07, user08, user09"
+        );
+        assert_eq!(
+            line(13),
+            "  ? 13 users in no file: user00, user01, user02, user03, user04, user05, user06, \
+             user07, user08, user09 and 3 more"
+        );
+        // Looked for and none found: no line; not looked for: none either.
+        let none = Plan { unmanaged: Some(Vec::new()), ..Plan::default() };
+        assert_eq!(
+            text(&none, &RenderOptions::default()),
+            text(&Plan::default(), &RenderOptions::default())
         );
     }
 

@@ -105,6 +105,12 @@ pub struct DesiredState {
     /// The files read, in the order read.
     pub files: Vec<String>,
     pub organizations: Vec<DesiredOrganization>,
+    /// The users a selection (`--exclude`) left out of `organizations`, grouped the same way.
+    /// They are still declared: a live user among them is never reported as unmanaged.
+    pub excluded: Vec<DesiredOrganization>,
+    /// Whether a selection (`--target`) narrowed `organizations` to some users. The rest of
+    /// the directory is then out of view, and unmanaged users are not looked for.
+    pub targeted: bool,
 }
 
 impl DesiredState {

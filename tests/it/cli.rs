@@ -330,7 +330,10 @@ async fn cli_quiet_apply_prints_only_errors_and_the_summaries() {
     files.write("acme.yaml", "organization: acme\nusers:\n  bob:\n    display_name: Bob Builder\n");
     let again = run(&emu, files.path(), &["apply", "acme.yaml", "-q", "--auto-approve"]).await;
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert_eq!(stdout(&again), "Plan: 0 to update, 1 unchanged, 0 errors.\n");
+    assert_eq!(
+        stdout(&again),
+        "? 1 user in no file: alice\nPlan: 0 to update, 1 unchanged, 0 errors.\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -792,7 +792,14 @@ fn metric_shapes(text: &str) -> std::collections::BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_have_every_name_and_label_and_count_what_happened() {
-    let emu = emulator_seeded().await;
+    // dan is in no file.
+    let with_dan = Seed::default().organization(acme(vec![
+        user("alice", &[(DisplayName, "Alice L"), (Office, "HQ")]),
+        user("bob", &[(JobTitle, "Builder"), (Office, "HQ")]),
+        user("carol", &[(DisplayName, "Carol")]),
+        user("dan", &[]),
+    ]));
+    let emu = emulator(with_dan, UpdateSemantics::Replace).await;
     let files = desired_files();
     let args = ["users", "--mode", "self-heal", "--interval", "1h"];
     let ctl = Controller::start(&emu, files.path(), &args).await;
@@ -818,12 +825,14 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
             "workmail_reconcile_run_duration_seconds_count{result}",
             "workmail_reconcile_runs_total{result,trigger}",
             "workmail_reconcile_suspended{}",
+            "workmail_reconcile_unmanaged_users{organization}",
             "workmail_reconcile_user_updates_total{organization,result}",
         ],
         "{}",
         answer.body
     );
     let body = &answer.body;
+    assert_eq!(ctl.status().await["drift"][0]["unmanaged"], serde_json::json!(["dan"]));
     let revision = ctl.status().await["revision"]["applied"].as_str().expect("applied").to_string();
     for line in [
         "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"} 1".to_string(),
@@ -834,6 +843,7 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
         // Drift is counted before the apply that corrects it.
         format!("workmail_reconcile_drift_users{{organization=\"{ORG}\"}} 2"),
         format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 3"),
+        format!("workmail_reconcile_unmanaged_users{{organization=\"{ORG}\"}} 1"),
         format!(
             "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"updated\"}} 2"
         ),
@@ -842,6 +852,7 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
         "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"ok\"} 2".into(),
         "workmail_reconcile_api_requests_total{operation=\"ListOrganizations\",outcome=\"ok\"} 1"
             .into(),
+        "workmail_reconcile_api_requests_total{operation=\"ListUsers\",outcome=\"ok\"} 1".into(),
         "workmail_reconcile_request_rate 0".into(),
     ] {
         assert!(body.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in\n{body}");

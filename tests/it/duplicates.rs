@@ -41,7 +41,8 @@ fn words(text: &str) -> String {
 
 /// Every spelling of one user that the files can disagree on: organization alias, alias in
 /// another case, organization id; user name, email, user id; in one file and across files; two
-/// and three places. Each case: the plan's text, exit 1, and no write.
+/// and three places. Each case: the plan's text, exit 1, and no write. A user declared twice is
+/// never also reported as in no file; the users no spelling declares are.
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_reports_every_declaration_of_a_user_declared_under_several_spellings() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
@@ -58,6 +59,7 @@ async fn plan_reports_every_declaration_of_a_user_declared_under_several_spellin
             "Organization acme (m-0123456789abcdef0123456789abcdef)
   ! bob (a.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
   ! bob (b.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `acme` at a.yaml:3
+  ? 2 users in no file: alice, carol
 Plan: 0 to update, 0 unchanged, 2 errors.
 ",
         ),
@@ -73,6 +75,7 @@ Plan: 0 to update, 0 unchanged, 2 errors.
             "Organization acme (m-0123456789abcdef0123456789abcdef)
   ! bob (a.yaml:3): resolves to user <id of bob>, the same user as `bob@acme.example` of organization `ACME` at b.yaml:3
   ! bob@acme.example (b.yaml:3): resolves to user <id of bob>, the same user as `bob` of organization `m-0123456789abcdef0123456789abcdef` at a.yaml:3
+  ? 2 users in no file: alice, carol
 Plan: 0 to update, 0 unchanged, 2 errors.
 ",
         ),
@@ -91,6 +94,7 @@ Plan: 0 to update, 0 unchanged, 2 errors.
   ! bob (a.yaml:5): resolves to user <id of bob>, the same user as `BOB@acme.example` at a.yaml:7, `<id of bob>` at a.yaml:9
   ! BOB@acme.example (a.yaml:7): resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `<id of bob>` at a.yaml:9
   ! <id of bob> (a.yaml:9): resolves to user <id of bob>, the same user as `bob` at a.yaml:5, `BOB@acme.example` at a.yaml:7
+  ? 1 user in no file: carol
 Plan: 1 to update, 0 unchanged, 3 errors.
 ",
         ),
@@ -111,6 +115,7 @@ Plan: 1 to update, 0 unchanged, 3 errors.
   ! Bob (a.yaml:3): resolves to user <id of bob>, the same user as `<id of bob>` at c.yaml:4, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
   ! <id of bob> (c.yaml:4): resolves to user <id of bob>, the same user as `Bob` at a.yaml:3, `bob@ACME.example` of organization `m-0123456789abcdef0123456789abcdef` at b.yaml:3
   ! bob@ACME.example (b.yaml:3): resolves to user <id of bob>, the same user as `Bob` of organization `acme` at a.yaml:3, `<id of bob>` of organization `acme` at c.yaml:4
+  ? 1 user in no file: alice
 Plan: 0 to update, 1 unchanged, 3 errors.
 ",
         ),

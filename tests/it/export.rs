@@ -112,13 +112,14 @@ proptest! {
                 .collect();
             let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Patch).await;
             let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, None));
-            let exported = workmail_reconcile::export::export(&directory, "acme", 8, || ()).await.expect("export");
+            let exported = workmail_reconcile::export::export(&directory, "acme", None, 8, || ()).await.expect("export");
             let yaml = workmail_reconcile::export::to_yaml(&exported, Some("schema.json"));
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
             let engine = workmail_reconcile::reconcile::Reconciler::new(directory.clone(), 8);
             let plan = engine.plan(&desired, |_| ()).await.expect("the emulator answers").plan;
             assert!(plan.changes.is_empty() && plan.errors.is_empty(), "{plan:?}\n{yaml}");
+            assert_eq!(plan.unmanaged, Some(Vec::new()), "every user exported is declared");
             for (i, v) in values.iter().enumerate() {
                 assert_eq!(emu.user(ORG, &format!("p{i}")).expect("user").get(Street), AttrValue::Text(v.clone()));
             }

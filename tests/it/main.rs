@@ -18,4 +18,5 @@ mod redaction;
 mod release;
 mod self_contained;
 mod support;
+mod unmanaged;
 mod validate;

@@ -1,5 +1,6 @@
 //! `plan` against the emulator: per-field plans, error entries, exit codes, selection, and —
 //! from the journal — that plan never writes and describes each declared user exactly once.
+//! Users in no file: tests/it/unmanaged.rs.
 
 use crate::support::*;
 use workmail_reconcile::attrs::Attribute::*;
@@ -53,7 +54,9 @@ async fn plan_shows_every_changed_field_and_error_entries() {
     assert!(calls(&journal, "UpdateUser").is_empty());
     assert_eq!(calls(&journal, "DescribeUser").len(), 4);
     assert_eq!(calls(&journal, "ListOrganizations").len(), 1);
-    assert_eq!(journal.len(), 5);
+    // One page of users, to find those in no file (none here: zed is DELETED).
+    assert_eq!(calls(&journal, "ListUsers").len(), 1);
+    assert_eq!(journal.len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -66,7 +69,7 @@ async fn json_plan_has_the_documented_keys() {
     assert_eq!(doc["format_version"], 1);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"users": 4, "to_update": 2, "unchanged": 1, "errors": 1})
+        serde_json::json!({"users": 4, "to_update": 2, "unchanged": 1, "errors": 1, "unmanaged": 0})
     );
     let alice = &doc["changes"][0];
     assert_eq!(alice["user"], "alice");
