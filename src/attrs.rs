@@ -11,7 +11,7 @@ pub enum AttrKind {
     Text,
     /// `HiddenFromGlobalAddressList`: a boolean, never empty.
     Bool,
-    /// `Role`: `USER` or `REMOTE_USER` may be set; `SYSTEM_USER` and `RESOURCE` exist but cannot be set.
+    /// `Role`: a [`crate::live::Role`] name; only the settable ones may be written.
     Role,
     /// `IdentityProviderUserId`: empty, or [`IDP_USER_ID_PATTERN`].
     IdpUserId,
@@ -24,10 +24,6 @@ pub const IDP_USER_ID_MAX_CHARS: usize = 47;
 /// The `IdentityProviderUserId` pattern of the API model.
 pub const IDP_USER_ID_PATTERN: &str =
     "^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$";
-/// Roles a desired-state file may set.
-pub const SETTABLE_ROLES: [&str; 2] = ["USER", "REMOTE_USER"];
-/// Every role the service knows (`UserRole` enum).
-pub const ALL_ROLES: [&str; 4] = ["USER", "RESOURCE", "SYSTEM_USER", "REMOTE_USER"];
 
 /// One updatable user attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -72,7 +72,9 @@ impl ReadyReason {
     pub fn is_ready(self) -> bool {
         matches!(
             self,
-            ReadyReason::ReconciliationSucceeded | ReadyReason::DriftDetected | ReadyReason::Suspended
+            ReadyReason::ReconciliationSucceeded
+                | ReadyReason::DriftDetected
+                | ReadyReason::Suspended
         )
     }
 }

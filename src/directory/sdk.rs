@@ -6,7 +6,7 @@ use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
@@ -200,7 +200,7 @@ impl Directory for SdkDirectory {
                     user_id: u.id()?.to_string(),
                     name: u.name().unwrap_or_default().to_string(),
                     state: state_of(u.state()),
-                    role: u.user_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
+                    role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
                 })
             }));
             next_token = page.next_token().map(str::to_string);

@@ -5,8 +5,8 @@ use super::journal::epoch_seconds;
 use super::state::{EmulatedDirectory, EmulatedUser, Organization, user_id_for};
 use super::validation::model;
 use super::wire::ApiError;
-use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
-use crate::live::UserState;
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::live::{Role, UserState};
 use aws_smithy_types::base64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -351,10 +351,12 @@ fn describe_user(input: &Value, directory: &EmulatedDirectory) -> Result<Value, 
 /// Roles that a request may not assign (`SYSTEM_USER`, `RESOURCE`).
 fn check_assignable_role(input: &Value) -> Result<(), ApiError> {
     match str_member(input, "Role") {
-        Some(role) if !SETTABLE_ROLES.contains(&role) => Err(ApiError::invalid_parameter(format!(
-            "Role {role} cannot be assigned; allowed: {}.",
-            SETTABLE_ROLES.join(", ")
-        ))),
+        Some(role) if !Role::parse(role).is_settable() => {
+            Err(ApiError::invalid_parameter(format!(
+                "Role {role} cannot be assigned; allowed: {}.",
+                Role::SETTABLE_NAMES.join(", ")
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -385,7 +387,7 @@ fn update_user(
         )));
     }
     // System users are managed by WorkMail itself; the emulator refuses any change to them.
-    if user.role == "SYSTEM_USER" {
+    if user.role == Role::SystemUser {
         return Err(ApiError::invalid_parameter(format!(
             "The user {} is a system user and cannot be updated.",
             user.id
@@ -426,7 +428,7 @@ fn create_user(
         email: None,
         // A created user is unregistered (no mailbox) until RegisterToWorkMail.
         state: UserState::Disabled,
-        role: str_member(input, "Role").unwrap_or("USER").to_owned(),
+        role: str_member(input, "Role").map_or(Role::User, Role::parse),
         attributes: BTreeMap::new(),
         enabled_date: None,
         disabled_date: Some(now),

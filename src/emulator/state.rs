@@ -3,7 +3,7 @@
 use super::seed::{Seed, SeedError};
 use super::validation::check_shape;
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::UserState;
+use crate::live::{Role, UserState};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -21,8 +21,7 @@ pub struct EmulatedUser {
     pub email: Option<String>,
     /// ENABLED, DISABLED or DELETED.
     pub state: UserState,
-    /// `USER`, `RESOURCE`, `SYSTEM_USER` or `REMOTE_USER`.
-    pub role: String,
+    pub role: Role,
     /// The 13 text attributes (empty ones absent), `HiddenFromGlobalAddressList` (always
     /// present) and `IdentityProviderUserId` (absent when empty). Never `Role`.
     pub attributes: BTreeMap<Attribute, AttrValue>,
@@ -39,7 +38,7 @@ impl EmulatedUser {
     /// `""`, the hidden flag a boolean.
     pub fn get(&self, attr: Attribute) -> AttrValue {
         if attr == Attribute::Role {
-            return AttrValue::Text(self.role.clone());
+            return AttrValue::Text(self.role.as_str().to_string());
         }
         self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
     }
@@ -47,7 +46,7 @@ impl EmulatedUser {
     /// Sets `attr`; `""` clears a text attribute.
     pub(crate) fn set(&mut self, attr: Attribute, value: AttrValue) {
         match (attr.kind(), value) {
-            (AttrKind::Role, AttrValue::Text(role)) => self.role = role,
+            (AttrKind::Role, AttrValue::Text(role)) => self.role = Role::parse(&role),
             (AttrKind::Bool, v @ AttrValue::Bool(_)) => {
                 self.attributes.insert(attr, v);
             }
@@ -64,7 +63,7 @@ impl EmulatedUser {
     /// absent, the hidden flag is present.
     pub(crate) fn normalize(&mut self) {
         if let Some(AttrValue::Text(role)) = self.attributes.remove(&Attribute::Role) {
-            self.role = role;
+            self.role = Role::parse(&role);
         }
         self.attributes.retain(|_, v| !v.is_empty_text());
         self.attributes
@@ -267,8 +266,8 @@ fn seed_user_to_user(
     now: SystemTime,
 ) -> Result<EmulatedUser, SeedError> {
     check(place, "UserName", "name", &json!(seed.name))?;
-    let role = seed.role.clone().unwrap_or_else(|| "USER".to_owned());
-    check(place, "UserRole", "role", &json!(role))?;
+    let role = seed.role.clone().unwrap_or(Role::User);
+    check(place, "UserRole", "role", &json!(role.as_str()))?;
     // The state defaults to ENABLED (docs/reference.md#emulator-seed-file).
     let state = seed.state.unwrap_or(UserState::Enabled);
     // An enabled user always has a mailbox address in WorkMail.

@@ -74,12 +74,12 @@ pub enum ExportError {
 /// Why a listed user is left out of every export format, or `None` when it is exported:
 /// `DELETED` users and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update.
 pub fn left_out_reason(user: &ListedUser) -> Option<String> {
-    match (user.state, user.role.as_str()) {
-        (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
-        (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
-            Some(format!("role {role} cannot be updated through the API"))
-        }
-        _ => None,
+    if user.state == UserState::Deleted {
+        Some("DELETED users cannot be managed".to_string())
+    } else if !user.role.is_updatable() {
+        Some(format!("role {} cannot be updated through the API", user.role))
+    } else {
+        None
     }
 }
 

@@ -3,7 +3,8 @@
 //! Serialization only; the caller opens the file.
 
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
-use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::live::Role;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -239,7 +240,7 @@ fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
             }
         }
         if field.field == Attribute::Role
-            && !SETTABLE_ROLES.contains(&field.after.as_text().unwrap_or_default())
+            && !Role::parse(field.after.as_text().unwrap_or_default()).is_settable()
         {
             return Err(invalid(format!("role {} cannot be set", field.after)));
         }

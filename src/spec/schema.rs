@@ -5,8 +5,9 @@
 
 use super::validate::{ORG_ALIAS_MAX_CHARS, USER_KEY_MAX_CHARS};
 use crate::attrs::{
-    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, SETTABLE_ROLES, TEXT_MAX_CHARS,
+    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, TEXT_MAX_CHARS,
 };
+use crate::live::Role;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
@@ -100,7 +101,7 @@ fn attribute_schema(attr: Attribute) -> Value {
         AttrKind::Role => json!({
             "description": format!("{description} SYSTEM_USER and RESOURCE cannot be set."),
             "type": "string",
-            "enum": SETTABLE_ROLES
+            "enum": Role::SETTABLE_NAMES
         }),
         AttrKind::IdpUserId => {
             let inner = IDP_USER_ID_PATTERN.trim_start_matches('^').trim_end_matches('$');

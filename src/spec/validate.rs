@@ -7,9 +7,8 @@ use super::model::{DesiredUser, DesiredValue, SourceLocation};
 use super::raw::{Node, Value};
 use super::stream::{MapOrOther, TopLevel};
 use super::suggest::did_you_mean;
-use crate::attrs::{
-    ALL_ROLES, AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, SETTABLE_ROLES, TEXT_MAX_CHARS,
-};
+use crate::attrs::{AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, TEXT_MAX_CHARS};
+use crate::live::Role;
 use serde_saphyr::Location;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -586,11 +585,12 @@ impl Validator<'_> {
                 None
             }
             (AttrKind::Role, Value::Str(s)) => {
-                if SETTABLE_ROLES.contains(&s.as_str()) {
+                let role = Role::parse(s);
+                if role.is_settable() {
                     return Some(DesiredValue::Text(s.clone()));
                 }
-                let allowed = SETTABLE_ROLES.join(" or ");
-                if ALL_ROLES.contains(&s.as_str()) {
+                let allowed = Role::SETTABLE_NAMES.join(" or ");
+                if role.is_known() {
                     self.error(
                         node,
                         format!(
@@ -602,13 +602,13 @@ impl Validator<'_> {
                         )),
                     );
                 } else {
-                    let hint = did_you_mean(s, &SETTABLE_ROLES)
+                    let hint = did_you_mean(s, &Role::SETTABLE_NAMES)
                         .map_or(String::new(), |r| format!("did you mean `{r}`? "));
                     self.error(
                         node,
                         format!("unknown role `{s}`"),
                         "unknown role",
-                        Some(format!("{hint}allowed roles: {}", SETTABLE_ROLES.join(", "))),
+                        Some(format!("{hint}allowed roles: {}", Role::SETTABLE_NAMES.join(", "))),
                     );
                 }
                 None
@@ -620,16 +620,16 @@ impl Validator<'_> {
                     "null",
                     Some(format!(
                         "write role: {}, or remove the key to leave it unmanaged",
-                        SETTABLE_ROLES.join(" or role: ")
+                        Role::SETTABLE_NAMES.join(" or role: ")
                     )),
                 );
                 None
             }
             (_, Value::Seq(_) | Value::Map(_)) => {
                 let expected = match attr.kind() {
-                    AttrKind::Bool => "true or false",
-                    AttrKind::Role => "USER or REMOTE_USER",
-                    AttrKind::Text | AttrKind::IdpUserId => "a string",
+                    AttrKind::Bool => "true or false".to_string(),
+                    AttrKind::Role => Role::SETTABLE_NAMES.join(" or "),
+                    AttrKind::Text | AttrKind::IdpUserId => "a string".to_string(),
                 };
                 self.error(
                     node,

@@ -163,7 +163,7 @@ fn expected_csv(emu: &workmail_reconcile::emulator::Emulator) -> Vec<Vec<String>
             user.name.clone(),
             user.email.clone().unwrap_or_default(),
             format!("{:?}", user.state).to_uppercase(),
-            user.role.clone(),
+            user.role.to_string(),
         ];
         row.extend(Attribute::ALL.into_iter().filter(|a| *a != Role).map(|a| match user.get(a) {
             AttrValue::Text(s) => s,
