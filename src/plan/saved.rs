@@ -3,8 +3,7 @@
 //! Serialization only; the caller opens the file.
 
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::Role;
+use crate::attrs::{AttrKind, AttrValue, Attribute, Role};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -5,9 +5,8 @@
 
 use super::validate::{ORG_ALIAS_MAX_CHARS, USER_KEY_MAX_CHARS};
 use crate::attrs::{
-    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, TEXT_MAX_CHARS,
+    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, Role, TEXT_MAX_CHARS,
 };
-use crate::live::Role;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
