@@ -8,6 +8,7 @@ use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
+use crate::spec::{InvalidOrganization, OrganizationRef};
 use crate::wording::plural;
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
@@ -29,8 +30,8 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The organization: its id (m-…) or alias.
-    #[arg(long, value_name = "ORG")]
-    pub organization: String,
+    #[arg(long, value_name = "ORG", value_parser = parse_organization)]
+    pub organization: OrganizationRef,
     /// What to write.
     #[arg(long, value_enum, default_value_t)]
     pub format: ExportFormat,
@@ -47,6 +48,11 @@ pub struct ExportArgs {
     /// repository, and no modeline when there is none; stdout gets no modeline.
     #[arg(long, value_name = "PATH", value_parser = parse_schema_path)]
     pub schema_path: Option<String>,
+}
+
+/// The same rule as a desired-state file's `organization`, checked before any call.
+fn parse_organization(s: &str) -> Result<OrganizationRef, String> {
+    OrganizationRef::parse(s).map_err(|e| format!("{e}: {}", InvalidOrganization::allowed()))
 }
 
 /// A `$schema` value goes into a one-line comment: a line break would end the comment.

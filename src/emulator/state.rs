@@ -4,6 +4,7 @@ use super::seed::{Seed, SeedError};
 use super::validation::check_shape;
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::live::{Role, UserState};
+use crate::spec::OrganizationRef;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -204,7 +205,7 @@ impl EmulatedDirectory {
         for (i, org) in seed.organizations.iter().enumerate() {
             let place = format!("organizations[{i}]");
             if let Some(alias) = &org.alias
-                && !is_valid_alias(alias)
+                && !OrganizationRef::is_alias(alias)
             {
                 return Err(SeedError::new(format!(
                     "{place}: alias `{alias}` must be 1 to 62 letters, digits and single dashes, not starting with `d-`"
@@ -307,16 +308,6 @@ fn check(place: &str, shape: &str, key: &str, value: &Value) -> Result<(), SeedE
     check_shape(shape, key, value).map_err(|e| SeedError::new(format!("{place}: {e}")))
 }
 
-/// `OrganizationName`: `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*`, 1 to 62 characters (checked by
-/// hand: the regex engine has no look-ahead).
-pub(crate) fn is_valid_alias(alias: &str) -> bool {
-    (1..=62).contains(&alias.len())
-        && !alias.starts_with("d-")
-        && alias
-            .split('-')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
 fn sha_hex(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
@@ -389,8 +380,14 @@ mod tests {
         assert!(err.message.contains("city"), "{}", err.message);
         let bad_id = Seed::default().organization(SeedOrganization::new("m-1", None, "a.example"));
         assert!(EmulatedDirectory::from_seed(&bad_id, SystemTime::now()).is_err());
-        assert!(!is_valid_alias("d-123"));
-        assert!(is_valid_alias("acme-corp"));
+        let bad_alias =
+            Seed::default().organization(SeedOrganization::new("", Some("d-123"), "a.example"));
+        let err = EmulatedDirectory::from_seed(&bad_alias, SystemTime::now()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "organizations[0]: alias `d-123` must be 1 to 62 letters, digits and single dashes, \
+             not starting with `d-`"
+        );
     }
 
     #[test]

@@ -108,13 +108,12 @@ fn exported(live: ObservedUser) -> ExportedUser {
 /// Read the organization `reference` (an id or alias).
 pub async fn export<D: Directory + Clone + 'static>(
     directory: &D,
-    reference: &str,
+    reference: &OrganizationRef,
     width: usize,
     on_user: impl FnMut(),
 ) -> Result<ExportedOrganization, ExportError> {
-    let reference = OrganizationRef::parse(reference);
     let resolved =
-        resolve_organization(directory, &reference).await.map_err(ExportError::Organization)?;
+        resolve_organization(directory, reference).await.map_err(ExportError::Organization)?;
     let organization_id = resolved.id;
     let listed = directory.list_users(&organization_id).await.map_err(|e| match e {
         DirectoryError::OrganizationNotFound => {

@@ -16,7 +16,8 @@ mod validate;
 pub use error::{LoadError, LoadErrors};
 pub use fields::{DesiredFields, DesiredValueRef};
 pub use model::{
-    DesiredOrganization, DesiredState, DesiredUser, DesiredValue, OrganizationRef, SourceLocation,
+    DesiredOrganization, DesiredState, DesiredUser, DesiredValue, InvalidOrganization,
+    ORG_ALIAS_MAX_CHARS, OrganizationRef, SourceLocation,
 };
 
 use std::path::Path;

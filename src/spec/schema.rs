@@ -3,7 +3,8 @@
 //! The attributes object is built by iterating [`Attribute::ALL`], so a new attribute in the
 //! table shows up in the schema without another list of names to keep in step.
 
-use super::validate::{ORG_ALIAS_MAX_CHARS, USER_KEY_MAX_CHARS};
+use super::model::ORG_ALIAS_MAX_CHARS;
+use super::validate::USER_KEY_MAX_CHARS;
 use crate::attrs::{
     AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, Role, TEXT_MAX_CHARS,
 };

@@ -3,7 +3,9 @@
 
 use super::error::{LoadError, Pos, SourceFile};
 use super::fields::DesiredFields;
-use super::model::{DesiredUser, DesiredValue, SourceLocation};
+use super::model::{
+    DesiredUser, DesiredValue, InvalidOrganization, OrganizationRef, SourceLocation,
+};
 use super::raw::{Node, Value};
 use super::stream::{MapOrOther, TopLevel};
 use super::suggest::did_you_mean;
@@ -14,8 +16,6 @@ use std::collections::hash_map::Entry;
 
 /// Top-level keys of a desired-state file.
 pub(crate) const TOP_LEVEL_KEYS: [&str; 3] = ["organization", "defaults", "users"];
-/// Longest organization alias (`OrganizationName` in the API model).
-pub(crate) const ORG_ALIAS_MAX_CHARS: usize = 62;
 /// Longest user key (`EntityIdentifier` in the API model).
 pub(crate) const USER_KEY_MAX_CHARS: usize = 256;
 
@@ -23,7 +23,7 @@ pub(crate) const USER_KEY_MAX_CHARS: usize = 256;
 #[derive(Debug)]
 pub(crate) struct FileSpec {
     /// The organization as written, and where.
-    pub organization: Option<(String, SourceLocation)>,
+    pub organization: Option<(OrganizationRef, SourceLocation)>,
     pub users: Vec<DesiredUser>,
 }
 
@@ -293,7 +293,11 @@ impl Validator<'_> {
         self.error(key_node, format!("unknown key `{key}` {context}"), "unknown key", Some(help));
     }
 
-    fn organization(&mut self, key: &Node, value: &Node) -> Option<(String, SourceLocation)> {
+    fn organization(
+        &mut self,
+        key: &Node,
+        value: &Node,
+    ) -> Option<(OrganizationRef, SourceLocation)> {
         let s = match &value.value {
             Value::Str(s) => s,
             Value::Null => {
@@ -324,20 +328,18 @@ impl Validator<'_> {
                 return None;
             }
         };
-        if is_org_id(s) || is_org_alias(s) {
-            return Some((s.clone(), self.location(key)));
+        match OrganizationRef::parse(s) {
+            Ok(reference) => Some((reference, self.location(key))),
+            Err(invalid) => {
+                self.error(
+                    value,
+                    invalid.to_string(),
+                    "invalid organization",
+                    Some(InvalidOrganization::allowed()),
+                );
+                None
+            }
         }
-        self.error(
-            value,
-            format!("`{s}` is neither an organization id nor a valid organization alias"),
-            "invalid organization",
-            Some(format!(
-                "an id is `m-` followed by 32 lowercase hex digits; an alias has 1 to \
-                 {ORG_ALIAS_MAX_CHARS} letters and digits in groups joined by single `-`, \
-                 and does not start with `d-`"
-            )),
-        );
-        None
     }
 
     fn defaults(&mut self, value: &Node) -> Vec<(Attribute, DesiredValue)> {
@@ -658,22 +660,6 @@ pub(crate) fn attribute_keys() -> Vec<&'static str> {
     Attribute::ALL.iter().map(|a| a.key()).collect()
 }
 
-/// `^m-[0-9a-f]{32}$`.
-pub(crate) fn is_org_id(s: &str) -> bool {
-    s.len() == 34
-        && s.starts_with("m-")
-        && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// `OrganizationName`: 1–62 chars, `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*$`.
-pub(crate) fn is_org_alias(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= ORG_ALIAS_MAX_CHARS
-        && !s.starts_with("d-")
-        && s.split('-')
-            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 /// `EntityIdentifier` characters: `[a-zA-Z0-9._%+@-]`.
 fn is_entity_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '@' | '-')
@@ -706,7 +692,7 @@ pub(crate) fn is_idp_user_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::attrs::Attribute;
-    use crate::spec::{DesiredValue, LoadErrors, OrganizationRef, load_str};
+    use crate::spec::{DesiredValue, InvalidOrganization, LoadErrors, OrganizationRef, load_str};
 
     fn errors(yaml: &str) -> Vec<String> {
         match load_str("t.yaml", yaml) {
@@ -897,13 +883,18 @@ mod tests {
 
     #[test]
     fn organizations() {
-        assert!(super::is_org_id("m-0123456789abcdef0123456789abcdef"));
-        assert!(!super::is_org_id("m-0123456789ABCDEF0123456789abcdef"));
-        assert!(super::is_org_alias("acme-labs-2"));
-        assert!(!super::is_org_alias("d-acme"));
-        assert!(!super::is_org_alias("acme--labs"));
-        assert!(!super::is_org_alias("-acme"));
-        assert!(!super::is_org_alias(&"a".repeat(63)));
+        let id = "m-0123456789abcdef0123456789abcdef";
+        assert_eq!(OrganizationRef::parse(id), Ok(OrganizationRef::Id(id.into())));
+        assert_eq!(
+            OrganizationRef::parse("acme-labs-2"),
+            Ok(OrganizationRef::Alias("acme-labs-2".into()))
+        );
+        // An id with capitals is no id, but it is a well-formed alias.
+        assert!(!OrganizationRef::is_id("m-0123456789ABCDEF0123456789abcdef"));
+        assert!(OrganizationRef::is_alias("a".repeat(62).as_str()));
+        for bad in ["d-acme", "acme--labs", "-acme", "acme-", "", "acme labs", &"a".repeat(63)] {
+            assert_eq!(OrganizationRef::parse(bad), Err(InvalidOrganization(bad.into())), "{bad}");
+        }
         assert_eq!(errors("users: {}\n"), ["1:1: missing required key `organization`"]);
         assert_eq!(
             errors("organization: 42\nusers: {}\n"),

@@ -8,6 +8,7 @@ use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{EmulatedUser, Seed, SeedUser, UpdateSemantics};
 use workmail_reconcile::live::UserState;
+use workmail_reconcile::spec::OrganizationRef;
 
 const TRICKY: [&str; 28] = [
     "NO",
@@ -112,7 +113,7 @@ proptest! {
                 .collect();
             let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Patch).await;
             let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, None));
-            let exported = workmail_reconcile::export::export(&directory, "acme", 8, || ()).await.expect("export");
+            let exported = workmail_reconcile::export::export(&directory, &OrganizationRef::parse("acme").expect("alias"), 8, || ()).await.expect("export");
             let yaml = workmail_reconcile::export::to_yaml(&exported, Some("schema.json"));
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
@@ -451,5 +452,23 @@ async fn export_refuses_bad_flags_before_any_call() {
         assert_eq!(out.status.code(), Some(1), "{flags:?}");
         assert!(stderr(&out).contains(message), "{flags:?}: {}", stderr(&out));
         assert!(emu.journal().is_empty(), "{flags:?}: no API call");
+    }
+}
+
+/// `--organization` follows the rule of a file's `organization`: a malformed one is refused
+/// before any call, saying what is allowed.
+#[tokio::test]
+async fn export_refuses_a_malformed_organization_before_any_call() {
+    let emu = solo_emulator().await;
+    let files = Files::new();
+    for bad in ["d-acme", "acme--labs", "acme_labs"] {
+        let out = run(&emu, files.path(), &["export", "--organization", bad]).await;
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let expected = format!(
+            "`{bad}` is neither an organization id nor a valid organization alias: an id is `m-` \
+             followed by 32 lowercase hex digits"
+        );
+        assert!(stderr(&out).contains(&expected), "{bad}: {}", stderr(&out));
+        assert!(emu.journal().is_empty(), "{bad}: no API call");
     }
 }
