@@ -3,7 +3,8 @@
 //! Serialization only; the caller opens the file.
 
 use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
-use crate::attrs::{AttrKind, AttrValue, Attribute, Role};
+use crate::attrs::{AttrValue, Attribute, Role};
+use crate::spec::{OrganizationRef, check_value};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -64,6 +65,8 @@ pub enum SavedPlanError {
     Version { found: u32 },
     #[error("user `{user}`: {message}")]
     InvalidChange { user: String, message: String },
+    #[error("{at}: `{value}` is not {expected}")]
+    InvalidOrganization { at: String, value: String, expected: &'static str },
     #[error(
         "user `{user}` is listed twice in organization {organization}, at {first} and at \
          {second} ({same}); a saved plan lists each user once, so this one was edited or \
@@ -104,6 +107,7 @@ impl SavedPlan {
         }
         let document: Document = serde_json::from_value(version)
             .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        check_organizations(&document)?;
         let changes = document
             .changes
             .into_iter()
@@ -212,7 +216,70 @@ fn fold_key(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// A hand-edited plan must still be something apply could have planned.
+/// Organization ids where the plan names a resolved organization, an id or an alias where it
+/// names one as written, by the rule the files follow.
+fn check_organizations(document: &Document) -> Result<(), SavedPlanError> {
+    const ID: &str = "an organization id (`m-` and 32 lowercase hex digits)";
+    const REFERENCE: &str = "an organization id (`m-` and 32 lowercase hex digits) or alias";
+    let ids = document
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("changes[{i}].organization_id"), &c.organization_id))
+        .chain(
+            document
+                .unchanged
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (format!("unchanged[{i}].organization_id"), &u.organization_id)),
+        );
+    for (at, value) in ids {
+        if !OrganizationRef::is_id(value) {
+            return Err(SavedPlanError::InvalidOrganization {
+                at,
+                value: value.clone(),
+                expected: ID,
+            });
+        }
+    }
+    let references = document
+        .organizations
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (format!("organizations[{i}].id"), &o.id))
+        .chain(
+            document
+                .errors
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (format!("errors[{i}].organization_id"), &e.organization_id)),
+        );
+    for (at, value) in references {
+        if OrganizationRef::parse(value).is_err() {
+            return Err(SavedPlanError::InvalidOrganization {
+                at,
+                value: value.clone(),
+                expected: REFERENCE,
+            });
+        }
+    }
+    for (i, organization) in document.organizations.iter().enumerate() {
+        if let Some(alias) = &organization.alias
+            && !OrganizationRef::is_alias(alias)
+        {
+            return Err(SavedPlanError::InvalidOrganization {
+                at: format!("organizations[{i}].alias"),
+                value: alias.clone(),
+                expected: "an organization alias",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A hand-edited plan must still be something apply could have planned: every `after` a value
+/// a desired-state file may declare, every `before` a value the directory could have reported
+/// for a user the plan may change.
 fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
     let invalid =
         |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
@@ -225,26 +292,26 @@ fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
             return Err(invalid(format!("field {} appears twice", field.field)));
         }
         seen.push(field.field);
-        for value in [&field.before, &field.after] {
-            let fits = match (field.field.kind(), value) {
-                (AttrKind::Bool, AttrValue::Bool(_)) => true,
-                (AttrKind::Bool, AttrValue::Text(_)) | (_, AttrValue::Bool(_)) => false,
-                (_, AttrValue::Text(s)) => s.chars().count() <= crate::attrs::TEXT_MAX_CHARS,
-            };
-            if !fits {
-                return Err(invalid(format!(
-                    "field {} has a value of the wrong type",
-                    field.field
-                )));
-            }
-        }
-        if field.field == Attribute::Role
-            && !Role::parse(field.after.as_text().unwrap_or_default()).is_settable()
-        {
-            return Err(invalid(format!("role {} cannot be set", field.after)));
-        }
+        check_value(field.field, &field.after)
+            .map_err(|e| invalid(format!("`after` value: {e}")))?;
+        check_before(field.field, &field.before)
+            .map_err(|e| invalid(format!("`before` value: {e}")))?;
     }
     Ok(())
+}
+
+/// A live value: the rules of a declared one, but any role of a user the API lets anyone
+/// update (a role this version does not know included), since it was read, not chosen.
+fn check_before(attr: Attribute, value: &AttrValue) -> Result<(), String> {
+    match (attr, value) {
+        (Attribute::Role, AttrValue::Text(name)) if !Role::parse(name).is_updatable() => {
+            Err(format!(
+                "a user of role {name} is never changed: the API does not let anyone update it"
+            ))
+        }
+        (Attribute::Role, AttrValue::Text(_)) => Ok(()),
+        _ => check_value(attr, value).map_err(|e| e.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -340,6 +407,93 @@ mod tests {
         other.organization_id = "m-fedcba9876543210fedcba9876543210".into();
         saved.plan.changes.push(other);
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
+    }
+
+    #[test]
+    fn holds_every_value_to_the_rules_of_the_files() {
+        let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut document: serde_json::Value =
+                serde_json::from_str(&sample().to_json()).expect("JSON");
+            edit(&mut document);
+            SavedPlan::from_json(&document.to_string()).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let field = |name: &str, before: &str, after: &str| serde_json::json!([{"field": name, "before": before, "after": after}]);
+        let idp = "a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+        let cases: [(serde_json::Value, Result<(), &str>); 8] = [
+            (field("identity_provider_user_id", "", idp), Ok(())),
+            (field("role", "GUEST_USER", "USER"), Ok(())),
+            (
+                field("identity_provider_user_id", "", "x"),
+                Err(
+                    "`after` value: `identity_provider_user_id` `x` is not an identity provider user id",
+                ),
+            ),
+            (
+                field("identity_provider_user_id", "x", idp),
+                Err(
+                    "`before` value: `identity_provider_user_id` `x` is not an identity provider user id",
+                ),
+            ),
+            (field("role", "USER", "ADMIN"), Err("`after` value: unknown role `ADMIN`")),
+            (field("role", "USER", ""), Err("`after` value: unknown role ``")),
+            (
+                field("role", "SYSTEM_USER", "USER"),
+                Err(
+                    "`before` value: a user of role SYSTEM_USER is never changed: the API does not let anyone update it",
+                ),
+            ),
+            (
+                field("city", "", &"x".repeat(257)),
+                Err("`after` value: `city` is 257 characters long; at most 256 are allowed"),
+            ),
+        ];
+        for (fields, expected) in cases {
+            let result = edited(&|d| d["changes"][0]["fields"] = fields.clone());
+            assert_eq!(result, expected.map_err(|e| format!("user `alice`: {e}")), "{fields}");
+        }
+    }
+
+    #[test]
+    fn holds_organizations_to_the_rules_of_the_files() {
+        let mut saved = sample();
+        saved.plan.organizations.push(PlannedOrganization {
+            id: "m-0123456789abcdef0123456789abcdef".into(),
+            alias: Some("acme".into()),
+        });
+        saved.plan.errors.push(PlanError {
+            organization_id: "other-org".into(),
+            user: None,
+            source: "other.yaml:1".into(),
+            message: "organization not found".into(),
+        });
+        let json = saved.to_json();
+        assert_eq!(SavedPlan::from_json(&json), Ok(saved));
+        for (from, to, expected) in [
+            (
+                "\"organization_id\": \"m-0123456789abcdef0123456789abcdef\"",
+                "\"organization_id\": \"acme\"",
+                "changes[0].organization_id: `acme` is not an organization id (`m-` and 32 \
+                 lowercase hex digits)",
+            ),
+            (
+                "\"alias\": \"acme\"",
+                "\"alias\": \"d-acme\"",
+                "organizations[0].alias: `d-acme` is not an organization alias",
+            ),
+            (
+                "\"other-org\"",
+                "\"other org\"",
+                "errors[0].organization_id: `other org` is not an organization id (`m-` and 32 \
+                 lowercase hex digits) or alias",
+            ),
+        ] {
+            let edited = json.replacen(from, to, 1);
+            assert_ne!(edited, json);
+            assert_eq!(
+                SavedPlan::from_json(&edited).map_err(|e| e.to_string()),
+                Err(expected.into())
+            );
+        }
     }
 
     #[test]

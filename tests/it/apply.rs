@@ -169,6 +169,68 @@ async fn saved_plan_is_compare_and_swap() {
     }
 }
 
+/// A saved plan edited by hand is held to the rules of the files: a value `validate` would
+/// refuse is refused before any call, wherever in the plan it is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_carrying_a_value_validate_would_refuse_is_refused_before_any_call() {
+    let emu = emulator(seed(), UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("acme.yaml", DESIRED);
+    let planned = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    let plan: serde_json::Value =
+        serde_json::from_str(&files.read("plan.json")).expect("a JSON plan");
+    // changes[1] is bob: job_title, then role USER -> REMOTE_USER.
+    assert_eq!(plan["changes"][1]["fields"][1]["field"], "role", "{plan:#}");
+    let cases: [(&str, &str, serde_json::Value, &str); 5] = [
+        (
+            "an IdP id off the pattern",
+            "/changes/1/fields/1",
+            serde_json::json!({"field": "identity_provider_user_id", "before": "", "after": "not-a-uuid"}),
+            "user `bob`: `after` value: `identity_provider_user_id` `not-a-uuid` is not an identity provider user id",
+        ),
+        (
+            "a role that cannot be set",
+            "/changes/1/fields/1/after",
+            "SYSTEM_USER".into(),
+            "user `bob`: `after` value: role `SYSTEM_USER` cannot be set: WorkMail only lets UpdateUser set USER or REMOTE_USER",
+        ),
+        (
+            "an unknown role",
+            "/changes/1/fields/1/after",
+            "ADMIN".into(),
+            "user `bob`: `after` value: unknown role `ADMIN`",
+        ),
+        (
+            "a before role no plan changes",
+            "/changes/1/fields/1/before",
+            "RESOURCE".into(),
+            "user `bob`: `before` value: a user of role RESOURCE is never changed",
+        ),
+        (
+            "an organization id that is none",
+            "/changes/1/organization_id",
+            "acme".into(),
+            "changes[1].organization_id: `acme` is not an organization id",
+        ),
+    ];
+    for (case, pointer, value, expected) in cases {
+        let mut edited = plan.clone();
+        *edited.pointer_mut(pointer).expect(pointer) = value;
+        files.write("edited.json", &edited.to_string());
+        emu.clear_journal();
+        let out =
+            run(&emu, files.path(), &["apply", "--plan", "edited.json", "--auto-approve"]).await;
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        assert!(
+            unwrapped(&stderr(&out)).contains(&unwrapped(expected)),
+            "{case}: {}",
+            stderr(&out)
+        );
+        assert!(emu.journal().is_empty(), "{case}: nothing sent");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_terminal_or_approval_nothing_is_written() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
@@ -231,7 +293,7 @@ async fn force_overrides_the_share_limit_and_the_audit_log_records_each_user() {
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let log = std::fs::read_to_string(files.path().join("audit.jsonl")).expect("audit log");
+    let log = files.read("audit.jsonl");
     let lines: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(lines.len(), 10);

@@ -71,7 +71,7 @@ async fn export_round_trips_tricky_values_and_plans_clean() {
     let out =
         run(&emu, files.path(), &["export", "--organization", "acme", "--out", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let yaml = std::fs::read_to_string(files.path().join("acme.yaml")).expect("exported file");
+    let yaml = files.read("acme.yaml");
     assert!(yaml.contains("#   gone: DELETED users cannot be managed"), "{yaml}");
     assert!(yaml.contains("#   postmaster: role SYSTEM_USER cannot be updated"), "{yaml}");
     assert!(yaml.contains("#   room: role RESOURCE cannot be updated"), "{yaml}");

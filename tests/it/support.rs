@@ -66,6 +66,10 @@ impl Files {
         std::fs::write(&path, text).expect("write");
         path
     }
+    /// The text of `name` (relative).
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).expect("read")
+    }
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -96,6 +100,11 @@ pub async fn run(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
 
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `text` without whitespace or miette's wrapping marks: an error's words, however wrapped.
+pub fn unwrapped(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
 }
 
 pub fn stderr(output: &Output) -> String {
