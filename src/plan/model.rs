@@ -3,6 +3,10 @@
 use crate::attrs::{AttrValue, Attribute};
 use serde::{Deserialize, Serialize};
 
+/// The `format_version` of the JSON plan document and of the saved plan (which is that document
+/// with provenance added): bumped only on an incompatible change of their keys, together.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {

@@ -2,7 +2,9 @@
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
-use super::model::{Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange};
+use super::model::{
+    FORMAT_VERSION, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UserChange,
+};
 use crate::attrs::{AttrValue, Attribute, Role};
 use crate::spec::{OrganizationRef, check_value};
 use serde::{Deserialize, Serialize};
@@ -10,9 +12,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use thiserror::Error;
-
-/// The only format this version reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// The document as read back. Any other key of a user entry, such as the observed value of
 /// every managed field (`observed`), is ignored: apply needs only each change's `before`.

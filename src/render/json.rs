@@ -3,11 +3,8 @@
 use super::RenderOptions;
 use super::redact::redact_value;
 use crate::attrs::AttrValue;
-use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use crate::plan::{FORMAT_VERSION, FieldChange, Plan, PlanError, UserChange};
 use serde_json::{Value, json};
-
-/// The `format_version` of the document; bumped only on an incompatible change of its keys.
-const FORMAT_VERSION: u32 = 1;
 
 /// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
