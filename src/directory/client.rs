@@ -8,6 +8,7 @@ use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_sdk_workmail::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut,
     FinalizerInterceptorContextRef,
@@ -17,7 +18,14 @@ use aws_sdk_workmail::config::timeout::TimeoutConfig;
 use aws_sdk_workmail::config::{
     ConfigBag, Intercept, Region, RuntimeComponents, StalledStreamProtectionConfig,
 };
+use aws_sdk_workmail::error::ProvideErrorMetadata;
+use aws_sdk_workmail::operation::describe_user::DescribeUserError;
+use aws_sdk_workmail::operation::list_organizations::ListOrganizationsError;
+use aws_sdk_workmail::operation::list_users::ListUsersError;
+use aws_sdk_workmail::operation::update_user::UpdateUserError;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::Error;
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -283,8 +291,11 @@ impl Intercept for LimiterFeedback {
             None => AttemptOutcome::NoAnswer,
             Some(response) => {
                 let status = response.status().as_u16();
-                let body = response.body().bytes().unwrap_or_default();
-                if status == 429 || (status == 400 && is_throttling_body(body)) {
+                let code = match context.output_or_error() {
+                    Some(Err(error)) => error_code(error),
+                    _ => None,
+                };
+                if status == 429 || code.is_some_and(|code| THROTTLING_ERRORS.contains(&code)) {
                     AttemptOutcome::Throttled
                 } else if status >= 500 {
                     AttemptOutcome::ServerError
@@ -305,11 +316,19 @@ impl Intercept for LimiterFeedback {
     }
 }
 
-/// awsJson error bodies name their type in `__type`; these are the throttling codes.
-fn is_throttling_body(body: &[u8]) -> bool {
-    const CODES: [&[u8]; 4] =
-        [b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"LimitExceededException"];
-    CODES.iter().any(|code| body.windows(code.len()).any(|w| w == *code))
+/// The error code of an attempt's answer, as the SDK parsed it: the attempt's error is typed by
+/// its operation, so each operation [`super::SdkDirectory`] calls is tried in turn.
+fn error_code(error: &OrchestratorError<Error>) -> Option<&str> {
+    fn code<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        error: &Error,
+    ) -> Option<&str> {
+        error.downcast_ref::<E>().and_then(ProvideErrorMetadata::code)
+    }
+    let error = error.as_operation_error()?;
+    code::<DescribeUserError>(error)
+        .or_else(|| code::<UpdateUserError>(error))
+        .or_else(|| code::<ListUsersError>(error))
+        .or_else(|| code::<ListOrganizationsError>(error))
 }
 
 #[cfg(test)]
@@ -326,11 +345,5 @@ mod tests {
         let defaults = Timeouts::default();
         assert!(defaults.operation < Duration::from_secs(120));
         assert!(defaults.operation >= 4 * defaults.attempt);
-    }
-
-    #[test]
-    fn throttling_bodies_are_recognised() {
-        assert!(is_throttling_body(br#"{"__type":"ThrottlingException","Message":"slow"}"#));
-        assert!(!is_throttling_body(br#"{"__type":"EntityNotFoundException"}"#));
     }
 }
