@@ -159,16 +159,13 @@ impl Directory for SdkDirectory {
     }
 
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
+        let mut pages =
+            self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
         let mut organizations = Vec::new();
-        let mut next_token = None;
-        loop {
-            let request = self
-                .client
-                .list_organizations()
-                .max_results(PAGE_SIZE)
-                .set_next_token(next_token)
-                .send();
-            let page = self.call("ListOrganizations", request).await?;
+        // One page per limiter permit: the paginator sends a request each time it is polled.
+        while let Some(page) =
+            self.call("ListOrganizations", async { pages.next().await.transpose() }).await?
+        {
             organizations.extend(page.organization_summaries().iter().filter_map(|o| {
                 Some(OrganizationSummary {
                     id: o.organization_id()?.to_string(),
@@ -176,25 +173,22 @@ impl Directory for SdkDirectory {
                     state: o.state().map(str::to_string),
                 })
             }));
-            next_token = page.next_token().map(str::to_string);
-            if next_token.is_none() {
-                return Ok(organizations);
-            }
         }
+        Ok(organizations)
     }
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
+        let mut pages = self
+            .client
+            .list_users()
+            .organization_id(organization_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
         let mut users = Vec::new();
-        let mut next_token = None;
-        loop {
-            let request = self
-                .client
-                .list_users()
-                .organization_id(organization_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(next_token)
-                .send();
-            let page = self.call("ListUsers", request).await?;
+        while let Some(page) =
+            self.call("ListUsers", async { pages.next().await.transpose() }).await?
+        {
             users.extend(page.users().iter().filter_map(|u| {
                 Some(ListedUser {
                     user_id: u.id()?.to_string(),
@@ -203,11 +197,8 @@ impl Directory for SdkDirectory {
                     role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
                 })
             }));
-            next_token = page.next_token().map(str::to_string);
-            if next_token.is_none() {
-                return Ok(users);
-            }
         }
+        Ok(users)
     }
 
     async fn describe_user(
