@@ -9,6 +9,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldChange {
     pub field: Attribute,
     pub before: AttrValue,
@@ -17,6 +18,7 @@ pub struct FieldChange {
 
 /// A user with at least one field to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserChange {
     pub organization_id: String,
     /// The key as declared.
@@ -29,6 +31,7 @@ pub struct UserChange {
 
 /// A declared user whose managed fields already match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnchangedUser {
     pub organization_id: String,
     pub user: String,
@@ -38,6 +41,7 @@ pub struct UnchangedUser {
 
 /// A user (or a whole organization, `user: None`) that could not be planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanError {
     /// The organization id, or the reference as written when it could not be resolved.
     pub organization_id: String,
@@ -48,6 +52,7 @@ pub struct PlanError {
 
 /// An organization the plan covers, for grouping output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedOrganization {
     /// The id, or the reference as written when it could not be resolved.
     pub id: String,
@@ -56,6 +61,7 @@ pub struct PlannedOrganization {
 
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     pub users: usize,
     pub to_update: usize,

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use thiserror::Error;
 
-/// The document as read back. Any other key of a user entry, such as the observed value of
-/// every managed field (`observed`), is ignored: apply needs only each change's `before`.
+/// The document as read back. A key this version does not write is refused at every level, as
+/// in desired-state files: it could only come from an edit or another tool.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
@@ -343,10 +343,8 @@ mod tests {
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
-    /// Users are written without observed values; a file that has them for every user is read
-    /// as if it had none.
     #[test]
-    fn observed_values_in_user_entries_are_ignored() {
+    fn refuses_unknown_keys_at_every_level() {
         let mut saved = sample();
         saved.plan.unchanged.push(UnchangedUser {
             organization_id: "m-0123456789abcdef0123456789abcdef".into(),
@@ -354,21 +352,31 @@ mod tests {
             user_id: "u-2".into(),
             source: "acme.yaml:9".into(),
         });
-        let json = saved.to_json();
-        let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-        assert_eq!(document["unchanged"][0].get("observed"), None);
-        assert_eq!(document["changes"][0].get("observed"), None);
-        let older = json
-            .replace(
-                "\"source\": \"acme.yaml:9\"",
-                "\"source\": \"acme.yaml:9\", \"observed\": {\"city\": \"Oslo\"}",
-            )
-            .replace(
-                "\"source\": \"acme.yaml:7\"",
-                "\"source\": \"acme.yaml:7\", \"observed\": {\"hidden_from_global_address_list\": false}",
-            );
-        assert_ne!(older, json);
-        assert_eq!(SavedPlan::from_json(&older), Ok(saved));
+        saved.plan.organizations.push(PlannedOrganization {
+            id: "m-0123456789abcdef0123456789abcdef".into(),
+            alias: None,
+        });
+        let document: serde_json::Value = serde_json::from_str(&saved.to_json()).expect("JSON");
+        for pointer in [
+            "",
+            "/organizations/0",
+            "/changes/0",
+            "/changes/0/fields/0",
+            "/unchanged/0",
+            "/summary",
+        ] {
+            let mut edited = document.clone();
+            let object =
+                edited.pointer_mut(pointer).and_then(|v| v.as_object_mut()).expect(pointer);
+            object.insert("observed".into(), serde_json::json!({"city": "Oslo"}));
+            match SavedPlan::from_json(&edited.to_string()) {
+                Err(SavedPlanError::Malformed(message)) => {
+                    assert!(message.starts_with("unknown field `observed`"), "{pointer}: {message}")
+                }
+                other => panic!("{pointer}: {other:?}"),
+            }
+        }
+        assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// Deepest directory recursion; deeper trees are almost certainly a symlink loop.
 const MAX_DIR_DEPTH: usize = 32;
 
-/// Load every desired-state file under `paths`; see [`super::load`].
+/// Load every desired-state file under `paths`; see [`super::load()`].
 pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, LoadErrors> {
     let mut errors = Vec::new();
     let mut files = Vec::new();
