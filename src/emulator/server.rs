@@ -107,6 +107,7 @@ async fn api(
             outcome,
             at,
         });
+        shared.journaled.notify_waiters();
     };
 
     let (latency, draw) = {

@@ -110,9 +110,7 @@ async fn apply_converges_every_field_and_leaves_unmanaged_fields_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_twice_changes_nothing_the_second_time() {
     for semantics in BOTH {
-        let emu = emulator(seed(), semantics).await;
-        let files = Files::new();
-        files.write("acme.yaml", DESIRED);
+        let (emu, files) = with_acme_file(seed(), semantics, DESIRED).await;
         let first = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
         assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
         emu.clear_journal();
@@ -128,9 +126,7 @@ async fn apply_twice_changes_nothing_the_second_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plan_is_compare_and_swap() {
     for semantics in BOTH {
-        let emu = emulator(seed(), semantics).await;
-        let files = Files::new();
-        files.write("acme.yaml", DESIRED);
+        let (emu, files) = with_acme_file(seed(), semantics, DESIRED).await;
         let planned = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
         assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
 
@@ -173,9 +169,7 @@ async fn saved_plan_is_compare_and_swap() {
 /// refuse is refused before any call, wherever in the plan it is.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_carrying_a_value_validate_would_refuse_is_refused_before_any_call() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let planned = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
     assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
     let plan: serde_json::Value =
@@ -233,9 +227,7 @@ async fn a_saved_plan_carrying_a_value_validate_would_refuse_is_refused_before_a
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_terminal_or_approval_nothing_is_written() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = run(&emu, files.path(), &["apply", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("pass --auto-approve"), "{}", stderr(&out));
@@ -362,11 +354,10 @@ async fn an_apply_killed_midway_converges_on_the_next_run() {
     .spawn()
     .expect("spawn");
     // Wait until some, but not all, updates happened, then SIGKILL.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while calls(&emu.journal(), "UpdateUser").len() < 5 {
-        assert!(std::time::Instant::now() < deadline, "apply made no progress");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let five_updates = emu.journal_until(|journal| calls(journal, "UpdateUser").len() >= 5);
+    tokio::time::timeout(std::time::Duration::from_secs(60), five_updates)
+        .await
+        .expect("apply made progress");
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let updated = emu.users(ORG).iter().filter(|u| u.get(Office) == text("New")).count();
@@ -388,9 +379,12 @@ async fn two_organizations_are_planned_and_applied_in_one_run() {
     use workmail_reconcile::emulator::SeedOrganization;
     let globex = SeedOrganization::new(ORG2, Some("globex"), "globex.example")
         .user(SeedUser::new("hank").email("hank@globex.example").attr(Office, "Old"));
-    let emu = emulator(seed().organization(globex), UpdateSemantics::Replace).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  carol:\n    office: New\n");
+    let (emu, files) = with_acme_file(
+        seed().organization(globex),
+        UpdateSemantics::Replace,
+        "organization: acme\nusers:\n  carol:\n    office: New\n",
+    )
+    .await;
     files.write(
         "globex/hank.yaml",
         &format!("organization: {ORG2}\nusers:\n  hank:\n    office: New\n"),
@@ -479,9 +473,7 @@ async fn apply_on_a_terminal(emu: &Emulator, files: &Files, answer: &str) -> std
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_terminal_only_yes_proceeds() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = apply_on_a_terminal(&emu, &files, "y").await;
     assert!(stdout(&out).contains("Only 'yes' will be accepted"), "{}", stdout(&out));
     assert!(stdout(&out).contains("Apply cancelled; nothing was changed."), "{}", stdout(&out));

@@ -48,6 +48,19 @@ pub async fn emulator_with(seed: Seed, semantics: UpdateSemantics, faults: Fault
         .expect("emulator starts")
 }
 
+/// An emulator seeded with `seed`, and a directory holding `acme.yaml` with `desired`: the
+/// setup of most command tests.
+pub async fn with_acme_file(
+    seed: Seed,
+    semantics: UpdateSemantics,
+    desired: &str,
+) -> (Emulator, Files) {
+    let emu = emulator(seed, semantics).await;
+    let files = Files::new();
+    files.write("acme.yaml", desired);
+    (emu, files)
+}
+
 /// A temporary directory of desired-state files.
 pub struct Files {
     pub dir: tempfile::TempDir,
