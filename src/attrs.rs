@@ -38,12 +38,9 @@ pub enum Role {
 }
 
 impl Role {
-    /// The roles UpdateUser and CreateUser accept, in the order error messages list them.
-    pub const SETTABLE: [Role; 2] = [Role::User, Role::RemoteUser];
-    /// The API names of [`Role::SETTABLE`].
+    /// The names of the roles UpdateUser and CreateUser accept, in the order error messages
+    /// list them.
     pub const SETTABLE_NAMES: [&'static str; 2] = [USER, REMOTE_USER];
-    /// Every role the API model lists.
-    pub const KNOWN: [Role; 4] = [Role::User, Role::Resource, Role::SystemUser, Role::RemoteUser];
 
     /// The role with this API name; never fails, an unknown name is [`Role::Other`].
     pub fn parse(name: &str) -> Role {
@@ -139,12 +136,10 @@ struct AttrSpec {
     key: &'static str,
     member: &'static str,
     kind: AttrKind,
-    /// Personal data: kept out of logs below `-vv`. (`--redact-all` hides every value, this or not.)
-    sensitive: bool,
 }
 
 const fn text(key: &'static str, member: &'static str) -> AttrSpec {
-    AttrSpec { key, member, kind: AttrKind::Text, sensitive: true }
+    AttrSpec { key, member, kind: AttrKind::Text }
 }
 
 /// Indexed by `Attribute as usize`; the order is the order of output and of requests.
@@ -166,14 +161,12 @@ const TABLE: [AttrSpec; 16] = [
         key: "hidden_from_global_address_list",
         member: "HiddenFromGlobalAddressList",
         kind: AttrKind::Bool,
-        sensitive: false,
     },
-    AttrSpec { key: "role", member: "Role", kind: AttrKind::Role, sensitive: false },
+    AttrSpec { key: "role", member: "Role", kind: AttrKind::Role },
     AttrSpec {
         key: "identity_provider_user_id",
         member: "IdentityProviderUserId",
         kind: AttrKind::IdpUserId,
-        sensitive: true,
     },
 ];
 
@@ -213,17 +206,9 @@ impl Attribute {
     pub fn kind(self) -> AttrKind {
         self.spec().kind
     }
-    /// Whether the value is personal data.
-    pub fn is_sensitive(self) -> bool {
-        self.spec().sensitive
-    }
     /// The attribute with this YAML key.
     pub fn from_key(key: &str) -> Option<Attribute> {
         Attribute::ALL.into_iter().find(|a| a.key() == key)
-    }
-    /// The attribute with this API member name.
-    pub fn from_member(member: &str) -> Option<Attribute> {
-        Attribute::ALL.into_iter().find(|a| a.member() == member)
     }
     /// The value an attribute has when the service reports it absent.
     pub fn empty_value(self) -> AttrValue {
@@ -299,7 +284,6 @@ mod tests {
         for (i, a) in Attribute::ALL.into_iter().enumerate() {
             assert_eq!(a as usize, i);
             assert_eq!(Attribute::from_key(a.key()), Some(a));
-            assert_eq!(Attribute::from_member(a.member()), Some(a));
             assert_eq!(serde_json::to_value(a).unwrap(), serde_json::json!(a.key()));
         }
     }
@@ -312,7 +296,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_an_unknown_one_is_kept() {
-        for role in Role::KNOWN {
+        for role in [Role::User, Role::Resource, Role::SystemUser, Role::RemoteUser] {
             assert_eq!(Role::parse(role.as_str()), role);
             assert_eq!(serde_json::to_value(&role).unwrap(), serde_json::json!(role.as_str()));
         }
@@ -325,12 +309,12 @@ mod tests {
 
     #[test]
     fn which_roles_may_be_set_and_updated() {
+        let known = [Role::User, Role::Resource, Role::SystemUser, Role::RemoteUser];
         let settable: Vec<&str> =
-            Role::KNOWN.iter().filter(|r| r.is_settable()).map(Role::as_str).collect();
+            known.iter().filter(|r| r.is_settable()).map(Role::as_str).collect();
         assert_eq!(settable, Role::SETTABLE_NAMES);
-        assert_eq!(Role::SETTABLE.map(|r| r.is_settable()), [true, true]);
         let fixed: Vec<&str> =
-            Role::KNOWN.iter().filter(|r| !r.is_updatable()).map(Role::as_str).collect();
+            known.iter().filter(|r| !r.is_updatable()).map(Role::as_str).collect();
         assert_eq!(fixed, ["RESOURCE", "SYSTEM_USER"]);
     }
 }

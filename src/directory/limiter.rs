@@ -348,11 +348,6 @@ impl Limiter {
         }
     }
 
-    /// The configured maximum concurrency.
-    pub fn max_concurrency(&self) -> usize {
-        self.shared.max_concurrency
-    }
-
     /// Wait for this call's start slot under the target rate, then for room under the
     /// concurrency bound.
     ///

@@ -21,6 +21,7 @@ pub use redaction_key::{MAX_KEY_BYTES, MIN_KEY_BYTES, RedactionKey, RedactionKey
 pub use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UserChange};
+use crate::wording::plural;
 pub(crate) use palette::{Palette, paint, paint_count, printable};
 
 /// The changes and errors of one organization, in plan order, for the grouped formats.
@@ -63,12 +64,11 @@ fn summary_sentence(summary: &Summary) -> String {
 
 /// [`summary_sentence`] with the counts that need attention in the palette's colors.
 fn colored_summary_sentence(summary: &Summary, palette: &Palette) -> String {
-    let errors = if summary.errors == 1 { "error" } else { "errors" };
     format!(
         "{}, {} unchanged, {}.",
         paint_count(palette.change, summary.to_update, &format!("{} to update", summary.to_update)),
         summary.unchanged,
-        paint_count(palette.error, summary.errors, &format!("{} {errors}", summary.errors)),
+        paint_count(palette.error, summary.errors, &plural(summary.errors, "error", "errors")),
     )
 }
 
