@@ -11,6 +11,7 @@ use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
 use aws_sdk_workmail::types::{EntityState, UserRole};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -108,6 +109,28 @@ impl SdkDirectory {
     }
 }
 
+impl SdkDirectory {
+    /// The items of every page of a paginated call. Each page is one call under its own limiter
+    /// permit: the paginator sends a request each time it is polled.
+    async fn every_page<P, E, T>(
+        &self,
+        operation: &'static str,
+        mut pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
+        items: impl Fn(P) -> Vec<T>,
+    ) -> Result<Vec<T>, DirectoryError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut all = Vec::new();
+        while let Some(page) =
+            self.call(operation, async { pages.next().await.transpose() }).await?
+        {
+            all.extend(items(page));
+        }
+        Ok(all)
+    }
+}
+
 fn state_of(state: Option<&EntityState>) -> UserState {
     match state {
         Some(EntityState::Disabled) => UserState::Disabled,
@@ -159,46 +182,44 @@ impl Directory for SdkDirectory {
     }
 
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
-        let mut pages =
-            self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
-        let mut organizations = Vec::new();
-        // One page per limiter permit: the paginator sends a request each time it is polled.
-        while let Some(page) =
-            self.call("ListOrganizations", async { pages.next().await.transpose() }).await?
-        {
-            organizations.extend(page.organization_summaries().iter().filter_map(|o| {
-                Some(OrganizationSummary {
-                    id: o.organization_id()?.to_string(),
-                    alias: o.alias().map(str::to_string),
-                    state: o.state().map(str::to_string),
+        let pages = self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
+        self.every_page("ListOrganizations", pages, |page| {
+            page.organization_summaries()
+                .iter()
+                .filter_map(|o| {
+                    Some(OrganizationSummary {
+                        id: o.organization_id()?.to_string(),
+                        alias: o.alias().map(str::to_string),
+                        state: o.state().map(str::to_string),
+                    })
                 })
-            }));
-        }
-        Ok(organizations)
+                .collect()
+        })
+        .await
     }
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
-        let mut pages = self
+        let pages = self
             .client
             .list_users()
             .organization_id(organization_id)
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        let mut users = Vec::new();
-        while let Some(page) =
-            self.call("ListUsers", async { pages.next().await.transpose() }).await?
-        {
-            users.extend(page.users().iter().filter_map(|u| {
-                Some(ListedUser {
-                    user_id: u.id()?.to_string(),
-                    name: u.name().unwrap_or_default().to_string(),
-                    state: state_of(u.state()),
-                    role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
+        self.every_page("ListUsers", pages, |page| {
+            page.users()
+                .iter()
+                .filter_map(|u| {
+                    Some(ListedUser {
+                        user_id: u.id()?.to_string(),
+                        name: u.name().unwrap_or_default().to_string(),
+                        state: state_of(u.state()),
+                        role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
+                    })
                 })
-            }));
-        }
-        Ok(users)
+                .collect()
+        })
+        .await
     }
 
     async fn describe_user(

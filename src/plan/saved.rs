@@ -215,63 +215,53 @@ fn fold_key(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// Organization ids where the plan names a resolved organization, an id or an alias where it
-/// names one as written, by the rule the files follow.
-fn check_organizations(document: &Document) -> Result<(), SavedPlanError> {
-    const ID: &str = "an organization id (`m-` and 32 lowercase hex digits)";
-    const REFERENCE: &str = "an organization id (`m-` and 32 lowercase hex digits) or alias";
-    let ids = document
-        .changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (format!("changes[{i}].organization_id"), &c.organization_id))
-        .chain(
-            document
-                .unchanged
-                .iter()
-                .enumerate()
-                .map(|(i, u)| (format!("unchanged[{i}].organization_id"), &u.organization_id)),
-        );
-    for (at, value) in ids {
-        if !OrganizationRef::is_id(value) {
-            return Err(SavedPlanError::InvalidOrganization {
-                at,
-                value: value.clone(),
-                expected: ID,
-            });
+/// What an organization reference in a saved plan must be, by the rule the files follow.
+#[derive(Clone, Copy)]
+enum OrganizationRule {
+    /// A resolved organization: its id.
+    Id,
+    /// As written in a file when it could not be resolved: an id or an alias.
+    Reference,
+    Alias,
+}
+
+impl OrganizationRule {
+    fn check(self, value: &str, at: impl FnOnce() -> String) -> Result<(), SavedPlanError> {
+        let (holds, expected) = match self {
+            OrganizationRule::Id => (
+                OrganizationRef::is_id(value),
+                "an organization id (`m-` and 32 lowercase hex digits)",
+            ),
+            OrganizationRule::Reference => (
+                OrganizationRef::parse(value).is_ok(),
+                "an organization id (`m-` and 32 lowercase hex digits) or alias",
+            ),
+            OrganizationRule::Alias => (OrganizationRef::is_alias(value), "an organization alias"),
+        };
+        if holds {
+            return Ok(());
         }
+        Err(SavedPlanError::InvalidOrganization { at: at(), value: value.into(), expected })
     }
-    let references = document
-        .organizations
-        .iter()
-        .enumerate()
-        .map(|(i, o)| (format!("organizations[{i}].id"), &o.id))
-        .chain(
-            document
-                .errors
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (format!("errors[{i}].organization_id"), &e.organization_id)),
-        );
-    for (at, value) in references {
-        if OrganizationRef::parse(value).is_err() {
-            return Err(SavedPlanError::InvalidOrganization {
-                at,
-                value: value.clone(),
-                expected: REFERENCE,
-            });
-        }
+}
+
+/// Every organization id and alias of the plan, each by its [`OrganizationRule`].
+fn check_organizations(document: &Document) -> Result<(), SavedPlanError> {
+    use OrganizationRule::{Alias, Id, Reference};
+    for (i, change) in document.changes.iter().enumerate() {
+        Id.check(&change.organization_id, || format!("changes[{i}].organization_id"))?;
+    }
+    for (i, user) in document.unchanged.iter().enumerate() {
+        Id.check(&user.organization_id, || format!("unchanged[{i}].organization_id"))?;
     }
     for (i, organization) in document.organizations.iter().enumerate() {
-        if let Some(alias) = &organization.alias
-            && !OrganizationRef::is_alias(alias)
-        {
-            return Err(SavedPlanError::InvalidOrganization {
-                at: format!("organizations[{i}].alias"),
-                value: alias.clone(),
-                expected: "an organization alias",
-            });
+        Reference.check(&organization.id, || format!("organizations[{i}].id"))?;
+        if let Some(alias) = &organization.alias {
+            Alias.check(alias, || format!("organizations[{i}].alias"))?;
         }
+    }
+    for (i, error) in document.errors.iter().enumerate() {
+        Reference.check(&error.organization_id, || format!("errors[{i}].organization_id"))?;
     }
     Ok(())
 }
@@ -318,6 +308,16 @@ mod tests {
     use super::*;
     use crate::plan::FieldChange;
 
+    /// An unchanged user of the sample's organization.
+    fn unchanged(user: &str, user_id: &str, source: &str) -> UnchangedUser {
+        UnchangedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: user.into(),
+            user_id: user_id.into(),
+            source: source.into(),
+        }
+    }
+
     fn sample() -> SavedPlan {
         let change = UserChange {
             organization_id: "m-0123456789abcdef0123456789abcdef".into(),
@@ -346,12 +346,7 @@ mod tests {
     #[test]
     fn refuses_unknown_keys_at_every_level() {
         let mut saved = sample();
-        saved.plan.unchanged.push(UnchangedUser {
-            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
-            user: "bob".into(),
-            user_id: "u-2".into(),
-            source: "acme.yaml:9".into(),
-        });
+        saved.plan.unchanged.push(unchanged("bob", "u-2", "acme.yaml:9"));
         saved.plan.organizations.push(PlannedOrganization {
             id: "m-0123456789abcdef0123456789abcdef".into(),
             alias: None,
@@ -396,12 +391,7 @@ mod tests {
         );
 
         let mut saved = sample();
-        saved.plan.unchanged.push(UnchangedUser {
-            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
-            user: "ALICE".into(),
-            user_id: "u-2".into(),
-            source: "acme.yaml:9".into(),
-        });
+        saved.plan.unchanged.push(unchanged("ALICE", "u-2", "acme.yaml:9"));
         assert!(matches!(
             SavedPlan::from_json(&saved.to_json()),
             Err(SavedPlanError::DuplicateUser { first, second, .. })
