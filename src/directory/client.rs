@@ -183,8 +183,7 @@ pub(super) fn tune(
         // wraps every body in a throughput monitor, a measurable share of the CPU of a DescribeUser
         // (BENCHMARKS.md).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .interceptor(LimiterFeedback { limiter: limiter.clone() })
-        .interceptor(notes.clone())
+        .interceptor(AttemptObserver { limiter: limiter.clone(), notes: notes.clone() })
         .build()
 }
 
@@ -213,44 +212,16 @@ impl AttemptNotes {
     }
 }
 
-impl Intercept for AttemptNotes {
-    fn name(&self) -> &'static str {
-        "AttemptNotes"
-    }
-
-    fn read_before_signing(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
-        Ok(())
-    }
-
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let failure = match context.output_or_error() {
-            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
-            _ => None,
-        };
-        *self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
-        Ok(())
-    }
-}
-
-/// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the
-/// limiter ignores throttles of attempts sent before its last rate cut. A throttled attempt's
-/// retry waits for the pacing slot the limiter reserved for it: the interceptor hands that wait
-/// to the SDK's retry strategy as `x-amz-retry-after`, the header by which a service asks for a
-/// retry delay (keeping the service's own, when it asks for longer).
+/// Watches every attempt. It reports each attempt's outcome to the limiter, with the time the
+/// attempt was sent: the limiter ignores throttles of attempts sent before its last rate cut. A
+/// throttled attempt's retry waits for the pacing slot the limiter reserved for it: the
+/// interceptor hands that wait to the SDK's retry strategy as `x-amz-retry-after`, the header
+/// by which a service asks for a retry delay (keeping the service's own, when it asks for
+/// longer). And it keeps the [`AttemptNotes`] that error messages quote.
 #[derive(Debug)]
-struct LimiterFeedback {
+struct AttemptObserver {
     limiter: Limiter,
+    notes: AttemptNotes,
 }
 
 /// The response header (milliseconds) the SDK's retry strategy takes as the retry delay.
@@ -264,9 +235,34 @@ impl Storable for AttemptSentAt {
     type Storer = StoreReplace<Self>;
 }
 
-impl Intercept for LimiterFeedback {
+impl Intercept for AttemptObserver {
     fn name(&self) -> &'static str {
-        "LimiterFeedback"
+        "AttemptObserver"
+    }
+
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let notes = &self.notes.0;
+        notes.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let failure = match context.output_or_error() {
+            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
+            _ => None,
+        };
+        *self.notes.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+        Ok(())
     }
 
     fn read_before_attempt(
