@@ -10,7 +10,9 @@ use crate::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
-use aws_sdk_workmail::types::{EntityState, UserRole};
+use aws_sdk_workmail::operation::list_organizations::ListOrganizationsOutput;
+use aws_sdk_workmail::operation::list_users::ListUsersOutput;
+use aws_sdk_workmail::types::{EntityState, User, UserRole};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::future::Future;
@@ -110,13 +112,15 @@ impl SdkDirectory {
 }
 
 impl SdkDirectory {
-    /// The items of every page of a paginated call. Each page is one call under its own limiter
-    /// permit: the paginator sends a request each time it is polled.
-    async fn every_page<P, E, T>(
+    /// The items of every page of a paginated call, each converted (an item without what the
+    /// conversion needs is skipped). Each page is one call under its own limiter permit: the
+    /// paginator sends a request each time it is polled.
+    async fn every_page<P, E, I, T>(
         &self,
         operation: &'static str,
         mut pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
-        items: impl Fn(P) -> Vec<T>,
+        items: impl Fn(&P) -> &[I],
+        convert: impl Fn(&I) -> Option<T>,
     ) -> Result<Vec<T>, DirectoryError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -125,7 +129,7 @@ impl SdkDirectory {
         while let Some(page) =
             self.call(operation, async { pages.next().await.transpose() }).await?
         {
-            all.extend(items(page));
+            all.extend(items(&page).iter().filter_map(&convert));
         }
         Ok(all)
     }
@@ -137,6 +141,25 @@ fn state_of(state: Option<&EntityState>) -> UserState {
         Some(EntityState::Deleted) => UserState::Deleted,
         _ => UserState::Enabled,
     }
+}
+
+fn organization_from(
+    o: &aws_sdk_workmail::types::OrganizationSummary,
+) -> Option<OrganizationSummary> {
+    Some(OrganizationSummary {
+        id: o.organization_id()?.to_string(),
+        alias: o.alias().map(str::to_string),
+        state: o.state().map(str::to_string),
+    })
+}
+
+fn listed_from(u: &User) -> Option<ListedUser> {
+    Some(ListedUser {
+        user_id: u.id()?.to_string(),
+        name: u.name().unwrap_or_default().to_string(),
+        state: state_of(u.state()),
+        role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
+    })
 }
 
 fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
@@ -183,19 +206,8 @@ impl Directory for SdkDirectory {
 
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
         let pages = self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
-        self.every_page("ListOrganizations", pages, |page| {
-            page.organization_summaries()
-                .iter()
-                .filter_map(|o| {
-                    Some(OrganizationSummary {
-                        id: o.organization_id()?.to_string(),
-                        alias: o.alias().map(str::to_string),
-                        state: o.state().map(str::to_string),
-                    })
-                })
-                .collect()
-        })
-        .await
+        let items = ListOrganizationsOutput::organization_summaries;
+        self.every_page("ListOrganizations", pages, items, organization_from).await
     }
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
@@ -206,20 +218,7 @@ impl Directory for SdkDirectory {
             .max_results(PAGE_SIZE)
             .into_paginator()
             .send();
-        self.every_page("ListUsers", pages, |page| {
-            page.users()
-                .iter()
-                .filter_map(|u| {
-                    Some(ListedUser {
-                        user_id: u.id()?.to_string(),
-                        name: u.name().unwrap_or_default().to_string(),
-                        state: state_of(u.state()),
-                        role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
-                    })
-                })
-                .collect()
-        })
-        .await
+        self.every_page("ListUsers", pages, ListUsersOutput::users, listed_from).await
     }
 
     async fn describe_user(
