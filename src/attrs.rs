@@ -1,7 +1,7 @@
 //! The 16 attributes that UpdateUser can set, declared once. Parsing, the JSON Schema,
 //! validation, the diff, rendering and request building all iterate [`Attribute::ALL`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// What kind of value an attribute holds, with its limits from the API model.
@@ -11,7 +11,7 @@ pub enum AttrKind {
     Text,
     /// `HiddenFromGlobalAddressList`: a boolean, never empty.
     Bool,
-    /// `Role`: `USER` or `REMOTE_USER` may be set; `SYSTEM_USER` and `RESOURCE` exist but cannot be set.
+    /// `Role`: a [`Role`] name; only the settable ones may be written.
     Role,
     /// `IdentityProviderUserId`: empty, or [`IDP_USER_ID_PATTERN`].
     IdpUserId,
@@ -24,10 +24,91 @@ pub const IDP_USER_ID_MAX_CHARS: usize = 47;
 /// The `IdentityProviderUserId` pattern of the API model.
 pub const IDP_USER_ID_PATTERN: &str =
     "^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$";
-/// Roles a desired-state file may set.
-pub const SETTABLE_ROLES: [&str; 2] = ["USER", "REMOTE_USER"];
-/// Every role the service knows (`UserRole` enum).
-pub const ALL_ROLES: [&str; 4] = ["USER", "RESOURCE", "SYSTEM_USER", "REMOTE_USER"];
+
+/// A user's role (`UserRole`). A value this version does not know is kept as
+/// [`Role::Other`], so a directory that grows a new role still reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    User,
+    Resource,
+    SystemUser,
+    RemoteUser,
+    /// Any other value, as the service sent it (`""` when it sent none).
+    Other(String),
+}
+
+impl Role {
+    /// The names of the roles UpdateUser and CreateUser accept, in the order error messages
+    /// list them.
+    pub const SETTABLE_NAMES: [&'static str; 2] = [USER, REMOTE_USER];
+
+    /// The role with this API name; never fails, an unknown name is [`Role::Other`].
+    pub fn parse(name: &str) -> Role {
+        match name {
+            USER => Role::User,
+            RESOURCE => Role::Resource,
+            SYSTEM_USER => Role::SystemUser,
+            REMOTE_USER => Role::RemoteUser,
+            other => Role::Other(other.to_string()),
+        }
+    }
+
+    /// The API's name of the role (`USER`, `RESOURCE`, `SYSTEM_USER`, `REMOTE_USER`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::User => USER,
+            Role::Resource => RESOURCE,
+            Role::SystemUser => SYSTEM_USER,
+            Role::RemoteUser => REMOTE_USER,
+            Role::Other(name) => name,
+        }
+    }
+
+    /// Whether a request may assign this role: `USER` and `REMOTE_USER` only.
+    pub fn is_settable(&self) -> bool {
+        matches!(self, Role::User | Role::RemoteUser)
+    }
+
+    /// Whether the API model lists this role (settable or not).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Role::Other(_))
+    }
+
+    /// Whether the API lets anyone update a user of this role: not `SYSTEM_USER` or `RESOURCE`,
+    /// whose users WorkMail manages itself. Such users are left out of plans and exports.
+    pub fn is_updatable(&self) -> bool {
+        !matches!(self, Role::SystemUser | Role::Resource)
+    }
+}
+
+const USER: &str = "USER";
+const RESOURCE: &str = "RESOURCE";
+const SYSTEM_USER: &str = "SYSTEM_USER";
+const REMOTE_USER: &str = "REMOTE_USER";
+
+impl From<&str> for Role {
+    fn from(name: &str) -> Role {
+        Role::parse(name)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Role {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Role, D::Error> {
+        String::deserialize(deserializer).map(|name| Role::parse(&name))
+    }
+}
 
 /// One updatable user attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -55,12 +136,10 @@ struct AttrSpec {
     key: &'static str,
     member: &'static str,
     kind: AttrKind,
-    /// Personal data: kept out of logs below `-vv`. (`--redact-all` hides every value, this or not.)
-    sensitive: bool,
 }
 
 const fn text(key: &'static str, member: &'static str) -> AttrSpec {
-    AttrSpec { key, member, kind: AttrKind::Text, sensitive: true }
+    AttrSpec { key, member, kind: AttrKind::Text }
 }
 
 /// Indexed by `Attribute as usize`; the order is the order of output and of requests.
@@ -82,14 +161,12 @@ const TABLE: [AttrSpec; 16] = [
         key: "hidden_from_global_address_list",
         member: "HiddenFromGlobalAddressList",
         kind: AttrKind::Bool,
-        sensitive: false,
     },
-    AttrSpec { key: "role", member: "Role", kind: AttrKind::Role, sensitive: false },
+    AttrSpec { key: "role", member: "Role", kind: AttrKind::Role },
     AttrSpec {
         key: "identity_provider_user_id",
         member: "IdentityProviderUserId",
         kind: AttrKind::IdpUserId,
-        sensitive: true,
     },
 ];
 
@@ -129,17 +206,9 @@ impl Attribute {
     pub fn kind(self) -> AttrKind {
         self.spec().kind
     }
-    /// Whether the value is personal data.
-    pub fn is_sensitive(self) -> bool {
-        self.spec().sensitive
-    }
     /// The attribute with this YAML key.
     pub fn from_key(key: &str) -> Option<Attribute> {
         Attribute::ALL.into_iter().find(|a| a.key() == key)
-    }
-    /// The attribute with this API member name.
-    pub fn from_member(member: &str) -> Option<Attribute> {
-        Attribute::ALL.into_iter().find(|a| a.member() == member)
     }
     /// The value an attribute has when the service reports it absent.
     pub fn empty_value(self) -> AttrValue {
@@ -215,7 +284,6 @@ mod tests {
         for (i, a) in Attribute::ALL.into_iter().enumerate() {
             assert_eq!(a as usize, i);
             assert_eq!(Attribute::from_key(a.key()), Some(a));
-            assert_eq!(Attribute::from_member(a.member()), Some(a));
             assert_eq!(serde_json::to_value(a).unwrap(), serde_json::json!(a.key()));
         }
     }
@@ -224,5 +292,29 @@ mod tests {
     fn sixteen_attributes_thirteen_of_them_text() {
         let text = Attribute::ALL.iter().filter(|a| a.kind() == AttrKind::Text).count();
         assert_eq!((Attribute::ALL.len(), text), (16, 13));
+    }
+
+    #[test]
+    fn roles_round_trip_and_an_unknown_one_is_kept() {
+        for role in [Role::User, Role::Resource, Role::SystemUser, Role::RemoteUser] {
+            assert_eq!(Role::parse(role.as_str()), role);
+            assert_eq!(serde_json::to_value(&role).unwrap(), serde_json::json!(role.as_str()));
+        }
+        let future = Role::parse("GUEST_USER");
+        assert_eq!(future, Role::Other("GUEST_USER".into()));
+        assert_eq!(future.as_str(), "GUEST_USER");
+        assert!(!future.is_known() && !future.is_settable() && future.is_updatable());
+        assert_eq!(serde_json::from_str::<Role>("\"REMOTE_USER\"").unwrap(), Role::RemoteUser);
+    }
+
+    #[test]
+    fn which_roles_may_be_set_and_updated() {
+        let known = [Role::User, Role::Resource, Role::SystemUser, Role::RemoteUser];
+        let settable: Vec<&str> =
+            known.iter().filter(|r| r.is_settable()).map(Role::as_str).collect();
+        assert_eq!(settable, Role::SETTABLE_NAMES);
+        let fixed: Vec<&str> =
+            known.iter().filter(|r| !r.is_updatable()).map(Role::as_str).collect();
+        assert_eq!(fixed, ["RESOURCE", "SYSTEM_USER"]);
     }
 }

@@ -6,6 +6,10 @@ use crate::attr_map::AttrMap;
 use crate::attrs::{AttrValue, Attribute};
 use serde::{Deserialize, Serialize};
 
+/// A user's role: declared with the attributes (a desired-state file may set it), and a
+/// live value every layer reads.
+pub use crate::attrs::Role;
+
 /// A user's state (`EntityState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -44,8 +48,10 @@ impl ObservedUser {
         self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
     }
     /// The live role.
-    pub fn role(&self) -> &str {
-        self.attributes.get(&Attribute::Role).and_then(AttrValue::as_text).unwrap_or("")
+    pub fn role(&self) -> Role {
+        Role::parse(
+            self.attributes.get(&Attribute::Role).and_then(AttrValue::as_text).unwrap_or(""),
+        )
     }
 }
 
@@ -65,7 +71,7 @@ pub struct ListedUser {
     /// The primary email address; `None` for a user never registered to WorkMail.
     pub email: Option<String>,
     pub state: UserState,
-    pub role: String,
+    pub role: Role,
 }
 
 impl ListedUser {
@@ -73,12 +79,12 @@ impl ListedUser {
     /// and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update. Export leaves
     /// them out and the plan does not count them as unmanaged.
     pub fn left_out_reason(&self) -> Option<String> {
-        match (self.state, self.role.as_str()) {
-            (UserState::Deleted, _) => Some("DELETED users cannot be managed".to_string()),
-            (_, role @ ("SYSTEM_USER" | "RESOURCE")) => {
-                Some(format!("role {role} cannot be updated through the API"))
-            }
-            _ => None,
+        if self.state == UserState::Deleted {
+            Some("DELETED users cannot be managed".to_string())
+        } else if !self.role.is_updatable() {
+            Some(format!("role {} cannot be updated through the API", self.role.as_str()))
+        } else {
+            None
         }
     }
 }

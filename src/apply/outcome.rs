@@ -152,16 +152,9 @@ impl ApplyReport {
     }
 
     /// `Apply: 3 updated, 40 unchanged, 1 conflict, 0 failed, 1 error.`, and `, 5 not
-    /// attempted` before the period when a connection failure stopped the run.
-    pub fn summary_line(&self) -> String {
-        self.colored_summary_line(&Palette::new(false))
-    }
-
-    /// [`summary_line`](Self::summary_line) with each count that is not zero in its color.
+    /// attempted` before the period when a connection failure stopped the run; each count that
+    /// is not zero in its color.
     fn colored_summary_line(&self, palette: &Palette) -> String {
-        let plural = |n: usize, word: &str| {
-            if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
-        };
         let (updated, conflicts, failed, errors) = (
             self.count("updated"),
             self.count("conflict"),
@@ -177,9 +170,9 @@ impl ApplyReport {
             paint(palette.header, "Apply:"),
             paint_count(palette.add, updated, &format!("{updated} updated")),
             self.count("unchanged") + self.unchanged_in_plan,
-            paint_count(palette.change, conflicts, &plural(conflicts, "conflict")),
+            paint_count(palette.change, conflicts, &plural(conflicts, "conflict", "conflicts")),
             paint_count(palette.error, failed, &format!("{failed} failed")),
-            paint_count(palette.error, errors, &plural(errors, "error")),
+            paint_count(palette.error, errors, &plural(errors, "error", "errors")),
         )
     }
 }

@@ -33,7 +33,21 @@ pub struct CompletionsArgs {
 pub fn completion_script(shell: Shell) -> Vec<u8> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), BIN_NAME, &mut script);
+    if shell == Shell::Bash {
+        return bash_arms_as_the_walk_names_them(&String::from_utf8_lossy(&script)).into_bytes();
+    }
     script
+}
+
+/// clap_complete's bash script names a subcommand's state two ways when the binary's name has a
+/// hyphen: the walk over the typed words reaches `workmail__reconcile__subcmd__plan`, while the
+/// arms that complete a subcommand's flags are labelled `workmail__subcmd__reconcile__subcmd__plan`,
+/// so no flag of a subcommand would ever complete. Labelling the arms as the walk names them
+/// fixes that, and changes nothing once clap_complete agrees with itself.
+fn bash_arms_as_the_walk_names_them(script: &str) -> String {
+    let walk = BIN_NAME.replace('-', "__");
+    let arm = BIN_NAME.replace('-', "__subcmd__");
+    script.replace(&format!("{arm}__subcmd__"), &format!("{walk}__subcmd__"))
 }
 
 /// Print the completion script for `args.shell` on stdout.

@@ -9,6 +9,7 @@ use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
+use crate::spec::{InvalidOrganization, OrganizationRef};
 use crate::wording::plural;
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
@@ -30,8 +31,8 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The organization: its id (m-…) or alias.
-    #[arg(long, value_name = "ORG")]
-    pub organization: String,
+    #[arg(long, value_name = "ORG", value_parser = parse_organization)]
+    pub organization: OrganizationRef,
     /// What to write.
     #[arg(long, value_enum, default_value_t)]
     pub format: ExportFormat,
@@ -52,6 +53,11 @@ pub struct ExportArgs {
     /// directories, as for plan): the users a plan of PATH lists as in no file, to adopt.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub skip_declared: Vec<PathBuf>,
+}
+
+/// The same rule as a desired-state file's `organization`, checked before any call.
+fn parse_organization(s: &str) -> Result<OrganizationRef, String> {
+    OrganizationRef::parse(s).map_err(|e| format!("{e}: {}", InvalidOrganization::allowed()))
 }
 
 /// A `$schema` value goes into a one-line comment: a line break would end the comment.

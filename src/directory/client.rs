@@ -9,6 +9,7 @@ use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
 use aws_sdk_workmail::config::interceptors::{
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut,
     FinalizerInterceptorContextRef,
@@ -18,8 +19,15 @@ use aws_sdk_workmail::config::timeout::TimeoutConfig;
 use aws_sdk_workmail::config::{
     ConfigBag, Intercept, Region, RuntimeComponents, StalledStreamProtectionConfig,
 };
+use aws_sdk_workmail::error::ProvideErrorMetadata;
+use aws_sdk_workmail::operation::describe_user::DescribeUserError;
+use aws_sdk_workmail::operation::list_organizations::ListOrganizationsError;
+use aws_sdk_workmail::operation::list_users::ListUsersError;
+use aws_sdk_workmail::operation::update_user::UpdateUserError;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::Error;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -177,8 +185,7 @@ pub(super) fn tune(
         // wraps every body in a throughput monitor, a measurable share of the CPU of a DescribeUser
         // (BENCHMARKS.md).
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
-        .interceptor(LimiterFeedback { limiter: limiter.clone() })
-        .interceptor(notes.clone())
+        .interceptor(AttemptInterceptor { limiter: limiter.clone(), notes: notes.clone() })
         .build()
 }
 
@@ -207,44 +214,16 @@ impl AttemptNotes {
     }
 }
 
-impl Intercept for AttemptNotes {
-    fn name(&self) -> &'static str {
-        "AttemptNotes"
-    }
-
-    fn read_before_signing(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
-        Ok(())
-    }
-
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let failure = match context.output_or_error() {
-            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
-            _ => None,
-        };
-        *self.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
-        Ok(())
-    }
-}
-
-/// Reports each attempt's outcome to the limiter, with the time the attempt was sent: the
-/// limiter ignores throttles of attempts sent before its last rate cut. A throttled attempt's
-/// retry waits for the pacing slot the limiter reserved for it: the interceptor hands that wait
-/// to the SDK's retry strategy as `x-amz-retry-after`, the header by which a service asks for a
-/// retry delay (keeping the service's own, when it asks for longer).
+/// Watches every attempt. It reports each attempt's outcome to the limiter, with the time the
+/// attempt was sent: the limiter ignores throttles of attempts sent before its last rate cut. A
+/// throttled attempt's retry waits for the pacing slot the limiter reserved for it: the
+/// interceptor hands that wait to the SDK's retry strategy as `x-amz-retry-after`, the header
+/// by which a service asks for a retry delay (keeping the service's own, when it asks for
+/// longer). And it keeps the [`AttemptNotes`] that error messages quote.
 #[derive(Debug)]
-struct LimiterFeedback {
+struct AttemptInterceptor {
     limiter: Limiter,
+    notes: AttemptNotes,
 }
 
 /// The response header (milliseconds) the SDK's retry strategy takes as the retry delay.
@@ -258,9 +237,34 @@ impl Storable for AttemptSentAt {
     type Storer = StoreReplace<Self>;
 }
 
-impl Intercept for LimiterFeedback {
+impl Intercept for AttemptInterceptor {
     fn name(&self) -> &'static str {
-        "LimiterFeedback"
+        "AttemptInterceptor"
+    }
+
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let notes = &self.notes.0;
+        notes.endpoint.get_or_init(|| context.request().uri().trim_end_matches('/').to_string());
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let failure = match context.output_or_error() {
+            Some(Err(error)) => error.as_connector_error().map(|e| cause(e)),
+            _ => None,
+        };
+        *self.notes.0.connect_failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+        Ok(())
     }
 
     fn read_before_attempt(
@@ -285,8 +289,11 @@ impl Intercept for LimiterFeedback {
             None => AttemptOutcome::NoAnswer,
             Some(response) => {
                 let status = response.status().as_u16();
-                let body = response.body().bytes().unwrap_or_default();
-                if status == 429 || (status == 400 && is_throttling_body(body)) {
+                let code = match context.output_or_error() {
+                    Some(Err(error)) => error_code(error),
+                    _ => None,
+                };
+                if status == 429 || code.is_some_and(|code| THROTTLING_ERRORS.contains(&code)) {
                     AttemptOutcome::Throttled
                 } else if status >= 500 {
                     AttemptOutcome::ServerError
@@ -314,11 +321,19 @@ impl Intercept for LimiterFeedback {
     }
 }
 
-/// awsJson error bodies name their type in `__type`; these are the throttling codes.
-fn is_throttling_body(body: &[u8]) -> bool {
-    const CODES: [&[u8]; 4] =
-        [b"Throttling", b"TooManyRequests", b"RequestLimitExceeded", b"LimitExceededException"];
-    CODES.iter().any(|code| body.windows(code.len()).any(|w| w == *code))
+/// The error code of an attempt's answer, as the SDK parsed it: the attempt's error is typed by
+/// its operation, so each operation [`super::SdkDirectory`] calls is tried in turn.
+fn error_code(error: &OrchestratorError<Error>) -> Option<&str> {
+    fn code<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+        error: &Error,
+    ) -> Option<&str> {
+        error.downcast_ref::<E>().and_then(ProvideErrorMetadata::code)
+    }
+    let error = error.as_operation_error()?;
+    code::<DescribeUserError>(error)
+        .or_else(|| code::<UpdateUserError>(error))
+        .or_else(|| code::<ListUsersError>(error))
+        .or_else(|| code::<ListOrganizationsError>(error))
 }
 
 #[cfg(test)]
@@ -335,11 +350,5 @@ mod tests {
         let defaults = Timeouts::default();
         assert!(defaults.operation < Duration::from_secs(120));
         assert!(defaults.operation >= 4 * defaults.attempt);
-    }
-
-    #[test]
-    fn throttling_bodies_are_recognised() {
-        assert!(is_throttling_body(br#"{"__type":"ThrottlingException","Message":"slow"}"#));
-        assert!(!is_throttling_body(br#"{"__type":"EntityNotFoundException"}"#));
     }
 }

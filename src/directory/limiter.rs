@@ -365,11 +365,6 @@ impl Limiter {
         }
     }
 
-    /// The configured maximum concurrency.
-    pub fn max_concurrency(&self) -> usize {
-        self.shared.max_concurrency
-    }
-
     /// Wait for this call's start slot under the target rate, then for room under the
     /// concurrency bound.
     ///
@@ -630,12 +625,18 @@ mod tests {
         limiter.stats().current_rate.unwrap()
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn after_a_cut_the_rate_returns_to_the_plateau_then_probes_past_it() {
+    /// A limiter that saw 100 successes at 200 a second, then a throttle; and the rate it cut to.
+    async fn cut_after_200_a_second() -> (Limiter, f64) {
         let limiter = Limiter::new(16, None);
         successes(&limiter, 100, 200.0).await;
         limiter.record(AttemptOutcome::Throttled, Instant::now());
         let cut = limiter.stats().current_rate.unwrap();
+        (limiter, cut)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_cut_the_rate_returns_to_the_plateau_then_probes_past_it() {
+        let (limiter, cut) = cut_after_200_a_second().await;
         let w_max = cut / FIRST_BETA;
         // Back to the plateau after K = ∛((1 − 0.3) / C), flat near it, then 4 × the plateau
         // some 0.6 s later.
@@ -650,10 +651,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_rate_grows_only_while_the_pacer_holds_calls_back() {
-        let limiter = Limiter::new(16, None);
-        successes(&limiter, 100, 200.0).await;
-        limiter.record(AttemptOutcome::Throttled, Instant::now());
-        let cut = limiter.stats().current_rate.unwrap();
+        let (limiter, cut) = cut_after_200_a_second().await;
         // Ten seconds of calls far slower than the target: the target stays put.
         successes(&limiter, 10, 1.0).await;
         let rate = limiter.stats().current_rate.unwrap();

@@ -6,11 +6,14 @@ use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+use crate::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
-use aws_sdk_workmail::types::{EntityState, UserRole};
+use aws_sdk_workmail::operation::list_organizations::ListOrganizationsOutput;
+use aws_sdk_workmail::operation::list_users::ListUsersOutput;
+use aws_sdk_workmail::types::{EntityState, User, UserRole};
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -115,12 +118,56 @@ impl SdkDirectory {
     }
 }
 
+impl SdkDirectory {
+    /// The items of each page of a paginated call, converted (an item without what the
+    /// conversion needs is skipped), handed to `on_page` page by page. Each page is one call
+    /// under its own limiter permit: the paginator sends a request each time it is polled.
+    async fn each_page<P, E, I, T>(
+        &self,
+        operation: &'static str,
+        mut pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
+        items: impl Fn(&P) -> &[I],
+        convert: impl Fn(&I) -> Option<T>,
+        mut on_page: impl FnMut(Vec<T>),
+    ) -> Result<(), DirectoryError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        while let Some(page) =
+            self.call(operation, async { pages.next().await.transpose() }).await?
+        {
+            on_page(items(&page).iter().filter_map(&convert).collect());
+        }
+        Ok(())
+    }
+}
+
 fn state_of(state: Option<&EntityState>) -> UserState {
     match state {
         Some(EntityState::Disabled) => UserState::Disabled,
         Some(EntityState::Deleted) => UserState::Deleted,
         _ => UserState::Enabled,
     }
+}
+
+fn organization_from(
+    o: &aws_sdk_workmail::types::OrganizationSummary,
+) -> Option<OrganizationSummary> {
+    Some(OrganizationSummary {
+        id: o.organization_id()?.to_string(),
+        alias: o.alias().map(str::to_string),
+        state: o.state().map(str::to_string),
+    })
+}
+
+fn listed_from(u: &User) -> Option<ListedUser> {
+    Some(ListedUser {
+        user_id: u.id()?.to_string(),
+        name: u.name().unwrap_or_default().to_string(),
+        email: u.email().map(str::to_string),
+        state: state_of(u.state()),
+        role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
+    })
 }
 
 fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
@@ -166,28 +213,14 @@ impl Directory for SdkDirectory {
     }
 
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
-        let mut organizations = Vec::new();
-        let mut next_token = None;
-        loop {
-            let request = self
-                .client
-                .list_organizations()
-                .max_results(PAGE_SIZE)
-                .set_next_token(next_token)
-                .send();
-            let page = self.call("ListOrganizations", request).await?;
-            organizations.extend(page.organization_summaries().iter().filter_map(|o| {
-                Some(OrganizationSummary {
-                    id: o.organization_id()?.to_string(),
-                    alias: o.alias().map(str::to_string),
-                    state: o.state().map(str::to_string),
-                })
-            }));
-            next_token = page.next_token().map(str::to_string);
-            if next_token.is_none() {
-                return Ok(organizations);
-            }
-        }
+        let pages = self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
+        let items = ListOrganizationsOutput::organization_summaries;
+        let mut all = Vec::new();
+        self.each_page("ListOrganizations", pages, items, organization_from, |page| {
+            all.extend(page);
+        })
+        .await?;
+        Ok(all)
     }
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
@@ -199,37 +232,16 @@ impl Directory for SdkDirectory {
     async fn list_users_pages(
         &self,
         organization_id: &str,
-        mut on_page: impl FnMut(Vec<ListedUser>) + Send,
+        on_page: impl FnMut(Vec<ListedUser>) + Send,
     ) -> Result<(), DirectoryError> {
-        let mut next_token = None;
-        loop {
-            let request = self
-                .client
-                .list_users()
-                .organization_id(organization_id)
-                .max_results(PAGE_SIZE)
-                .set_next_token(next_token)
-                .send();
-            let page = self.call("ListUsers", request).await?;
-            on_page(
-                page.users()
-                    .iter()
-                    .filter_map(|u| {
-                        Some(ListedUser {
-                            user_id: u.id()?.to_string(),
-                            name: u.name().unwrap_or_default().to_string(),
-                            email: u.email().map(str::to_string),
-                            state: state_of(u.state()),
-                            role: u.user_role().map(|r| r.as_str().to_string()).unwrap_or_default(),
-                        })
-                    })
-                    .collect(),
-            );
-            next_token = page.next_token().map(str::to_string);
-            if next_token.is_none() {
-                return Ok(());
-            }
-        }
+        let pages = self
+            .client
+            .list_users()
+            .organization_id(organization_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.each_page("ListUsers", pages, ListUsersOutput::users, listed_from, on_page).await
     }
 
     async fn describe_user(

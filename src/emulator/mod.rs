@@ -126,6 +126,8 @@ pub(crate) struct Shared {
     pub(crate) requests: AtomicU64,
     /// Distinguishes this emulator's request ids from another's.
     pub(crate) instance: u32,
+    /// Woken after each request is journaled.
+    pub(crate) journaled: tokio::sync::Notify,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent, and a
@@ -164,6 +166,7 @@ impl Emulator {
             secret_access_key: config.secret_access_key,
             requests: AtomicU64::new(0),
             instance: nanos ^ u32::from(addr.port()),
+            journaled: tokio::sync::Notify::new(),
         });
         let server = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Emulator { shared, addr, server: Some(server) })
@@ -200,6 +203,21 @@ impl Emulator {
     /// Every request so far, in order of completion.
     pub fn journal(&self) -> Vec<JournalEntry> {
         lock(&self.shared.journal).entries().to_vec()
+    }
+
+    /// Waits until the journal satisfies `done`, checked now and after each request journaled:
+    /// a test waits for the requests it expects instead of polling for them.
+    pub async fn journal_until(&self, mut done: impl FnMut(&[JournalEntry]) -> bool) {
+        loop {
+            let journaled = self.shared.journaled.notified();
+            let mut journaled = std::pin::pin!(journaled);
+            // Registered before the check, so a request journaled in between still wakes us.
+            journaled.as_mut().enable();
+            if done(lock(&self.shared.journal).entries()) {
+                return;
+            }
+            journaled.await;
+        }
     }
 
     /// Forgets the journal and resets the counters.

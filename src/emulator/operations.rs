@@ -5,8 +5,8 @@ use super::journal::epoch_seconds;
 use super::state::{EmulatedDirectory, EmulatedUser, Organization, user_id_for};
 use super::validation::model;
 use super::wire::ApiError;
-use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
-use crate::live::UserState;
+use crate::attrs::{AttrKind, AttrValue, Attribute};
+use crate::live::{Role, UserState};
 use aws_smithy_types::base64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -81,9 +81,9 @@ pub(crate) fn execute(op: Operation, input: &Value, ctx: Context<'_>) -> Result<
         Operation::DescribeOrganization => describe_organization(input, ctx.directory, ctx.region),
         Operation::ListUsers => list_users(input, ctx.directory),
         Operation::DescribeUser => describe_user(input, ctx.directory),
-        Operation::UpdateUser => update_user(input, ctx.directory, ctx.semantics),
-        Operation::CreateUser => create_user(input, ctx.directory, ctx.now),
-        Operation::RegisterToWorkMail => register_to_workmail(input, ctx.directory, ctx.now),
+        Operation::UpdateUser => update_user(input, ctx),
+        Operation::CreateUser => create_user(input, ctx),
+        Operation::RegisterToWorkMail => register_to_workmail(input, ctx),
     }
 }
 
@@ -348,15 +348,23 @@ fn describe_user(input: &Value, directory: &EmulatedDirectory) -> Result<Value, 
     Ok(Value::Object(out))
 }
 
-/// Roles that a request may not assign (`SYSTEM_USER`, `RESOURCE`).
-fn check_assignable_role(input: &Value) -> Result<(), ApiError> {
-    match str_member(input, "Role") {
-        Some(role) if !SETTABLE_ROLES.contains(&role) => Err(ApiError::invalid_parameter(format!(
+/// What a write of a user names: the organization, and the user (its `user_member`), once the
+/// `Role`, if any, is one a request may assign (not `SYSTEM_USER` or `RESOURCE`).
+fn user_write<'d, 'i>(
+    input: &'i Value,
+    directory: &'d mut EmulatedDirectory,
+    user_member: &str,
+) -> Result<(&'d mut Organization, &'i str), ApiError> {
+    let organization = organization_mut(input, directory)?;
+    if let Some(role) = str_member(input, "Role")
+        && !Role::parse(role).is_settable()
+    {
+        return Err(ApiError::invalid_parameter(format!(
             "Role {role} cannot be assigned; allowed: {}.",
-            SETTABLE_ROLES.join(", ")
-        ))),
-        _ => Ok(()),
+            Role::SETTABLE_NAMES.join(", ")
+        )));
     }
+    Ok((organization, required(input, user_member)?))
 }
 
 /// The new value of `attr` from a request member, if the member is present (JSON `null` counts
@@ -369,14 +377,8 @@ fn member_value(input: &Value, attr: Attribute) -> Option<AttrValue> {
     }
 }
 
-fn update_user(
-    input: &Value,
-    directory: &mut EmulatedDirectory,
-    semantics: UpdateSemantics,
-) -> Result<Value, ApiError> {
-    let org = organization_mut(input, directory)?;
-    check_assignable_role(input)?;
-    let ident = required(input, "UserId")?;
+fn update_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+    let (org, ident) = user_write(input, ctx.directory, "UserId")?;
     let user = org.find_user_mut(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
     if user.state == UserState::Deleted {
         return Err(ApiError::entity_state(format!(
@@ -385,14 +387,14 @@ fn update_user(
         )));
     }
     // System users are managed by WorkMail itself; the emulator refuses any change to them.
-    if user.role == "SYSTEM_USER" {
+    if user.role == Role::SystemUser {
         return Err(ApiError::invalid_parameter(format!(
             "The user {} is a system user and cannot be updated.",
             user.id
         )));
     }
     for attr in Attribute::ALL {
-        match (member_value(input, attr), semantics) {
+        match (member_value(input, attr), ctx.semantics) {
             (Some(value), _) => user.set(attr, value),
             // Role cannot be cleared: a missing Role is "unchanged" in both modes.
             (None, UpdateSemantics::Replace) if attr != Attribute::Role => {
@@ -405,14 +407,8 @@ fn update_user(
     Ok(json!({}))
 }
 
-fn create_user(
-    input: &Value,
-    directory: &mut EmulatedDirectory,
-    now: SystemTime,
-) -> Result<Value, ApiError> {
-    let org = organization_mut(input, directory)?;
-    check_assignable_role(input)?;
-    let name = required(input, "Name")?;
+fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+    let (org, name) = user_write(input, ctx.directory, "Name")?;
     let id = user_id_for(&org.id, name);
     if org.find_user(name).is_some() || org.users.contains_key(&id) {
         return Err(ApiError::client(
@@ -426,10 +422,10 @@ fn create_user(
         email: None,
         // A created user is unregistered (no mailbox) until RegisterToWorkMail.
         state: UserState::Disabled,
-        role: str_member(input, "Role").unwrap_or("USER").to_owned(),
+        role: str_member(input, "Role").map_or(Role::User, Role::parse),
         attributes: BTreeMap::new(),
         enabled_date: None,
-        disabled_date: Some(now),
+        disabled_date: Some(ctx.now),
     };
     // The members CreateUser takes come from the model, not a second list of names.
     let members = &model()?
@@ -450,12 +446,9 @@ fn create_user(
     Ok(json!({ "UserId": id }))
 }
 
-fn register_to_workmail(
-    input: &Value,
-    directory: &mut EmulatedDirectory,
-    now: SystemTime,
-) -> Result<Value, ApiError> {
-    let org = organization_mut(input, directory)?;
+fn register_to_workmail(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+    let now = ctx.now;
+    let org = organization_mut(input, ctx.directory)?;
     let ident = required(input, "EntityId")?;
     let email = required(input, "Email")?;
     let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};
-use crate::live::UserState;
+use crate::live::{Role, UserState};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -51,7 +51,7 @@ pub struct SeedUser {
     /// `None`: see the type's documentation.
     pub state: Option<UserState>,
     /// `None`: `USER`.
-    pub role: Option<String>,
+    pub role: Option<Role>,
     /// Attribute values keyed by attribute; `Role` here is ignored in favour of [`role`](Self::role).
     pub attributes: BTreeMap<Attribute, AttrValue>,
 }
@@ -189,8 +189,8 @@ impl SeedUser {
     }
 
     /// Sets the role (`USER`, `RESOURCE`, `SYSTEM_USER`, `REMOTE_USER`).
-    pub fn role(mut self, role: &str) -> Self {
-        self.role = Some(role.to_owned());
+    pub fn role(mut self, role: impl Into<Role>) -> Self {
+        self.role = Some(role.into());
         self
     }
 
@@ -198,7 +198,7 @@ impl SeedUser {
     pub fn attr(mut self, attr: Attribute, value: impl Into<AttrValue>) -> Self {
         let value = value.into();
         if attr == Attribute::Role {
-            self.role = value.as_text().map(str::to_owned);
+            self.role = value.as_text().map(Role::parse);
         } else {
             self.attributes.insert(attr, value);
         }
@@ -234,7 +234,7 @@ impl<'de> Visitor<'de> for SeedUserVisitor {
                 "name" => name = Some(map.next_value::<String>()?),
                 "email" => user.email = map.next_value::<Option<String>>()?,
                 "state" => user.state = Some(map.next_value::<UserState>()?),
-                "role" => user.role = Some(map.next_value::<String>()?),
+                "role" => user.role = Some(map.next_value::<Role>()?),
                 other => {
                     let Some(attr) = Attribute::from_key(other) else {
                         return Err(de::Error::custom(format!(
@@ -257,7 +257,7 @@ impl<'de> Visitor<'de> for SeedUserVisitor {
         }
         user.name = name.ok_or_else(|| de::Error::missing_field("name"))?;
         if let Some(AttrValue::Text(role)) = user.attributes.remove(&Attribute::Role) {
-            user.role = Some(role);
+            user.role = Some(Role::parse(&role));
         }
         Ok(user)
     }
@@ -302,7 +302,7 @@ organizations:
         let alice = &acme.users[0];
         assert_eq!(alice.email.as_deref(), Some("alice@acme.example"));
         assert_eq!(alice.state, Some(UserState::Enabled));
-        assert_eq!(alice.role.as_deref(), Some("USER"));
+        assert_eq!(alice.role, Some(Role::User));
         assert_eq!(
             alice.attributes,
             BTreeMap::from([

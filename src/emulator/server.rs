@@ -2,7 +2,7 @@
 //! connection can be dropped without an answer, and the API handler that applies faults,
 //! verifies signatures, runs operations and journals every request.
 
-use super::faults::DropPoint;
+use super::faults::{Draw, DropPoint};
 use super::journal::{JournalEntry, JournalOutcome};
 use super::operations::{self, Context, Operation};
 use super::wire::{ApiError, json_response};
@@ -99,15 +99,7 @@ async fn api(
     let request_id = request_id(&shared);
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
     let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target).to_owned();
-    let parsed: Result<Value, _> = if body.is_empty() {
-        Ok(Value::Object(Default::default()))
-    } else {
-        serde_json::from_slice(&body)
-    };
-    let journal_input = match &parsed {
-        Ok(v) => v.clone(),
-        Err(_) => Value::String(String::from_utf8_lossy(&body).into_owned()),
-    };
+    let (parsed, journal_input) = parse_body(&body);
     let record = |outcome: JournalOutcome| {
         lock(&shared.journal).record(JournalEntry {
             operation: operation.clone(),
@@ -115,6 +107,7 @@ async fn api(
             outcome,
             at,
         });
+        shared.journaled.notify_waiters();
     };
 
     let (latency, draw) = {
@@ -147,14 +140,9 @@ async fn api(
             return e.into_response(&request_id);
         }
     };
-    let admitted = lock(&shared.faults).admit(Instant::now());
-    if !admitted || draw.throttle {
-        record(JournalOutcome::Throttled);
-        return ApiError::throttling().into_response(&request_id);
-    }
-    if let Some(status) = draw.server_error {
-        record(JournalOutcome::ServerError { status });
-        return ApiError::server_error(status).into_response(&request_id);
+    if let Some((outcome, error)) = injected_refusal(&shared, &draw) {
+        record(outcome);
+        return error.into_response(&request_id);
     }
 
     let op = target.strip_prefix(TARGET_PREFIX).and_then(Operation::from_name);
@@ -177,6 +165,32 @@ async fn api(
             e.into_response(&request_id)
         }
     }
+}
+
+/// The request body as JSON (no body is `{}`), and what the journal keeps of it: the JSON, or
+/// the text of a body that is not JSON.
+fn parse_body(body: &[u8]) -> (Result<Value, serde_json::Error>, Value) {
+    let parsed = if body.is_empty() {
+        Ok(Value::Object(Default::default()))
+    } else {
+        serde_json::from_slice(body)
+    };
+    let journal_input = match &parsed {
+        Ok(v) => v.clone(),
+        Err(_) => Value::String(String::from_utf8_lossy(body).into_owned()),
+    };
+    (parsed, journal_input)
+}
+
+/// The refusal a verified request draws instead of its operation: a throttle (the rate cap or
+/// a random one), else a random 5xx.
+fn injected_refusal(shared: &Shared, draw: &Draw) -> Option<(JournalOutcome, ApiError)> {
+    let admitted = lock(&shared.faults).admit(Instant::now());
+    if !admitted || draw.throttle {
+        return Some((JournalOutcome::Throttled, ApiError::throttling()));
+    }
+    draw.server_error
+        .map(|status| (JournalOutcome::ServerError { status }, ApiError::server_error(status)))
 }
 
 fn run(

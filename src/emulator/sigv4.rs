@@ -9,7 +9,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use http::HeaderMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// The signing name of WorkMail.
 pub(crate) const SIGNING_NAME: &str = "workmail";
@@ -88,31 +88,20 @@ fn parse_authorization(value: &str) -> Result<Authorization<'_>, ApiError> {
 /// Parses the basic ISO 8601 form of `X-Amz-Date` (`20240131T235959Z`).
 fn parse_amz_date(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    if b.len() != 16 || !s.is_ascii() || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(range)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok()).flatten()
-    };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
-    UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (date, time) = (&s[..8], &s[9..15]);
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &date[..4],
+        &date[4..6],
+        &date[6..],
+        &time[..2],
+        &time[2..4],
+        &time[4..]
+    );
+    humantime::parse_rfc3339(&rfc3339).ok()
 }
 
 /// Constant-time comparison, so the emulator does not teach timing attacks by example.
@@ -130,16 +119,59 @@ pub(crate) fn verify(
     secret_access_key: &str,
     now: SystemTime,
 ) -> Result<Verified, ApiError> {
-    let Some(auth_value) = headers.get(http::header::AUTHORIZATION) else {
+    let auth = authorization(headers)?;
+    check_scope(&auth, access_key_id)?;
+    let time = request_time(headers, &auth, now)?;
+    let signed = signed_headers(headers, &auth)?;
+    let identity =
+        Credentials::new(access_key_id, secret_access_key, signed.session_token, None, "emulator")
+            .into();
+    let mut settings = SigningSettings::default();
+    // Only signed headers are passed in, so nothing needs excluding; excluding would drop a
+    // header a non-SDK client chose to sign.
+    settings.excluded_headers = None;
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(auth.region)
+        .name(SIGNING_NAME)
+        .time(time)
+        .settings(settings)
+        .build()
+        .map_err(|e| ApiError::internal(format!("signing parameters: {e}")))?
+        .into();
+    let request = SignableRequest::new(
+        method,
+        path_and_query,
+        signed.headers.into_iter(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| invalid(format!("The request cannot be canonicalized: {e}")))?;
+    let expected = sign(request, &params)
+        .map_err(|e| invalid(format!("The request cannot be signed: {e}")))?;
+    if !same(expected.signature(), auth.signature) {
+        return Err(invalid(
+            "The request signature we calculated does not match the signature you provided. \
+             Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+        ));
+    }
+    Ok(Verified { region: auth.region.to_owned() })
+}
+
+/// The request's `Authorization` header, parsed.
+fn authorization(headers: &HeaderMap) -> Result<Authorization<'_>, ApiError> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
         return Err(ApiError::forbidden(
             "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         ));
     };
-    let auth_value = auth_value
-        .to_str()
-        .map_err(|_| incomplete("The Authorization header is not valid ASCII."))?;
-    let auth = parse_authorization(auth_value)?;
+    let value =
+        value.to_str().map_err(|_| incomplete("The Authorization header is not valid ASCII."))?;
+    parse_authorization(value)
+}
+
+/// The credential scope: our access key, the WorkMail service, the SigV4 terminator.
+fn check_scope(auth: &Authorization<'_>, access_key_id: &str) -> Result<(), ApiError> {
     if auth.access_key_id != access_key_id {
         return Err(ApiError::forbidden(
             "UnrecognizedClientException",
@@ -157,6 +189,16 @@ pub(crate) fn verify(
             auth.terminator
         )));
     }
+    Ok(())
+}
+
+/// The time the request was signed at (`X-Amz-Date`), which must match the credential scope's
+/// date and be within [`MAX_SKEW`] of `now`.
+fn request_time(
+    headers: &HeaderMap,
+    auth: &Authorization<'_>,
+    now: SystemTime,
+) -> Result<SystemTime, ApiError> {
     let amz_date = headers.get("x-amz-date").and_then(|v| v.to_str().ok()).ok_or_else(|| {
         incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header.")
     })?;
@@ -176,25 +218,37 @@ pub(crate) fn verify(
             "Signature expired or not yet valid: {amz_date} is more than 15 minutes from the server time."
         )));
     }
+    Ok(time)
+}
+
+/// The headers a request signed, as the signer takes them.
+struct SignedHeaders<'h> {
+    /// Every value of each signed header but the session token, in the client's order.
+    headers: Vec<(&'h str, &'h str)>,
+    /// The session token, which the signer adds from the identity.
+    session_token: Option<String>,
+}
+
+/// Exactly the headers the client signed, every value of each, `host` among them.
+fn signed_headers<'h>(
+    headers: &'h HeaderMap,
+    auth: &Authorization<'h>,
+) -> Result<SignedHeaders<'h>, ApiError> {
     if !auth.signed_headers.contains(&"host") {
         return Err(invalid(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
         ));
     }
-
-    // Recompute over exactly the headers the client signed, every value of each.
-    let mut signed: Vec<(&str, &str)> = Vec::new();
+    let mut signed = Vec::new();
     let mut session_token = None;
-    for name in &auth.signed_headers {
-        let values = headers.get_all(*name);
+    for &name in &auth.signed_headers {
         let mut any = false;
-        for value in values {
+        for value in headers.get_all(name) {
             any = true;
             let value = value
                 .to_str()
                 .map_err(|_| invalid(format!("Signed header '{name}' is not valid ASCII.")))?;
-            if *name == "x-amz-security-token" {
-                // The signer adds the token from the identity; give it the one the client sent.
+            if name == "x-amz-security-token" {
                 session_token = Some(value.to_owned());
             } else {
                 signed.push((name, value));
@@ -204,38 +258,13 @@ pub(crate) fn verify(
             return Err(invalid(format!("Signed header '{name}' is missing from the request.")));
         }
     }
-    let identity =
-        Credentials::new(access_key_id, secret_access_key, session_token, None, "emulator").into();
-    let mut settings = SigningSettings::default();
-    // Only signed headers are passed in, so nothing needs excluding; excluding would drop a
-    // header a non-SDK client chose to sign.
-    settings.excluded_headers = None;
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(auth.region)
-        .name(SIGNING_NAME)
-        .time(time)
-        .settings(settings)
-        .build()
-        .map_err(|e| ApiError::internal(format!("signing parameters: {e}")))?
-        .into();
-    let request =
-        SignableRequest::new(method, path_and_query, signed.into_iter(), SignableBody::Bytes(body))
-            .map_err(|e| invalid(format!("The request cannot be canonicalized: {e}")))?;
-    let expected = sign(request, &params)
-        .map_err(|e| invalid(format!("The request cannot be signed: {e}")))?;
-    if !same(expected.signature(), auth.signature) {
-        return Err(invalid(
-            "The request signature we calculated does not match the signature you provided. \
-             Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-        ));
-    }
-    Ok(Verified { region: auth.region.to_owned() })
+    Ok(SignedHeaders { headers: signed, session_token })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn amz_date_parses_to_epoch() {
@@ -244,6 +273,7 @@ mod tests {
         assert_eq!(parse_amz_date("19700101T000000Z"), Some(UNIX_EPOCH));
         assert!(parse_amz_date("2024-02-29T12:00:00Z").is_none());
         assert!(parse_amz_date("20241329T120000Z").is_none());
+        assert!(parse_amz_date("20230229T120000Z").is_none(), "2023 is no leap year");
         assert!(parse_amz_date("2024022\u{e9}T1200Z").is_none());
     }
 

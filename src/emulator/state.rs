@@ -3,7 +3,8 @@
 use super::seed::{Seed, SeedError};
 use super::validation::check_shape;
 use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::UserState;
+use crate::live::{Role, UserState};
+use crate::spec::OrganizationRef;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -21,8 +22,7 @@ pub struct EmulatedUser {
     pub email: Option<String>,
     /// ENABLED, DISABLED or DELETED.
     pub state: UserState,
-    /// `USER`, `RESOURCE`, `SYSTEM_USER` or `REMOTE_USER`.
-    pub role: String,
+    pub role: Role,
     /// The 13 text attributes (empty ones absent), `HiddenFromGlobalAddressList` (always
     /// present) and `IdentityProviderUserId` (absent when empty). Never `Role`.
     pub attributes: BTreeMap<Attribute, AttrValue>,
@@ -39,7 +39,7 @@ impl EmulatedUser {
     /// `""`, the hidden flag a boolean.
     pub fn get(&self, attr: Attribute) -> AttrValue {
         if attr == Attribute::Role {
-            return AttrValue::Text(self.role.clone());
+            return AttrValue::Text(self.role.as_str().to_string());
         }
         self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
     }
@@ -47,7 +47,7 @@ impl EmulatedUser {
     /// Sets `attr`; `""` clears a text attribute.
     pub(crate) fn set(&mut self, attr: Attribute, value: AttrValue) {
         match (attr.kind(), value) {
-            (AttrKind::Role, AttrValue::Text(role)) => self.role = role,
+            (AttrKind::Role, AttrValue::Text(role)) => self.role = Role::parse(&role),
             (AttrKind::Bool, v @ AttrValue::Bool(_)) => {
                 self.attributes.insert(attr, v);
             }
@@ -64,7 +64,7 @@ impl EmulatedUser {
     /// absent, the hidden flag is present.
     pub(crate) fn normalize(&mut self) {
         if let Some(AttrValue::Text(role)) = self.attributes.remove(&Attribute::Role) {
-            self.role = role;
+            self.role = Role::parse(&role);
         }
         self.attributes.retain(|_, v| !v.is_empty_text());
         self.attributes
@@ -205,7 +205,7 @@ impl EmulatedDirectory {
         for (i, org) in seed.organizations.iter().enumerate() {
             let place = format!("organizations[{i}]");
             if let Some(alias) = &org.alias
-                && !is_valid_alias(alias)
+                && !OrganizationRef::is_alias(alias)
             {
                 return Err(SeedError::new(format!(
                     "{place}: alias `{alias}` must be 1 to 62 letters, digits and single dashes, not starting with `d-`"
@@ -267,8 +267,8 @@ fn seed_user_to_user(
     now: SystemTime,
 ) -> Result<EmulatedUser, SeedError> {
     check(place, "UserName", "name", &json!(seed.name))?;
-    let role = seed.role.clone().unwrap_or_else(|| "USER".to_owned());
-    check(place, "UserRole", "role", &json!(role))?;
+    let role = seed.role.clone().unwrap_or(Role::User);
+    check(place, "UserRole", "role", &json!(role.as_str()))?;
     // The state defaults to ENABLED (docs/reference.md#emulator-seed-file).
     let state = seed.state.unwrap_or(UserState::Enabled);
     // An enabled user always has a mailbox address in WorkMail.
@@ -306,16 +306,6 @@ fn seed_user_to_user(
 
 fn check(place: &str, shape: &str, key: &str, value: &Value) -> Result<(), SeedError> {
     check_shape(shape, key, value).map_err(|e| SeedError::new(format!("{place}: {e}")))
-}
-
-/// `OrganizationName`: `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*`, 1 to 62 characters (checked by
-/// hand: the regex engine has no look-ahead).
-pub(crate) fn is_valid_alias(alias: &str) -> bool {
-    (1..=62).contains(&alias.len())
-        && !alias.starts_with("d-")
-        && alias
-            .split('-')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn sha_hex(parts: &[&str]) -> String {
@@ -390,8 +380,14 @@ mod tests {
         assert!(err.message.contains("city"), "{}", err.message);
         let bad_id = Seed::default().organization(SeedOrganization::new("m-1", None, "a.example"));
         assert!(EmulatedDirectory::from_seed(&bad_id, SystemTime::now()).is_err());
-        assert!(!is_valid_alias("d-123"));
-        assert!(is_valid_alias("acme-corp"));
+        let bad_alias =
+            Seed::default().organization(SeedOrganization::new("", Some("d-123"), "a.example"));
+        let err = EmulatedDirectory::from_seed(&bad_alias, SystemTime::now()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "organizations[0]: alias `d-123` must be 1 to 62 letters, digits and single dashes, \
+             not starting with `d-`"
+        );
     }
 
     #[test]

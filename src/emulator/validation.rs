@@ -138,92 +138,83 @@ fn walk(
         .shapes
         .get(shape_name)
         .ok_or_else(|| ApiError::internal(format!("no shape {shape_name}")))?;
-    // The value is quoted in messages unless the shape is sensitive, as the service does.
-    let shown = |v: &Value| -> String {
-        if shape.sensitive {
-            "Value".to_owned()
-        } else {
-            match v {
-                Value::String(s) => format!("Value '{s}'"),
-                other => format!("Value '{other}'"),
-            }
-        }
+    let expected = match shape.kind.as_str() {
+        "structure" => "an object",
+        "list" => "a list",
+        "string" => "a string",
+        "integer" | "long" => "an integer",
+        "boolean" => "a boolean",
+        "timestamp" => "a timestamp in epoch seconds",
+        other => return Err(ApiError::internal(format!("unsupported shape type {other}"))),
     };
-    let fail = |v: &Value, constraint: String| {
-        format!("{} at '{path}' failed to satisfy constraint: Member must {constraint}", shown(v))
-    };
-    match shape.kind.as_str() {
-        "structure" => {
-            let Value::Object(map) = value else {
-                return Err(serialization(path, "an object"));
-            };
-            for required in &shape.required {
-                if map.get(required).is_none_or(Value::is_null) {
-                    violations.push(format!(
-                        "Value null at '{}' failed to satisfy constraint: Member must not be null",
-                        join(path, required)
-                    ));
-                }
-            }
-            for (name, member) in &shape.members {
-                if let Some(v) = map.get(name).filter(|v| !v.is_null()) {
-                    walk(model, &member.shape, v, &join(path, name), violations)?;
-                }
-            }
-        }
-        "list" => {
-            let Value::Array(items) = value else {
-                return Err(serialization(path, "a list"));
-            };
-            check_range(items.len() as f64, shape, "have length", |c| {
-                violations.push(fail(value, c))
-            });
+    let mut fail = |constraint: String| violations.push(violation(shape, path, value, &constraint));
+    match (shape.kind.as_str(), value) {
+        ("structure", Value::Object(map)) => walk_members(model, shape, map, path, violations)?,
+        ("list", Value::Array(items)) => {
+            check_range(items.len() as f64, shape, "have length", &mut fail);
             if let Some(member) = &shape.member {
                 for (i, item) in items.iter().enumerate() {
                     walk(model, &member.shape, item, &format!("{path}.{}", i + 1), violations)?;
                 }
             }
         }
-        "string" => {
-            let Value::String(s) = value else {
-                return Err(serialization(path, "a string"));
-            };
-            // Smithy counts Unicode scalar values.
-            check_range(s.chars().count() as f64, shape, "have length", |c| {
-                violations.push(fail(value, c))
-            });
-            if let Some(allowed) = &shape.enum_values
-                && !allowed.iter().any(|a| a == s)
-            {
-                violations
-                    .push(fail(value, format!("satisfy enum value set: [{}]", allowed.join(", "))));
-            }
-            if let (Some(re), Some(pattern)) = (&shape.regex, &shape.pattern)
-                && !re.is_match(s)
-            {
-                violations
-                    .push(fail(value, format!("satisfy regular expression pattern: {pattern}")));
-            }
+        ("string", Value::String(s)) => check_string(shape, s, &mut fail),
+        ("integer" | "long", Value::Number(n)) if n.is_i64() => {
+            check_range(n.as_f64().unwrap_or_default(), shape, "have value", &mut fail);
         }
-        "integer" | "long" => {
-            let Some(n) = value.as_i64() else {
-                return Err(serialization(path, "an integer"));
-            };
-            check_range(n as f64, shape, "have value", |c| violations.push(fail(value, c)));
-        }
-        "boolean" => {
-            if !value.is_boolean() {
-                return Err(serialization(path, "a boolean"));
-            }
-        }
-        "timestamp" => {
-            if !value.is_number() {
-                return Err(serialization(path, "a timestamp in epoch seconds"));
-            }
-        }
-        other => return Err(ApiError::internal(format!("unsupported shape type {other}"))),
+        ("boolean", Value::Bool(_)) | ("timestamp", Value::Number(_)) => {}
+        _ => return Err(serialization(path, expected)),
     }
     Ok(())
+}
+
+/// A violated constraint, quoting the value unless the shape is sensitive, as the service does.
+fn violation(shape: &Shape, path: &str, value: &Value, constraint: &str) -> String {
+    let shown = match value {
+        _ if shape.sensitive => "Value".to_owned(),
+        Value::String(s) => format!("Value '{s}'"),
+        other => format!("Value '{other}'"),
+    };
+    format!("{shown} at '{path}' failed to satisfy constraint: Member must {constraint}")
+}
+
+/// A structure's required members, then each member present.
+fn walk_members(
+    model: &Model,
+    shape: &Shape,
+    map: &serde_json::Map<String, Value>,
+    path: &str,
+    violations: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    for required in &shape.required {
+        if map.get(required).is_none_or(Value::is_null) {
+            violations.push(format!(
+                "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                join(path, required)
+            ));
+        }
+    }
+    for (name, member) in &shape.members {
+        if let Some(v) = map.get(name).filter(|v| !v.is_null()) {
+            walk(model, &member.shape, v, &join(path, name), violations)?;
+        }
+    }
+    Ok(())
+}
+
+/// A string's length (in Unicode scalar values, as Smithy counts), enum and pattern.
+fn check_string(shape: &Shape, s: &str, mut fail: impl FnMut(String)) {
+    check_range(s.chars().count() as f64, shape, "have length", &mut fail);
+    if let Some(allowed) = &shape.enum_values
+        && !allowed.iter().any(|a| a == s)
+    {
+        fail(format!("satisfy enum value set: [{}]", allowed.join(", ")));
+    }
+    if let (Some(re), Some(pattern)) = (&shape.regex, &shape.pattern)
+        && !re.is_match(s)
+    {
+        fail(format!("satisfy regular expression pattern: {pattern}"));
+    }
 }
 
 fn check_range(n: f64, shape: &Shape, what: &str, mut report: impl FnMut(String)) {

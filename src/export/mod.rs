@@ -104,13 +104,12 @@ fn exported(live: ObservedUser) -> ExportedUser {
 /// a key that names no listed user.
 pub async fn export<D: Directory + Clone + 'static>(
     directory: &D,
-    reference: &str,
+    reference: &OrganizationRef,
     skip_declared: Option<&DesiredState>,
     width: usize,
     on_user: impl FnMut(),
 ) -> Result<ExportedOrganization, ExportError> {
-    let reference = OrganizationRef::parse(reference);
-    let (organization_id, mut keys) = resolve(directory, &reference, skip_declared).await?;
+    let (organization_id, mut keys) = resolve(directory, reference, skip_declared).await?;
     let mut skipped = Vec::new();
     let listed = list_undeclared(directory, &organization_id, &mut keys, |user, reason| {
         skipped.push(SkippedUser { name: user.name, reason })

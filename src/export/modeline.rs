@@ -34,27 +34,31 @@ mod tests {
         std::fs::write(path, "{}").expect("write");
     }
 
+    /// A temporary directory (kept while the guard lives) and its canonical path, which the
+    /// relative paths are computed from.
+    fn canonical_tempdir() -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().canonicalize().expect("canonical");
+        (dir, path)
+    }
+
     #[test]
     fn schema_reference_is_relative_to_the_written_file() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let root = root.path().canonicalize().expect("canonical");
+        let (_dir, root) = canonical_tempdir();
         touch(&root, SCHEMA_FILE);
         std::fs::create_dir_all(root.join("users/team")).expect("mkdir");
-        assert_eq!(schema_reference(&root).as_deref(), Some(SCHEMA_FILE));
-        assert_eq!(
-            schema_reference(&root.join("users")).as_deref(),
-            Some("../schema/workmail-users.schema.json")
-        );
-        assert_eq!(
-            schema_reference(&root.join("users/team")).as_deref(),
-            Some("../../schema/workmail-users.schema.json")
-        );
+        for (directory, expected) in [
+            ("", SCHEMA_FILE),
+            ("users", "../schema/workmail-users.schema.json"),
+            ("users/team", "../../schema/workmail-users.schema.json"),
+        ] {
+            assert_eq!(schema_reference(&root.join(directory)).as_deref(), Some(expected));
+        }
     }
 
     #[test]
     fn schema_reference_stops_at_the_repository_root() {
-        let outer = tempfile::tempdir().expect("tempdir");
-        let outer = outer.path().canonicalize().expect("canonical");
+        let (_dir, outer) = canonical_tempdir();
         touch(&outer, SCHEMA_FILE);
         // A repository inside a directory that happens to have a schema: not found, because
         // the path would leave the repository.
@@ -75,8 +79,7 @@ mod tests {
 
     #[test]
     fn schema_reference_ignores_a_directory_named_like_the_schema() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let root = root.path().canonicalize().expect("canonical");
+        let (_dir, root) = canonical_tempdir();
         std::fs::create_dir_all(root.join(SCHEMA_FILE)).expect("mkdir");
         touch(&root, ".git");
         assert_eq!(schema_reference(&root), None);

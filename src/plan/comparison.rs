@@ -3,12 +3,9 @@
 
 use super::diff::field_changes;
 use super::model::FieldChange;
-use crate::live::{ObservedUser, ResolvedOrganization, UserState};
+use crate::live::{ObservedUser, ResolvedOrganization, Role, UserState};
 use crate::spec::DesiredUser;
 use thiserror::Error;
-
-/// Roles the API refuses to update.
-const UNMANAGEABLE_ROLES: [&str; 2] = ["SYSTEM_USER", "RESOURCE"];
 
 /// One declared user compared with what the directory reported: what the plan shows of it, and
 /// nothing else. Keeping every live value of 100,000 users until the diff would cost more memory
@@ -18,7 +15,7 @@ pub struct ComparedUser {
     pub user_id: String,
     pub state: UserState,
     /// The live role when it is one the API refuses to update (`SYSTEM_USER`, `RESOURCE`).
-    pub unmanageable_role: Option<String>,
+    pub unmanageable_role: Option<Role>,
     /// The managed fields whose live value differs from the declared one, in table order.
     pub changes: Vec<FieldChange>,
 }
@@ -26,12 +23,11 @@ pub struct ComparedUser {
 impl ComparedUser {
     /// Compare `live` with what `desired` declares.
     pub fn new(desired: &DesiredUser, live: &ObservedUser) -> ComparedUser {
+        let role = live.role();
         ComparedUser {
             user_id: live.user_id.clone(),
             state: live.state,
-            unmanageable_role: UNMANAGEABLE_ROLES
-                .contains(&live.role())
-                .then(|| live.role().to_string()),
+            unmanageable_role: (!role.is_updatable()).then_some(role),
             changes: field_changes(desired, live),
         }
     }

@@ -1,6 +1,6 @@
 //! The diff: desired state + comparison → [`Plan`]. Pure: no I/O, no async.
 
-use super::comparison::{ComparedOrganization, Comparison, ReadError};
+use super::comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 use super::model::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
 use crate::live::{ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
@@ -83,49 +83,54 @@ fn diff_organization<'d>(
     }
 
     for (index, (user, result)) in desired.users.iter().zip(observed.users).enumerate() {
-        let error = |message: String| PlanError {
-            organization_id: organization_id.clone(),
-            user: Some(user.key.clone()),
-            source: user.source.to_string(),
-            message,
-        };
-        let live = match result {
-            Ok(live) => live,
-            Err(e) => {
-                plan.errors.push(error(e.to_string()));
-                continue;
-            }
-        };
-        if let Some(message) = duplicate(index) {
-            plan.errors.push(error(message.clone()));
-            continue;
-        }
-        if live.state == UserState::Deleted {
-            plan.errors
-                .push(error(format!("user {} is DELETED and cannot be managed", live.user_id)));
-            continue;
-        }
-        let source = user.source.to_string();
-        if live.changes.is_empty() {
-            plan.unchanged.push(UnchangedUser {
-                organization_id: organization_id.clone(),
-                user: user.key.clone(),
-                user_id: live.user_id,
-                source,
-            });
-        } else if let Some(role) = live.unmanageable_role {
-            plan.errors.push(error(format!(
-                "user has role {role} which the API does not let anyone update"
-            )));
-        } else {
-            plan.changes.push(UserChange {
-                organization_id: organization_id.clone(),
-                user: user.key.clone(),
-                user_id: live.user_id,
-                source,
-                fields: live.changes,
-            });
-        }
+        plan_user(&organization_id, user, result, duplicate(index), plan);
+    }
+}
+
+/// One declared user's place in the plan: a change, unchanged, or the error that keeps it out.
+fn plan_user(
+    organization_id: &str,
+    user: &DesiredUser,
+    result: Result<ComparedUser, ReadError>,
+    duplicate: Option<&String>,
+    plan: &mut Plan,
+) {
+    let error = |message: String| PlanError {
+        organization_id: organization_id.to_string(),
+        user: Some(user.key.clone()),
+        source: user.source.to_string(),
+        message,
+    };
+    let live = match result {
+        Ok(live) => live,
+        Err(e) => return plan.errors.push(error(e.to_string())),
+    };
+    if let Some(message) = duplicate {
+        return plan.errors.push(error(message.clone()));
+    }
+    if live.state == UserState::Deleted {
+        let message = format!("user {} is DELETED and cannot be managed", live.user_id);
+        return plan.errors.push(error(message));
+    }
+    let source = user.source.to_string();
+    if live.changes.is_empty() {
+        plan.unchanged.push(UnchangedUser {
+            organization_id: organization_id.to_string(),
+            user: user.key.clone(),
+            user_id: live.user_id,
+            source,
+        });
+    } else if let Some(role) = live.unmanageable_role {
+        plan.errors
+            .push(error(format!("user has role {role} which the API does not let anyone update")));
+    } else {
+        plan.changes.push(UserChange {
+            organization_id: organization_id.to_string(),
+            user: user.key.clone(),
+            user_id: live.user_id,
+            source,
+            fields: live.changes,
+        });
     }
 }
 

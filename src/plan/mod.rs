@@ -8,7 +8,7 @@ mod saved;
 pub use comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 pub use diff::{diff, field_changes};
 pub use model::{
-    FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser,
-    UserChange,
+    FORMAT_VERSION, FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser,
+    UnmanagedUser, UserChange,
 };
 pub use saved::{SavedPlan, SavedPlanError, write_json as write_saved_plan_json};

@@ -5,8 +5,13 @@ use crate::live::UserState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+/// The `format_version` of the JSON plan document and of the saved plan (which is that document
+/// with provenance added): bumped only on an incompatible change of their keys, together.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldChange {
     pub field: Attribute,
     pub before: AttrValue,
@@ -15,6 +20,7 @@ pub struct FieldChange {
 
 /// A user with at least one field to change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserChange {
     pub organization_id: String,
     /// The key as declared.
@@ -27,6 +33,7 @@ pub struct UserChange {
 
 /// A declared user whose managed fields already match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnchangedUser {
     pub organization_id: String,
     pub user: String,
@@ -36,6 +43,7 @@ pub struct UnchangedUser {
 
 /// A user (or a whole organization, `user: None`) that could not be planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanError {
     /// The organization id, or the reference as written when it could not be resolved.
     pub organization_id: String,
@@ -59,6 +67,7 @@ pub struct UnmanagedUser {
 
 /// An organization the plan covers, for grouping output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlannedOrganization {
     /// The id, or the reference as written when it could not be resolved.
     pub id: String,
@@ -67,6 +76,7 @@ pub struct PlannedOrganization {
 
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
     pub users: usize,
     pub to_update: usize,

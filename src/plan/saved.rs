@@ -3,20 +3,19 @@
 //! Serialization only; the caller opens the file.
 
 use super::model::{
-    Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser, UserChange,
+    FORMAT_VERSION, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser,
+    UserChange,
 };
-use crate::attrs::{AttrKind, AttrValue, Attribute, SETTABLE_ROLES};
+use crate::attrs::{AttrValue, Attribute, Role};
+use crate::spec::{OrganizationRef, check_value};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use thiserror::Error;
 
-/// The only format this version reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// The document as read back. Any other key of a user entry, such as the observed value of
-/// every managed field (`observed`), is ignored: apply needs only each change's `before`.
+/// The document as read back. A key this version does not write is refused at every level, as
+/// in desired-state files: it could only come from an edit or another tool.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
@@ -70,6 +69,8 @@ pub enum SavedPlanError {
     Version { found: u32 },
     #[error("user `{user}`: {message}")]
     InvalidChange { user: String, message: String },
+    #[error("{at}: `{value}` is not {expected}")]
+    InvalidOrganization { at: String, value: String, expected: &'static str },
     #[error(
         "user `{user}` is listed twice in organization {organization}, at {first} and at \
          {second} ({same}); a saved plan lists each user once, so this one was edited or \
@@ -110,6 +111,7 @@ impl SavedPlan {
         }
         let document: Document = serde_json::from_value(version)
             .map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
+        check_organizations(&document)?;
         let changes = document
             .changes
             .into_iter()
@@ -220,7 +222,60 @@ fn fold_key(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// A hand-edited plan must still be something apply could have planned.
+/// What an organization reference in a saved plan must be, by the rule the files follow.
+#[derive(Clone, Copy)]
+enum OrganizationRule {
+    /// A resolved organization: its id.
+    Id,
+    /// As written in a file when it could not be resolved: an id or an alias.
+    Reference,
+    Alias,
+}
+
+impl OrganizationRule {
+    fn check(self, value: &str, at: impl FnOnce() -> String) -> Result<(), SavedPlanError> {
+        let (holds, expected) = match self {
+            OrganizationRule::Id => (
+                OrganizationRef::is_id(value),
+                "an organization id (`m-` and 32 lowercase hex digits)",
+            ),
+            OrganizationRule::Reference => (
+                OrganizationRef::parse(value).is_ok(),
+                "an organization id (`m-` and 32 lowercase hex digits) or alias",
+            ),
+            OrganizationRule::Alias => (OrganizationRef::is_alias(value), "an organization alias"),
+        };
+        if holds {
+            return Ok(());
+        }
+        Err(SavedPlanError::InvalidOrganization { at: at(), value: value.into(), expected })
+    }
+}
+
+/// Every organization id and alias of the plan, each by its [`OrganizationRule`].
+fn check_organizations(document: &Document) -> Result<(), SavedPlanError> {
+    use OrganizationRule::{Alias, Id, Reference};
+    for (i, change) in document.changes.iter().enumerate() {
+        Id.check(&change.organization_id, || format!("changes[{i}].organization_id"))?;
+    }
+    for (i, user) in document.unchanged.iter().enumerate() {
+        Id.check(&user.organization_id, || format!("unchanged[{i}].organization_id"))?;
+    }
+    for (i, organization) in document.organizations.iter().enumerate() {
+        Reference.check(&organization.id, || format!("organizations[{i}].id"))?;
+        if let Some(alias) = &organization.alias {
+            Alias.check(alias, || format!("organizations[{i}].alias"))?;
+        }
+    }
+    for (i, error) in document.errors.iter().enumerate() {
+        Reference.check(&error.organization_id, || format!("errors[{i}].organization_id"))?;
+    }
+    Ok(())
+}
+
+/// A hand-edited plan must still be something apply could have planned: every `after` a value
+/// a desired-state file may declare, every `before` a value the directory could have reported
+/// for a user the plan may change.
 fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
     let invalid =
         |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
@@ -233,32 +288,42 @@ fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
             return Err(invalid(format!("field {} appears twice", field.field)));
         }
         seen.push(field.field);
-        for value in [&field.before, &field.after] {
-            let fits = match (field.field.kind(), value) {
-                (AttrKind::Bool, AttrValue::Bool(_)) => true,
-                (AttrKind::Bool, AttrValue::Text(_)) | (_, AttrValue::Bool(_)) => false,
-                (_, AttrValue::Text(s)) => s.chars().count() <= crate::attrs::TEXT_MAX_CHARS,
-            };
-            if !fits {
-                return Err(invalid(format!(
-                    "field {} has a value of the wrong type",
-                    field.field
-                )));
-            }
-        }
-        if field.field == Attribute::Role
-            && !SETTABLE_ROLES.contains(&field.after.as_text().unwrap_or_default())
-        {
-            return Err(invalid(format!("role {} cannot be set", field.after)));
-        }
+        check_value(field.field, &field.after)
+            .map_err(|e| invalid(format!("`after` value: {e}")))?;
+        check_before(field.field, &field.before)
+            .map_err(|e| invalid(format!("`before` value: {e}")))?;
     }
     Ok(())
+}
+
+/// A live value: the rules of a declared one, but any role of a user the API lets anyone
+/// update (a role this version does not know included), since it was read, not chosen.
+fn check_before(attr: Attribute, value: &AttrValue) -> Result<(), String> {
+    match (attr, value) {
+        (Attribute::Role, AttrValue::Text(name)) if !Role::parse(name).is_updatable() => {
+            Err(format!(
+                "a user of role {name} is never changed: the API does not let anyone update it"
+            ))
+        }
+        (Attribute::Role, AttrValue::Text(_)) => Ok(()),
+        _ => check_value(attr, value).map_err(|e| e.to_string()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::FieldChange;
+
+    /// An unchanged user of the sample's organization.
+    fn unchanged(user: &str, user_id: &str, source: &str) -> UnchangedUser {
+        UnchangedUser {
+            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
+            user: user.into(),
+            user_id: user_id.into(),
+            source: source.into(),
+        }
+    }
 
     fn sample() -> SavedPlan {
         let change = UserChange {
@@ -301,7 +366,7 @@ mod tests {
         assert_eq!(document["unmanaged"][0]["state"], "DISABLED");
         assert_eq!(SavedPlan::from_json(&json), Ok(saved.clone()));
 
-        // A file written before the list existed: no `unmanaged`, no `summary.unmanaged`.
+        // Without the keys, the users in no file read as not looked for.
         let mut older = document;
         let object = older.as_object_mut().expect("object");
         object.remove("unmanaged");
@@ -310,32 +375,35 @@ mod tests {
         assert_eq!(SavedPlan::from_json(&older.to_string()), Ok(saved));
     }
 
-    /// Users are written without observed values; a file that has them for every user is read
-    /// as if it had none.
     #[test]
-    fn observed_values_in_user_entries_are_ignored() {
+    fn refuses_unknown_keys_at_every_level() {
         let mut saved = sample();
-        saved.plan.unchanged.push(UnchangedUser {
-            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
-            user: "bob".into(),
-            user_id: "u-2".into(),
-            source: "acme.yaml:9".into(),
+        saved.plan.unchanged.push(unchanged("bob", "u-2", "acme.yaml:9"));
+        saved.plan.organizations.push(PlannedOrganization {
+            id: "m-0123456789abcdef0123456789abcdef".into(),
+            alias: None,
         });
-        let json = saved.to_json();
-        let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");
-        assert_eq!(document["unchanged"][0].get("observed"), None);
-        assert_eq!(document["changes"][0].get("observed"), None);
-        let older = json
-            .replace(
-                "\"source\": \"acme.yaml:9\"",
-                "\"source\": \"acme.yaml:9\", \"observed\": {\"city\": \"Oslo\"}",
-            )
-            .replace(
-                "\"source\": \"acme.yaml:7\"",
-                "\"source\": \"acme.yaml:7\", \"observed\": {\"hidden_from_global_address_list\": false}",
-            );
-        assert_ne!(older, json);
-        assert_eq!(SavedPlan::from_json(&older), Ok(saved));
+        let document: serde_json::Value = serde_json::from_str(&saved.to_json()).expect("JSON");
+        for pointer in [
+            "",
+            "/organizations/0",
+            "/changes/0",
+            "/changes/0/fields/0",
+            "/unchanged/0",
+            "/summary",
+        ] {
+            let mut edited = document.clone();
+            let object =
+                edited.pointer_mut(pointer).and_then(|v| v.as_object_mut()).expect(pointer);
+            object.insert("observed".into(), serde_json::json!({"city": "Oslo"}));
+            match SavedPlan::from_json(&edited.to_string()) {
+                Err(SavedPlanError::Malformed(message)) => {
+                    assert!(message.starts_with("unknown field `observed`"), "{pointer}: {message}")
+                }
+                other => panic!("{pointer}: {other:?}"),
+            }
+        }
+        assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
     }
 
     #[test]
@@ -355,12 +423,7 @@ mod tests {
         );
 
         let mut saved = sample();
-        saved.plan.unchanged.push(UnchangedUser {
-            organization_id: "m-0123456789abcdef0123456789abcdef".into(),
-            user: "ALICE".into(),
-            user_id: "u-2".into(),
-            source: "acme.yaml:9".into(),
-        });
+        saved.plan.unchanged.push(unchanged("ALICE", "u-2", "acme.yaml:9"));
         assert!(matches!(
             SavedPlan::from_json(&saved.to_json()),
             Err(SavedPlanError::DuplicateUser { first, second, .. })
@@ -373,6 +436,93 @@ mod tests {
         other.organization_id = "m-fedcba9876543210fedcba9876543210".into();
         saved.plan.changes.push(other);
         assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
+    }
+
+    #[test]
+    fn holds_every_value_to_the_rules_of_the_files() {
+        let edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut document: serde_json::Value =
+                serde_json::from_str(&sample().to_json()).expect("JSON");
+            edit(&mut document);
+            SavedPlan::from_json(&document.to_string()).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let field = |name: &str, before: &str, after: &str| serde_json::json!([{"field": name, "before": before, "after": after}]);
+        let idp = "a1b2c3d4-e5f6-7890-abcd-ef1234567890";
+        let cases: [(serde_json::Value, Result<(), &str>); 8] = [
+            (field("identity_provider_user_id", "", idp), Ok(())),
+            (field("role", "GUEST_USER", "USER"), Ok(())),
+            (
+                field("identity_provider_user_id", "", "x"),
+                Err(
+                    "`after` value: `identity_provider_user_id` `x` is not an identity provider user id",
+                ),
+            ),
+            (
+                field("identity_provider_user_id", "x", idp),
+                Err(
+                    "`before` value: `identity_provider_user_id` `x` is not an identity provider user id",
+                ),
+            ),
+            (field("role", "USER", "ADMIN"), Err("`after` value: unknown role `ADMIN`")),
+            (field("role", "USER", ""), Err("`after` value: unknown role ``")),
+            (
+                field("role", "SYSTEM_USER", "USER"),
+                Err(
+                    "`before` value: a user of role SYSTEM_USER is never changed: the API does not let anyone update it",
+                ),
+            ),
+            (
+                field("city", "", &"x".repeat(257)),
+                Err("`after` value: `city` is 257 characters long; at most 256 are allowed"),
+            ),
+        ];
+        for (fields, expected) in cases {
+            let result = edited(&|d| d["changes"][0]["fields"] = fields.clone());
+            assert_eq!(result, expected.map_err(|e| format!("user `alice`: {e}")), "{fields}");
+        }
+    }
+
+    #[test]
+    fn holds_organizations_to_the_rules_of_the_files() {
+        let mut saved = sample();
+        saved.plan.organizations.push(PlannedOrganization {
+            id: "m-0123456789abcdef0123456789abcdef".into(),
+            alias: Some("acme".into()),
+        });
+        saved.plan.errors.push(PlanError {
+            organization_id: "other-org".into(),
+            user: None,
+            source: "other.yaml:1".into(),
+            message: "organization not found".into(),
+        });
+        let json = saved.to_json();
+        assert_eq!(SavedPlan::from_json(&json), Ok(saved));
+        for (from, to, expected) in [
+            (
+                "\"organization_id\": \"m-0123456789abcdef0123456789abcdef\"",
+                "\"organization_id\": \"acme\"",
+                "changes[0].organization_id: `acme` is not an organization id (`m-` and 32 \
+                 lowercase hex digits)",
+            ),
+            (
+                "\"alias\": \"acme\"",
+                "\"alias\": \"d-acme\"",
+                "organizations[0].alias: `d-acme` is not an organization alias",
+            ),
+            (
+                "\"other-org\"",
+                "\"other org\"",
+                "errors[0].organization_id: `other org` is not an organization id (`m-` and 32 \
+                 lowercase hex digits) or alias",
+            ),
+        ] {
+            let edited = json.replacen(from, to, 1);
+            assert_ne!(edited, json);
+            assert_eq!(
+                SavedPlan::from_json(&edited).map_err(|e| e.to_string()),
+                Err(expected.into())
+            );
+        }
     }
 
     #[test]

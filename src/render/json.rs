@@ -3,11 +3,8 @@
 use super::RenderOptions;
 use super::redact::redact_value;
 use crate::attrs::AttrValue;
-use crate::plan::{FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
+use crate::plan::{FORMAT_VERSION, FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
 use serde_json::{Value, json};
-
-/// The `format_version` of the document; bumped only on an incompatible change of its keys.
-const FORMAT_VERSION: u32 = 1;
 
 /// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
@@ -76,31 +73,16 @@ fn unmanaged(user: &UnmanagedUser) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::Attribute;
-    use crate::render::{Redaction, fixture};
-    use std::collections::BTreeSet;
-
-    fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, ..RenderOptions::default() }
-    }
+    use crate::render::fixture;
 
     #[test]
-    fn render_json_plan() {
-        insta::assert_json_snapshot!(json(&fixture::plan(), &RenderOptions::default()));
-    }
-
-    #[test]
-    fn render_json_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
-        insta::assert_json_snapshot!(json(&fixture::plan(), &options(redaction)));
-    }
-
-    #[test]
-    fn render_json_redacts_all() {
-        insta::assert_json_snapshot!(json(
-            &fixture::plan(),
-            &options(Redaction::All(fixture::key()))
-        ));
+    fn render_json_snapshots() {
+        for (case, options) in fixture::snapshot_cases() {
+            insta::assert_json_snapshot!(
+                format!("render_json_{case}"),
+                json(&fixture::plan(), &options)
+            );
+        }
     }
 
     #[test]
@@ -135,7 +117,7 @@ mod tests {
     #[test]
     fn render_json_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = json(&plan, &options(Redaction::All(fixture::key()))).to_string();
+        let rendered = json(&plan, &fixture::all_redacted()).to_string();
         for raw in fixture::raw_values(&plan, |_| true) {
             let encoded = Value::String(raw.clone()).to_string();
             assert!(!rendered.contains(&encoded), "{raw:?} leaked:\n{rendered}");

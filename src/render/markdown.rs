@@ -266,13 +266,8 @@ mod tests {
     use super::*;
     use crate::attrs::{AttrValue, Attribute};
     use crate::plan::{PlanError, PlannedOrganization};
-    use crate::render::{Redaction, fixture};
+    use crate::render::fixture;
     use proptest::prelude::*;
-    use std::collections::BTreeSet;
-
-    fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, ..RenderOptions::default() }
-    }
 
     /// A plan of `users` changed users in one organization, each with `fields` long values.
     fn big_plan(users: usize, fields: usize) -> Plan {
@@ -311,24 +306,12 @@ mod tests {
     }
 
     #[test]
-    fn render_markdown_plan() {
-        let rendered = markdown(&fixture::plan(), &RenderOptions::default());
-        assert_well_formed(&rendered);
-        insta::assert_snapshot!(rendered);
-    }
-
-    #[test]
-    fn render_markdown_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
-        insta::assert_snapshot!(markdown(&fixture::plan(), &options(redaction)));
-    }
-
-    #[test]
-    fn render_markdown_redacts_all() {
-        insta::assert_snapshot!(markdown(
-            &fixture::plan(),
-            &options(Redaction::All(fixture::key()))
-        ));
+    fn render_markdown_snapshots() {
+        for (case, options) in fixture::snapshot_cases() {
+            let rendered = markdown(&fixture::plan(), &options);
+            assert_well_formed(&rendered);
+            insta::assert_snapshot!(format!("render_markdown_{case}"), rendered);
+        }
     }
 
     #[test]
@@ -388,7 +371,7 @@ mod tests {
     #[test]
     fn render_markdown_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = markdown(&plan, &options(Redaction::All(fixture::key())));
+        let rendered = markdown(&plan, &fixture::all_redacted());
         for raw in fixture::raw_values(&plan, |_| true) {
             for form in
                 [raw.clone(), escape(&raw), escape(&AttrValue::Text(raw.clone()).to_string())]

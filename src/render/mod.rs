@@ -96,12 +96,11 @@ fn summary_sentence(summary: &Summary) -> String {
 
 /// [`summary_sentence`] with the counts that need attention in the palette's colors.
 fn colored_summary_sentence(summary: &Summary, palette: &Palette) -> String {
-    let errors = if summary.errors == 1 { "error" } else { "errors" };
     format!(
         "{}, {} unchanged, {}.",
         paint_count(palette.change, summary.to_update, &format!("{} to update", summary.to_update)),
         summary.unchanged,
-        paint_count(palette.error, summary.errors, &format!("{} {errors}", summary.errors)),
+        paint_count(palette.error, summary.errors, &plural(summary.errors, "error", "errors")),
     )
 }
 

@@ -175,29 +175,17 @@ fn error_line(error: &PlanError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::Attribute;
     use crate::live::UserState;
     use crate::render::{Redaction, fixture};
-    use std::collections::BTreeSet;
-
-    fn options(redaction: Redaction) -> RenderOptions {
-        RenderOptions { redaction, ..RenderOptions::default() }
-    }
 
     #[test]
-    fn render_text_plan() {
-        insta::assert_snapshot!(text(&fixture::plan(), &RenderOptions::default()));
-    }
-
-    #[test]
-    fn render_text_redacts_telephone() {
-        let redaction = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), fixture::key());
-        insta::assert_snapshot!(text(&fixture::plan(), &options(redaction)));
-    }
-
-    #[test]
-    fn render_text_redacts_all() {
-        insta::assert_snapshot!(text(&fixture::plan(), &options(Redaction::All(fixture::key()))));
+    fn render_text_snapshots() {
+        for (case, options) in fixture::snapshot_cases() {
+            insta::assert_snapshot!(
+                format!("render_text_{case}"),
+                text(&fixture::plan(), &options)
+            );
+        }
     }
 
     #[test]
@@ -223,7 +211,7 @@ mod tests {
     #[test]
     fn render_text_redacted_output_contains_no_raw_value() {
         let plan = fixture::plan();
-        let rendered = text(&plan, &options(Redaction::All(fixture::key())));
+        let rendered = text(&plan, &fixture::all_redacted());
         for raw in fixture::raw_values(&plan, |_| true) {
             assert!(!rendered.contains(&raw), "{raw:?} leaked:\n{rendered}");
         }

@@ -1,7 +1,7 @@
 //! Reading paths (files and directories) into one [`DesiredState`].
 
 use super::error::{LoadError, LoadErrors, Pos, SourceFile};
-use super::model::{DesiredOrganization, DesiredState, OrganizationRef};
+use super::model::{DesiredOrganization, DesiredState};
 use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
 use super::validate::FileSpec;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// Deepest directory recursion; deeper trees are almost certainly a symlink loop.
 const MAX_DIR_DEPTH: usize = 32;
 
-/// Load every desired-state file under `paths`; see [`super::load`].
+/// Load every desired-state file under `paths`; see [`super::load()`].
 pub(crate) fn load_paths<P: AsRef<Path>>(paths: &[P]) -> Result<DesiredState, LoadErrors> {
     load_paths_observed(paths, &mut |_, _| {})
 }
@@ -114,8 +114,9 @@ fn merge(
     // map, not a scan, so that many files of many organizations merge in linear time.
     let mut index_of: HashMap<String, usize> = HashMap::new();
     for (source, spec) in specs {
-        let Some((org, org_source)) = spec.organization else { continue };
-        let reference = OrganizationRef::parse(&org);
+        let Some((reference, org_source)) = spec.organization else { continue };
+        // As this file writes it, for its errors.
+        let org = reference.to_string();
         let index = *index_of.entry(reference.offline_identity()).or_insert_with(|| {
             state.organizations.push(DesiredOrganization {
                 reference,

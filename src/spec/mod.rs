@@ -8,6 +8,7 @@ mod located;
 mod model;
 mod parse;
 mod raw;
+mod rules;
 mod schema;
 mod stream;
 mod suggest;
@@ -16,8 +17,10 @@ mod validate;
 pub use error::{LoadError, LoadErrors};
 pub use fields::{DesiredFields, DesiredValueRef};
 pub use model::{
-    DesiredOrganization, DesiredState, DesiredUser, DesiredValue, OrganizationRef, SourceLocation,
+    DesiredOrganization, DesiredState, DesiredUser, DesiredValue, InvalidOrganization,
+    ORG_ALIAS_MAX_CHARS, OrganizationRef, SourceLocation,
 };
+pub use rules::{BadValue, check_text, check_value, is_idp_user_id};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -43,17 +43,50 @@ pub enum OrganizationRef {
     Alias(String),
 }
 
+/// Longest organization alias (`OrganizationName` in the API model).
+pub const ORG_ALIAS_MAX_CHARS: usize = 62;
+
+/// A string that names no organization: neither an id nor a valid alias.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is neither an organization id nor a valid organization alias")]
+pub struct InvalidOrganization(pub String);
+
+impl InvalidOrganization {
+    /// What an organization reference may be.
+    pub fn allowed() -> String {
+        format!(
+            "an id is `m-` followed by 32 lowercase hex digits; an alias has 1 to \
+             {ORG_ALIAS_MAX_CHARS} letters and digits in groups joined by single `-`, and does \
+             not start with `d-`"
+        )
+    }
+}
+
 impl OrganizationRef {
-    /// Classify a string from a file or flag: an organization id, else an alias.
-    pub fn parse(s: &str) -> OrganizationRef {
-        let is_id = s.len() == 34
-            && s.starts_with("m-")
-            && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if is_id {
-            OrganizationRef::Id(s.to_string())
+    /// A reference from a file or flag: an organization id, else a valid alias.
+    pub fn parse(s: &str) -> Result<OrganizationRef, InvalidOrganization> {
+        if OrganizationRef::is_id(s) {
+            Ok(OrganizationRef::Id(s.to_string()))
+        } else if OrganizationRef::is_alias(s) {
+            Ok(OrganizationRef::Alias(s.to_string()))
         } else {
-            OrganizationRef::Alias(s.to_string())
+            Err(InvalidOrganization(s.to_string()))
         }
+    }
+    /// Whether `s` is an organization id: `^m-[0-9a-f]{32}$`.
+    pub fn is_id(s: &str) -> bool {
+        s.len() == 34
+            && s.starts_with("m-")
+            && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+    /// Whether `s` is a valid alias (`OrganizationName`): 1 to 62 characters,
+    /// `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*$`.
+    pub fn is_alias(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= ORG_ALIAS_MAX_CHARS
+            && !s.starts_with("d-")
+            && s.split('-')
+                .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_alphanumeric()))
     }
     /// What two references must share to name one organization without asking the directory:
     /// an alias case-folded (aliases resolve case-insensitively), an id as written. An alias and

@@ -182,7 +182,6 @@ fn over(what: &str, allowed: usize) -> String {
 /// The refusal for a breached limit or a second document at `pos` of a file of `len` bytes;
 /// `None` for any other error (a syntax error).
 fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
-    let budget = budget();
     let limit = |what: String, label, help| Some(Refusal { message: what, label, help });
     match err {
         Error::MultipleDocuments { .. }
@@ -231,52 +230,53 @@ fn refusal(err: &Error, pos: &Pos, len: usize) -> Option<Refusal> {
             )
         }
         Error::Budget { breach, .. } => {
-            let (message, help) = match breach {
-                BudgetBreach::RecordedAnchorEvents { .. } => (
-                    over(
-                        "YAML events held by anchored nodes (`&name`) in all, aliases expanded",
-                        budget.max_recorded_anchor_events,
-                    ),
-                    ALIAS_HELP,
-                ),
-                BudgetBreach::RecordedAnchorBytes { .. } => (
-                    over(
-                        "bytes of text held by anchored nodes (`&name`) in all, aliases expanded",
-                        budget.max_recorded_anchor_bytes,
-                    ),
-                    ALIAS_HELP,
-                ),
-                BudgetBreach::Depth { depth } => (
-                    format!(
-                        "refused: mappings and lists are nested {depth} levels deep; at most {} \
-                         levels are allowed",
-                        budget.max_depth
-                    ),
-                    DEPTH_HELP,
-                ),
-                BudgetBreach::Aliases { .. } => {
-                    (over("aliases (`*name`)", budget.max_aliases), ALIAS_HELP)
-                }
-                BudgetBreach::Anchors { .. } => {
-                    (over("anchors (`&name`)", budget.max_anchors), ALIAS_HELP)
-                }
-                BudgetBreach::MergeKeys { .. } => {
-                    (over("merge keys (`<<`)", budget.max_merge_keys), ALIAS_HELP)
-                }
-                BudgetBreach::Events { .. } => (over(EVENTS, budget.max_events), TOO_LARGE_HELP),
-                BudgetBreach::Nodes { .. } => {
-                    (over("YAML nodes", budget.max_nodes), TOO_LARGE_HELP)
-                }
-                BudgetBreach::ScalarBytes { .. } => {
-                    (over("bytes of scalar text", budget.max_total_scalar_bytes), TOO_LARGE_HELP)
-                }
-                // Limits this loader switches off or never reaches (the ratio heuristic,
-                // includes, input bytes of a reader): serde-saphyr's own words.
-                _ => (format!("refused: {}", yaml_message(err)), ALIAS_HELP),
-            };
+            let (message, help) = budget_refusal(breach, err);
             limit(message, "limit reached here", help)
         }
         _ => None,
+    }
+}
+
+/// The message and help for a breached budget limit of serde-saphyr; `err` is the whole error,
+/// for the limits this loader does not name itself.
+fn budget_refusal(breach: &BudgetBreach, err: &Error) -> (String, &'static str) {
+    let budget = budget();
+    match breach {
+        BudgetBreach::RecordedAnchorEvents { .. } => (
+            over(
+                "YAML events held by anchored nodes (`&name`) in all, aliases expanded",
+                budget.max_recorded_anchor_events,
+            ),
+            ALIAS_HELP,
+        ),
+        BudgetBreach::RecordedAnchorBytes { .. } => (
+            over(
+                "bytes of text held by anchored nodes (`&name`) in all, aliases expanded",
+                budget.max_recorded_anchor_bytes,
+            ),
+            ALIAS_HELP,
+        ),
+        BudgetBreach::Depth { depth } => (
+            format!(
+                "refused: mappings and lists are nested {depth} levels deep; at most {} \
+                 levels are allowed",
+                budget.max_depth
+            ),
+            DEPTH_HELP,
+        ),
+        BudgetBreach::Aliases { .. } => (over("aliases (`*name`)", budget.max_aliases), ALIAS_HELP),
+        BudgetBreach::Anchors { .. } => (over("anchors (`&name`)", budget.max_anchors), ALIAS_HELP),
+        BudgetBreach::MergeKeys { .. } => {
+            (over("merge keys (`<<`)", budget.max_merge_keys), ALIAS_HELP)
+        }
+        BudgetBreach::Events { .. } => (over(EVENTS, budget.max_events), TOO_LARGE_HELP),
+        BudgetBreach::Nodes { .. } => (over("YAML nodes", budget.max_nodes), TOO_LARGE_HELP),
+        BudgetBreach::ScalarBytes { .. } => {
+            (over("bytes of scalar text", budget.max_total_scalar_bytes), TOO_LARGE_HELP)
+        }
+        // Limits this loader switches off or never reaches (the ratio heuristic,
+        // includes, input bytes of a reader): serde-saphyr's own words.
+        _ => (format!("refused: {}", yaml_message(err)), ALIAS_HELP),
     }
 }
 

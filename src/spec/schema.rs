@@ -3,9 +3,10 @@
 //! The attributes object is built by iterating [`Attribute::ALL`], so a new attribute in the
 //! table shows up in the schema without another list of names to keep in step.
 
-use super::validate::{ORG_ALIAS_MAX_CHARS, USER_KEY_MAX_CHARS};
+use super::model::ORG_ALIAS_MAX_CHARS;
+use super::validate::USER_KEY_MAX_CHARS;
 use crate::attrs::{
-    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, SETTABLE_ROLES, TEXT_MAX_CHARS,
+    AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, Role, TEXT_MAX_CHARS,
 };
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
@@ -100,7 +101,7 @@ fn attribute_schema(attr: Attribute) -> Value {
         AttrKind::Role => json!({
             "description": format!("{description} SYSTEM_USER and RESOURCE cannot be set."),
             "type": "string",
-            "enum": SETTABLE_ROLES
+            "enum": Role::SETTABLE_NAMES
         }),
         AttrKind::IdpUserId => {
             let inner = IDP_USER_ID_PATTERN.trim_start_matches('^').trim_end_matches('$');

@@ -3,21 +3,20 @@
 
 use super::error::{LoadError, Pos, SourceFile};
 use super::fields::DesiredFields;
-use super::model::{DesiredUser, DesiredValue, SourceLocation};
+use super::model::{
+    DesiredUser, DesiredValue, InvalidOrganization, OrganizationRef, SourceLocation,
+};
 use super::raw::{Node, Value};
+use super::rules::{BadValue, IDP_USER_ID_HELP, check_text, expected};
 use super::stream::{MapOrOther, TopLevel};
 use super::suggest::did_you_mean;
-use crate::attrs::{
-    ALL_ROLES, AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, SETTABLE_ROLES, TEXT_MAX_CHARS,
-};
+use crate::attrs::{AttrKind, Attribute, Role, TEXT_MAX_CHARS};
 use serde_saphyr::Location;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 /// Top-level keys of a desired-state file.
 pub(crate) const TOP_LEVEL_KEYS: [&str; 3] = ["organization", "defaults", "users"];
-/// Longest organization alias (`OrganizationName` in the API model).
-pub(crate) const ORG_ALIAS_MAX_CHARS: usize = 62;
 /// Longest user key (`EntityIdentifier` in the API model).
 pub(crate) const USER_KEY_MAX_CHARS: usize = 256;
 
@@ -25,7 +24,7 @@ pub(crate) const USER_KEY_MAX_CHARS: usize = 256;
 #[derive(Debug)]
 pub(crate) struct FileSpec {
     /// The organization as written, and where.
-    pub organization: Option<(String, SourceLocation)>,
+    pub organization: Option<(OrganizationRef, SourceLocation)>,
     pub users: Vec<DesiredUser>,
 }
 
@@ -295,7 +294,11 @@ impl Validator<'_> {
         self.error(key_node, format!("unknown key `{key}` {context}"), "unknown key", Some(help));
     }
 
-    fn organization(&mut self, key: &Node, value: &Node) -> Option<(String, SourceLocation)> {
+    fn organization(
+        &mut self,
+        key: &Node,
+        value: &Node,
+    ) -> Option<(OrganizationRef, SourceLocation)> {
         let s = match &value.value {
             Value::Str(s) => s,
             Value::Null => {
@@ -326,20 +329,18 @@ impl Validator<'_> {
                 return None;
             }
         };
-        if is_org_id(s) || is_org_alias(s) {
-            return Some((s.clone(), self.location(key)));
+        match OrganizationRef::parse(s) {
+            Ok(reference) => Some((reference, self.location(key))),
+            Err(invalid) => {
+                self.error(
+                    value,
+                    invalid.to_string(),
+                    "invalid organization",
+                    Some(InvalidOrganization::allowed()),
+                );
+                None
+            }
         }
-        self.error(
-            value,
-            format!("`{s}` is neither an organization id nor a valid organization alias"),
-            "invalid organization",
-            Some(format!(
-                "an id is `m-` followed by 32 lowercase hex digits; an alias has 1 to \
-                 {ORG_ALIAS_MAX_CHARS} letters and digits in groups joined by single `-`, \
-                 and does not start with `d-`"
-            )),
-        );
-        None
     }
 
     fn defaults(&mut self, value: &Node) -> Vec<(Attribute, DesiredValue)> {
@@ -491,166 +492,147 @@ impl Validator<'_> {
         fields
     }
 
+    /// An attribute's value: its YAML type first, then the rules of [`check_text`].
     fn attribute(&mut self, attr: Attribute, node: &Node) -> Option<DesiredValue> {
-        let key = attr.key();
-        let found = self.raw_text(node);
         match (attr.kind(), &node.value) {
-            (AttrKind::Text | AttrKind::IdpUserId, Value::Null) => Some(DesiredValue::Empty),
-            (AttrKind::Text | AttrKind::IdpUserId, Value::Str(s)) if s.is_empty() => {
-                Some(DesiredValue::Empty)
-            }
-            (AttrKind::Text, Value::Str(s)) => {
-                let len = s.chars().count();
-                if len <= TEXT_MAX_CHARS {
-                    return Some(DesiredValue::Text(s.clone()));
-                }
-                self.error(
-                    node,
-                    format!(
-                        "`{key}` is {len} characters long; at most {TEXT_MAX_CHARS} are allowed"
+            (_, Value::Seq(_) | Value::Map(_)) => self.not_a_single_value(attr, node),
+            (AttrKind::Bool, Value::Bool(b)) => self.yaml_boolean(attr, node, *b),
+            (AttrKind::Bool, _) => self.not_a_boolean(attr, node),
+            (_, Value::Str(s)) => self.string(attr, node, s),
+            (AttrKind::Role, Value::Null) => self.null_role(node),
+            (_, Value::Null) => Some(DesiredValue::Empty),
+            (_, Value::Number | Value::Bool(_)) => self.unquoted(attr, node),
+        }
+    }
+
+    /// A string value of a text, IdP id or role attribute; `""` is the empty value.
+    fn string(&mut self, attr: Attribute, node: &Node, s: &str) -> Option<DesiredValue> {
+        match check_text(attr, s) {
+            Ok(()) if s.is_empty() => Some(DesiredValue::Empty),
+            Ok(()) => Some(DesiredValue::Text(s.to_string())),
+            Err(bad) => {
+                let (label, help) = match &bad {
+                    BadValue::TooLong { .. } => (
+                        "too long",
+                        format!("shorten the value to {TEXT_MAX_CHARS} characters or fewer"),
                     ),
-                    "too long",
-                    Some(format!("shorten the value to {TEXT_MAX_CHARS} characters or fewer")),
-                );
-                None
-            }
-            (AttrKind::IdpUserId, Value::Str(s)) => {
-                if s.chars().count() <= IDP_USER_ID_MAX_CHARS && is_idp_user_id(s) {
-                    return Some(DesiredValue::Text(s.clone()));
-                }
-                self.error(
-                    node,
-                    format!("`{key}` `{s}` is not an identity provider user id"),
-                    "malformed id",
-                    Some(
-                        "an IAM Identity Center user id is a UUID (8-4-4-4-12 hex digits), \
-                         optionally prefixed by 10 lowercase hex digits and `-`, at most 47 \
-                         characters; `\"\"` or null clears it"
-                            .into(),
-                    ),
-                );
-                None
-            }
-            (
-                AttrKind::Text | AttrKind::IdpUserId | AttrKind::Role,
-                Value::Number | Value::Bool(_),
-            ) => {
-                self.error(
-                    node,
-                    format!("`{key}` must be a string, found {} `{found}`", node.value.kind_name()),
-                    "unquoted, so YAML reads it as a non-string",
-                    Some(format!("quote the value to keep it as written: {key}: \"{found}\"")),
-                );
-                None
-            }
-            (AttrKind::Bool, Value::Bool(b)) => {
-                // YAML 1.1 spellings (yes/on/…) are ambiguous across parsers; accept only
-                // the YAML 1.2 literals so the file means the same to every tool.
-                if matches!(found.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
-                {
-                    return Some(DesiredValue::Bool(*b));
-                }
-                self.error(
-                    node,
-                    format!("`{key}` must be true or false, found `{found}`"),
-                    "not a YAML 1.2 boolean",
-                    Some(format!("write {key}: {b}")),
-                );
-                None
-            }
-            (AttrKind::Bool, Value::Null) => {
-                self.error(
-                    node,
-                    format!("`{key}` cannot be null: it must be true or false"),
-                    "null",
-                    Some(format!(
-                        "write {key}: false (shown in the address book) or true (hidden), or \
-                         remove the key to leave it unmanaged"
-                    )),
-                );
-                None
-            }
-            (AttrKind::Bool, Value::Str(s)) => {
-                let lower = s.to_ascii_lowercase();
-                let hint = if lower == "true" || lower == "false" {
-                    format!("remove the quotes: {key}: {lower}")
-                } else {
-                    format!("write {key}: true or {key}: false")
-                };
-                self.error(
-                    node,
-                    format!("`{key}` must be a boolean, found the string {found}"),
-                    "a string, not a boolean",
-                    Some(hint),
-                );
-                None
-            }
-            (AttrKind::Role, Value::Str(s)) => {
-                if SETTABLE_ROLES.contains(&s.as_str()) {
-                    return Some(DesiredValue::Text(s.clone()));
-                }
-                let allowed = SETTABLE_ROLES.join(" or ");
-                if ALL_ROLES.contains(&s.as_str()) {
-                    self.error(
-                        node,
-                        format!(
-                            "role `{s}` cannot be set: WorkMail only lets UpdateUser set {allowed}"
-                        ),
+                    BadValue::NotAnIdpUserId { .. } => ("malformed id", IDP_USER_ID_HELP.into()),
+                    BadValue::RoleNotSettable(_) => (
                         "cannot be set",
-                        Some(format!(
-                            "use {allowed}, or remove `role` to leave the user's role unmanaged"
-                        )),
-                    );
-                } else {
-                    let hint = did_you_mean(s, &SETTABLE_ROLES)
-                        .map_or(String::new(), |r| format!("did you mean `{r}`? "));
-                    self.error(
-                        node,
-                        format!("unknown role `{s}`"),
-                        "unknown role",
-                        Some(format!("{hint}allowed roles: {}", SETTABLE_ROLES.join(", "))),
-                    );
-                }
-                None
-            }
-            (AttrKind::Role, Value::Null) => {
-                self.error(
-                    node,
-                    format!("`{key}` cannot be null"),
-                    "null",
-                    Some(format!(
-                        "write role: {}, or remove the key to leave it unmanaged",
-                        SETTABLE_ROLES.join(" or role: ")
-                    )),
-                );
-                None
-            }
-            (_, Value::Seq(_) | Value::Map(_)) => {
-                let expected = match attr.kind() {
-                    AttrKind::Bool => "true or false",
-                    AttrKind::Role => "USER or REMOTE_USER",
-                    AttrKind::Text | AttrKind::IdpUserId => "a string",
+                        format!(
+                            "use {}, or remove `role` to leave the user's role unmanaged",
+                            Role::SETTABLE_NAMES.join(" or ")
+                        ),
+                    ),
+                    BadValue::UnknownRole(_) => {
+                        let hint = did_you_mean(s, &Role::SETTABLE_NAMES)
+                            .map_or(String::new(), |r| format!("did you mean `{r}`? "));
+                        (
+                            "unknown role",
+                            format!("{hint}allowed roles: {}", Role::SETTABLE_NAMES.join(", ")),
+                        )
+                    }
+                    BadValue::WrongType { .. } => return self.not_a_boolean(attr, node),
                 };
-                self.error(
-                    node,
-                    format!("`{key}` must be {expected}, found {}", node.value.kind_name()),
-                    "expected a single value",
-                    Some(format!(
-                        "write {key}: <value> on one line; quote strings that contain `:` or `#`"
-                    )),
-                );
-                None
-            }
-            (AttrKind::Bool, Value::Number) => {
-                self.error(
-                    node,
-                    format!("`{key}` must be true or false, found the number {found}"),
-                    "a number, not a boolean",
-                    Some(format!("write {key}: true or {key}: false")),
-                );
+                self.error(node, bad.to_string(), label, Some(help));
                 None
             }
         }
+    }
+
+    /// A number or boolean where a string belongs: YAML read an unquoted value as a non-string.
+    fn unquoted(&mut self, attr: Attribute, node: &Node) -> Option<DesiredValue> {
+        let key = attr.key();
+        let found = self.raw_text(node);
+        self.error(
+            node,
+            format!("`{key}` must be a string, found {} `{found}`", node.value.kind_name()),
+            "unquoted, so YAML reads it as a non-string",
+            Some(format!("quote the value to keep it as written: {key}: \"{found}\"")),
+        );
+        None
+    }
+
+    /// A boolean as written: YAML 1.1 spellings (yes/on/…) are ambiguous across parsers, so only
+    /// the YAML 1.2 literals are accepted and the file means the same to every tool.
+    fn yaml_boolean(&mut self, attr: Attribute, node: &Node, b: bool) -> Option<DesiredValue> {
+        let key = attr.key();
+        let found = self.raw_text(node);
+        if matches!(found.as_str(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE") {
+            return Some(DesiredValue::Bool(b));
+        }
+        self.error(
+            node,
+            format!("`{key}` must be true or false, found `{found}`"),
+            "not a YAML 1.2 boolean",
+            Some(format!("write {key}: {b}")),
+        );
+        None
+    }
+
+    /// Null, a string or a number where a boolean belongs.
+    fn not_a_boolean(&mut self, attr: Attribute, node: &Node) -> Option<DesiredValue> {
+        let key = attr.key();
+        let found = self.raw_text(node);
+        let either = format!("write {key}: true or {key}: false");
+        let (message, label, help) = match &node.value {
+            Value::Null => (
+                format!("`{key}` cannot be null: it must be true or false"),
+                "null",
+                format!(
+                    "write {key}: false (shown in the address book) or true (hidden), or remove \
+                     the key to leave it unmanaged"
+                ),
+            ),
+            Value::Str(s) => {
+                let lower = s.to_ascii_lowercase();
+                let help = if lower == "true" || lower == "false" {
+                    format!("remove the quotes: {key}: {lower}")
+                } else {
+                    either
+                };
+                (
+                    format!("`{key}` must be a boolean, found the string {found}"),
+                    "a string, not a boolean",
+                    help,
+                )
+            }
+            _ => (
+                format!("`{key}` must be true or false, found the number {found}"),
+                "a number, not a boolean",
+                either,
+            ),
+        };
+        self.error(node, message, label, Some(help));
+        None
+    }
+
+    /// A role cannot be cleared.
+    fn null_role(&mut self, node: &Node) -> Option<DesiredValue> {
+        self.error(
+            node,
+            "`role` cannot be null".into(),
+            "null",
+            Some(format!(
+                "write role: {}, or remove the key to leave it unmanaged",
+                Role::SETTABLE_NAMES.join(" or role: ")
+            )),
+        );
+        None
+    }
+
+    /// A list or mapping where one value belongs.
+    fn not_a_single_value(&mut self, attr: Attribute, node: &Node) -> Option<DesiredValue> {
+        let key = attr.key();
+        self.error(
+            node,
+            format!("`{key}` must be {}, found {}", expected(attr), node.value.kind_name()),
+            "expected a single value",
+            Some(format!(
+                "write {key}: <value> on one line; quote strings that contain `:` or `#`"
+            )),
+        );
+        None
     }
 }
 
@@ -659,55 +641,15 @@ pub(crate) fn attribute_keys() -> Vec<&'static str> {
     Attribute::ALL.iter().map(|a| a.key()).collect()
 }
 
-/// `^m-[0-9a-f]{32}$`.
-pub(crate) fn is_org_id(s: &str) -> bool {
-    s.len() == 34
-        && s.starts_with("m-")
-        && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// `OrganizationName`: 1–62 chars, `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*$`.
-pub(crate) fn is_org_alias(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= ORG_ALIAS_MAX_CHARS
-        && !s.starts_with("d-")
-        && s.split('-')
-            .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
 /// `EntityIdentifier` characters: `[a-zA-Z0-9._%+@-]`.
 fn is_entity_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '@' | '-')
 }
 
-/// [`crate::attrs::IDP_USER_ID_PATTERN`], by hand: `([0-9a-f]{10}-|)` then a UUID in either case.
-pub(crate) fn is_idp_user_id(s: &str) -> bool {
-    fn hex_groups(s: &str, lens: &[usize], lower_only: bool) -> bool {
-        let groups: Vec<&str> = s.split('-').collect();
-        groups.len() == lens.len()
-            && groups.iter().zip(lens).all(|(g, n)| {
-                g.len() == *n
-                    && g.bytes().all(|b| {
-                        b.is_ascii_digit()
-                            || (b'a'..=b'f').contains(&b)
-                            || (!lower_only && (b'A'..=b'F').contains(&b))
-                    })
-            })
-    }
-    const UUID: [usize; 5] = [8, 4, 4, 4, 12];
-    if hex_groups(s, &UUID, false) {
-        return true;
-    }
-    match s.split_once('-') {
-        Some((prefix, rest)) => hex_groups(prefix, &[10], true) && hex_groups(rest, &UUID, false),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::attrs::Attribute;
-    use crate::spec::{DesiredValue, LoadErrors, OrganizationRef, load_str};
+    use crate::spec::{DesiredValue, InvalidOrganization, LoadErrors, OrganizationRef, load_str};
 
     fn errors(yaml: &str) -> Vec<String> {
         match load_str("t.yaml", yaml) {
@@ -884,11 +826,6 @@ mod tests {
 
     #[test]
     fn identity_provider_user_ids() {
-        assert!(super::is_idp_user_id("a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"));
-        assert!(super::is_idp_user_id("0123456789-A1B2C3D4-E5F6-4A5B-8C9D-0E1F2A3B4C5D"));
-        assert!(!super::is_idp_user_id("ABCDEF0123-a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d"));
-        assert!(!super::is_idp_user_id("a1b2c3d4-e5f6-4a5b-8c9d"));
-        assert!(!super::is_idp_user_id(""));
         assert_eq!(
             errors(&format!("{HEAD}    identity_provider_user_id: ''\n")),
             Vec::<String>::new()
@@ -898,13 +835,18 @@ mod tests {
 
     #[test]
     fn organizations() {
-        assert!(super::is_org_id("m-0123456789abcdef0123456789abcdef"));
-        assert!(!super::is_org_id("m-0123456789ABCDEF0123456789abcdef"));
-        assert!(super::is_org_alias("acme-labs-2"));
-        assert!(!super::is_org_alias("d-acme"));
-        assert!(!super::is_org_alias("acme--labs"));
-        assert!(!super::is_org_alias("-acme"));
-        assert!(!super::is_org_alias(&"a".repeat(63)));
+        let id = "m-0123456789abcdef0123456789abcdef";
+        assert_eq!(OrganizationRef::parse(id), Ok(OrganizationRef::Id(id.into())));
+        assert_eq!(
+            OrganizationRef::parse("acme-labs-2"),
+            Ok(OrganizationRef::Alias("acme-labs-2".into()))
+        );
+        // An id with capitals is no id, but it is a well-formed alias.
+        assert!(!OrganizationRef::is_id("m-0123456789ABCDEF0123456789abcdef"));
+        assert!(OrganizationRef::is_alias("a".repeat(62).as_str()));
+        for bad in ["d-acme", "acme--labs", "-acme", "acme-", "", "acme labs", &"a".repeat(63)] {
+            assert_eq!(OrganizationRef::parse(bad), Err(InvalidOrganization(bad.into())), "{bad}");
+        }
         assert_eq!(errors("users: {}\n"), ["1:1: missing required key `organization`"]);
         assert_eq!(
             errors("organization: 42\nusers: {}\n"),

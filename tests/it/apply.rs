@@ -110,9 +110,7 @@ async fn apply_converges_every_field_and_leaves_unmanaged_fields_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn apply_twice_changes_nothing_the_second_time() {
     for semantics in BOTH {
-        let emu = emulator(seed(), semantics).await;
-        let files = Files::new();
-        files.write("acme.yaml", DESIRED);
+        let (emu, files) = with_acme_file(seed(), semantics, DESIRED).await;
         let first = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
         assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
         emu.clear_journal();
@@ -128,9 +126,7 @@ async fn apply_twice_changes_nothing_the_second_time() {
 #[tokio::test(flavor = "multi_thread")]
 async fn saved_plan_is_compare_and_swap() {
     for semantics in BOTH {
-        let emu = emulator(seed(), semantics).await;
-        let files = Files::new();
-        files.write("acme.yaml", DESIRED);
+        let (emu, files) = with_acme_file(seed(), semantics, DESIRED).await;
         let planned = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
         assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
 
@@ -169,11 +165,69 @@ async fn saved_plan_is_compare_and_swap() {
     }
 }
 
+/// A saved plan edited by hand is held to the rules of the files: a value `validate` would
+/// refuse is refused before any call, wherever in the plan it is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_carrying_a_value_validate_would_refuse_is_refused_before_any_call() {
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
+    let planned = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    let plan: serde_json::Value =
+        serde_json::from_str(&files.read("plan.json")).expect("a JSON plan");
+    // changes[1] is bob: job_title, then role USER -> REMOTE_USER.
+    assert_eq!(plan["changes"][1]["fields"][1]["field"], "role", "{plan:#}");
+    let cases: [(&str, &str, serde_json::Value, &str); 5] = [
+        (
+            "an IdP id off the pattern",
+            "/changes/1/fields/1",
+            serde_json::json!({"field": "identity_provider_user_id", "before": "", "after": "not-a-uuid"}),
+            "user `bob`: `after` value: `identity_provider_user_id` `not-a-uuid` is not an identity provider user id",
+        ),
+        (
+            "a role that cannot be set",
+            "/changes/1/fields/1/after",
+            "SYSTEM_USER".into(),
+            "user `bob`: `after` value: role `SYSTEM_USER` cannot be set: WorkMail only lets UpdateUser set USER or REMOTE_USER",
+        ),
+        (
+            "an unknown role",
+            "/changes/1/fields/1/after",
+            "ADMIN".into(),
+            "user `bob`: `after` value: unknown role `ADMIN`",
+        ),
+        (
+            "a before role no plan changes",
+            "/changes/1/fields/1/before",
+            "RESOURCE".into(),
+            "user `bob`: `before` value: a user of role RESOURCE is never changed",
+        ),
+        (
+            "an organization id that is none",
+            "/changes/1/organization_id",
+            "acme".into(),
+            "changes[1].organization_id: `acme` is not an organization id",
+        ),
+    ];
+    for (case, pointer, value, expected) in cases {
+        let mut edited = plan.clone();
+        *edited.pointer_mut(pointer).expect(pointer) = value;
+        files.write("edited.json", &edited.to_string());
+        emu.clear_journal();
+        let out =
+            run(&emu, files.path(), &["apply", "--plan", "edited.json", "--auto-approve"]).await;
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        assert!(
+            unwrapped(&stderr(&out)).contains(&unwrapped(expected)),
+            "{case}: {}",
+            stderr(&out)
+        );
+        assert!(emu.journal().is_empty(), "{case}: nothing sent");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_terminal_or_approval_nothing_is_written() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = run(&emu, files.path(), &["apply", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("pass --auto-approve"), "{}", stderr(&out));
@@ -231,7 +285,7 @@ async fn force_overrides_the_share_limit_and_the_audit_log_records_each_user() {
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let log = std::fs::read_to_string(files.path().join("audit.jsonl")).expect("audit log");
+    let log = files.read("audit.jsonl");
     let lines: Vec<serde_json::Value> =
         log.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
     assert_eq!(lines.len(), 10);
@@ -300,11 +354,10 @@ async fn an_apply_killed_midway_converges_on_the_next_run() {
     .spawn()
     .expect("spawn");
     // Wait until some, but not all, updates happened, then SIGKILL.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while calls(&emu.journal(), "UpdateUser").len() < 5 {
-        assert!(std::time::Instant::now() < deadline, "apply made no progress");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let five_updates = emu.journal_until(|journal| calls(journal, "UpdateUser").len() >= 5);
+    tokio::time::timeout(std::time::Duration::from_secs(60), five_updates)
+        .await
+        .expect("apply made progress");
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let updated = emu.users(ORG).iter().filter(|u| u.get(Office) == text("New")).count();
@@ -326,9 +379,12 @@ async fn two_organizations_are_planned_and_applied_in_one_run() {
     use workmail_reconcile::emulator::SeedOrganization;
     let globex = SeedOrganization::new(ORG2, Some("globex"), "globex.example")
         .user(SeedUser::new("hank").email("hank@globex.example").attr(Office, "Old"));
-    let emu = emulator(seed().organization(globex), UpdateSemantics::Replace).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  carol:\n    office: New\n");
+    let (emu, files) = with_acme_file(
+        seed().organization(globex),
+        UpdateSemantics::Replace,
+        "organization: acme\nusers:\n  carol:\n    office: New\n",
+    )
+    .await;
     files.write(
         "globex/hank.yaml",
         &format!("organization: {ORG2}\nusers:\n  hank:\n    office: New\n"),
@@ -417,9 +473,7 @@ async fn apply_on_a_terminal(emu: &Emulator, files: &Files, answer: &str) -> std
 
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_terminal_only_yes_proceeds() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = apply_on_a_terminal(&emu, &files, "y").await;
     assert!(stdout(&out).contains("Only 'yes' will be accepted"), "{}", stdout(&out));
     assert!(stdout(&out).contains("Apply cancelled; nothing was changed."), "{}", stdout(&out));

@@ -29,10 +29,7 @@ fn seed() -> Seed {
 }
 
 async fn setup() -> (Emulator, Files) {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
-    (emu, files)
+    with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await
 }
 
 /// Run the binary with `env` added (or, for an empty value, removed) on top of the support

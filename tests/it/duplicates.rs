@@ -34,11 +34,6 @@ fn named_ids(emu: &Emulator, text: &str) -> String {
         .fold(text.to_string(), |t, name| t.replace(&id_of(emu, name), &format!("<id of {name}>")))
 }
 
-/// `text` without whitespace or miette's wrapping marks: an error's words, however wrapped.
-fn words(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
-}
-
 /// Every spelling of one user that the files can disagree on: organization alias, alias in
 /// another case, organization id; user name, email, user id; in one file and across files; two
 /// and three places. Each case: the plan's text, exit 1, and no write. A user declared twice is
@@ -163,7 +158,7 @@ async fn json_plan_names_both_places_of_a_duplicate() {
     );
     assert_eq!(places, [("a.yaml:3", from_a.as_str()), ("b.yaml:3", from_b.as_str())]);
     assert_eq!(doc["changes"], serde_json::json!([]));
-    let saved = std::fs::read_to_string(files.path().join("plan.json")).expect("plan saved");
+    let saved = files.read("plan.json");
     let saved: serde_json::Value = serde_json::from_str(&saved).expect("JSON");
     assert_eq!(
         saved["organizations"],
@@ -288,7 +283,7 @@ async fn a_file_named_twice_is_read_once() {
 async fn saved_plan(emu: &Emulator, files: &Files) -> serde_json::Value {
     let out = run(emu, files.path(), &["plan", "--out", "plan.json", "a.yaml"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = std::fs::read_to_string(files.path().join("plan.json")).expect("plan written");
+    let text = files.read("plan.json");
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -367,7 +362,11 @@ async fn a_saved_plan_listing_a_user_twice_is_refused_before_any_call() {
             "edited.json: {expected}; a saved plan lists each user once, so this one was edited \
              or damaged: plan again"
         );
-        assert!(words(&stderr(&out)).contains(&words(&expected)), "{case}: {}", stderr(&out));
+        assert!(
+            unwrapped(&stderr(&out)).contains(&unwrapped(&expected)),
+            "{case}: {}",
+            stderr(&out)
+        );
         assert!(emu.journal().is_empty(), "{case}: nothing sent");
     }
     // The plan as written applies.
@@ -403,7 +402,7 @@ async fn apply_of_a_saved_plan_accepts_no_flag_it_would_ignore() {
              PLAN.json`, then `apply --plan PLAN.json`",
             selection.join(" ")
         );
-        assert!(words(&stderr(&out)).contains(&words(&expected)), "{}", stderr(&out));
+        assert!(unwrapped(&stderr(&out)).contains(&unwrapped(&expected)), "{}", stderr(&out));
         assert!(stdout(&out).is_empty());
         assert!(emu.journal().is_empty(), "{selection:?}: refused before any call");
     }

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use workmail_reconcile::attrs::{AttrValue, Attribute};
 use workmail_reconcile::emulator::{
-    Counters, Emulator, EmulatorConfig, Faults, JournalEntry, JournalOutcome, Seed,
-    SeedOrganization, SeedUser, UpdateSemantics,
+    Counters, Emulator, Faults, JournalEntry, JournalOutcome, Seed, SeedOrganization, SeedUser,
+    UpdateSemantics,
 };
 use workmail_reconcile::live::UserState;
 
-const ORG: &str = "m-0123456789abcdef0123456789abcdef";
-const OTHER_ORG: &str = "m-fedcba9876543210fedcba9876543210";
+use crate::support::{ORG, ORG2, emulator_with, text};
+
 const MISSING_ORG: &str = "m-00000000000000000000000000000000";
 const IDP_ID: &str = "12345678-1234-1234-1234-123456789012";
 
@@ -42,11 +42,11 @@ fn seed() -> Seed {
                 .user(SeedUser::new("system").email("system@acme.example").role("SYSTEM_USER"))
                 .user(SeedUser::new("rita").email("rita@acme.example").role("REMOTE_USER")),
         )
-        .organization(SeedOrganization::new(OTHER_ORG, Some("globex"), "globex.example"))
+        .organization(SeedOrganization::new(ORG2, Some("globex"), "globex.example"))
 }
 
 async fn start_with(seed: Seed, faults: Faults) -> Emulator {
-    Emulator::start(EmulatorConfig { seed, faults, ..Default::default() }).await.unwrap()
+    emulator_with(seed, UpdateSemantics::Patch, faults).await
 }
 
 async fn start() -> (Emulator, Client) {
@@ -72,10 +72,6 @@ fn outcomes(journal: &[JournalEntry]) -> Vec<JournalOutcome> {
     journal.iter().map(|e| e.outcome.clone()).collect()
 }
 
-fn text(s: &str) -> AttrValue {
-    AttrValue::Text(s.to_owned())
-}
-
 // ---------------------------------------------------------------- organizations
 
 #[tokio::test]
@@ -84,7 +80,7 @@ async fn emulator_lists_and_describes_organizations() {
     let all = client.list_organizations().send().await.unwrap();
     let ids: Vec<_> =
         all.organization_summaries().iter().map(|o| o.organization_id().unwrap()).collect();
-    assert_eq!(ids, [ORG, OTHER_ORG]);
+    assert_eq!(ids, [ORG, ORG2]);
     assert_eq!(all.organization_summaries()[0].alias(), Some("acme"));
     assert_eq!(all.organization_summaries()[0].default_mail_domain(), Some("acme.example"));
     assert_eq!(all.organization_summaries()[0].state(), Some("Active"));
@@ -406,68 +402,66 @@ async fn emulator_update_user_replace_clears_members_left_out() {
     assert_eq!(described.office(), Some("O"));
 }
 
+/// Each refused UpdateUser: the SDK reads the error code the emulator answers with, and the
+/// journal records it; the message where the service's own wording is the contract.
 #[tokio::test]
 async fn emulator_update_user_errors_are_typed() {
     let (emu, client) = start().await;
-    let update = || client.update_user().organization_id(ORG);
-
-    let err = update().user_id("ghost").display_name("x").send().await.unwrap_err();
-    assert!(err.into_service_error().is_entity_not_found_exception());
-    let err = client
-        .update_user()
-        .organization_id(MISSING_ORG)
-        .user_id("alice")
-        .send()
-        .await
-        .unwrap_err();
-    assert!(err.into_service_error().is_organization_not_found_exception());
-    let err = update().user_id("carol").display_name("x").send().await.unwrap_err();
-    assert!(err.into_service_error().is_entity_state_exception());
-    for role in [UserRole::SystemUser, UserRole::Resource] {
-        let err = update().user_id("alice").role(role).send().await.unwrap_err();
-        assert!(err.into_service_error().is_invalid_parameter_exception());
-    }
-    let err = update().user_id("system").display_name("x").send().await.unwrap_err();
-    assert!(err.into_service_error().is_invalid_parameter_exception());
-    let err = update().user_id("alice").city("x".repeat(257)).send().await.unwrap_err();
-    let err = err.into_service_error();
-    assert!(err.is_invalid_parameter_exception());
-    assert_eq!(
-        err.message(),
-        Some(
-            "1 validation error detected: Value at 'city' failed to satisfy constraint: Member must have length less than or equal to 256"
-        )
-    );
-    let err =
-        update().user_id("alice").identity_provider_user_id("not-a-uuid").send().await.unwrap_err();
-    assert!(err.into_service_error().is_invalid_parameter_exception());
-    // 256 characters is fine.
-    update().user_id("alice").city("x".repeat(256)).send().await.unwrap();
-
-    let codes: Vec<_> = emu
-        .journal()
-        .into_iter()
-        .map(|e| match e.outcome {
-            JournalOutcome::Error { code } => code,
-            other => format!("{other:?}"),
-        })
-        .collect();
-    assert_eq!(
-        codes,
-        [
-            "EntityNotFoundException",
+    let update = |user: &str| client.update_user().organization_id(ORG).user_id(user);
+    let length_message = "1 validation error detected: Value at 'city' failed to satisfy \
+                          constraint: Member must have length less than or equal to 256";
+    let cases = [
+        ("an unknown user", update("ghost").display_name("x"), "EntityNotFoundException", None),
+        (
+            "an unknown organization",
+            client.update_user().organization_id(MISSING_ORG).user_id("alice"),
             "OrganizationNotFoundException",
-            "EntityStateException",
+            None,
+        ),
+        ("a DELETED user", update("carol").display_name("x"), "EntityStateException", None),
+        (
+            "role SYSTEM_USER",
+            update("alice").role(UserRole::SystemUser),
             "InvalidParameterException",
+            None,
+        ),
+        (
+            "role RESOURCE",
+            update("alice").role(UserRole::Resource),
             "InvalidParameterException",
+            None,
+        ),
+        ("a system user", update("system").display_name("x"), "InvalidParameterException", None),
+        (
+            "257 characters",
+            update("alice").city("x".repeat(257)),
             "InvalidParameterException",
+            Some(length_message),
+        ),
+        (
+            "an IdP id off the pattern",
+            update("alice").identity_provider_user_id("not-a-uuid"),
             "InvalidParameterException",
-            "InvalidParameterException",
-            "Ok",
-        ]
-    );
-    assert_eq!(emu.counters().failed, 8);
-    assert_eq!(emu.counters().calls["UpdateUser"], 9);
+            None,
+        ),
+    ];
+    let count = cases.len();
+    for (case, request, code, message) in cases {
+        let err = request.send().await.expect_err(case);
+        assert_eq!(err.code(), Some(code), "{case}");
+        if let Some(message) = message {
+            assert_eq!(err.message(), Some(message), "{case}");
+        }
+        assert_eq!(
+            emu.journal().last().map(|e| e.outcome.clone()),
+            Some(JournalOutcome::Error { code: code.into() }),
+            "{case}"
+        );
+    }
+    // 256 characters is fine.
+    update("alice").city("x".repeat(256)).send().await.unwrap();
+    assert_eq!(emu.counters().failed, count as u64);
+    assert_eq!(emu.counters().calls["UpdateUser"], count as u64 + 1);
 }
 
 // ---------------------------------------------------------------- CreateUser / RegisterToWorkMail
@@ -599,35 +593,55 @@ async fn emulator_rejects_wrong_secret_unknown_key_and_wrong_service() {
     assert_eq!(unsigned.json()["__type"], "MissingAuthenticationTokenException");
 }
 
+/// Requests the service refuses before any operation runs, each with its status and code.
 #[tokio::test]
 async fn emulator_protocol_errors() {
     let (emu, _client) = start().await;
-    let unknown = signed_call(&emu, "DeleteUser", &json!({})).await;
-    assert_eq!(
-        (unknown.status, unknown.json()["__type"].as_str()),
-        (400, Some("UnknownOperationException"))
-    );
-    assert!(unknown.request_id.is_some());
-    let malformed =
-        signed_raw(&emu, "WorkMailService.ListOrganizations", "{not json", "workmail", "test")
-            .await;
-    assert_eq!(
-        (malformed.status, malformed.json()["__type"].as_str()),
-        (400, Some("SerializationException"))
-    );
-    let wrong_type =
-        signed_call(&emu, "ListUsers", &json!({"OrganizationId": ORG, "MaxResults": "10"})).await;
-    assert_eq!(wrong_type.json()["__type"], "SerializationException");
+    let cases = [
+        (
+            "an unknown operation",
+            "WorkMailService.DeleteUser",
+            "{}".to_string(),
+            "UnknownOperationException",
+        ),
+        (
+            "a body that is not JSON",
+            "WorkMailService.ListOrganizations",
+            "{not json".into(),
+            "SerializationException",
+        ),
+        (
+            "a member of the wrong type",
+            "WorkMailService.ListUsers",
+            json!({"OrganizationId": ORG, "MaxResults": "10"}).to_string(),
+            "SerializationException",
+        ),
+        (
+            "a required member missing",
+            "WorkMailService.DescribeUser",
+            json!({"OrganizationId": ORG}).to_string(),
+            "InvalidParameterException",
+        ),
+    ];
+    for (case, target, body, code) in &cases {
+        let answer = signed_raw(&emu, target, body, "workmail", "test").await;
+        assert_eq!((answer.status, answer.json()["__type"].as_str()), (400, Some(*code)), "{case}");
+        assert!(answer.request_id.is_some(), "{case}");
+    }
     let missing = signed_call(&emu, "DescribeUser", &json!({"OrganizationId": ORG})).await;
-    assert_eq!(missing.json()["__type"], "InvalidParameterException");
     assert_eq!(
         missing.json()["Message"],
         "1 validation error detected: Value null at 'userId' failed to satisfy constraint: Member must not be null"
     );
+    // The journal keeps what was sent, a body that is not JSON as its text.
     let journal = emu.journal();
     assert_eq!(journal[0].operation, "DeleteUser");
     assert_eq!(journal[1].input, json!("{not json"));
-    assert_eq!(journal[1].outcome, JournalOutcome::Error { code: "SerializationException".into() });
+    let codes: Vec<JournalOutcome> = cases
+        .iter()
+        .map(|(_, _, _, code)| JournalOutcome::Error { code: code.to_string() })
+        .collect();
+    assert_eq!(outcomes(&journal[..cases.len()]), codes);
 }
 
 // ---------------------------------------------------------------- faults

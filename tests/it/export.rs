@@ -8,6 +8,7 @@ use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{EmulatedUser, Seed, SeedUser, UpdateSemantics};
 use workmail_reconcile::live::UserState;
+use workmail_reconcile::spec::OrganizationRef;
 
 const TRICKY: [&str; 28] = [
     "NO",
@@ -70,7 +71,7 @@ async fn export_round_trips_tricky_values_and_plans_clean() {
     let out =
         run(&emu, files.path(), &["export", "--organization", "acme", "--out", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let yaml = std::fs::read_to_string(files.path().join("acme.yaml")).expect("exported file");
+    let yaml = files.read("acme.yaml");
     assert!(yaml.contains("#   gone: DELETED users cannot be managed"), "{yaml}");
     assert!(yaml.contains("#   postmaster: role SYSTEM_USER cannot be updated"), "{yaml}");
     assert!(yaml.contains("#   room: role RESOURCE cannot be updated"), "{yaml}");
@@ -112,7 +113,7 @@ proptest! {
                 .collect();
             let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Patch).await;
             let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, None));
-            let exported = workmail_reconcile::export::export(&directory, "acme", None, 8, || ()).await.expect("export");
+            let exported = workmail_reconcile::export::export(&directory, &OrganizationRef::parse("acme").expect("alias"), None, 8, || ()).await.expect("export");
             let yaml = workmail_reconcile::export::to_yaml(&exported, Some("schema.json"));
             let desired = workmail_reconcile::spec::load_str("export.yaml", &yaml)
                 .unwrap_or_else(|e| panic!("export must load: {e:?}\n{yaml}"));
@@ -164,7 +165,7 @@ fn expected_csv(emu: &workmail_reconcile::emulator::Emulator) -> Vec<Vec<String>
             user.name.clone(),
             user.email.clone().unwrap_or_default(),
             format!("{:?}", user.state).to_uppercase(),
-            user.role.clone(),
+            user.role.to_string(),
         ];
         row.extend(Attribute::ALL.into_iter().filter(|a| *a != Role).map(|a| match user.get(a) {
             AttrValue::Text(s) => s,
@@ -452,5 +453,23 @@ async fn export_refuses_bad_flags_before_any_call() {
         assert_eq!(out.status.code(), Some(1), "{flags:?}");
         assert!(stderr(&out).contains(message), "{flags:?}: {}", stderr(&out));
         assert!(emu.journal().is_empty(), "{flags:?}: no API call");
+    }
+}
+
+/// `--organization` follows the rule of a file's `organization`: a malformed one is refused
+/// before any call, saying what is allowed.
+#[tokio::test]
+async fn export_refuses_a_malformed_organization_before_any_call() {
+    let emu = solo_emulator().await;
+    let files = Files::new();
+    for bad in ["d-acme", "acme--labs", "acme_labs"] {
+        let out = run(&emu, files.path(), &["export", "--organization", bad]).await;
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let expected = format!(
+            "`{bad}` is neither an organization id nor a valid organization alias: an id is `m-` \
+             followed by 32 lowercase hex digits"
+        );
+        assert!(stderr(&out).contains(&expected), "{bad}: {}", stderr(&out));
+        assert!(emu.journal().is_empty(), "{bad}: no API call");
     }
 }

@@ -354,3 +354,44 @@ async fn the_emulator_needs_only_an_endpoint_url_and_its_keys() {
     }
     assert_eq!(live(&emu, "alice", Office), text("New"));
 }
+
+/// Throttles are told by their error code, for every operation the directory sends: the limiter
+/// counts exactly the emulator's `ThrottlingException` answers, and not its other refusals.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operation_counts_throttles_by_their_error_code() {
+    use workmail_reconcile::directory::UpdateRequest;
+    use workmail_reconcile::directory::{Directory, DirectoryError, Limiter, SdkDirectory};
+    use workmail_reconcile::emulator::JournalOutcome;
+    let faults = Faults { throttle_rate: 0.5, rng_seed: 3, ..Faults::default() };
+    let seed = Seed::default().organization(acme(vec![user("alice", &[(Office, "A")])]));
+    let emu = emulator_with(seed, UpdateSemantics::Patch, faults).await;
+    let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, None));
+    for i in 0..6 {
+        directory.list_organizations().await.expect("ListOrganizations");
+        directory.list_users(ORG).await.expect("ListUsers");
+        let alice = directory.describe_user(ORG, "alice").await.expect("DescribeUser");
+        let office = text(&format!("Room {i}"));
+        let request = UpdateRequest {
+            organization_id: ORG.into(),
+            user_id: alice.user_id,
+            attributes: [(Office, office)].into_iter().collect(),
+        };
+        directory.update_user(&request).await.expect("UpdateUser");
+        assert!(matches!(
+            directory.describe_user(ORG, "nobody").await,
+            Err(DirectoryError::UserNotFound)
+        ));
+    }
+    let journal = emu.journal();
+    let throttled = |op: &str| {
+        journal
+            .iter()
+            .filter(|e| e.operation == op && e.outcome == JournalOutcome::Throttled)
+            .count()
+    };
+    for op in ["ListOrganizations", "ListUsers", "DescribeUser", "UpdateUser"] {
+        assert!(throttled(op) > 0, "{op} was throttled at least once");
+    }
+    let all = journal.iter().filter(|e| e.outcome == JournalOutcome::Throttled).count();
+    assert_eq!(directory.limiter().stats().throttled, all as u64);
+}

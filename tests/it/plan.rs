@@ -42,9 +42,7 @@ fn seed() -> Seed {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_shows_every_changed_field_and_error_entries() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = run(&emu, files.path(), &["plan", "acme.yaml"]).await;
     assert_eq!(out.status.code(), Some(1), "an error entry exits 1: {}", stderr(&out));
     insta::assert_snapshot!(stdout(&out));
@@ -61,9 +59,7 @@ async fn plan_shows_every_changed_field_and_error_entries() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_plan_has_the_documented_keys() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = run(&emu, files.path(), &["plan", "--format", "json", "acme.yaml"]).await;
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(doc["format_version"], 1);
@@ -110,9 +106,7 @@ async fn exit_codes_follow_the_reference() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn target_and_exclude_limit_what_is_described() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", DESIRED);
+    let (emu, files) = with_acme_file(seed(), UpdateSemantics::Patch, DESIRED).await;
     let out = run(
         &emu,
         files.path(),
@@ -173,9 +167,12 @@ async fn two_keys_for_one_user_and_deleted_users_are_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_alias_is_an_error_entry_and_other_organizations_are_planned() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  bob:\n    display_name: Robert\n");
+    let (emu, files) = with_acme_file(
+        seed(),
+        UpdateSemantics::Patch,
+        "organization: acme\nusers:\n  bob:\n    display_name: Robert\n",
+    )
+    .await;
     files.write("nope.yaml", "organization: nope\nusers:\n  x: {}\n");
     let out = run(&emu, files.path(), &["plan", "."]).await;
     assert_eq!(out.status.code(), Some(1));
@@ -304,9 +301,9 @@ async fn credentials_and_values_stay_out_of_logs() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_endpoint_comes_from_the_flag_or_the_standard_variables() {
-    let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  bob: {}\n");
+    let (emu, files) =
+        with_acme_file(seed(), UpdateSemantics::Patch, "organization: acme\nusers:\n  bob: {}\n")
+            .await;
     let mut service_variable = command("", files.path(), &["plan", "acme.yaml"]);
     service_variable.env_remove("AWS_ENDPOINT_URL").env("AWS_ENDPOINT_URL_WORKMAIL", emu.url());
     let mut flag = command("", files.path(), &["--endpoint-url", &emu.url(), "plan", "acme.yaml"]);

@@ -13,16 +13,11 @@ async fn setup() -> (Emulator, Files) {
         user("alice", &[(Telephone, PHONE_BEFORE), (Office, "Old Lab"), (City, "Paris")]),
         user("bob", &[(Telephone, PHONE_BEFORE), (Office, "Old Lab")]),
     ]));
-    let emu = emulator(seed, UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write(
-        "acme.yaml",
-        &format!(
-            "organization: acme\nusers:\n  alice:\n    telephone: \"{PHONE_AFTER}\"\n    \
-             office: New Lab\n    city: \"\"\n  bob:\n    office: New Lab\n    telephone: \"\"\n"
-        ),
+    let desired = format!(
+        "organization: acme\nusers:\n  alice:\n    telephone: \"{PHONE_AFTER}\"\n    \
+         office: New Lab\n    city: \"\"\n  bob:\n    office: New Lab\n    telephone: \"\"\n"
     );
-    (emu, files)
+    with_acme_file(seed, UpdateSemantics::Patch, &desired).await
 }
 
 /// The `before`/`after` markers of every planned field, from the JSON plan.

@@ -48,6 +48,19 @@ pub async fn emulator_with(seed: Seed, semantics: UpdateSemantics, faults: Fault
         .expect("emulator starts")
 }
 
+/// An emulator seeded with `seed`, and a directory holding `acme.yaml` with `desired`: the
+/// setup of most command tests.
+pub async fn with_acme_file(
+    seed: Seed,
+    semantics: UpdateSemantics,
+    desired: &str,
+) -> (Emulator, Files) {
+    let emu = emulator(seed, semantics).await;
+    let files = Files::new();
+    files.write("acme.yaml", desired);
+    (emu, files)
+}
+
 /// A temporary directory of desired-state files.
 pub struct Files {
     pub dir: tempfile::TempDir,
@@ -65,6 +78,10 @@ impl Files {
         }
         std::fs::write(&path, text).expect("write");
         path
+    }
+    /// The text of `name` (relative).
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).expect("read")
     }
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -96,6 +113,11 @@ pub async fn run(emu: &Emulator, dir: &Path, args: &[&str]) -> Output {
 
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `text` without whitespace or miette's wrapping marks: an error's words, however wrapped.
+pub fn unwrapped(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && *c != '│').collect()
 }
 
 pub fn stderr(output: &Output) -> String {
