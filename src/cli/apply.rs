@@ -5,7 +5,7 @@ use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::shared_args::{
-    RedactionArgs, SelectionArgs, UnmanagedArgs, open_audit_log, render_options,
+    PlanningArgs, SelectionArgs, UnmanagedArgs, open_audit_log, render_options,
 };
 use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, SafetyLimits};
@@ -40,11 +40,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
     #[command(flatten)]
-    pub selection: SelectionArgs,
-    #[command(flatten)]
-    pub unmanaged: UnmanagedArgs,
-    #[command(flatten)]
-    pub redaction: RedactionArgs,
+    pub planning: PlanningArgs,
 }
 
 /// Ask on the terminal; only `yes` proceeds.
@@ -80,7 +76,7 @@ fn refuse_selection_of_saved_plan(
 
 pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     if args.plan.is_some() {
-        refuse_selection_of_saved_plan(&args.selection, &args.unmanaged)?;
+        refuse_selection_of_saved_plan(&args.planning.selection, &args.planning.unmanaged)?;
     }
     let saved = match &args.plan {
         Some(path) => {
@@ -94,15 +90,15 @@ pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     };
     let desired = match saved {
         Some(_) => None,
-        None => match planning::load_selected(global, &args.paths, &args.selection)? {
+        None => match planning::load_selected(global, &args.paths, &args.planning.selection)? {
             Ok(desired) => Some(desired),
             Err(()) => return Ok(Exit::Error),
         },
     };
-    let redaction = args.redaction.redaction()?;
+    let redaction = args.planning.redaction.redaction()?;
     connect::runtime()?.block_on(async {
         let engine = connect::engine(global, connect::directory(global).await?)
-            .with_unmanaged(args.unmanaged.policy());
+            .with_unmanaged(args.planning.unmanaged.policy());
         let planned = match (saved, desired) {
             (Some(planned), _) => planned,
             (None, Some(desired)) => planning::compute_plan(global, &engine, &desired, &redaction)

@@ -2,7 +2,7 @@
 //! HTTP endpoints on `--listen` (docs/reference.md#the-controller).
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs, UnmanagedArgs, open_audit_log};
+use super::shared_args::{PlanningArgs, open_audit_log};
 use super::{Exit, connect, values};
 use crate::apply::SafetyLimits;
 use crate::controller::{
@@ -47,11 +47,7 @@ pub struct ControllerArgs {
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
     #[command(flatten)]
-    pub selection: SelectionArgs,
-    #[command(flatten)]
-    pub unmanaged: UnmanagedArgs,
-    #[command(flatten)]
-    pub redaction: RedactionArgs,
+    pub planning: PlanningArgs,
 }
 
 pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
@@ -74,9 +70,9 @@ pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
         mode: args.mode,
         interval: args.interval,
         limits: SafetyLimits { max_changes: args.max_changes, force: false },
-        selection: args.selection.to_selection(),
-        unmanaged: args.unmanaged.policy(),
-        redaction: args.redaction.redaction()?,
+        selection: args.planning.selection.to_selection(),
+        unmanaged: args.planning.unmanaged.policy(),
+        redaction: args.planning.redaction.redaction()?,
         audit,
         webhook_secret,
         width: connect::width(global),

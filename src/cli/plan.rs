@@ -1,7 +1,7 @@
 //! `workmail-reconcile plan PATH...`: show exactly what differs; never writes to the directory.
 
 use super::global::GlobalArgs;
-use super::shared_args::{RedactionArgs, SelectionArgs, UnmanagedArgs, render_options};
+use super::shared_args::{PlanningArgs, render_options};
 use super::{Exit, connect, planning, terminal};
 use crate::plan::{Plan, write_saved_plan_json};
 use crate::render;
@@ -34,11 +34,7 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
-    pub selection: SelectionArgs,
-    #[command(flatten)]
-    pub unmanaged: UnmanagedArgs,
-    #[command(flatten)]
-    pub redaction: RedactionArgs,
+    pub planning: PlanningArgs,
 }
 
 /// Render `plan` in `format` for stdout.
@@ -92,13 +88,14 @@ pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
 }
 
 pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
-    let Ok(desired) = planning::load_selected(global, &args.paths, &args.selection)? else {
+    let Ok(desired) = planning::load_selected(global, &args.paths, &args.planning.selection)?
+    else {
         return Ok(Exit::Error);
     };
-    let redaction = args.redaction.redaction()?;
+    let redaction = args.planning.redaction.redaction()?;
     let plan = connect::runtime()?.block_on(async {
         let engine = connect::engine(global, connect::directory(global).await?)
-            .with_unmanaged(args.unmanaged.policy());
+            .with_unmanaged(args.planning.unmanaged.policy());
         planning::compute_plan(global, &engine, &desired, &redaction)
             .await
             .map(|planned| planned.plan)

@@ -9,6 +9,18 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The flags of every command that plans (plan, apply, controller): which users, what to do
+/// about users in no file, and how values are shown.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PlanningArgs {
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub unmanaged: UnmanagedArgs,
+    #[command(flatten)]
+    pub redaction: RedactionArgs,
+}
+
 /// `--target` / `--exclude`.
 #[derive(Debug, Clone, Args, Default)]
 pub struct SelectionArgs {

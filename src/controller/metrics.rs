@@ -86,6 +86,13 @@ impl Default for Metrics {
     }
 }
 
+/// Register each family of `metrics` once, by field: its name and help text.
+macro_rules! register_families {
+    ($registry:ident, $metrics:ident, $($field:ident: $name:literal, $help:literal;)*) => {
+        $($registry.register($name, $help, $metrics.$field.clone());)*
+    };
+}
+
 impl Metrics {
     /// Every family, registered under the `workmail_reconcile_` prefix.
     pub fn new() -> Metrics {
@@ -105,58 +112,29 @@ impl Metrics {
             api_requests: Family::default(),
             request_rate: FloatGauge::default(),
         };
-        let m = &metrics;
         // Counters get their `_total` suffix, and every help text its final period, from the
         // registry.
-        let r = &mut registry;
-        r.register("runs", "Runs finished, by result and by what started them", m.runs.clone());
-        r.register("run_duration_seconds", "How long runs took, by result", m.run_duration.clone());
-        r.register(
-            "last_success_timestamp_seconds",
-            "Unix time at which the last run with result success or drift ended",
-            m.last_success.clone(),
-        );
-        r.register("ready", "1 when the Ready condition is true, else 0", m.ready.clone());
-        r.register(
-            "suspended",
-            "1 when the source holds the suspend file, else 0",
-            m.suspended.clone(),
-        );
-        r.register(
-            "info",
-            "Always 1: the mode, and the revision applied last (else the one attempted last)",
-            m.info.clone(),
-        );
-        r.register(
-            "drift_users",
-            "Users with changes in the last plan, before any apply, per organization",
-            m.drift_users.clone(),
-        );
-        r.register(
-            "desired_users",
-            "Users the files declare, per organization, in the last plan",
-            m.desired_users.clone(),
-        );
-        r.register(
-            "unmanaged_users",
-            "Live users no file declares, per organization, in the last plan (absent when not \
-             looked for: --unmanaged ignore, --target)",
-            m.unmanaged_users.clone(),
-        );
-        r.register(
-            "user_updates",
-            "Users attempted by applies, per organization and outcome",
-            m.user_updates.clone(),
-        );
-        r.register(
-            "api_requests",
-            "WorkMail API attempts (retries included), per operation and outcome",
-            m.api_requests.clone(),
-        );
-        r.register(
-            "request_rate",
-            "The adaptive request rate now, calls per second (0 while no rate is set)",
-            m.request_rate.clone(),
+        register_families!(registry, metrics,
+            runs: "runs", "Runs finished, by result and by what started them";
+            run_duration: "run_duration_seconds", "How long runs took, by result";
+            last_success: "last_success_timestamp_seconds",
+                "Unix time at which the last run with result success or drift ended";
+            ready: "ready", "1 when the Ready condition is true, else 0";
+            suspended: "suspended", "1 when the source holds the suspend file, else 0";
+            info: "info",
+                "Always 1: the mode, and the revision applied last (else the one attempted last)";
+            drift_users: "drift_users",
+                "Users with changes in the last plan, before any apply, per organization";
+            desired_users: "desired_users",
+                "Users the files declare, per organization, in the last plan";
+            unmanaged_users: "unmanaged_users",
+                "Live users no file declares, per organization, in the last plan (absent when \
+                 not looked for: --unmanaged ignore, --target)";
+            user_updates: "user_updates", "Users attempted by applies, per organization and outcome";
+            api_requests: "api_requests",
+                "WorkMail API attempts (retries included), per operation and outcome";
+            request_rate: "request_rate",
+                "The adaptive request rate now, calls per second (0 while no rate is set)";
         );
         Metrics { registry, ..metrics }
     }
