@@ -221,6 +221,14 @@ fn runs(page: &mut String, status: &Status) {
     page.push_str("</tbody>\n</table>\n");
 }
 
+/// An RFC 3339 time without its fraction of a second, so that the runs table fits a screen.
+fn to_the_second(time: &str) -> String {
+    match time.split_once('.') {
+        Some((whole, fraction)) if fraction.ends_with('Z') => format!("{whole}Z"),
+        _ => time.to_string(),
+    }
+}
+
 fn run_row(page: &mut String, run: &RunRecord) {
     let s = &run.summary;
     let revision = match &run.revision {
@@ -231,7 +239,7 @@ fn run_row(page: &mut String, run: &RunRecord) {
         "<tr><td><time>{started}</time></td><td>{trigger}</td><td>{result}</td>\
          <td class=\"n\">{duration}</td><td>{revision}</td>{users}{to_update}{unchanged}\
          {errors}{updated}{conflicts}{failed}</tr>\n",
-        started = escape(&run.started),
+        started = escape(&to_the_second(&run.started)),
         trigger = escape(&wire_name(&run.trigger)),
         result = result_badge(run.result),
         duration = duration(run.duration_seconds),
@@ -694,6 +702,15 @@ mod tests {
         // The tab and line feed of a multi-line value are kept, not escaped.
         assert_eq!(escape("a\tb\nc"), "a\tb\nc");
         assert_eq!(escape("\u{10ffff}\u{fdd0}é"), "\\u{10ffff}\\u{fdd0}é");
+    }
+
+    #[test]
+    fn runs_show_their_start_to_the_second() {
+        assert_eq!(to_the_second("2026-12-02T04:45:46.964Z"), "2026-12-02T04:45:46Z");
+        assert_eq!(to_the_second("2026-12-02T04:45:46Z"), "2026-12-02T04:45:46Z");
+        let mut status = sample();
+        status.history[0].started = "2026-12-02T04:45:46.964Z".to_string();
+        assert!(render(&status).contains("<tr><td><time>2026-12-02T04:45:46Z</time>"));
     }
 
     #[test]
