@@ -1,26 +1,26 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod completions;
 mod connect;
-pub mod controller;
-pub mod demo;
+pub(crate) mod controller;
+pub(crate) mod demo;
 mod diagnostics;
-pub mod emulator;
-pub mod export;
+pub(crate) mod emulator;
+pub(crate) mod export;
 mod global;
 mod logging;
 pub mod man;
-pub mod plan;
+pub(crate) mod plan;
 mod planning;
-pub mod schema;
+pub(crate) mod schema;
 mod shared_args;
 pub(crate) mod terminal;
 mod usage;
-pub mod validate;
+pub(crate) mod validate;
 mod values;
 
-pub use global::GlobalArgs;
+pub(crate) use global::GlobalArgs;
 pub use usage::parse;
 
 use clap::{Parser, Subcommand};
