@@ -20,7 +20,7 @@ impl<V> Default for AttrMap<V> {
 
 impl<V> AttrMap<V> {
     /// An empty map.
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self::default()
     }
 
@@ -46,13 +46,13 @@ impl<V> AttrMap<V> {
 
     /// Number of attributes present.
     #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Attribute and value pairs, in attribute order.
     #[cfg(test)]
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Attribute, &V)> {
+    fn iter(&self) -> impl Iterator<Item = (&Attribute, &V)> {
         self.entries.iter().map(|(a, v)| (a, v))
     }
 }

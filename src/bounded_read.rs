@@ -133,7 +133,7 @@ fn read_at_most(mut reader: impl Read, bound: usize, capacity: usize) -> io::Res
 }
 
 /// `bytes` as a `String`, or where its first invalid byte is.
-pub(crate) fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
+fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

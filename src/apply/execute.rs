@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Apply one planned user: fresh DescribeUser, compare-and-swap check of every planned field
 /// against the plan's `before`, then one UpdateUser with the full dataset. Failure reasons pass
 /// through `redaction`: a service may quote a value it refused.
-pub(crate) async fn apply_change<D: Directory>(
+async fn apply_change<D: Directory>(
     directory: &D,
     change: &UserChange,
     redaction: &Redaction,

@@ -8,7 +8,7 @@ use miette::IntoDiagnostic;
 use std::io::Write;
 
 /// The name completions are registered for: the installed binary's name.
-pub(crate) const BIN_NAME: &str = "workmail-reconcile";
+const BIN_NAME: &str = "workmail-reconcile";
 
 /// Where each shell looks for completions, as commands that work on a fresh account (the
 /// directories are created first). A test runs the bash, zsh and fish lines.

@@ -1,23 +1,23 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
-pub(crate) mod apply;
+mod apply;
 pub mod completions;
 mod connect;
-pub(crate) mod controller;
-pub(crate) mod demo;
+mod controller;
+mod demo;
 mod diagnostics;
-pub(crate) mod emulator;
-pub(crate) mod export;
+mod emulator;
+mod export;
 mod global;
 mod logging;
 pub mod man;
-pub(crate) mod plan;
+mod plan;
 mod planning;
-pub(crate) mod schema;
+mod schema;
 mod shared_args;
 pub(crate) mod terminal;
 mod usage;
-pub(crate) mod validate;
+mod validate;
 mod values;
 
 pub(crate) use global::GlobalArgs;

@@ -56,7 +56,7 @@ pub(crate) fn render_plan(
 }
 
 /// Write the saved plan, readable and writable by its owner only: it holds personal data.
-pub(crate) fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
+fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
     let created_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -81,7 +81,7 @@ pub(crate) fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
 }
 
 /// The exit code of a finished plan (docs/reference.md#exit-codes).
-pub(crate) fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
+fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     if !plan.errors.is_empty() {
         Exit::Error
     } else if detailed_exitcode && plan.has_changes() {

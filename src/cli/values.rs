@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The most calls in flight `--concurrency` allows.
-pub(crate) const MAX_CONCURRENCY: u32 = 256;
+const MAX_CONCURRENCY: u32 = 256;
 
 /// A whole number from `min` to `max`, in decimal.
 fn whole<T>(s: &str, min: T, max: T, unit: &str) -> Result<T, String>
@@ -55,8 +55,7 @@ pub(crate) fn probability(s: &str) -> Result<f64, String> {
 
 /// Shortest and longest timeout accepted: below 10 ms nothing can answer, above an hour a hung
 /// endpoint would hold a CI job for longer than any job should run.
-pub(crate) const TIMEOUT_RANGE: (Duration, Duration) =
-    (Duration::from_millis(10), Duration::from_secs(3600));
+const TIMEOUT_RANGE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(3600));
 
 /// `--attempt-timeout`, `--operation-timeout`: a humantime duration (`500ms`, `20s`, `2m`)
 /// within [`TIMEOUT_RANGE`].
@@ -66,7 +65,7 @@ pub(crate) fn timeout(s: &str) -> Result<Duration, String> {
 
 /// Shortest and longest controller interval: a run a second is the most a directory should
 /// take (and what tests and benchmarks use); a day is the longest a drift should go unseen.
-pub(crate) const INTERVAL_RANGE: (Duration, Duration) =
+const INTERVAL_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 
 /// `controller --interval`: a humantime duration (`30s`, `10m`) within [`INTERVAL_RANGE`].

@@ -78,7 +78,7 @@ pub(crate) struct Context {
 }
 
 /// Now, RFC 3339 to the millisecond.
-pub(crate) fn rfc3339_now() -> String {
+fn rfc3339_now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 

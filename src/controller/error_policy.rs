@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 /// The first retry after a transient failure; each further consecutive failure doubles it.
-pub(crate) const FIRST_RETRY: Duration = Duration::from_secs(5);
+const FIRST_RETRY: Duration = Duration::from_secs(5);
 
 /// What kind of failure ended a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

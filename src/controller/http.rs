@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// The largest `POST /trigger` body accepted; larger ones get 413. A GitHub push event is tens
 /// of kilobytes.
-pub(crate) const MAX_TRIGGER_BODY: usize = 1024 * 1024;
+const MAX_TRIGGER_BODY: usize = 1024 * 1024;
 
 /// Every endpoint. `POST /trigger` exists only when a webhook secret is set (404 otherwise).
 pub(crate) fn router(ctx: Arc<Context>) -> Router {

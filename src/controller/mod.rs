@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the source is looked at for a new revision: a new one is noticed within this
 /// time, and looking costs a link read or a directory listing.
-pub(crate) const WATCH_PERIOD: Duration = Duration::from_secs(2);
+const WATCH_PERIOD: Duration = Duration::from_secs(2);
 
 /// How the controller stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

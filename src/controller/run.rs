@@ -292,7 +292,7 @@ fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
 }
 
 /// The drift of `plan` per organization, values through `redaction`.
-pub(crate) fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
+fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     let mut organizations: Vec<OrganizationDrift> = plan
         .organizations
         .iter()

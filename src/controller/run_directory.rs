@@ -60,7 +60,7 @@ impl<D: Directory> RunDirectory<D> {
     }
 
     /// Whether shutdown has begun: no new call is started.
-    pub(crate) fn stopping(&self) -> bool {
+    fn stopping(&self) -> bool {
         self.shutdown.is_cancelled()
     }
 

@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 /// How far a wait for the interval is varied at random, either way: runs of several
 /// controllers started together drift apart instead of hitting the service at once.
-pub(crate) const JITTER: f64 = 0.05;
+const JITTER: f64 = 0.05;
 
 /// The interval varied by `factor` (in `1 ± JITTER`).
-pub(crate) fn jittered(interval: Duration, factor: f64) -> Duration {
+fn jittered(interval: Duration, factor: f64) -> Duration {
     interval.mul_f64(factor.clamp(1.0 - JITTER, 1.0 + JITTER))
 }
 
@@ -46,7 +46,7 @@ impl Verdict for RunReport {
 
 /// `first`, and every trigger already queued, as the one trigger of the next run: the first
 /// explicit one (a new revision, a webhook, a signal) wins over the schedule's own.
-pub(crate) fn coalesce(first: Trigger, queued: &mut mpsc::Receiver<Trigger>) -> Trigger {
+fn coalesce(first: Trigger, queued: &mut mpsc::Receiver<Trigger>) -> Trigger {
     let mut trigger = first;
     while let Ok(next) = queued.try_recv() {
         if matches!(trigger, Trigger::Interval | Trigger::Retry) && next.is_explicit() {

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 /// A file of this name at the top of the resolved source suspends writing.
-pub(crate) const SUSPEND_FILE: &str = ".workmail-reconcile-suspend";
+const SUSPEND_FILE: &str = ".workmail-reconcile-suspend";
 
 /// How many hex digits of the digest a directory's revision shows.
 const DIGEST_DIGITS: usize = 12;

@@ -69,7 +69,7 @@ pub(crate) enum ReadyReason {
 
 impl ReadyReason {
     /// Whether the controller counts as ready with this reason.
-    pub(crate) fn is_ready(self) -> bool {
+    fn is_ready(self) -> bool {
         matches!(
             self,
             ReadyReason::ReconciliationSucceeded

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// Drifted users listed per organization; the others are counted, so that a directory that
 /// drifted whole still gets a page a browser opens at once.
-pub(crate) const USERS_SHOWN_PER_ORGANIZATION: usize = 100;
+const USERS_SHOWN_PER_ORGANIZATION: usize = 100;
 
 /// How often the browser reloads the page, in seconds.
 const REFRESH_SECONDS: u32 = 30;

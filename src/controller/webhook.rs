@@ -12,7 +12,7 @@ use std::path::Path;
 pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
 /// The longest secret file read; a secret is a password, not a document.
-pub(crate) const MAX_SECRET_BYTES: usize = 4096;
+const MAX_SECRET_BYTES: usize = 4096;
 
 /// The shared secret of `--webhook-secret-file`.
 #[derive(Clone)]

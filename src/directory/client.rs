@@ -34,17 +34,17 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Attempts per call: enough to ride out sustained throttling with exponential backoff.
-pub(crate) const MAX_ATTEMPTS: u32 = 12;
+const MAX_ATTEMPTS: u32 = 12;
 
 /// How long one attempt may take, connecting included, before it is abandoned and retried.
 /// A DescribeUser answers in well under a second; 20 s is generous for a slow network and
 /// still lets a few attempts fit in the operation timeout.
-pub(crate) const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long one call may take, every retry included. Against an endpoint that accepts
 /// connections and never answers, this is about how long a run takes to fail: the first call
 /// to give up stops the run. Throttling alone stays far below it: twelve attempts back off
 /// 26 s at most.
-pub(crate) const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long connecting may take (or the attempt timeout, if shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -83,7 +83,7 @@ pub(crate) struct ClientOptions {
 /// The region signed with when an endpoint URL is given and no region is configured: an
 /// emulator needs some region, and the SDK's own default would be to ask the instance
 /// metadata service, which off EC2 means seconds of waiting and warnings.
-pub(crate) const EMULATOR_REGION: &str = "us-east-1";
+const EMULATOR_REGION: &str = "us-east-1";
 
 /// The variables aws-config reads an endpoint URL from, most specific first.
 const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_WORKMAIL", "AWS_ENDPOINT_URL"];

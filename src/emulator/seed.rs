@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 /// Largest seed file read, as for a desired-state file: room for 100,000 users.
-pub(crate) const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
+const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Organizations and their users to start the emulator with.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -127,7 +127,7 @@ impl Seed {
     }
 
     /// Checks everything the emulator checks at start.
-    pub(crate) fn check(&self) -> Result<(), SeedError> {
+    fn check(&self) -> Result<(), SeedError> {
         super::state::EmulatedDirectory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
     }
 }

@@ -40,7 +40,7 @@ const COLUMNS: [(&str, Source); 16] = [
 ];
 
 /// The template's headings, in its order.
-pub(crate) const M365_HEADINGS: [&str; 16] = {
+const M365_HEADINGS: [&str; 16] = {
     let mut headings = [""; 16];
     let mut i = 0;
     while i < COLUMNS.len() {

@@ -43,7 +43,7 @@ pub struct ExportedUser {
 
 impl ExportedUser {
     /// The value of `attr` as text: `""` when empty, `true`/`false` for the boolean.
-    pub(crate) fn text(&self, attr: Attribute) -> &str {
+    fn text(&self, attr: Attribute) -> &str {
         match self.attributes.iter().find(|(a, _)| *a == attr).map(|(_, v)| v) {
             Some(AttrValue::Text(s)) => s,
             Some(AttrValue::Bool(true)) => "true",

@@ -40,7 +40,7 @@ fn needs_quotes(s: &str) -> bool {
 }
 
 /// The string as a YAML scalar: plain when safe, otherwise double-quoted.
-pub(crate) fn quote_if_needed(s: &str) -> String {
+fn quote_if_needed(s: &str) -> String {
     if needs_quotes(s) {
         serde_json::Value::String(s.to_string()).to_string()
     } else {

@@ -1,7 +1,7 @@
 //! Pure planning: desired + observed → [`Plan`]. No I/O, no async.
 
 mod comparison;
-mod diff;
+pub(crate) mod diff;
 mod model;
 mod saved;
 

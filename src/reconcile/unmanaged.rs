@@ -44,7 +44,7 @@ impl DeclaredKeys {
 
     /// Whether a declaration names `user` by its id, name or primary email address; the keys
     /// that do are marked as naming a listed user.
-    pub(crate) fn names(&mut self, user: &ListedUser) -> bool {
+    fn names(&mut self, user: &ListedUser) -> bool {
         let mut named = false;
         let spellings = [Some(&user.user_id), Some(&user.name), user.email.as_ref()];
         for spelling in spellings.into_iter().flatten() {

@@ -95,7 +95,7 @@ pub(crate) fn raw_values(plan: &Plan, redacted: impl Fn(Attribute) -> bool) -> V
 }
 
 /// Render options with `redaction`, the rest default.
-pub(crate) fn options(redaction: Redaction) -> RenderOptions {
+fn options(redaction: Redaction) -> RenderOptions {
     RenderOptions { redaction, ..RenderOptions::default() }
 }
 

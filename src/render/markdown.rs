@@ -18,12 +18,12 @@ use crate::wording::plural;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
 /// over 65,536 characters; the margin leaves room for a CI job's own header or footer.
-pub(crate) const MARKDOWN_LIMIT: usize = 60_000;
+const MARKDOWN_LIMIT: usize = 60_000;
 
 /// A plan with more changed users than this renders each organization's table collapsed in a
 /// `<details>` block, so a large change does not bury the rest of the pull request; errors stay
 /// visible. Twenty users (roughly one screen of rows) is where scrolling starts to hurt.
-pub(crate) const COLLAPSE_ABOVE_USERS: usize = 20;
+const COLLAPSE_ABOVE_USERS: usize = 20;
 
 const TABLE_HEADER: &str = "\n| user | field | before | after |\n|---|---|---|---|\n";
 const UNMANAGED_HEADER: &str = "\n| user | user id | email | state |\n|---|---|---|---|\n";

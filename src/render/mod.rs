@@ -69,7 +69,7 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
 }
 
 /// How many unmanaged users the `? N users in no file: …` line names before `and N more`.
-pub(crate) const UNMANAGED_NAMED: usize = 10;
+const UNMANAGED_NAMED: usize = 10;
 
 /// `3 users in no file: dan, eve, frank`, naming the first [`UNMANAGED_NAMED`] with `name`
 /// (escaped for the format); `None` when there are none.

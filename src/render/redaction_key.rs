@@ -13,10 +13,10 @@ use std::sync::Arc;
 use thiserror::Error;
 
 /// Bytes of a generated key, and the fewest a key file must hold (128 bits).
-pub(crate) const GENERATED_KEY_BYTES: usize = 32;
-pub(crate) const MIN_KEY_BYTES: usize = 16;
+const GENERATED_KEY_BYTES: usize = 32;
+const MIN_KEY_BYTES: usize = 16;
 /// The most a key file may hold; reading stops one byte after it.
-pub(crate) const MAX_KEY_BYTES: usize = 4096;
+const MAX_KEY_BYTES: usize = 4096;
 
 /// An HMAC-SHA256 key. Its bytes are never shown, not even by `Debug`.
 #[derive(Clone, PartialEq, Eq)]

@@ -125,7 +125,7 @@ impl LoadErrors {
         self.errors.len()
     }
     /// Number of distinct files with at least one error.
-    pub(crate) fn file_count(&self) -> usize {
+    fn file_count(&self) -> usize {
         let mut files: Vec<&str> = self.errors.iter().map(|e| e.file.as_str()).collect();
         files.sort_unstable();
         files.dedup();

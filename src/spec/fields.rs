@@ -72,7 +72,7 @@ impl DesiredFields {
 
     /// The managed attributes, in order.
     #[cfg(test)]
-    pub(crate) fn keys(&self) -> impl Iterator<Item = Attribute> + '_ {
+    fn keys(&self) -> impl Iterator<Item = Attribute> + '_ {
         self.iter().map(|(attr, _)| attr)
     }
 

@@ -78,7 +78,7 @@ pub(crate) fn check_value(attr: Attribute, value: &AttrValue) -> Result<(), BadV
 
 /// Whether `s` is an identity provider user id: [`IDP_USER_ID_PATTERN`], at most
 /// [`IDP_USER_ID_MAX_CHARS`] characters.
-pub(crate) fn is_idp_user_id(s: &str) -> bool {
+fn is_idp_user_id(s: &str) -> bool {
     static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(IDP_USER_ID_PATTERN).expect("the IdP user id pattern compiles")
     });

@@ -506,7 +506,7 @@ impl Validator<'_> {
     }
 
     /// A string value of a text, IdP id or role attribute; `""` is the empty value.
-    fn string(&mut self, attr: Attribute, node: &Node, s: &str) -> Option<DesiredValue> {
+    pub(crate) fn string(&mut self, attr: Attribute, node: &Node, s: &str) -> Option<DesiredValue> {
         match check_text(attr, s) {
             Ok(()) if s.is_empty() => Some(DesiredValue::Empty),
             Ok(()) => Some(DesiredValue::Text(s.to_string())),
