@@ -20,7 +20,7 @@ impl<V> Default for AttrMap<V> {
 
 impl<V> AttrMap<V> {
     /// An empty map.
-    pub fn new() -> Self {
+    fn new() -> Self {
         Self::default()
     }
 
@@ -29,12 +29,12 @@ impl<V> AttrMap<V> {
     }
 
     /// The value of `attr`, if present.
-    pub fn get(&self, attr: &Attribute) -> Option<&V> {
+    pub(crate) fn get(&self, attr: &Attribute) -> Option<&V> {
         self.position(*attr).ok().map(|i| &self.entries[i].1)
     }
 
     /// Set `attr` to `value`, returning the value it replaces.
-    pub fn insert(&mut self, attr: Attribute, value: V) -> Option<V> {
+    pub(crate) fn insert(&mut self, attr: Attribute, value: V) -> Option<V> {
         match self.position(attr) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
@@ -45,22 +45,14 @@ impl<V> AttrMap<V> {
     }
 
     /// Number of attributes present.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether no attribute is present.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// The attributes present, in order.
-    pub fn keys(&self) -> impl Iterator<Item = &Attribute> {
-        self.entries.iter().map(|(a, _)| a)
-    }
-
     /// Attribute and value pairs, in attribute order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Attribute, &V)> {
+    #[cfg(test)]
+    fn iter(&self) -> impl Iterator<Item = (&Attribute, &V)> {
         self.entries.iter().map(|(a, v)| (a, v))
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// What kind of value an attribute holds, with its limits from the API model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttrKind {
+pub(crate) enum AttrKind {
     /// A free-text `UserAttribute`: at most 256 characters, `""` means empty.
     Text,
     /// `HiddenFromGlobalAddressList`: a boolean, never empty.
@@ -18,11 +18,11 @@ pub enum AttrKind {
 }
 
 /// Maximum length of a `UserAttribute` (service-2.json `UserAttribute.max`).
-pub const TEXT_MAX_CHARS: usize = 256;
+pub(crate) const TEXT_MAX_CHARS: usize = 256;
 /// Maximum length of an `IdentityProviderUserId` (service-2.json).
-pub const IDP_USER_ID_MAX_CHARS: usize = 47;
+pub(crate) const IDP_USER_ID_MAX_CHARS: usize = 47;
 /// The `IdentityProviderUserId` pattern of the API model.
-pub const IDP_USER_ID_PATTERN: &str =
+pub(crate) const IDP_USER_ID_PATTERN: &str =
     "^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$";
 
 /// A user's role (`UserRole`). A value this version does not know is kept as
@@ -40,10 +40,10 @@ pub enum Role {
 impl Role {
     /// The names of the roles UpdateUser and CreateUser accept, in the order error messages
     /// list them.
-    pub const SETTABLE_NAMES: [&'static str; 2] = [USER, REMOTE_USER];
+    pub(crate) const SETTABLE_NAMES: [&'static str; 2] = [USER, REMOTE_USER];
 
     /// The role with this API name; never fails, an unknown name is [`Role::Other`].
-    pub fn parse(name: &str) -> Role {
+    pub(crate) fn parse(name: &str) -> Role {
         match name {
             USER => Role::User,
             RESOURCE => Role::Resource,
@@ -65,18 +65,18 @@ impl Role {
     }
 
     /// Whether a request may assign this role: `USER` and `REMOTE_USER` only.
-    pub fn is_settable(&self) -> bool {
+    pub(crate) fn is_settable(&self) -> bool {
         matches!(self, Role::User | Role::RemoteUser)
     }
 
     /// Whether the API model lists this role (settable or not).
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         !matches!(self, Role::Other(_))
     }
 
     /// Whether the API lets anyone update a user of this role: not `SYSTEM_USER` or `RESOURCE`,
     /// whose users WorkMail manages itself. Such users are left out of plans and exports.
-    pub fn is_updatable(&self) -> bool {
+    pub(crate) fn is_updatable(&self) -> bool {
         !matches!(self, Role::SystemUser | Role::Resource)
     }
 }
@@ -199,15 +199,15 @@ impl Attribute {
         self.spec().key
     }
     /// The API member name (`DisplayName`).
-    pub fn member(self) -> &'static str {
+    pub(crate) fn member(self) -> &'static str {
         self.spec().member
     }
     /// The kind of value and its limits.
-    pub fn kind(self) -> AttrKind {
+    pub(crate) fn kind(self) -> AttrKind {
         self.spec().kind
     }
     /// The attribute with this YAML key.
-    pub fn from_key(key: &str) -> Option<Attribute> {
+    pub(crate) fn from_key(key: &str) -> Option<Attribute> {
         Attribute::ALL.into_iter().find(|a| a.key() == key)
     }
     /// The value an attribute has when the service reports it absent.

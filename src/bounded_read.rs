@@ -1,7 +1,7 @@
 //! Reading an input file with a cap on its size, whatever the path names.
 //!
 //! Every file the tool reads (desired-state files, saved plans, emulator seeds) goes through
-//! [`read_bytes`] or [`read_text`]. At most `limit + 1` bytes are ever read, so a huge file, a
+//! `read_bytes` or `read_text`. At most `limit + 1` bytes are ever read, so a huge file, a
 //! device or a link to `/dev/zero` is refused once it passes the limit, never read whole; a
 //! regular file whose size is already over the limit is refused without reading it. A FIFO is
 //! opened without waiting for a writer: one that has none reads as nothing and is refused,
@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// Opening or reading failed (not found, permission denied, …).
     #[error("cannot read: {0}")]
     Io(#[from] io::Error),
@@ -39,7 +39,7 @@ pub enum ReadError {
 impl ReadError {
     /// The error as one line about `file`: `file:line:column: …` when it has a position (like
     /// every input error), `file: …` otherwise.
-    pub fn message_for(&self, file: &str) -> String {
+    pub(crate) fn message_for(&self, file: &str) -> String {
         match self {
             ReadError::NotUtf8(e) => format!("{file}:{}:{}: {e}", e.line, e.column),
             _ => format!("{file}: {self}"),
@@ -49,7 +49,7 @@ impl ReadError {
 
 /// Text that is not UTF-8: where its first invalid byte is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotUtf8 {
+pub(crate) struct NotUtf8 {
     /// Byte offset of the first invalid byte.
     pub offset: usize,
     /// 1-based line of that byte.
@@ -68,7 +68,7 @@ impl fmt::Display for NotUtf8 {
 
 /// Drop one trailing line break (`\n` or `\r\n`) from the contents of a key or secret
 /// file, so that `openssl rand -hex 32 > FILE` and an editor's final newline give the same key.
-pub fn drop_final_line_break(bytes: &mut Vec<u8>) {
+pub(crate) fn drop_final_line_break(bytes: &mut Vec<u8>) {
     for ending in [b"\r\n".as_slice(), b"\n"] {
         if bytes.ends_with(ending) {
             bytes.truncate(bytes.len() - ending.len());
@@ -78,13 +78,13 @@ pub fn drop_final_line_break(bytes: &mut Vec<u8>) {
 }
 
 /// Read the file at `path` as UTF-8 text of at most `limit` bytes.
-pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
+pub(crate) fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
     decode_utf8(read_bytes(path, limit)?).map_err(ReadError::NotUtf8)
 }
 
 /// Read the file at `path` (a regular file, or anything else it names or links to: a FIFO, a
 /// device) up to `limit` bytes; more is an error, found after reading `limit + 1` bytes at most.
-pub fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
     let file = open(path)?;
     let meta = file.metadata()?;
     let file_type = meta.file_type();
@@ -133,7 +133,7 @@ fn read_at_most(mut reader: impl Read, bound: usize, capacity: usize) -> io::Res
 }
 
 /// `bytes` as a `String`, or where its first invalid byte is.
-pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
+fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -149,7 +149,7 @@ pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, NotUtf8> {
 }
 
 /// What a file type is, as an error message names it: `"a FIFO"`, `"a character device"`.
-pub fn describe(file_type: &FileType) -> &'static str {
+pub(crate) fn describe(file_type: &FileType) -> &'static str {
     if file_type.is_file() {
         return "file";
     }

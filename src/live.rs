@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user's role: declared with the attributes (a desired-state file may set it), and a
 /// live value every layer reads.
-pub use crate::attrs::Role;
+pub(crate) use crate::attrs::Role;
 
 /// A user's state (`EntityState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +21,7 @@ pub enum UserState {
 
 impl UserState {
     /// The API's name of the state (`ENABLED`, `DISABLED`, `DELETED`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             UserState::Enabled => "ENABLED",
             UserState::Disabled => "DISABLED",
@@ -44,11 +44,11 @@ pub struct ObservedUser {
 
 impl ObservedUser {
     /// The live value of `attr` (empty when not reported).
-    pub fn get(&self, attr: Attribute) -> AttrValue {
+    pub(crate) fn get(&self, attr: Attribute) -> AttrValue {
         self.attributes.get(&attr).cloned().unwrap_or_else(|| attr.empty_value())
     }
     /// The live role.
-    pub fn role(&self) -> Role {
+    pub(crate) fn role(&self) -> Role {
         Role::parse(
             self.attributes.get(&Attribute::Role).and_then(AttrValue::as_text).unwrap_or(""),
         )
@@ -78,7 +78,7 @@ impl ListedUser {
     /// Why this user is beyond management, or `None` when it can be managed: `DELETED` users,
     /// and the `SYSTEM_USER` and `RESOURCE` roles, which the API cannot update. Export leaves
     /// them out and the plan does not count them as unmanaged.
-    pub fn left_out_reason(&self) -> Option<String> {
+    pub(crate) fn left_out_reason(&self) -> Option<String> {
         if self.state == UserState::Deleted {
             Some("DELETED users cannot be managed".to_string())
         } else if !self.role.is_updatable() {
@@ -92,7 +92,7 @@ impl ListedUser {
 /// An organization reference resolved against the live directory: its id, and its alias when
 /// the directory told us one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedOrganization {
+pub(crate) struct ResolvedOrganization {
     pub id: String,
     pub alias: Option<String>,
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Requests per second at most: a finite number from [`RateCap::MIN`] to [`RateCap::MAX`].
+/// Requests per second at most: a finite number from `RateCap::MIN` to `RateCap::MAX`.
 ///
 /// The limiter paces calls at `1 / rate` seconds apart; the bounds keep that interval between
 /// 10 µs and 10 s, so no cap can stall a run for ages or overflow a clock.
@@ -13,13 +13,13 @@ pub struct RateCap(f64);
 
 impl RateCap {
     /// The smallest cap: one call every ten seconds.
-    pub const MIN: f64 = 0.1;
+    pub(crate) const MIN: f64 = 0.1;
     /// The largest cap: far above any WorkMail quota.
-    pub const MAX: f64 = 100_000.0;
+    pub(crate) const MAX: f64 = 100_000.0;
 
     /// `per_second` as a cap, or what is allowed when it is out of range (NaN and infinities
     /// included).
-    pub fn new(per_second: f64) -> Result<RateCap, String> {
+    pub(crate) fn new(per_second: f64) -> Result<RateCap, String> {
         if (Self::MIN..=Self::MAX).contains(&per_second) {
             Ok(RateCap(per_second))
         } else {
@@ -38,7 +38,7 @@ impl RateCap {
     }
 
     /// Requests per second.
-    pub fn get(self) -> f64 {
+    pub(crate) fn get(self) -> f64 {
         self.0
     }
 }

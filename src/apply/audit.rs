@@ -18,18 +18,18 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Open (create or append to) the log.
-    pub fn open(path: &Path) -> std::io::Result<AuditLog> {
+    pub(crate) fn open(path: &Path) -> std::io::Result<AuditLog> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(AuditLog { file: Arc::new(Mutex::new(file)), revision: None })
     }
 
     /// The same log, each line naming `revision` (a `"revision"` key) from now on.
-    pub fn for_revision(&self, revision: &str) -> AuditLog {
+    pub(crate) fn for_revision(&self, revision: &str) -> AuditLog {
         AuditLog { file: Arc::clone(&self.file), revision: Some(revision.to_string()) }
     }
 
     /// Append one line for `user`; each line is written with one call so lines never interleave.
-    pub fn record(&self, user: &UserOutcome) -> std::io::Result<()> {
+    pub(crate) fn record(&self, user: &UserOutcome) -> std::io::Result<()> {
         let (fields, reason): (Vec<&str>, Option<&str>) = match &user.outcome {
             Outcome::Updated { fields } => (fields.iter().map(|f| f.key()).collect(), None),
             Outcome::Unchanged => (Vec::new(), None),

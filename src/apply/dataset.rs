@@ -10,7 +10,7 @@ use crate::plan::FieldChange;
 
 /// Build the request for `fresh` with `changes` applied. `Role` is sent only when it changes,
 /// because the API refuses `SYSTEM_USER` and `RESOURCE` even when unchanged.
-pub fn full_dataset(
+pub(crate) fn full_dataset(
     organization_id: &str,
     fresh: &ObservedUser,
     changes: &[FieldChange],

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Apply one planned user: fresh DescribeUser, compare-and-swap check of every planned field
 /// against the plan's `before`, then one UpdateUser with the full dataset. Failure reasons pass
 /// through `redaction`: a service may quote a value it refused.
-pub async fn apply_change<D: Directory>(
+async fn apply_change<D: Directory>(
     directory: &D,
     change: &UserChange,
     redaction: &Redaction,
@@ -83,7 +83,7 @@ async fn verify<D: Directory>(directory: &D, change: &UserChange) -> Option<bool
 /// stops (a connection failure) leaves the users after it [`Outcome::NotAttempted`]. `on_user`
 /// is called as each user finishes (progress). The audit log, if any, gets one line per
 /// attempted user.
-pub async fn apply_plan<D: Directory + Clone + 'static>(
+pub(crate) async fn apply_plan<D: Directory + Clone + 'static>(
     directory: &D,
     plan: Plan,
     width: usize,

@@ -8,8 +8,9 @@ mod execute;
 mod outcome;
 mod safety;
 
-pub use audit::AuditLog;
-pub use dataset::full_dataset;
-pub use execute::{apply_change, apply_plan};
-pub use outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
-pub use safety::{SafetyLimits, SafetyRefusal, check_safety};
+pub(crate) use audit::AuditLog;
+pub(crate) use execute::apply_plan;
+pub use outcome::Outcome;
+pub(crate) use outcome::{ApplyReport, UserOutcome};
+pub(crate) use safety::check_safety;
+pub use safety::{SafetyLimits, SafetyRefusal};

@@ -84,7 +84,7 @@ impl ApplyReport {
     /// [`Detail::Brief`] (`--quiet`, after a brief plan that listed the plan's errors already),
     /// only the users that are not as planned (conflicts, failures), then the summary line.
     /// With `options.color`: updated users green, conflicts yellow, failures and errors red.
-    pub fn to_text(&self, options: &RenderOptions) -> String {
+    pub(crate) fn to_text(&self, options: &RenderOptions) -> String {
         let palette = Palette::new(options.color);
         let mut out = String::new();
         for user in &self.users {

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// By default an organization declaring at least this many users…
-pub const DEFAULT_MIN_USERS: usize = 10;
+const DEFAULT_MIN_USERS: usize = 10;
 /// …may not have more than this share of them changed in one apply.
-pub const DEFAULT_MAX_SHARE: f64 = 0.30;
+const DEFAULT_MAX_SHARE: f64 = 0.30;
 
 /// The limits in force.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -34,7 +34,7 @@ pub enum SafetyRefusal {
 }
 
 /// Check the plan against the limits.
-pub fn check_safety(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyRefusal> {
+pub(crate) fn check_safety(plan: &Plan, limits: SafetyLimits) -> Result<(), SafetyRefusal> {
     if limits.force {
         return Ok(());
     }

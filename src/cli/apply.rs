@@ -74,7 +74,7 @@ fn refuse_selection_of_saved_plan(
     ))
 }
 
-pub fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
     if args.plan.is_some() {
         refuse_selection_of_saved_plan(&args.planning.selection, &args.planning.unmanaged)?;
     }

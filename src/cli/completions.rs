@@ -8,7 +8,7 @@ use miette::IntoDiagnostic;
 use std::io::Write;
 
 /// The name completions are registered for: the installed binary's name.
-pub const BIN_NAME: &str = "workmail-reconcile";
+const BIN_NAME: &str = "workmail-reconcile";
 
 /// Where each shell looks for completions, as commands that work on a fresh account (the
 /// directories are created first). A test runs the bash, zsh and fish lines.
@@ -51,7 +51,7 @@ fn bash_arms_as_the_walk_names_them(script: &str) -> String {
 }
 
 /// Print the completion script for `args.shell` on stdout.
-pub fn exec(args: &CompletionsArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(args: &CompletionsArgs) -> miette::Result<Exit> {
     let mut out = std::io::stdout().lock();
     out.write_all(&completion_script(args.shell)).into_diagnostic()?;
     out.flush().into_diagnostic()?;

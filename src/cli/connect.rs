@@ -7,7 +7,7 @@ use crate::reconcile::Reconciler;
 /// The runtime every networked command runs on. One thread: the work is waiting on the
 /// service, and a multi-thread runtime spends more CPU waking its threads than it saves
 /// (measured in BENCHMARKS.md).
-pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> miette::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -15,23 +15,26 @@ pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 }
 
 /// The limiter the global flags ask for.
-pub fn limiter(global: &GlobalArgs) -> Limiter {
+pub(crate) fn limiter(global: &GlobalArgs) -> Limiter {
     Limiter::new(global.concurrency as usize, global.max_rps)
 }
 
 /// The call time limits the global flags ask for.
-pub fn timeouts(global: &GlobalArgs) -> Timeouts {
+pub(crate) fn timeouts(global: &GlobalArgs) -> Timeouts {
     Timeouts::new(global.attempt_timeout, global.operation_timeout)
 }
 
 /// A directory over the standard AWS chain, honouring `--region`, `--profile`,
 /// `--endpoint-url` and the timeouts.
-pub async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
+pub(crate) async fn directory(global: &GlobalArgs) -> miette::Result<SdkDirectory> {
     directory_with(global, limiter(global)).await
 }
 
 /// [`directory`] with its calls under `limiter`.
-pub async fn directory_with(global: &GlobalArgs, limiter: Limiter) -> miette::Result<SdkDirectory> {
+pub(crate) async fn directory_with(
+    global: &GlobalArgs,
+    limiter: Limiter,
+) -> miette::Result<SdkDirectory> {
     let timeouts = timeouts(global);
     let options = ClientOptions {
         region: global.region.clone(),
@@ -43,11 +46,11 @@ pub async fn directory_with(global: &GlobalArgs, limiter: Limiter) -> miette::Re
 }
 
 /// How many calls to keep spawned at once: enough to fill the limiter, bounded for memory.
-pub fn width(global: &GlobalArgs) -> usize {
+pub(crate) fn width(global: &GlobalArgs) -> usize {
     (global.concurrency as usize).saturating_mul(2).max(2)
 }
 
 /// The engine over `directory`, as wide as the global flags ask.
-pub fn engine(global: &GlobalArgs, directory: SdkDirectory) -> Reconciler<SdkDirectory> {
+pub(crate) fn engine(global: &GlobalArgs, directory: SdkDirectory) -> Reconciler<SdkDirectory> {
     Reconciler::new(directory, width(global))
 }

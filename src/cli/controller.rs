@@ -50,7 +50,7 @@ pub struct ControllerArgs {
     pub planning: PlanningArgs,
 }
 
-pub fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
     // A source that does not exist yet may be on its way (git-sync clones after start); one
     // that is a file is a mistake.
     if std::fs::metadata(&args.source).is_ok_and(|meta| !meta.is_dir()) {

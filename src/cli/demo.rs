@@ -51,7 +51,7 @@ fn step(out: &mut impl Write, title: &str, explanation: &str) -> miette::Result<
     writeln!(out, "\n== {title}\n{explanation}\n").into_diagnostic()
 }
 
-pub fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs) -> miette::Result<Exit> {
     let temp = std::env::temp_dir().join(format!("workmail-reconcile-demo-{}", std::process::id()));
     std::fs::create_dir_all(&temp).into_diagnostic()?;
     let file = temp.join("acme.yaml");

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 /// How errors are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Diagnostics {
+pub(crate) enum Diagnostics {
     /// miette's report (clap's for usage errors), with or without color.
     Graphical { color: bool },
     /// One JSON object per line.
@@ -21,7 +21,7 @@ pub enum Diagnostics {
 
 impl Diagnostics {
     /// The form the global flags ask for.
-    pub fn new(global: &GlobalArgs) -> Diagnostics {
+    pub(crate) fn new(global: &GlobalArgs) -> Diagnostics {
         match global.log_format {
             LogFormat::Json => Diagnostics::Json,
             LogFormat::Text => Diagnostics::Graphical { color: terminal::stderr_color(global) },
@@ -29,7 +29,7 @@ impl Diagnostics {
     }
 
     /// A command's fatal error, with its causes and help.
-    pub fn fatal(&self, report: &miette::Report) -> String {
+    pub(crate) fn fatal(&self, report: &miette::Report) -> String {
         match self {
             Diagnostics::Graphical { color } => graphical(report.as_ref(), *color),
             Diagnostics::Json => {
@@ -43,7 +43,7 @@ impl Diagnostics {
 
     /// Every input error of a load with its place in the file, then the count
     /// (`error: 3 errors in 2 files`).
-    pub fn load_errors(&self, errors: &LoadErrors) -> String {
+    pub(crate) fn load_errors(&self, errors: &LoadErrors) -> String {
         let mut out = String::new();
         for error in errors {
             match self {
@@ -59,7 +59,7 @@ impl Diagnostics {
     }
 
     /// A one-sentence error: `error: <message>`.
-    pub fn error(&self, message: &str) -> String {
+    pub(crate) fn error(&self, message: &str) -> String {
         match self {
             Diagnostics::Graphical { color } => {
                 let style = if *color {
@@ -76,7 +76,7 @@ impl Diagnostics {
     /// A usage error from clap. The graphical form is clap's own text, colored as clap was
     /// told; the JSON form keeps its first sentence as the message and the rest (a suggested
     /// flag, the usage line) as help.
-    pub fn usage(&self, error: &clap::Error) -> String {
+    pub(crate) fn usage(&self, error: &clap::Error) -> String {
         match self {
             Diagnostics::Graphical { color } => {
                 let rendered = error.render();

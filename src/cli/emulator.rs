@@ -78,7 +78,7 @@ fn key_pair(s: &str) -> Result<KeyPair, String> {
 
 /// Starts the emulator, prints its URL as the first line of stdout and serves until Ctrl-C or
 /// SIGTERM.
-pub fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Exit> {
     let KeyPair { access_key_id, secret_access_key } = args.credentials;
     let seed = match &args.seed {
         Some(path) => Seed::from_file(path).map_err(|e| miette!("invalid seed: {e}"))?,

@@ -117,7 +117,7 @@ fn check_flags(args: &ExportArgs) -> miette::Result<()> {
     Ok(())
 }
 
-pub fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
     check_flags(&args)?;
     let destination = Destination::new(args.out.as_deref())?;
     let schema = match (&args.schema_path, &destination) {

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 ///
 /// `info_by_default`: a long-running command logs at info level without `-v` (values still
 /// only at `-vv`).
-pub fn init(global: &GlobalArgs, info_by_default: bool) {
+pub(crate) fn init(global: &GlobalArgs, info_by_default: bool) {
     let ours = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) if info_by_default => "info",

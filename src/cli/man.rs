@@ -84,7 +84,7 @@ apply refused by a safety limit (\fB\-\-max\-changes\fR, or more than 30% of at 
 "#;
 
 /// Print one page on stdout, or write all of them into `--out-dir`.
-pub fn exec(args: &ManArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(args: &ManArgs) -> miette::Result<Exit> {
     if let Some(dir) = &args.out_dir {
         std::fs::create_dir_all(dir).into_diagnostic()?;
         clap_mangen::generate_to(Cli::command(), dir)

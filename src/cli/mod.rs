@@ -1,26 +1,26 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
-pub mod apply;
+mod apply;
 pub mod completions;
 mod connect;
-pub mod controller;
-pub mod demo;
+mod controller;
+mod demo;
 mod diagnostics;
-pub mod emulator;
-pub mod export;
+mod emulator;
+mod export;
 mod global;
 mod logging;
 pub mod man;
-pub mod plan;
+mod plan;
 mod planning;
-pub mod schema;
+mod schema;
 mod shared_args;
 pub(crate) mod terminal;
 mod usage;
-pub mod validate;
+mod validate;
 mod values;
 
-pub use global::GlobalArgs;
+pub(crate) use global::GlobalArgs;
 pub use usage::parse;
 
 use clap::{Parser, Subcommand};

@@ -38,7 +38,11 @@ pub struct PlanArgs {
 }
 
 /// Render `plan` in `format` for stdout.
-pub fn render_plan(plan: &Plan, format: PlanFormat, options: &render::RenderOptions) -> String {
+pub(crate) fn render_plan(
+    plan: &Plan,
+    format: PlanFormat,
+    options: &render::RenderOptions,
+) -> String {
     match format {
         PlanFormat::Text => render::text(plan, options),
         PlanFormat::Json => {
@@ -52,7 +56,7 @@ pub fn render_plan(plan: &Plan, format: PlanFormat, options: &render::RenderOpti
 }
 
 /// Write the saved plan, readable and writable by its owner only: it holds personal data.
-pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
+fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
     let created_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -77,7 +81,7 @@ pub fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
 }
 
 /// The exit code of a finished plan (docs/reference.md#exit-codes).
-pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
+fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     if !plan.errors.is_empty() {
         Exit::Error
     } else if detailed_exitcode && plan.has_changes() {
@@ -87,7 +91,7 @@ pub fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     }
 }
 
-pub fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
     let Ok(desired) = planning::load_selected(global, &args.paths, &args.planning.selection)?
     else {
         return Ok(Exit::Error);

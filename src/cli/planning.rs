@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// Load the files and keep the selected users. Input errors are printed here (all of them,
 /// with file:line:column) and become `Err(())`.
-pub fn load_selected(
+pub(crate) fn load_selected(
     global: &GlobalArgs,
     paths: &[PathBuf],
     selection: &SelectionArgs,
@@ -31,7 +31,7 @@ pub fn load_selected(
 /// Observe and diff through the engine, with a progress bar on a terminal. A connection
 /// failure stops the run and is the error: a plan of users that could not be read would be one
 /// error per user.
-pub async fn compute_plan(
+pub(crate) async fn compute_plan(
     global: &GlobalArgs,
     engine: &Reconciler<SdkDirectory>,
     desired: &DesiredState,
@@ -54,6 +54,6 @@ pub async fn compute_plan(
 
 /// The one error a run stopped by a connection failure ends with: the failure, and what the
 /// stop means for the directory (`nothing was planned`).
-pub fn stopped(failure: &ConnectionFailure, consequence: &str) -> miette::Report {
+pub(crate) fn stopped(failure: &ConnectionFailure, consequence: &str) -> miette::Report {
     miette::miette!("{failure}; {consequence}")
 }

@@ -34,7 +34,7 @@ pub struct SelectionArgs {
 
 impl SelectionArgs {
     /// The engine's selection.
-    pub fn to_selection(&self) -> Selection {
+    pub(crate) fn to_selection(&self) -> Selection {
         Selection { targets: self.targets.clone(), excludes: self.excludes.clone() }
     }
 }
@@ -61,7 +61,7 @@ pub struct UnmanagedArgs {
 
 impl UnmanagedArgs {
     /// The engine's policy; `report` when the flag is not given.
-    pub fn policy(&self) -> UnmanagedPolicy {
+    pub(crate) fn policy(&self) -> UnmanagedPolicy {
         match self.choice {
             None | Some(UnmanagedChoice::Report) => UnmanagedPolicy::Report,
             Some(UnmanagedChoice::Ignore) => UnmanagedPolicy::Ignore,
@@ -94,7 +94,7 @@ pub struct RedactionArgs {
 
 impl RedactionArgs {
     /// The redaction these flags ask for, with the key from `--redact-key-file` or a random one.
-    pub fn redaction(&self) -> miette::Result<Redaction> {
+    pub(crate) fn redaction(&self) -> miette::Result<Redaction> {
         if !self.redact_all && self.redact.is_empty() {
             return Ok(Redaction::None);
         }
@@ -112,13 +112,13 @@ impl RedactionArgs {
 }
 
 /// Render options for stdout; `quiet` (`-q`) shows only errors and the summary lines.
-pub fn render_options(redaction: Redaction, color: bool, quiet: bool) -> RenderOptions {
+pub(crate) fn render_options(redaction: Redaction, color: bool, quiet: bool) -> RenderOptions {
     let detail = if quiet { Detail::Brief } else { Detail::Full };
     RenderOptions { redaction, color, detail }
 }
 
 /// The audit log of `--audit-log FILE`, opened for appending, if the flag was given.
-pub fn open_audit_log(path: Option<&Path>) -> miette::Result<Option<Arc<AuditLog>>> {
+pub(crate) fn open_audit_log(path: Option<&Path>) -> miette::Result<Option<Arc<AuditLog>>> {
     path.map(|path| {
         AuditLog::open(path)
             .map(Arc::new)

@@ -20,35 +20,35 @@ fn wants_color<S: RawStream>(choice: ColorChoice, stream: &S) -> bool {
 }
 
 /// Whether `choice` colors stdout (plans, reports, help).
-pub fn color_on_stdout(choice: ColorChoice) -> bool {
+pub(crate) fn color_on_stdout(choice: ColorChoice) -> bool {
     wants_color(choice, &std::io::stdout())
 }
 
 /// Whether `choice` colors stderr (diagnostics, logs).
-pub fn color_on_stderr(choice: ColorChoice) -> bool {
+pub(crate) fn color_on_stderr(choice: ColorChoice) -> bool {
     wants_color(choice, &std::io::stderr())
 }
 
 /// Whether to color what goes to stdout (plans, reports).
-pub fn stdout_color(global: &GlobalArgs) -> bool {
+pub(crate) fn stdout_color(global: &GlobalArgs) -> bool {
     color_on_stdout(global.color)
 }
 
 /// Whether to color what goes to stderr (diagnostics, logs).
-pub fn stderr_color(global: &GlobalArgs) -> bool {
+pub(crate) fn stderr_color(global: &GlobalArgs) -> bool {
     color_on_stderr(global.color)
 }
 
 /// stdout for rendered output that may hold color codes: they pass through when `color` is
 /// on (translated for consoles that need it) and are stripped otherwise.
-pub fn stdout(color: bool) -> AutoStream<std::io::StdoutLock<'static>> {
+pub(crate) fn stdout(color: bool) -> AutoStream<std::io::StdoutLock<'static>> {
     let choice = if color { anstream::ColorChoice::Always } else { anstream::ColorChoice::Never };
     AutoStream::new(std::io::stdout().lock(), choice)
 }
 
 /// A progress bar for `total` calls, shown only when stderr is a terminal and not `--quiet`;
 /// otherwise a hidden bar, so callers need not care.
-pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> ProgressBar {
+pub(crate) fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> ProgressBar {
     if global.quiet || !std::io::stderr().is_terminal() || total < 2 {
         return ProgressBar::hidden();
     }
@@ -63,19 +63,19 @@ pub fn progress(global: &GlobalArgs, total: usize, message: &'static str) -> Pro
 }
 
 /// The progress bar of an engine run: a new bar when a step starts, one tick per user.
-pub struct RunProgress<'g> {
+pub(crate) struct RunProgress<'g> {
     global: &'g GlobalArgs,
     bar: ProgressBar,
 }
 
 impl<'g> RunProgress<'g> {
     /// No bar until a step starts.
-    pub fn new(global: &'g GlobalArgs) -> RunProgress<'g> {
+    pub(crate) fn new(global: &'g GlobalArgs) -> RunProgress<'g> {
         RunProgress { global, bar: ProgressBar::hidden() }
     }
 
     /// Follow one event of the engine.
-    pub fn on(&mut self, event: Event<'_>) {
+    pub(crate) fn on(&mut self, event: Event<'_>) {
         match event {
             Event::Describing { users } => self.start(users, "describing users"),
             Event::Applying { users } => self.start(users, "applying"),

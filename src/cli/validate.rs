@@ -17,7 +17,7 @@ pub struct ValidateArgs {
 
 /// Load and check the files: no AWS call, no credentials. Valid: a summary line on stdout and
 /// [`Exit::Success`]. Invalid: every error on stderr, a count line, and [`Exit::Error`].
-pub fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
+pub(crate) fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
     match spec::load(&args.paths) {
         Ok(state) => {
             if !global.quiet {

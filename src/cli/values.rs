@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The most calls in flight `--concurrency` allows.
-pub const MAX_CONCURRENCY: u32 = 256;
+const MAX_CONCURRENCY: u32 = 256;
 
 /// A whole number from `min` to `max`, in decimal.
 fn whole<T>(s: &str, min: T, max: T, unit: &str) -> Result<T, String>
@@ -24,28 +24,28 @@ where
 }
 
 /// `--concurrency`: 1 to [`MAX_CONCURRENCY`] calls in flight.
-pub fn concurrency(s: &str) -> Result<u32, String> {
+pub(crate) fn concurrency(s: &str) -> Result<u32, String> {
     whole(s, 1, MAX_CONCURRENCY, " of calls")
 }
 
 /// `--max-changes`: a number of users; 0 refuses every change.
-pub fn max_changes(s: &str) -> Result<usize, String> {
+pub(crate) fn max_changes(s: &str) -> Result<usize, String> {
     whole(s, 0, usize::MAX, " of users")
 }
 
 /// `--rng-seed`: any 64-bit unsigned number.
-pub fn rng_seed(s: &str) -> Result<u64, String> {
+pub(crate) fn rng_seed(s: &str) -> Result<u64, String> {
     whole(s, 0, u64::MAX, "")
 }
 
 /// `--latency-ms`: 0 to [`Faults::MAX_LATENCY`] in milliseconds.
-pub fn latency_ms(s: &str) -> Result<u64, String> {
+pub(crate) fn latency_ms(s: &str) -> Result<u64, String> {
     let max = u64::try_from(Faults::MAX_LATENCY.as_millis()).unwrap_or(u64::MAX);
     whole(s, 0, max, " of milliseconds")
 }
 
 /// The fault rates: a probability from 0 to 1.
-pub fn probability(s: &str) -> Result<f64, String> {
+pub(crate) fn probability(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
@@ -55,22 +55,21 @@ pub fn probability(s: &str) -> Result<f64, String> {
 
 /// Shortest and longest timeout accepted: below 10 ms nothing can answer, above an hour a hung
 /// endpoint would hold a CI job for longer than any job should run.
-pub const TIMEOUT_RANGE: (Duration, Duration) =
-    (Duration::from_millis(10), Duration::from_secs(3600));
+const TIMEOUT_RANGE: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(3600));
 
 /// `--attempt-timeout`, `--operation-timeout`: a humantime duration (`500ms`, `20s`, `2m`)
 /// within [`TIMEOUT_RANGE`].
-pub fn timeout(s: &str) -> Result<Duration, String> {
+pub(crate) fn timeout(s: &str) -> Result<Duration, String> {
     duration_within(s, TIMEOUT_RANGE, "500ms, 20s or 2m")
 }
 
 /// Shortest and longest controller interval: a run a second is the most a directory should
 /// take (and what tests and benchmarks use); a day is the longest a drift should go unseen.
-pub const INTERVAL_RANGE: (Duration, Duration) =
+const INTERVAL_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(24 * 3600));
 
 /// `controller --interval`: a humantime duration (`30s`, `10m`) within [`INTERVAL_RANGE`].
-pub fn interval(s: &str) -> Result<Duration, String> {
+pub(crate) fn interval(s: &str) -> Result<Duration, String> {
     duration_within(s, INTERVAL_RANGE, "30s, 10m or 1h")
 }
 
@@ -95,12 +94,12 @@ fn duration_within(
 }
 
 /// `--region`: an AWS region name (`us-east-1`).
-pub fn region(s: &str) -> Result<String, String> {
+pub(crate) fn region(s: &str) -> Result<String, String> {
     check_region(s).map(|()| s.to_string())
 }
 
 /// `--endpoint-url`: `http(s)://HOST[:PORT][/PATH]`.
-pub fn endpoint_url(s: &str) -> Result<String, String> {
+pub(crate) fn endpoint_url(s: &str) -> Result<String, String> {
     check_endpoint_url(s).map(|()| s.to_string())
 }
 

@@ -23,7 +23,7 @@ const TRIGGER_QUEUE: usize = 16;
 
 /// What the controller was started with.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub source: Source,
     pub mode: Mode,
     /// The wait between runs, before jitter.
@@ -44,7 +44,7 @@ pub struct Settings {
 
 /// What one run did, for the status, the metrics, the log line and the retry.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunReport {
+pub(crate) struct RunReport {
     pub record: RunRecord,
     /// The Ready condition after this run.
     pub reason: ReadyReason,
@@ -62,7 +62,7 @@ pub struct RunReport {
 
 /// Shared by the loop and the HTTP handlers.
 #[derive(Debug)]
-pub struct Context {
+pub(crate) struct Context {
     pub settings: Settings,
     /// The directory of every run; each run takes a [`SdkDirectory::resumed`] clone.
     pub directory: SdkDirectory,
@@ -78,13 +78,13 @@ pub struct Context {
 }
 
 /// Now, RFC 3339 to the millisecond.
-pub fn rfc3339_now() -> String {
+fn rfc3339_now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 impl Context {
     /// A context and the receiving end of its trigger queue, which the loop owns.
-    pub fn new(
+    pub(crate) fn new(
         settings: Settings,
         directory: SdkDirectory,
         metrics: Arc<Metrics>,
@@ -107,33 +107,33 @@ impl Context {
     }
 
     /// Ask for a run now. A run already queued takes this one in.
-    pub fn trigger(&self, trigger: Trigger) {
+    pub(crate) fn trigger(&self, trigger: Trigger) {
         // Full means runs are already queued: this one is coalesced into them.
         let _ = self.triggers.try_send(trigger);
     }
 
     /// The status as it is now.
-    pub fn status(&self) -> RwLockReadGuard<'_, Status> {
+    pub(crate) fn status(&self) -> RwLockReadGuard<'_, Status> {
         self.status.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether a run has completed a plan.
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.planned.load(Ordering::Relaxed)
     }
 
     /// Whether the loop is running.
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Relaxed)
     }
 
     /// The loop has ended.
-    pub fn loop_ended(&self) {
+    pub(crate) fn loop_ended(&self) {
         self.alive.store(false, Ordering::Relaxed);
     }
 
     /// Record a finished run in the status and the metrics. Called by the loop only.
-    pub fn record(&self, report: &RunReport) {
+    pub(crate) fn record(&self, report: &RunReport) {
         let mut status = self.status.write().unwrap_or_else(|p| p.into_inner());
         status.record(report.record.clone(), report.reason, report.message.clone(), &rfc3339_now());
         status.suspended = report.suspended;

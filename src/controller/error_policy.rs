@@ -6,11 +6,11 @@
 use std::time::Duration;
 
 /// The first retry after a transient failure; each further consecutive failure doubles it.
-pub const FIRST_RETRY: Duration = Duration::from_secs(5);
+const FIRST_RETRY: Duration = Duration::from_secs(5);
 
 /// What kind of failure ended a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureClass {
+pub(crate) enum FailureClass {
     /// May pass by itself: retried sooner than the interval.
     Transient,
     /// Will fail the same way until a person acts: waits for the interval (or a trigger).
@@ -20,7 +20,7 @@ pub enum FailureClass {
 /// How long to wait after the `consecutive`-th failure in a row (1 for the first) of class
 /// `class`: 5 s, 10 s, 20 s… for transient failures, never longer than `interval`; the
 /// interval for terminal ones. A run that does not fail resets the count.
-pub fn error_policy(class: FailureClass, consecutive: u32, interval: Duration) -> Duration {
+pub(crate) fn error_policy(class: FailureClass, consecutive: u32, interval: Duration) -> Duration {
     match class {
         FailureClass::Terminal => interval,
         FailureClass::Transient => {

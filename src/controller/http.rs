@@ -15,10 +15,10 @@ use std::sync::Arc;
 
 /// The largest `POST /trigger` body accepted; larger ones get 413. A GitHub push event is tens
 /// of kilobytes.
-pub const MAX_TRIGGER_BODY: usize = 1024 * 1024;
+const MAX_TRIGGER_BODY: usize = 1024 * 1024;
 
 /// Every endpoint. `POST /trigger` exists only when a webhook secret is set (404 otherwise).
-pub fn router(ctx: Arc<Context>) -> Router {
+pub(crate) fn router(ctx: Arc<Context>) -> Router {
     let mut router = Router::new()
         .route("/", get(page))
         .route("/healthz", get(healthz))

@@ -15,7 +15,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The `Content-Type` of the Prometheus text format served.
-pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+pub(crate) const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the run duration buckets, in seconds: a small directory plans in well
 /// under a second, 100,000 users take minutes.
@@ -60,7 +60,7 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 
 /// Every metric of the controller, and the registry that serves them.
 #[derive(Debug)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     runs: Family<RunLabels, Counter>,
     run_duration: Family<ResultLabel, Histogram, fn() -> Histogram>,
@@ -95,7 +95,7 @@ macro_rules! register_families {
 
 impl Metrics {
     /// Every family, registered under the `workmail_reconcile_` prefix.
-    pub fn new() -> Metrics {
+    pub(crate) fn new() -> Metrics {
         let mut registry = Registry::with_prefix("workmail_reconcile");
         let metrics = Metrics {
             registry: Registry::default(),
@@ -140,7 +140,7 @@ impl Metrics {
     }
 
     /// A finished run: its counter, its duration, and the time of the last success.
-    pub fn record_run(&self, run: &RunRecord) {
+    pub(crate) fn record_run(&self, run: &RunRecord) {
         let result = run.result.as_str();
         self.runs.get_or_create(&RunLabels { result, trigger: run.trigger.as_str() }).inc();
         self.run_duration.get_or_create(&ResultLabel { result }).observe(run.duration_seconds);
@@ -151,13 +151,13 @@ impl Metrics {
     }
 
     /// The Ready condition's status and whether writing is suspended.
-    pub fn set_condition(&self, ready: bool, suspended: bool) {
+    pub(crate) fn set_condition(&self, ready: bool, suspended: bool) {
         self.ready.set(i64::from(ready));
         self.suspended.set(i64::from(suspended));
     }
 
     /// The info metric: one series, for the mode and `revision`.
-    pub fn set_info(&self, mode: Mode, revision: Option<&str>) {
+    pub(crate) fn set_info(&self, mode: Mode, revision: Option<&str>) {
         let labels = InfoLabels { mode: mode.as_str(), revision: revision.unwrap_or("").into() };
         if self.info.get(&labels).is_none() {
             self.info.clear();
@@ -166,7 +166,7 @@ impl Metrics {
     }
 
     /// The drift of the last plan: series of organizations no longer planned go away.
-    pub fn set_drift(&self, organizations: &[OrganizationDrift]) {
+    pub(crate) fn set_drift(&self, organizations: &[OrganizationDrift]) {
         self.drift_users.clear();
         self.desired_users.clear();
         self.unmanaged_users.clear();
@@ -181,7 +181,7 @@ impl Metrics {
     }
 
     /// One user attempted by an apply; users found already as planned are not counted.
-    pub fn user_attempted(&self, user: &UserOutcome) {
+    pub(crate) fn user_attempted(&self, user: &UserOutcome) {
         let result = match user.outcome {
             Outcome::Updated { .. } => "updated",
             Outcome::Conflict { .. } => "conflict",
@@ -193,14 +193,14 @@ impl Metrics {
     }
 
     /// One API attempt.
-    pub fn api_attempt(&self, operation: &str, answer: AttemptAnswer) {
+    pub(crate) fn api_attempt(&self, operation: &str, answer: AttemptAnswer) {
         let labels = RequestLabels { operation: operation.to_string(), outcome: answer.as_str() };
         self.api_requests.get_or_create(&labels).inc();
     }
 
     /// Everything in the Prometheus text format, with the request rate as it is now (`None`
     /// while the limiter sets no rate).
-    pub fn encode(&self, request_rate: Option<f64>) -> String {
+    pub(crate) fn encode(&self, request_rate: Option<f64>) -> String {
         self.request_rate.set(request_rate.unwrap_or(0.0));
         let mut text = String::new();
         // Writing to a String cannot fail.

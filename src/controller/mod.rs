@@ -3,8 +3,8 @@
 //! timers, triggers, signals, and HTTP endpoints for probes, metrics and people
 //! (docs/reference.md#the-controller).
 //!
-//! [`run::reconcile`] does one run and [`error_policy`] decides how soon a failed one is
-//! retried; [`schedule::run_loop`] owns time; [`serve`] puts the loop, the source watcher and
+//! `run::reconcile` does one run and `error_policy` decides how soon a failed one is
+//! retried; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and
 //! the HTTP server together under one shutdown token.
 
 mod context;
@@ -21,20 +21,19 @@ mod status;
 mod status_page;
 mod webhook;
 
-pub use context::{Context, RunReport, Settings};
-pub use error_policy::{FIRST_RETRY, FailureClass, error_policy};
-pub use http::{MAX_TRIGGER_BODY, router};
-pub use metrics::Metrics;
-pub use run::reconcile;
-pub use schedule::{JITTER, run_loop};
-pub use signals::{DRAIN_LIMIT, listen as listen_for_signals};
-pub use source::{SUSPEND_FILE, Source};
-pub use status::{
-    FieldDrift, HISTORY_LENGTH, Mode, OrganizationDrift, Ready, ReadyReason, Revisions, RunRecord,
-    RunResult, RunSummary, Status, Trigger, UserDrift,
+pub(crate) use context::{Context, RunReport, Settings};
+pub(crate) use http::router;
+pub(crate) use metrics::Metrics;
+pub(crate) use schedule::run_loop;
+pub(crate) use signals::{DRAIN_LIMIT, listen as listen_for_signals};
+pub(crate) use source::Source;
+#[cfg(test)]
+pub(crate) use status::{FieldDrift, Ready, Revisions, RunSummary};
+pub(crate) use status::{
+    HISTORY_LENGTH, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, Trigger,
+    UserDrift,
 };
-pub use status_page::{USERS_SHOWN_PER_ORGANIZATION, render as render_status_page};
-pub use webhook::{SIGNATURE_HEADER, WebhookSecret};
+pub use webhook::WebhookSecret;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,11 +43,11 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the source is looked at for a new revision: a new one is noticed within this
 /// time, and looking costs a link read or a directory listing.
-pub const WATCH_PERIOD: Duration = Duration::from_secs(2);
+const WATCH_PERIOD: Duration = Duration::from_secs(2);
 
 /// How the controller stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stopped {
+pub(crate) enum Stopped {
     /// After the first stop signal, with every call in flight finished.
     Gracefully,
     /// After the first stop signal, with calls still in flight after [`DRAIN_LIMIT`].
@@ -59,7 +58,7 @@ pub enum Stopped {
 
 /// Serve the endpoints on `listener`, watch the source, and run the loop until
 /// `ctx.shutdown` (and the run under way) ends it, or `force` cuts it short.
-pub async fn serve(
+pub(crate) async fn serve(
     ctx: Arc<Context>,
     listener: TcpListener,
     mut triggers: mpsc::Receiver<Trigger>,

@@ -72,7 +72,7 @@ impl Run {
 }
 
 /// One run, started by `trigger`.
-pub async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
+pub(crate) async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
     let mut run = Run {
         trigger,
         started: SystemTime::now(),
@@ -292,7 +292,7 @@ fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
 }
 
 /// The drift of `plan` per organization, values through `redaction`.
-pub fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
+fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     let mut organizations: Vec<OrganizationDrift> = plan
         .organizations
         .iter()

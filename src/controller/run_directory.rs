@@ -22,7 +22,7 @@ const TERMINAL_CODES: [&str; 6] = [
 ];
 
 /// Whether the same call could succeed if simply tried again later.
-pub fn failure_class(error: &DirectoryError) -> FailureClass {
+pub(crate) fn failure_class(error: &DirectoryError) -> FailureClass {
     let transient = match error {
         DirectoryError::UserNotFound
         | DirectoryError::OrganizationNotFound
@@ -42,7 +42,7 @@ pub fn failure_class(error: &DirectoryError) -> FailureClass {
 /// A directory for one run: `inner` (fresh, see [`crate::directory::SdkDirectory::resumed`]),
 /// stopped by `shutdown`.
 #[derive(Debug, Clone)]
-pub struct RunDirectory<D> {
+pub(crate) struct RunDirectory<D> {
     inner: D,
     shutdown: CancellationToken,
     saw_transient: Arc<AtomicBool>,
@@ -50,17 +50,17 @@ pub struct RunDirectory<D> {
 
 impl<D: Directory> RunDirectory<D> {
     /// `inner` for one run, starting no call once `shutdown` is cancelled.
-    pub fn new(inner: D, shutdown: CancellationToken) -> RunDirectory<D> {
+    pub(crate) fn new(inner: D, shutdown: CancellationToken) -> RunDirectory<D> {
         RunDirectory { inner, shutdown, saw_transient: Arc::new(AtomicBool::new(false)) }
     }
 
     /// Whether any call of this run failed in a way that may pass by itself.
-    pub fn saw_transient_failure(&self) -> bool {
+    pub(crate) fn saw_transient_failure(&self) -> bool {
         self.saw_transient.load(Ordering::Relaxed)
     }
 
     /// Whether shutdown has begun: no new call is started.
-    pub fn stopping(&self) -> bool {
+    fn stopping(&self) -> bool {
         self.shutdown.is_cancelled()
     }
 

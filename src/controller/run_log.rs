@@ -6,7 +6,7 @@ use super::status::RunResult;
 use std::time::{Duration, SystemTime};
 
 /// Log `report`, the next run being due after `wait`.
-pub fn log_run(report: &RunReport, wait: Duration) {
+pub(crate) fn log_run(report: &RunReport, wait: Duration) {
     let run = &report.record;
     let next_run = humantime::format_rfc3339_seconds(SystemTime::now() + wait).to_string();
     let s = run.summary;

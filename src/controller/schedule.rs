@@ -12,15 +12,15 @@ use tokio_util::sync::CancellationToken;
 
 /// How far a wait for the interval is varied at random, either way: runs of several
 /// controllers started together drift apart instead of hitting the service at once.
-pub const JITTER: f64 = 0.05;
+const JITTER: f64 = 0.05;
 
 /// The interval varied by `factor` (in `1 ± JITTER`).
-pub fn jittered(interval: Duration, factor: f64) -> Duration {
+fn jittered(interval: Duration, factor: f64) -> Duration {
     interval.mul_f64(factor.clamp(1.0 - JITTER, 1.0 + JITTER))
 }
 
 /// A random factor in `1 ± JITTER`, from the operating system's random source (1 if it fails).
-pub fn random_jitter() -> f64 {
+pub(crate) fn random_jitter() -> f64 {
     let mut bytes = [0u8; 8];
     match getrandom::fill(&mut bytes) {
         // 53 random bits as a fraction in [0, 1).
@@ -33,7 +33,7 @@ pub fn random_jitter() -> f64 {
 }
 
 /// What the loop needs to know of a run's outcome.
-pub trait Verdict {
+pub(crate) trait Verdict {
     /// The kind of failure, when the run failed.
     fn failure(&self) -> Option<FailureClass>;
 }
@@ -46,7 +46,7 @@ impl Verdict for RunReport {
 
 /// `first`, and every trigger already queued, as the one trigger of the next run: the first
 /// explicit one (a new revision, a webhook, a signal) wins over the schedule's own.
-pub fn coalesce(first: Trigger, queued: &mut mpsc::Receiver<Trigger>) -> Trigger {
+fn coalesce(first: Trigger, queued: &mut mpsc::Receiver<Trigger>) -> Trigger {
     let mut trigger = first;
     while let Ok(next) = queued.try_recv() {
         if matches!(trigger, Trigger::Interval | Trigger::Retry) && next.is_explicit() {
@@ -76,7 +76,7 @@ fn next_wait(
 /// at the first trigger. `reconcile` does one run; `scheduled` hears of each finished run with
 /// the wait decided after it (for the run's log line). A run under way is never interrupted
 /// here: it stops its own calls on shutdown.
-pub async fn run_loop<V, Fut>(
+pub(crate) async fn run_loop<V, Fut>(
     interval: Duration,
     triggers: &mut mpsc::Receiver<Trigger>,
     shutdown: &CancellationToken,

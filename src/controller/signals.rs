@@ -7,12 +7,12 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// How long the calls in flight may take to finish after the first stop signal.
-pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Listen for signals until the process ends: SIGHUP triggers a run; the first SIGTERM or
 /// SIGINT cancels `ctx.shutdown`, the second cancels `force`. The handlers are installed
 /// before this returns, so no signal sent after it is lost.
-pub fn listen(ctx: Arc<Context>, force: CancellationToken) -> std::io::Result<()> {
+pub(crate) fn listen(ctx: Arc<Context>, force: CancellationToken) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -11,20 +11,20 @@ use std::time::SystemTime;
 use thiserror::Error;
 
 /// A file of this name at the top of the resolved source suspends writing.
-pub const SUSPEND_FILE: &str = ".workmail-reconcile-suspend";
+const SUSPEND_FILE: &str = ".workmail-reconcile-suspend";
 
 /// How many hex digits of the digest a directory's revision shows.
 const DIGEST_DIGITS: usize = 12;
 
 /// SOURCE as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
+pub(crate) struct Source {
     path: PathBuf,
 }
 
 /// Why SOURCE could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum SourceError {
+pub(crate) enum SourceError {
     #[error("SOURCE {path}: cannot read: {reason}")]
     Unreadable { path: String, reason: String },
     #[error("SOURCE {path}: is not a directory (give the directory of the desired-state files)")]
@@ -33,7 +33,7 @@ pub enum SourceError {
 
 /// Where SOURCE led for one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The directory read, every link resolved.
     pub dir: PathBuf,
     /// The last component of the link's target, when SOURCE is a link: the revision.
@@ -42,7 +42,7 @@ pub struct Resolved {
 
 /// The files of one run, read once.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The link's target name, else `sha256:` and the first 12 hex digits of the digest of the
     /// files read (relative paths and bytes), valid or not.
     pub revision: String,
@@ -51,19 +51,19 @@ pub struct Loaded {
 
 impl Source {
     /// SOURCE at `path`.
-    pub fn new(path: impl Into<PathBuf>) -> Source {
+    pub(crate) fn new(path: impl Into<PathBuf>) -> Source {
         Source { path: path.into() }
     }
 
     /// SOURCE as given.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Resolve SOURCE once: every link followed to the directory it names. The revision is the
     /// link's target name when SOURCE is a link, or when SOURCE is a directory inside a link
     /// whose target is named as a git commit (git-sync's `/git/rev/users`).
-    pub fn resolve(&self) -> Result<Resolved, SourceError> {
+    pub(crate) fn resolve(&self) -> Result<Resolved, SourceError> {
         let shown = self.path.display().to_string();
         let unreadable = |e: std::io::Error| SourceError::Unreadable {
             path: shown.clone(),
@@ -119,12 +119,12 @@ fn is_commit_name(name: &str) -> bool {
 
 impl Resolved {
     /// Whether the suspend file is at the top of this directory.
-    pub fn suspended(&self) -> bool {
+    pub(crate) fn suspended(&self) -> bool {
         std::fs::symlink_metadata(self.dir.join(SUSPEND_FILE)).is_ok()
     }
 
     /// Read, validate and select the desired state under this directory, with its revision.
-    pub fn load(&self, selection: &Selection) -> Loaded {
+    pub(crate) fn load(&self, selection: &Selection) -> Loaded {
         let mut digest = RevisionDigest::new(&self.dir);
         let desired = load_observed(&[&self.dir], selection, &mut |name, text| {
             digest.add(name, text.as_bytes());
@@ -183,20 +183,20 @@ enum Observation {
 /// read, or a directory's file list and sizes; files are read and hashed only when one of
 /// those moved, and a run is due only when the hash moved too (a `touch` is no new revision).
 #[derive(Debug)]
-pub struct Watcher {
+pub(crate) struct Watcher {
     source: Source,
     last: Option<Observation>,
 }
 
 impl Watcher {
     /// A watcher that has not looked yet.
-    pub fn new(source: Source) -> Watcher {
+    pub(crate) fn new(source: Source) -> Watcher {
         Watcher { source, last: None }
     }
 
     /// Look at SOURCE: true when it holds a new revision since the last look (never on the
     /// first look, which only sets the baseline).
-    pub fn changed(&mut self) -> bool {
+    pub(crate) fn changed(&mut self) -> bool {
         let seen = self.observe();
         let changed = self.last.as_ref().is_some_and(|last| !last.same_revision(&seen));
         self.last = Some(seen);

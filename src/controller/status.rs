@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::collections::VecDeque;
 
 /// How many runs `history` keeps, newest first.
-pub const HISTORY_LENGTH: usize = 10;
+pub(crate) const HISTORY_LENGTH: usize = 10;
 
 /// What a run may do to the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -22,7 +22,7 @@ pub enum Mode {
 /// Why a run started. A run started by coalesced triggers carries the first explicit one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// The first run after start.
     Startup,
     /// The interval elapsed.
@@ -40,7 +40,7 @@ pub enum Trigger {
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum RunResult {
+pub(crate) enum RunResult {
     /// Planned, and applied where the mode allows, with no failure.
     Success,
     /// The run did not write (observe, suspended, or a revision already applied) and the plan
@@ -56,7 +56,7 @@ pub enum RunResult {
 
 /// The reason of the Ready condition, as Flux names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ReadyReason {
+pub(crate) enum ReadyReason {
     ReconciliationSucceeded,
     DriftDetected,
     UnsafePlan,
@@ -68,21 +68,8 @@ pub enum ReadyReason {
 }
 
 impl ReadyReason {
-    /// The name in `/status` (`ReconciliationSucceeded`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReadyReason::ReconciliationSucceeded => "ReconciliationSucceeded",
-            ReadyReason::DriftDetected => "DriftDetected",
-            ReadyReason::UnsafePlan => "UnsafePlan",
-            ReadyReason::SourceInvalid => "SourceInvalid",
-            ReadyReason::ReconciliationFailed => "ReconciliationFailed",
-            ReadyReason::Suspended => "Suspended",
-            ReadyReason::Progressing => "Progressing",
-        }
-    }
-
     /// Whether the controller counts as ready with this reason.
-    pub fn is_ready(self) -> bool {
+    fn is_ready(self) -> bool {
         matches!(
             self,
             ReadyReason::ReconciliationSucceeded
@@ -94,7 +81,7 @@ impl ReadyReason {
 
 /// The Ready condition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Ready {
+pub(crate) struct Ready {
     /// `reason.is_ready()`.
     pub status: bool,
     pub reason: ReadyReason,
@@ -106,7 +93,7 @@ pub struct Ready {
 
 /// The revisions the controller has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Revisions {
+pub(crate) struct Revisions {
     /// The revision the last run read, valid or not.
     pub attempted: Option<String>,
     /// The last revision a run applied without a failure.
@@ -115,7 +102,7 @@ pub struct Revisions {
 
 /// The counts of one run: the plan's and the apply's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     pub users: usize,
     pub to_update: usize,
     pub unchanged: usize,
@@ -127,7 +114,7 @@ pub struct RunSummary {
 
 /// One finished run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunRecord {
+pub(crate) struct RunRecord {
     pub trigger: Trigger,
     /// RFC 3339.
     pub started: String,
@@ -141,7 +128,7 @@ pub struct RunRecord {
 /// One changed field of a drifted user. `before` and `after` are already redacted as the
 /// controller's redaction flags ask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldDrift {
+pub(crate) struct FieldDrift {
     /// The YAML key of the attribute.
     pub field: String,
     pub before: String,
@@ -150,7 +137,7 @@ pub struct FieldDrift {
 
 /// One user whose live attributes differ from the files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UserDrift {
+pub(crate) struct UserDrift {
     /// The key the files declare it under.
     pub user: String,
     pub user_id: String,
@@ -159,7 +146,7 @@ pub struct UserDrift {
 
 /// The drift of one organization in the last plan, before any apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrganizationDrift {
+pub(crate) struct OrganizationDrift {
     pub organization_id: String,
     pub alias: Option<String>,
     /// Users the files declare in this organization.
@@ -172,7 +159,7 @@ pub struct OrganizationDrift {
 
 /// Everything `/status` and the status page show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     pub mode: Mode,
     /// The source holds the suspend file: runs plan and report but never write.
     pub suspended: bool,
@@ -187,7 +174,7 @@ pub struct Status {
 
 impl Mode {
     /// The name on the command line, in `/status` and in metrics (`apply-on-change`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mode::Observe => "observe",
             Mode::ApplyOnChange => "apply-on-change",
@@ -198,7 +185,7 @@ impl Mode {
 
 impl Trigger {
     /// The name in `/status`, logs and metrics (`startup`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Trigger::Startup => "startup",
             Trigger::Interval => "interval",
@@ -211,14 +198,14 @@ impl Trigger {
 
     /// Whether something outside the schedule asked for the run: a new revision, a webhook or
     /// a signal. Coalesced triggers keep the first explicit one.
-    pub fn is_explicit(self) -> bool {
+    pub(crate) fn is_explicit(self) -> bool {
         matches!(self, Trigger::Source | Trigger::Webhook | Trigger::Signal)
     }
 }
 
 impl RunResult {
     /// The name in `/status`, logs and metrics (`success`).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunResult::Success => "success",
             RunResult::Drift => "drift",
@@ -231,7 +218,7 @@ impl RunResult {
 
 impl Status {
     /// The status before the first run ends: not ready, `Progressing` since `now` (RFC 3339).
-    pub fn starting(mode: Mode, now: &str) -> Status {
+    pub(crate) fn starting(mode: Mode, now: &str) -> Status {
         Status {
             mode,
             suspended: false,
@@ -252,7 +239,13 @@ impl Status {
     /// [`HISTORY_LENGTH`] runs), `revision.attempted` becomes its revision, and the Ready
     /// condition takes `reason` and `message`; `since` moves to the run's end (`now`) only
     /// when the condition's status or reason changes.
-    pub fn record(&mut self, run: RunRecord, reason: ReadyReason, message: String, now: &str) {
+    pub(crate) fn record(
+        &mut self,
+        run: RunRecord,
+        reason: ReadyReason,
+        message: String,
+        now: &str,
+    ) {
         if self.ready.reason != reason {
             self.ready.since = now.to_string();
         }
@@ -295,17 +288,6 @@ mod tests {
             Trigger::Retry,
         ] {
             assert_eq!(serde_json::to_value(trigger).ok(), Some(trigger.as_str().into()));
-        }
-        for reason in [
-            ReadyReason::ReconciliationSucceeded,
-            ReadyReason::DriftDetected,
-            ReadyReason::UnsafePlan,
-            ReadyReason::SourceInvalid,
-            ReadyReason::ReconciliationFailed,
-            ReadyReason::Suspended,
-            ReadyReason::Progressing,
-        ] {
-            assert_eq!(serde_json::to_value(reason).ok(), Some(reason.as_str().into()));
         }
         for result in [
             RunResult::Success,

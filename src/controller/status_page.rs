@@ -8,7 +8,7 @@ use serde::Serialize;
 
 /// Drifted users listed per organization; the others are counted, so that a directory that
 /// drifted whole still gets a page a browser opens at once.
-pub const USERS_SHOWN_PER_ORGANIZATION: usize = 100;
+const USERS_SHOWN_PER_ORGANIZATION: usize = 100;
 
 /// How often the browser reloads the page, in seconds.
 const REFRESH_SECONDS: u32 = 30;
@@ -54,7 +54,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
 /// The whole page for `status`: the Ready condition, mode, suspension and revisions, the last
 /// runs, and the drift of the last plan per organization (at most
 /// [`USERS_SHOWN_PER_ORGANIZATION`] users each, the rest counted).
-pub fn render(status: &Status) -> String {
+pub(crate) fn render(status: &Status) -> String {
     let mut page = String::with_capacity(8 * 1024);
     let (ready_word, tone) = condition_badge(status);
     page.push_str(&format!(

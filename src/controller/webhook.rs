@@ -9,10 +9,10 @@ use std::fmt;
 use std::path::Path;
 
 /// The header that carries the signature.
-pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+pub(crate) const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
 /// The longest secret file read; a secret is a password, not a document.
-pub const MAX_SECRET_BYTES: usize = 4096;
+const MAX_SECRET_BYTES: usize = 4096;
 
 /// The shared secret of `--webhook-secret-file`.
 #[derive(Clone)]
@@ -27,7 +27,7 @@ impl fmt::Debug for WebhookSecret {
 impl WebhookSecret {
     /// The secret in `path`: its bytes less one trailing line break, at least one byte, at most
     /// [`MAX_SECRET_BYTES`]. The error names the file and what is allowed.
-    pub fn read_file(path: &Path) -> Result<WebhookSecret, String> {
+    pub(crate) fn read_file(path: &Path) -> Result<WebhookSecret, String> {
         let shown = path.display();
         let mut bytes = bounded_read::read_bytes(path, MAX_SECRET_BYTES).map_err(|e| match e {
             ReadError::TooLarge { .. } => format!(
@@ -55,7 +55,7 @@ impl WebhookSecret {
 
     /// Whether `header` (the value of [`SIGNATURE_HEADER`], if any) is `sha256=` and the hex
     /// HMAC-SHA256 of `body` under this secret. The MAC is compared in constant time.
-    pub fn verify(&self, header: Option<&[u8]>, body: &[u8]) -> bool {
+    pub(crate) fn verify(&self, header: Option<&[u8]>, body: &[u8]) -> bool {
         let Some(hex) = header.and_then(|h| h.strip_prefix(b"sha256=")) else { return false };
         let Some(signature) = decode_hex(hex) else { return false };
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else { return false };

@@ -10,7 +10,7 @@ use std::future::Future;
 /// Each call is spawned, so calls share the runtime's worker threads. Dropping the returned
 /// future cancels the calls still running, and a call that panics re-raises its panic here: a
 /// bug surfaces instead of losing the user silently.
-pub async fn run_bounded<T, R, F, Fut>(
+pub(crate) async fn run_bounded<T, R, F, Fut>(
     items: Vec<T>,
     width: usize,
     call: F,

@@ -34,23 +34,23 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Attempts per call: enough to ride out sustained throttling with exponential backoff.
-pub const MAX_ATTEMPTS: u32 = 12;
+const MAX_ATTEMPTS: u32 = 12;
 
 /// How long one attempt may take, connecting included, before it is abandoned and retried.
 /// A DescribeUser answers in well under a second; 20 s is generous for a slow network and
 /// still lets a few attempts fit in the operation timeout.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long one call may take, every retry included. Against an endpoint that accepts
 /// connections and never answers, this is about how long a run takes to fail: the first call
 /// to give up stops the run. Throttling alone stays far below it: twelve attempts back off
 /// 26 s at most.
-pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long connecting may take (or the attempt timeout, if shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The time limits of directory calls (`--attempt-timeout`, `--operation-timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// One attempt, from connecting to the end of the answer.
     pub attempt: Duration,
     /// One call with all its attempts and the backoff between them.
@@ -66,14 +66,14 @@ impl Default for Timeouts {
 impl Timeouts {
     /// Both limits; an attempt never outlasts the call it belongs to, so the attempt timeout is
     /// cut to the operation timeout when that is shorter.
-    pub fn new(attempt: Duration, operation: Duration) -> Timeouts {
+    pub(crate) fn new(attempt: Duration, operation: Duration) -> Timeouts {
         Timeouts { attempt: attempt.min(operation), operation }
     }
 }
 
 /// Where and as whom to connect; `None` means "from the standard AWS chain".
 #[derive(Debug, Clone, Default)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     pub region: Option<String>,
     pub profile: Option<String>,
     /// Overrides `AWS_ENDPOINT_URL_WORKMAIL` / `AWS_ENDPOINT_URL`, which aws-config reads itself.
@@ -83,7 +83,7 @@ pub struct ClientOptions {
 /// The region signed with when an endpoint URL is given and no region is configured: an
 /// emulator needs some region, and the SDK's own default would be to ask the instance
 /// metadata service, which off EC2 means seconds of waiting and warnings.
-pub const EMULATOR_REGION: &str = "us-east-1";
+const EMULATOR_REGION: &str = "us-east-1";
 
 /// The variables aws-config reads an endpoint URL from, most specific first.
 const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_WORKMAIL", "AWS_ENDPOINT_URL"];
@@ -93,7 +93,9 @@ const ENDPOINT_VARIABLES: [&str; 2] = ["AWS_ENDPOINT_URL_WORKMAIL", "AWS_ENDPOIN
 ///
 /// With an endpoint URL (flag or variable) and no region from the flag, the environment or the
 /// profile, the region is [`EMULATOR_REGION`] and the instance metadata service is not asked.
-pub async fn build_sdk_config(options: &ClientOptions) -> Result<aws_sdk_workmail::Config, String> {
+pub(crate) async fn build_sdk_config(
+    options: &ClientOptions,
+) -> Result<aws_sdk_workmail::Config, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);

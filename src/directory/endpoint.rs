@@ -3,7 +3,7 @@
 
 /// Accept a region name: lower-case letters, digits and hyphens, starting with a letter, as
 /// AWS names them (`us-east-1`) and as SigV4 signs them.
-pub fn check_region(region: &str) -> Result<(), String> {
+pub(crate) fn check_region(region: &str) -> Result<(), String> {
     let well_formed = (1..=63).contains(&region.len())
         && region.starts_with(|c: char| c.is_ascii_lowercase())
         && !region.ends_with('-')
@@ -20,7 +20,7 @@ pub fn check_region(region: &str) -> Result<(), String> {
 }
 
 /// Accept an endpoint URL: `http` or `https`, a host, an optional port and path, nothing else.
-pub fn check_endpoint_url(url: &str) -> Result<(), String> {
+pub(crate) fn check_endpoint_url(url: &str) -> Result<(), String> {
     const EXPECTED: &str = "expected http://HOST[:PORT] or https://HOST[:PORT]";
     let invalid = |why: &str| Err(format!("invalid endpoint URL `{url}`: {why}; {EXPECTED}"));
     let uri: http::Uri = match url.parse() {

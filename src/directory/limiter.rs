@@ -85,7 +85,7 @@ const ESTIMATE_MARGIN: f64 = 0.98;
 
 /// How one attempt ended, as the SDK interceptor saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptOutcome {
+pub(crate) enum AttemptOutcome {
     /// Answered, throttling or not: any answer that is not a throttle or a 5xx.
     Success,
     /// Answered with a throttling error.
@@ -297,7 +297,7 @@ pub struct LimiterStats {
 
 /// Held while a call is in flight.
 #[derive(Debug)]
-pub struct Permit {
+pub(crate) struct Permit {
     shared: Arc<Shared>,
 }
 
@@ -353,13 +353,13 @@ impl Limiter {
     }
 
     /// This limiter, telling `observer` of every attempt of the calls under it.
-    pub fn with_observer(mut self, observer: AttemptObserver) -> Limiter {
+    pub(crate) fn with_observer(mut self, observer: AttemptObserver) -> Limiter {
         self.observer = Some(observer);
         self
     }
 
     /// Tell the observer, if any, of one attempt of `operation`.
-    pub fn observe(&self, operation: &str, answer: AttemptAnswer) {
+    pub(crate) fn observe(&self, operation: &str, answer: AttemptAnswer) {
         if let Some(observer) = &self.observer {
             observer.attempted(operation, answer);
         }
@@ -372,7 +372,7 @@ impl Limiter {
     /// next slot, then for a call in flight to end if need be, and only then takes the slot.
     /// So a call waiting for its slot is not in flight, and a slot goes to a call that starts
     /// at once, at the rate as it is then.
-    pub async fn acquire(&self) -> Permit {
+    pub(crate) async fn acquire(&self) -> Permit {
         let _first_in_line = self.shared.line.lock().await;
         loop {
             let released = self.shared.released.notified();
@@ -404,7 +404,7 @@ impl Limiter {
     ///
     /// For a throttle or a 5xx, which the SDK will retry outside [`Limiter::acquire`], returns
     /// how long the retry should wait for the pacing slot reserved for it.
-    pub fn record(&self, outcome: AttemptOutcome, sent_at: Instant) -> Option<Duration> {
+    pub(crate) fn record(&self, outcome: AttemptOutcome, sent_at: Instant) -> Option<Duration> {
         let shared = &self.shared;
         shared.attempts.fetch_add(1, Ordering::Relaxed);
         match outcome {

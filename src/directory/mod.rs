@@ -11,15 +11,13 @@ mod limiter;
 mod observer;
 mod sdk;
 
-pub use bounded::run_bounded;
-pub use client::{
-    ClientOptions, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT, EMULATOR_REGION, Timeouts,
-    build_sdk_config,
-};
-pub use endpoint::{check_endpoint_url, check_region};
-pub use error::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
-pub use limiter::{AttemptOutcome, Limiter, LimiterStats};
-pub use observer::{AttemptAnswer, AttemptObserver};
+pub(crate) use bounded::run_bounded;
+pub(crate) use client::{ClientOptions, Timeouts, build_sdk_config};
+pub(crate) use endpoint::{check_endpoint_url, check_region};
+pub(crate) use error::ConnectionFailureKind;
+pub use error::{ConnectionFailure, DirectoryError};
+pub use limiter::Limiter;
+pub(crate) use observer::{AttemptAnswer, AttemptObserver};
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};

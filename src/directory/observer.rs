@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 /// How one attempt was answered, as request counters tell it apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AttemptAnswer {
+pub(crate) enum AttemptAnswer {
     /// A 2xx answer.
     Ok,
     /// A throttling error (HTTP 429, or a 400 naming a throttling code).
@@ -17,7 +17,7 @@ pub enum AttemptAnswer {
 
 impl AttemptAnswer {
     /// The lower-case name used as a metric label.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AttemptAnswer::Ok => "ok",
             AttemptAnswer::Throttled => "throttled",
@@ -32,16 +32,16 @@ type OnAttempt = dyn Fn(&str, AttemptAnswer) + Send + Sync;
 /// Called once per attempt, retries included, with the API operation (`DescribeUser`) and its
 /// answer. Called on the request's task: it must be quick and must not block.
 #[derive(Clone)]
-pub struct AttemptObserver(Arc<OnAttempt>);
+pub(crate) struct AttemptObserver(Arc<OnAttempt>);
 
 impl AttemptObserver {
     /// An observer calling `on_attempt`.
-    pub fn new(on_attempt: impl Fn(&str, AttemptAnswer) + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(on_attempt: impl Fn(&str, AttemptAnswer) + Send + Sync + 'static) -> Self {
         AttemptObserver(Arc::new(on_attempt))
     }
 
     /// Tell the observer of one attempt.
-    pub fn attempted(&self, operation: &str, answer: AttemptAnswer) {
+    pub(crate) fn attempted(&self, operation: &str, answer: AttemptAnswer) {
         (self.0)(operation, answer);
     }
 }

@@ -40,14 +40,14 @@ pub struct SdkDirectory {
 }
 
 impl SdkDirectory {
-    /// A directory over `config` (from [`super::build_sdk_config`] or the emulator), with our
+    /// A directory over `config` (from `build_sdk_config` or the emulator), with our
     /// retry, timeout and limiter settings applied on top, and the default timeouts.
     pub fn new(config: aws_sdk_workmail::Config, limiter: Limiter) -> SdkDirectory {
         SdkDirectory::with_timeouts(config, limiter, Timeouts::default())
     }
 
     /// [`SdkDirectory::new`] with these timeouts.
-    pub fn with_timeouts(
+    pub(crate) fn with_timeouts(
         config: aws_sdk_workmail::Config,
         limiter: Limiter,
         timeouts: Timeouts,
@@ -67,7 +67,7 @@ impl SdkDirectory {
     /// A clone that has forgotten the connection failure that stopped this one, if any: the
     /// next run of a long-running controller tries the endpoint again. Client, limiter and
     /// timeouts are shared with this one.
-    pub fn resumed(&self) -> SdkDirectory {
+    pub(crate) fn resumed(&self) -> SdkDirectory {
         SdkDirectory { halted: Arc::new(OnceLock::new()), ..self.clone() }
     }
 

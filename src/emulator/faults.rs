@@ -48,11 +48,11 @@ impl Default for Faults {
 
 impl Faults {
     /// The longest latency that can be injected: longer than any client timeout worth testing.
-    pub const MAX_LATENCY: Duration = Duration::from_secs(600);
+    pub(crate) const MAX_LATENCY: Duration = Duration::from_secs(600);
 
     /// Checks that rates are probabilities, the latency is at most [`Faults::MAX_LATENCY`] and
     /// the cap is within the range `--max-rps` takes ([`RateCap`]).
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let rates = [
             ("throttle_rate", self.throttle_rate),
             ("server_error_rate", self.server_error_rate),
@@ -83,11 +83,11 @@ mod duration_ms {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_millis)
     }
 }

@@ -105,11 +105,11 @@ pub(crate) mod epoch_seconds {
         }
     }
 
-    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(to_f64(*t))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
         let secs = f64::deserialize(d)?;
         let magnitude =
             Duration::try_from_secs_f64(secs.abs()).map_err(serde::de::Error::custom)?;

@@ -57,8 +57,7 @@ mod wire;
 
 pub use faults::Faults;
 pub use journal::{Counters, JournalEntry, JournalOutcome};
-pub use operations::DEFAULT_MAX_RESULTS;
-pub use seed::{Seed, SeedError, SeedOrganization, SeedUser};
+pub use seed::{Seed, SeedOrganization, SeedUser};
 pub use state::EmulatedUser;
 
 use faults::FaultState;
@@ -231,8 +230,8 @@ impl Emulator {
     }
 
     /// Replaces the faults from now on; reseeds the generator and refills the rate bucket.
-    /// Rates outside `[0, 1]` are clamped into it, the latency to [`Faults::MAX_LATENCY`], and a
-    /// cap that is not a positive number is dropped (use [`Faults::validate`] to check first).
+    /// Rates outside `[0, 1]` are clamped into it, the latency to `Faults::MAX_LATENCY`, and a
+    /// cap that is not a positive number is dropped (use `Faults::validate` to check first).
     pub fn set_faults(&self, mut faults: Faults) {
         for rate in [
             &mut faults.throttle_rate,

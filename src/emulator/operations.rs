@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 /// Page size when `MaxResults` is left out. The service does not document its default; 100 is
 /// the model's maximum, so a client that forgets `MaxResults` still pages correctly.
-pub const DEFAULT_MAX_RESULTS: usize = 100;
+const DEFAULT_MAX_RESULTS: usize = 100;
 
 /// An operation the emulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 /// Largest seed file read, as for a desired-state file: room for 100,000 users.
-pub const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
+const MAX_SEED_BYTES: usize = 64 * 1024 * 1024;
 
 /// Organizations and their users to start the emulator with.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -105,7 +105,7 @@ impl Seed {
     }
 
     /// Reads and parses a seed file; errors name the file.
-    pub fn from_file(path: &Path) -> Result<Seed, SeedError> {
+    pub(crate) fn from_file(path: &Path) -> Result<Seed, SeedError> {
         let with_path = |e: SeedError| SeedError { path: Some(path.to_owned()), ..e };
         let text = bounded_read::read_text(path, MAX_SEED_BYTES).map_err(|e| {
             with_path(match e {
@@ -127,7 +127,7 @@ impl Seed {
     }
 
     /// Checks everything the emulator checks at start.
-    pub fn check(&self) -> Result<(), SeedError> {
+    fn check(&self) -> Result<(), SeedError> {
         super::state::EmulatedDirectory::from_seed(self, std::time::SystemTime::now()).map(|_| ())
     }
 }

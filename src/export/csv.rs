@@ -16,7 +16,7 @@ fn attribute_columns() -> impl Iterator<Item = Attribute> {
 }
 
 /// The header row: `user_id,name,email,state,role`, then every other attribute key in table order.
-pub fn csv_header() -> Vec<&'static str> {
+fn csv_header() -> Vec<&'static str> {
     IDENTITY_COLUMNS.into_iter().chain(attribute_columns().map(Attribute::key)).collect()
 }
 

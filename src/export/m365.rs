@@ -40,7 +40,7 @@ const COLUMNS: [(&str, Source); 16] = [
 ];
 
 /// The template's headings, in its order.
-pub const M365_HEADINGS: [&str; 16] = {
+const M365_HEADINGS: [&str; 16] = {
     let mut headings = [""; 16];
     let mut i = 0;
     while i < COLUMNS.len() {
@@ -57,7 +57,7 @@ pub struct EmailDomain(String);
 
 impl EmailDomain {
     /// Check `s`, saying what is wrong and what is allowed.
-    pub fn parse(s: &str) -> Result<EmailDomain, String> {
+    pub(crate) fn parse(s: &str) -> Result<EmailDomain, String> {
         let problem = if s.is_empty() {
             Some("it is empty".to_string())
         } else if let Some(rest) = s.strip_prefix('@') {
@@ -84,10 +84,6 @@ impl EmailDomain {
                  separated by dots)"
             )),
         }
-    }
-    /// The domain as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -141,7 +137,7 @@ fn user_name(user: &ExportedUser, domain: Option<&EmailDomain>) -> Result<String
 
 /// Write the template's heading row and a row per user it can take; return the users left out
 /// (in the order of `export`), each with the reason.
-pub fn write_m365_csv<W: Write>(
+pub(crate) fn write_m365_csv<W: Write>(
     export: &ExportedOrganization,
     domain: Option<&EmailDomain>,
     out: W,

@@ -10,10 +10,11 @@ mod m365;
 mod modeline;
 mod yaml;
 
-pub use csv::{csv_header, write_csv};
-pub use m365::{EmailDomain, M365_HEADINGS, write_m365_csv};
-pub use modeline::{SCHEMA_FILE, schema_reference};
-pub use yaml::{quote_if_needed, to_yaml, write_yaml};
+pub use csv::write_csv;
+pub(crate) use m365::{EmailDomain, write_m365_csv};
+pub(crate) use modeline::{SCHEMA_FILE, schema_reference};
+pub use yaml::to_yaml;
+pub(crate) use yaml::write_yaml;
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::directory::{Directory, DirectoryError, run_bounded};
@@ -42,7 +43,7 @@ pub struct ExportedUser {
 
 impl ExportedUser {
     /// The value of `attr` as text: `""` when empty, `true`/`false` for the boolean.
-    pub fn text(&self, attr: Attribute) -> &str {
+    fn text(&self, attr: Attribute) -> &str {
         match self.attributes.iter().find(|(a, _)| *a == attr).map(|(_, v)| v) {
             Some(AttrValue::Text(s)) => s,
             Some(AttrValue::Bool(true)) => "true",

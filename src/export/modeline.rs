@@ -6,13 +6,13 @@ use std::path::Path;
 
 /// Where a repository keeps the desired-state schema, relative to its root
 /// (`workmail-reconcile schema > schema/workmail-users.schema.json`).
-pub const SCHEMA_FILE: &str = "schema/workmail-users.schema.json";
+pub(crate) const SCHEMA_FILE: &str = "schema/workmail-users.schema.json";
 
 /// The `$schema` reference for a file written into `dir` (absolute, without `..`): the path from
 /// `dir` to [`SCHEMA_FILE`] in `dir` or the nearest directory above it that has one, looking no
 /// higher than the repository root (the first directory with a `.git` entry), since a schema
 /// outside the repository is not there for anyone who clones it. `None` when there is none.
-pub fn schema_reference(dir: &Path) -> Option<String> {
+pub(crate) fn schema_reference(dir: &Path) -> Option<String> {
     for (levels, directory) in dir.ancestors().enumerate() {
         if directory.join(SCHEMA_FILE).is_file() {
             return Some(format!("{}{SCHEMA_FILE}", "../".repeat(levels)));

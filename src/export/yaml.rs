@@ -40,7 +40,7 @@ fn needs_quotes(s: &str) -> bool {
 }
 
 /// The string as a YAML scalar: plain when safe, otherwise double-quoted.
-pub fn quote_if_needed(s: &str) -> String {
+fn quote_if_needed(s: &str) -> String {
     if needs_quotes(s) {
         serde_json::Value::String(s.to_string()).to_string()
     } else {
@@ -66,7 +66,7 @@ pub fn to_yaml(export: &ExportedOrganization, schema: Option<&str>) -> String {
 
 /// [`to_yaml`], written to `out` as it is produced: a 100,000-user organization is ~30 MB of
 /// YAML, not worth holding in memory a second time.
-pub fn write_yaml<W: Write>(
+pub(crate) fn write_yaml<W: Write>(
     export: &ExportedOrganization,
     schema: Option<&str>,
     mut out: W,

@@ -11,7 +11,7 @@ use thiserror::Error;
 /// nothing else. Keeping every live value of 100,000 users until the diff would cost more memory
 /// than the whole desired state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComparedUser {
+pub(crate) struct ComparedUser {
     pub user_id: String,
     pub state: UserState,
     /// The live role when it is one the API refuses to update (`SYSTEM_USER`, `RESOURCE`).
@@ -22,7 +22,7 @@ pub struct ComparedUser {
 
 impl ComparedUser {
     /// Compare `live` with what `desired` declares.
-    pub fn new(desired: &DesiredUser, live: &ObservedUser) -> ComparedUser {
+    pub(crate) fn new(desired: &DesiredUser, live: &ObservedUser) -> ComparedUser {
         let role = live.role();
         ComparedUser {
             user_id: live.user_id.clone(),
@@ -35,7 +35,7 @@ impl ComparedUser {
 
 /// Why a declared user could not be read, as far as the plan cares.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The organization does not exist; every user of it fails alike, so the plan says it once.
     #[error("organization not found")]
     OrganizationNotFound,
@@ -46,7 +46,7 @@ pub enum ReadError {
 
 /// One organization of [`crate::spec::DesiredState::organizations`], compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComparedOrganization {
+pub(crate) struct ComparedOrganization {
     /// The id, or why the reference could not be resolved.
     pub resolved: Result<ResolvedOrganization, String>,
     /// One entry per declared user, in declaration order (empty when unresolved).
@@ -55,6 +55,6 @@ pub struct ComparedOrganization {
 
 /// A whole desired state compared with the live directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub organizations: Vec<ComparedOrganization>,
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 /// The per-field changes of one user: only managed fields, in table order.
-pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldChange> {
+pub(crate) fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldChange> {
     user.fields
         .iter()
         .filter_map(|(field, desired)| {
@@ -28,7 +28,7 @@ pub fn field_changes(user: &DesiredUser, observed: &ObservedUser) -> Vec<FieldCh
 
 /// Compute the plan. `comparison.organizations[i]` describes `desired.organizations[i]`. The
 /// comparison is consumed: its changes move into the plan instead of being copied.
-pub fn diff(desired: &DesiredState, comparison: Comparison) -> Plan {
+pub(crate) fn diff(desired: &DesiredState, comparison: Comparison) -> Plan {
     let duplicates = declared_twice(desired, &comparison);
     let mut plan = Plan::default();
     for (index, (organization, observed)) in

@@ -1,14 +1,17 @@
 //! Pure planning: desired + observed → [`Plan`]. No I/O, no async.
 
 mod comparison;
-mod diff;
+pub(crate) mod diff;
 mod model;
 mod saved;
 
-pub use comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
-pub use diff::{diff, field_changes};
-pub use model::{
-    FORMAT_VERSION, FieldChange, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser,
-    UnmanagedUser, UserChange,
+pub(crate) use comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
+pub(crate) use diff::diff;
+pub use model::Plan;
+pub(crate) use model::{
+    FORMAT_VERSION, FieldChange, PlanError, Summary, UnmanagedUser, UserChange,
 };
-pub use saved::{SavedPlan, SavedPlanError, write_json as write_saved_plan_json};
+#[cfg(test)]
+pub(crate) use model::{PlannedOrganization, UnchangedUser};
+pub use saved::SavedPlan;
+pub(crate) use saved::write_json as write_saved_plan_json;

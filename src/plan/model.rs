@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 /// The `format_version` of the JSON plan document and of the saved plan (which is that document
 /// with provenance added): bumped only on an incompatible change of their keys, together.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// One field that differs: live `before`, desired `after` (API values, `""` for empty).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +103,7 @@ pub struct Plan {
 impl Plan {
     /// The summary counts. `users` counts declared users, each once: an error entry made of
     /// an unmanaged user (`--unmanaged error`) is not one.
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let user_errors = self.errors.iter().filter(|e| e.user.is_some()).count();
         Summary {
             users: self.changes.len() + self.unchanged.len() + user_errors
@@ -133,7 +133,7 @@ impl Plan {
     }
 
     /// The unmanaged users of one organization, in plan order (by name).
-    pub fn unmanaged_of<'p>(
+    pub(crate) fn unmanaged_of<'p>(
         &'p self,
         organization_id: &'p str,
     ) -> impl Iterator<Item = &'p UnmanagedUser> + 'p {
@@ -144,7 +144,7 @@ impl Plan {
         !self.changes.is_empty()
     }
     /// The alias of an organization, if known.
-    pub fn alias_of(&self, organization_id: &str) -> Option<&str> {
+    pub(crate) fn alias_of(&self, organization_id: &str) -> Option<&str> {
         self.organizations.iter().find(|o| o.id == organization_id).and_then(|o| o.alias.as_deref())
     }
 }

@@ -62,7 +62,7 @@ pub struct SavedPlan {
 
 /// A saved plan that cannot be applied.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum SavedPlanError {
+pub(crate) enum SavedPlanError {
     #[error("not a workmail-reconcile plan file: {0}")]
     Malformed(String),
     #[error("plan format_version {found} is not supported (this version reads {FORMAT_VERSION})")]
@@ -88,7 +88,7 @@ pub enum SavedPlanError {
 impl SavedPlan {
     /// Largest saved plan read: a plan of 100,000 users with a dozen attributes changing each
     /// is about 150 MB; a larger file is not a plan this tool wrote.
-    pub const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
+    pub(crate) const MAX_FILE_BYTES: usize = 256 * 1024 * 1024;
 
     /// Pretty JSON for the file.
     pub fn to_json(&self) -> String {
@@ -99,7 +99,7 @@ impl SavedPlan {
     }
 
     /// Parse and check a saved plan: the format version and every change's values.
-    pub fn from_json(text: &str) -> Result<SavedPlan, SavedPlanError> {
+    pub(crate) fn from_json(text: &str) -> Result<SavedPlan, SavedPlanError> {
         let version: serde_json::Value =
             serde_json::from_str(text).map_err(|e| SavedPlanError::Malformed(e.to_string()))?;
         match version.get("format_version").and_then(serde_json::Value::as_u64) {
@@ -134,7 +134,7 @@ impl SavedPlan {
 
 /// Write `plan` as a saved plan (pretty JSON and a final newline) to `writer`, streaming: nothing
 /// of the plan is copied.
-pub fn write_json<W: std::io::Write>(
+pub(crate) fn write_json<W: std::io::Write>(
     plan: &Plan,
     tool_version: &str,
     created_at: &str,

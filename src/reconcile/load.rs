@@ -24,7 +24,7 @@ pub fn load(paths: &[impl AsRef<Path>], selection: &Selection) -> Result<Desired
 
 /// [`load`], showing `on_file` the name and text of every file read (see
 /// [`crate::spec::load_observed`]).
-pub fn load_observed(
+pub(crate) fn load_observed(
     paths: &[impl AsRef<Path>],
     selection: &Selection,
     on_file: &mut dyn FnMut(&str, &str),

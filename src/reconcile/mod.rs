@@ -16,9 +16,12 @@ mod selection;
 mod unmanaged;
 
 pub use event::Event;
-pub use load::{LoadError, load, load_observed};
+pub(crate) use load::load_observed;
+pub use load::{LoadError, load};
 pub use reconciler::{ApplyOptions, Reconciler};
-pub use resolve::{resolve_organization, resolve_organizations};
-pub use run::{GuardedRun, PlannedRun, Refused, RunError, RunReport};
+pub(crate) use resolve::resolve_organizations;
+pub(crate) use run::PlannedRun;
+pub use run::RunError;
 pub use selection::{Selection, SelectionError};
-pub use unmanaged::{DeclaredKeys, UnmanagedPolicy, list_undeclared};
+pub use unmanaged::UnmanagedPolicy;
+pub(crate) use unmanaged::{DeclaredKeys, list_undeclared};

@@ -43,13 +43,8 @@ impl<D: Directory + Clone + 'static> Reconciler<D> {
         self
     }
 
-    /// What this engine does about live users whom no file declares.
-    pub fn unmanaged(&self) -> UnmanagedPolicy {
-        self.unmanaged
-    }
-
     /// The directory this engine reads and writes.
-    pub fn directory(&self) -> &D {
+    pub(crate) fn directory(&self) -> &D {
         &self.directory
     }
 

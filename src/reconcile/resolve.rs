@@ -7,7 +7,7 @@ use crate::spec::OrganizationRef;
 
 /// Resolve every reference, each with the same single listing; the results are in the order of
 /// `references`. An error says why a reference could not be resolved.
-pub async fn resolve_organizations<D: Directory>(
+pub(crate) async fn resolve_organizations<D: Directory>(
     directory: &D,
     references: &[&OrganizationRef],
 ) -> Vec<Result<ResolvedOrganization, String>> {
@@ -18,15 +18,6 @@ pub async fn resolve_organizations<D: Directory>(
         None
     };
     references.iter().map(|reference| resolve(reference, listed.as_ref())).collect()
-}
-
-/// Resolve one reference.
-pub async fn resolve_organization<D: Directory>(
-    directory: &D,
-    reference: &OrganizationRef,
-) -> Result<ResolvedOrganization, String> {
-    let mut resolved = resolve_organizations(directory, &[reference]).await;
-    resolved.pop().unwrap_or_else(|| Err(format!("organization `{reference}` was not resolved")))
 }
 
 fn resolve(

@@ -14,7 +14,7 @@ pub struct PlannedRun {
 
 impl PlannedRun {
     /// A plan saved earlier and reviewed as it is: applied whole, after the same guard.
-    pub fn from_saved(plan: Plan) -> PlannedRun {
+    pub(crate) fn from_saved(plan: Plan) -> PlannedRun {
         PlannedRun { plan }
     }
 
@@ -34,11 +34,6 @@ pub struct GuardedRun {
 }
 
 impl GuardedRun {
-    /// The plan that will be applied.
-    pub fn plan(&self) -> &Plan {
-        &self.plan
-    }
-
     pub(super) fn into_plan(self) -> Plan {
         self.plan
     }

@@ -24,14 +24,14 @@ pub struct SelectionError {
 
 impl Selection {
     /// The selection as the flags that would make it, `--target A --exclude B`.
-    pub fn as_flags(&self) -> Vec<String> {
+    pub(crate) fn as_flags(&self) -> Vec<String> {
         let targets = self.targets.iter().map(|t| format!("--target {t}"));
         targets.chain(self.excludes.iter().map(|e| format!("--exclude {e}"))).collect()
     }
 
     /// Keep the selected users; organizations left without users are dropped. Excluded users
     /// are kept aside in [`DesiredState::excluded`], and a target sets [`DesiredState::targeted`].
-    pub fn select(&self, mut desired: DesiredState) -> Result<DesiredState, SelectionError> {
+    pub(crate) fn select(&self, mut desired: DesiredState) -> Result<DesiredState, SelectionError> {
         let matches = |key: &str, wanted: &str| key.eq_ignore_ascii_case(wanted);
         for (flag, list) in [("--target", &self.targets), ("--exclude", &self.excludes)] {
             for wanted in list {

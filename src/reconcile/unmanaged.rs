@@ -30,21 +30,21 @@ pub enum UnmanagedPolicy {
 /// The keys of the declarations of one organization, case-folded, each with whether a listed
 /// user was found that it names.
 #[derive(Debug, Clone, Default)]
-pub struct DeclaredKeys {
+pub(crate) struct DeclaredKeys {
     keys: HashMap<String, bool>,
     users_named: usize,
 }
 
 impl DeclaredKeys {
     /// The keys of these declarations.
-    pub fn new<'a>(users: impl IntoIterator<Item = &'a DesiredUser>) -> DeclaredKeys {
+    pub(crate) fn new<'a>(users: impl IntoIterator<Item = &'a DesiredUser>) -> DeclaredKeys {
         let keys = users.into_iter().map(|u| (u.key.to_lowercase(), false)).collect();
         DeclaredKeys { keys, users_named: 0 }
     }
 
     /// Whether a declaration names `user` by its id, name or primary email address; the keys
     /// that do are marked as naming a listed user.
-    pub fn names(&mut self, user: &ListedUser) -> bool {
+    fn names(&mut self, user: &ListedUser) -> bool {
         let mut named = false;
         let spellings = [Some(&user.user_id), Some(&user.name), user.email.as_ref()];
         for spelling in spellings.into_iter().flatten() {
@@ -58,13 +58,13 @@ impl DeclaredKeys {
     }
 
     /// How many users [`DeclaredKeys::names`] found named.
-    pub fn users_named(&self) -> usize {
+    pub(crate) fn users_named(&self) -> usize {
         self.users_named
     }
 
     /// The keys that named no user so far, sorted: declarations of a user that does not exist
     /// (or was not listed), or keys that only DescribeUser can resolve.
-    pub fn naming_nobody(&self) -> Vec<&str> {
+    pub(crate) fn naming_nobody(&self) -> Vec<&str> {
         let mut keys: Vec<&str> =
             self.keys.iter().filter(|(_, named)| !**named).map(|(k, _)| k.as_str()).collect();
         keys.sort_unstable();
@@ -76,7 +76,7 @@ impl DeclaredKeys {
 /// managed, read one page at a time so that an organization of 100,000 declared users is never
 /// held in memory whole. Users beyond management (`DELETED`, roles `SYSTEM_USER` and
 /// `RESOURCE`) go to `left_out` with the reason.
-pub async fn list_undeclared<D: Directory>(
+pub(crate) async fn list_undeclared<D: Directory>(
     directory: &D,
     organization_id: &str,
     keys: &mut DeclaredKeys,

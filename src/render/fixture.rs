@@ -9,19 +9,19 @@ use crate::render::{Redaction, RenderOptions};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
-pub const ORG_ACME: &str = "m-0123456789abcdef0123456789abcdef";
-pub const ORG_PLAIN: &str = "m-fedcba9876543210fedcba9876543210";
-pub const ORG_QUIET: &str = "m-00000000000000000000000000000042";
+pub(crate) const ORG_ACME: &str = "m-0123456789abcdef0123456789abcdef";
+pub(crate) const ORG_PLAIN: &str = "m-fedcba9876543210fedcba9876543210";
+pub(crate) const ORG_QUIET: &str = "m-00000000000000000000000000000042";
 
-pub fn text(s: &str) -> AttrValue {
+pub(crate) fn text(s: &str) -> AttrValue {
     AttrValue::Text(s.to_owned())
 }
 
-pub fn field(field: Attribute, before: AttrValue, after: AttrValue) -> FieldChange {
+pub(crate) fn field(field: Attribute, before: AttrValue, after: AttrValue) -> FieldChange {
     FieldChange { field, before, after }
 }
 
-pub fn change(
+pub(crate) fn change(
     org: &str,
     user: &str,
     user_id: &str,
@@ -53,7 +53,12 @@ struct PlanParts {
 }
 
 /// A live user in no file.
-pub fn unmanaged(org: &str, user: &str, email: Option<&str>, state: UserState) -> UnmanagedUser {
+pub(crate) fn unmanaged(
+    org: &str,
+    user: &str,
+    email: Option<&str>,
+    state: UserState,
+) -> UnmanagedUser {
     UnmanagedUser {
         organization_id: org.to_owned(),
         user: user.to_owned(),
@@ -64,7 +69,7 @@ pub fn unmanaged(org: &str, user: &str, email: Option<&str>, state: UserState) -
 }
 
 /// The representative plan, read from `fixture.json`: data kept as data.
-pub fn plan() -> Plan {
+pub(crate) fn plan() -> Plan {
     let parts: PlanParts =
         serde_json::from_str(include_str!("fixture.json")).expect("fixture.json holds a plan");
     Plan {
@@ -77,7 +82,7 @@ pub fn plan() -> Plan {
 }
 
 /// Every raw `before`/`after` string of the fixture that a redaction of `fields` must hide.
-pub fn raw_values(plan: &Plan, redacted: impl Fn(Attribute) -> bool) -> Vec<String> {
+pub(crate) fn raw_values(plan: &Plan, redacted: impl Fn(Attribute) -> bool) -> Vec<String> {
     plan.changes
         .iter()
         .flat_map(|c| &c.fields)
@@ -90,18 +95,18 @@ pub fn raw_values(plan: &Plan, redacted: impl Fn(Attribute) -> bool) -> Vec<Stri
 }
 
 /// Render options with `redaction`, the rest default.
-pub fn options(redaction: Redaction) -> RenderOptions {
+fn options(redaction: Redaction) -> RenderOptions {
     RenderOptions { redaction, ..RenderOptions::default() }
 }
 
 /// Every value redacted with [`key`].
-pub fn all_redacted() -> RenderOptions {
+pub(crate) fn all_redacted() -> RenderOptions {
     options(Redaction::All(key()))
 }
 
 /// What every renderer is snapshotted with, by snapshot name: the plan as is, with telephone
 /// numbers redacted, and with every value redacted.
-pub fn snapshot_cases() -> [(&'static str, RenderOptions); 3] {
+pub(crate) fn snapshot_cases() -> [(&'static str, RenderOptions); 3] {
     [
         ("plan", RenderOptions::default()),
         (
@@ -113,6 +118,6 @@ pub fn snapshot_cases() -> [(&'static str, RenderOptions); 3] {
 }
 
 /// A fixed redaction key, so that snapshots of redacted output stay put.
-pub fn key() -> crate::render::RedactionKey {
+pub(crate) fn key() -> crate::render::RedactionKey {
     crate::render::RedactionKey::fixed(b"a fixed key for render snapshots")
 }

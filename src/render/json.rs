@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
 /// error), `unmanaged` (null when not looked for) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
 /// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.
-pub fn json(plan: &Plan, options: &RenderOptions) -> Value {
+pub(crate) fn json(plan: &Plan, options: &RenderOptions) -> Value {
     let summary = plan.summary();
     json!({
         "format_version": FORMAT_VERSION,

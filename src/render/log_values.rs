@@ -6,7 +6,7 @@ use crate::plan::Plan;
 
 /// One debug line per changed field of `plan`, its values passed through `redaction`; nothing
 /// when debug logs are off.
-pub fn log_planned_values(plan: &Plan, redaction: &Redaction) {
+pub(crate) fn log_planned_values(plan: &Plan, redaction: &Redaction) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }

@@ -18,12 +18,12 @@ use crate::wording::plural;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
 /// over 65,536 characters; the margin leaves room for a CI job's own header or footer.
-pub const MARKDOWN_LIMIT: usize = 60_000;
+const MARKDOWN_LIMIT: usize = 60_000;
 
 /// A plan with more changed users than this renders each organization's table collapsed in a
 /// `<details>` block, so a large change does not bury the rest of the pull request; errors stay
 /// visible. Twenty users (roughly one screen of rows) is where scrolling starts to hurt.
-pub const COLLAPSE_ABOVE_USERS: usize = 20;
+const COLLAPSE_ABOVE_USERS: usize = 20;
 
 const TABLE_HEADER: &str = "\n| user | field | before | after |\n|---|---|---|---|\n";
 const UNMANAGED_HEADER: &str = "\n| user | user id | email | state |\n|---|---|---|---|\n";
@@ -32,7 +32,7 @@ const CLOSE_DETAILS: &str = "\n</details>\n";
 /// Renders `plan` as a pull-request comment of at most [`MARKDOWN_LIMIT`] bytes, truncated at
 /// a row or error boundary with a note when the whole plan does not fit. `options.color` is
 /// ignored.
-pub fn markdown(plan: &Plan, options: &RenderOptions) -> String {
+pub(crate) fn markdown(plan: &Plan, options: &RenderOptions) -> String {
     let head =
         format!("### workmail-reconcile plan\n\n**Plan:** {}\n", summary_sentence(&plan.summary()));
     let mut doc = BoundedDocument::new(head);

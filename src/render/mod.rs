@@ -1,6 +1,6 @@
-//! Rendering a [`Plan`] for people and machines: [`text()`] for terminals, [`json()`] for tools
-//! (docs/reference.md#json-format), [`markdown()`] for pull-request comments. Every format applies
-//! the same [`Redaction`] to `before` and `after` values.
+//! Rendering a [`Plan`] for people and machines: `text()` for terminals, `json()` for tools
+//! (docs/reference.md#json-format), `markdown()` for pull-request comments. Every format applies
+//! the same `Redaction` to `before` and `after` values.
 
 mod json;
 mod log_values;
@@ -14,13 +14,13 @@ mod text;
 #[cfg(test)]
 mod fixture;
 
-pub use json::json;
-pub use log_values::log_planned_values;
-pub use markdown::{COLLAPSE_ABOVE_USERS, MARKDOWN_LIMIT, markdown};
-pub use options::{Detail, RenderOptions};
-pub use redact::{Redaction, display_value, redact_value};
-pub use redaction_key::{MAX_KEY_BYTES, MIN_KEY_BYTES, RedactionKey, RedactionKeyError};
-pub use text::text;
+pub(crate) use json::json;
+pub(crate) use log_values::log_planned_values;
+pub(crate) use markdown::markdown;
+pub(crate) use options::{Detail, RenderOptions};
+pub(crate) use redact::{Redaction, display_value};
+pub(crate) use redaction_key::RedactionKey;
+pub(crate) use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UnmanagedUser, UserChange};
 use crate::wording::{first_names, plural};
@@ -69,7 +69,7 @@ fn organization_blocks(plan: &Plan) -> Vec<OrganizationBlock<'_>> {
 }
 
 /// How many unmanaged users the `? N users in no file: …` line names before `and N more`.
-pub const UNMANAGED_NAMED: usize = 10;
+const UNMANAGED_NAMED: usize = 10;
 
 /// `3 users in no file: dan, eve, frank`, naming the first [`UNMANAGED_NAMED`] with `name`
 /// (escaped for the format); `None` when there are none.

@@ -4,7 +4,7 @@ use super::Redaction;
 
 /// How much the text formats (the plan and the apply report) show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Detail {
+pub(crate) enum Detail {
     /// Every change, error and outcome, then the summary line.
     #[default]
     Full,
@@ -18,7 +18,7 @@ pub enum Detail {
 /// The default shows every value and writes no color codes, which is what a file, a pipe
 /// or a test wants; the CLI turns color on for terminals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     /// Which `before`/`after` values are replaced by a hash (`--redact`, `--redact-all`).
     pub redaction: Redaction,
     /// Write ANSI color codes into the text format (ignored by JSON and markdown).

@@ -25,7 +25,7 @@ pub enum Redaction {
 
 impl Redaction {
     /// Whether the values of `field` are redacted.
-    pub fn covers(&self, field: Attribute) -> bool {
+    pub(crate) fn covers(&self, field: Attribute) -> bool {
         match self {
             Redaction::None => false,
             Redaction::Fields(fields, _) => fields.contains(&field),
@@ -45,7 +45,7 @@ impl Redaction {
     /// `text` with every occurrence of a covered value among `values` replaced by its marker:
     /// for messages that may quote what was sent (a service's validation error, say). Longer
     /// values go first, so a value inside another is not half replaced.
-    pub fn scrub<'v>(
+    pub(crate) fn scrub<'v>(
         &self,
         text: &str,
         values: impl IntoIterator<Item = (Attribute, &'v AttrValue)>,
@@ -69,7 +69,11 @@ impl Redaction {
 /// The value to show for `field`: `value` itself, or, when `redaction` covers the field,
 /// `Text("(redacted hmac:xxxxxxxx)")` carrying the first 8 hex digits of the HMAC of the
 /// value's canonical text (`true`/`false` for a boolean, the raw string otherwise).
-pub fn redact_value(value: &AttrValue, field: Attribute, redaction: &Redaction) -> AttrValue {
+pub(crate) fn redact_value(
+    value: &AttrValue,
+    field: Attribute,
+    redaction: &Redaction,
+) -> AttrValue {
     match redaction.key_for(field) {
         Some(key) => AttrValue::Text(marker(value, key)),
         None => value.clone(),
@@ -79,7 +83,7 @@ pub fn redact_value(value: &AttrValue, field: Attribute, redaction: &Redaction) 
 /// How the human-readable formats and the logs print a value: the redaction marker bare, so
 /// that it cannot be mistaken for a string value (which is always quoted), or the value's
 /// JSON-style display.
-pub fn display_value(value: &AttrValue, field: Attribute, redaction: &Redaction) -> String {
+pub(crate) fn display_value(value: &AttrValue, field: Attribute, redaction: &Redaction) -> String {
     match redaction.key_for(field) {
         Some(key) => marker(value, key),
         None => value.to_string(),

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use thiserror::Error;
 
 /// Bytes of a generated key, and the fewest a key file must hold (128 bits).
-pub const GENERATED_KEY_BYTES: usize = 32;
-pub const MIN_KEY_BYTES: usize = 16;
+const GENERATED_KEY_BYTES: usize = 32;
+const MIN_KEY_BYTES: usize = 16;
 /// The most a key file may hold; reading stops one byte after it.
-pub const MAX_KEY_BYTES: usize = 4096;
+const MAX_KEY_BYTES: usize = 4096;
 
 /// An HMAC-SHA256 key. Its bytes are never shown, not even by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct RedactionKey(Arc<[u8]>);
 
 /// Why no key could be had.
 #[derive(Debug, Error)]
-pub enum RedactionKeyError {
+pub(crate) enum RedactionKeyError {
     #[error("cannot generate a random redaction key: {0}")]
     Random(String),
     #[error("cannot read the redaction key file {}: {source}", path.display())]
@@ -48,7 +48,7 @@ impl fmt::Debug for RedactionKey {
 impl RedactionKey {
     /// A fresh key from the operating system's random source: hashes of one run compare with
     /// each other and with nothing else.
-    pub fn random() -> Result<RedactionKey, RedactionKeyError> {
+    pub(crate) fn random() -> Result<RedactionKey, RedactionKeyError> {
         let mut key = [0u8; GENERATED_KEY_BYTES];
         getrandom::fill(&mut key).map_err(|e| RedactionKeyError::Random(e.to_string()))?;
         Ok(RedactionKey(Arc::from(key.as_slice())))
@@ -57,7 +57,7 @@ impl RedactionKey {
     /// The key in `path`: its bytes, less one trailing line break (so `openssl rand -hex 32 >
     /// FILE` and an editor's final newline give the same key). Reads at most
     /// [`MAX_KEY_BYTES`] + 1 bytes, whatever the file is.
-    pub fn read_file(path: &Path) -> Result<RedactionKey, RedactionKeyError> {
+    pub(crate) fn read_file(path: &Path) -> Result<RedactionKey, RedactionKeyError> {
         let read_error = |source| RedactionKeyError::Read { path: path.to_path_buf(), source };
         let file = std::fs::File::open(path).map_err(read_error)?;
         let mut bytes = Vec::with_capacity(MAX_KEY_BYTES + 1);

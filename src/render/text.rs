@@ -31,7 +31,7 @@ use std::fmt::{self, Write};
 /// per changed field, one line per error, and the summary line last. Unchanged users are only
 /// counted. With `options.color`, ANSI escape codes are written into the string. With
 /// [`Detail::Brief`], only the error lines and the summary line.
-pub fn text(plan: &Plan, options: &RenderOptions) -> String {
+pub(crate) fn text(plan: &Plan, options: &RenderOptions) -> String {
     let mut out = String::new();
     // Writing into a String cannot fail; the Result only exists because `fmt::Write` has one.
     let _ = write_plan(&mut out, plan, options);

@@ -84,25 +84,25 @@ impl LoadError {
     }
 
     /// What is wrong, in one sentence.
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
     /// What is allowed or how to fix it, when known.
-    pub fn help_text(&self) -> Option<&str> {
+    pub(crate) fn help_text(&self) -> Option<&str> {
         self.help.as_deref()
     }
     /// The file the error is in, as the user named it.
-    pub fn file_name(&self) -> &str {
+    pub(crate) fn file_name(&self) -> &str {
         &self.file
     }
     /// Where in the file, when the error has a position.
-    pub fn location(&self) -> Option<&SourceLocation> {
+    pub(crate) fn location(&self) -> Option<&SourceLocation> {
         self.location.as_ref()
     }
 }
 
 /// Every error found in one load, in file order. Rendered by miette, each error is its own
-/// report (see [`LoadErrors::iter`]); as a single report, they are its `related` diagnostics.
+/// report (iterate over `&LoadErrors`); as a single report, they are its `related` diagnostics.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
 #[error("{}", summary(self.errors.len(), self.file_count()))]
 pub struct LoadErrors {
@@ -115,19 +115,17 @@ impl LoadErrors {
         LoadErrors { errors }
     }
     /// The errors, in the order found (file order, then position).
-    pub fn iter(&self) -> std::slice::Iter<'_, LoadError> {
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, LoadError> {
         self.errors.iter()
     }
     /// Number of errors (at least one).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.errors.len()
     }
-    /// Always false: a `LoadErrors` is only returned when something is wrong.
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
     /// Number of distinct files with at least one error.
-    pub fn file_count(&self) -> usize {
+    fn file_count(&self) -> usize {
         let mut files: Vec<&str> = self.errors.iter().map(|e| e.file.as_str()).collect();
         files.sort_unstable();
         files.dedup();

@@ -18,7 +18,7 @@ const TEXT: u8 = 3;
 
 /// A desired value, borrowed from [`DesiredFields`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DesiredValueRef<'a> {
+pub(crate) enum DesiredValueRef<'a> {
     /// `null` or `""`: the live value must be empty.
     Empty,
     /// A non-empty string.
@@ -29,7 +29,7 @@ pub enum DesiredValueRef<'a> {
 
 impl DesiredValueRef<'_> {
     /// Whether the API value `value` is this value (without building the API form).
-    pub fn is(&self, value: &AttrValue) -> bool {
+    pub(crate) fn is(&self, value: &AttrValue) -> bool {
         match (self, value) {
             (DesiredValueRef::Empty, AttrValue::Text(s)) => s.is_empty(),
             (DesiredValueRef::Text(desired), AttrValue::Text(s)) => desired == s,
@@ -39,20 +39,20 @@ impl DesiredValueRef<'_> {
     }
 
     /// The value as the API carries it (`""` for empty).
-    pub fn to_api(&self) -> AttrValue {
+    pub(crate) fn to_api(self) -> AttrValue {
         match self {
             DesiredValueRef::Empty => AttrValue::Text(String::new()),
-            DesiredValueRef::Text(s) => AttrValue::Text((*s).to_string()),
-            DesiredValueRef::Bool(b) => AttrValue::Bool(*b),
+            DesiredValueRef::Text(s) => AttrValue::Text(s.to_string()),
+            DesiredValueRef::Bool(b) => AttrValue::Bool(b),
         }
     }
 
     /// An owned copy.
-    pub fn to_owned(&self) -> DesiredValue {
+    pub(crate) fn into_owned(self) -> DesiredValue {
         match self {
             DesiredValueRef::Empty => DesiredValue::Empty,
-            DesiredValueRef::Text(s) => DesiredValue::Text((*s).to_string()),
-            DesiredValueRef::Bool(b) => DesiredValue::Bool(*b),
+            DesiredValueRef::Text(s) => DesiredValue::Text(s.to_string()),
+            DesiredValueRef::Bool(b) => DesiredValue::Bool(b),
         }
     }
 }
@@ -66,33 +66,32 @@ pub struct DesiredFields {
 
 impl DesiredFields {
     /// Attribute and value pairs, in attribute order.
-    pub fn iter(&self) -> Fields<'_> {
+    pub(crate) fn iter(&self) -> Fields<'_> {
         Fields { rest: &self.packed }
     }
 
     /// The managed attributes, in order.
-    pub fn keys(&self) -> impl Iterator<Item = Attribute> + '_ {
+    #[cfg(test)]
+    fn keys(&self) -> impl Iterator<Item = Attribute> + '_ {
         self.iter().map(|(attr, _)| attr)
     }
 
     /// The desired value of `attr`, if managed.
-    pub fn get(&self, attr: Attribute) -> Option<DesiredValueRef<'_>> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, attr: Attribute) -> Option<DesiredValueRef<'_>> {
         self.iter().find_map(|(a, value)| (a == attr).then_some(value))
     }
 
     /// Whether `attr` is managed.
-    pub fn contains_key(&self, attr: Attribute) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains_key(&self, attr: Attribute) -> bool {
         self.get(attr).is_some()
     }
 
     /// Number of managed attributes.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.iter().count()
-    }
-
-    /// Whether no attribute is managed.
-    pub fn is_empty(&self) -> bool {
-        self.packed.is_empty()
     }
 }
 
@@ -134,7 +133,7 @@ impl fmt::Debug for DesiredFields {
 }
 
 /// Iterator over [`DesiredFields`].
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     rest: &'a [u8],
 }
 
@@ -185,7 +184,7 @@ mod tests {
             let pairs: Vec<_> = pairs.into_iter().map(|(i, v)| (Attribute::ALL[i], v)).collect();
             let packed: DesiredFields = pairs.iter().cloned().collect();
             let map: BTreeMap<_, _> = pairs.into_iter().collect();
-            let unpacked: Vec<_> = packed.iter().map(|(a, v)| (a, v.to_owned())).collect();
+            let unpacked: Vec<_> = packed.iter().map(|(a, v)| (a, v.into_owned())).collect();
             let expected: Vec<_> = map.into_iter().collect();
             prop_assert_eq!(packed.len(), expected.len());
             prop_assert_eq!(unpacked, expected);

@@ -14,13 +14,14 @@ mod stream;
 mod suggest;
 mod validate;
 
-pub use error::{LoadError, LoadErrors};
-pub use fields::{DesiredFields, DesiredValueRef};
-pub use model::{
-    DesiredOrganization, DesiredState, DesiredUser, DesiredValue, InvalidOrganization,
-    ORG_ALIAS_MAX_CHARS, OrganizationRef, SourceLocation,
-};
-pub use rules::{BadValue, check_text, check_value, is_idp_user_id};
+pub(crate) use error::{LoadError, LoadErrors};
+#[cfg(test)]
+pub(crate) use fields::DesiredFields;
+#[cfg(test)]
+pub(crate) use model::DesiredValue;
+pub(crate) use model::{DesiredOrganization, DesiredUser, InvalidOrganization, SourceLocation};
+pub use model::{DesiredState, OrganizationRef};
+pub(crate) use rules::check_value;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
 /// [`load`], showing `on_file` the name (as in errors) and the text of every file it read, in
 /// the order read, whether the files turn out valid or not: what a controller's revision
 /// digest is made of.
-pub fn load_observed(
+pub(crate) fn load_observed(
     paths: &[impl AsRef<Path>],
     on_file: &mut dyn FnMut(&str, &str),
 ) -> Result<DesiredState, LoadErrors> {
@@ -46,7 +47,7 @@ pub fn load_observed(
 
 /// The files [`load`] would read under `paths`, in the order it would read them (without its
 /// errors): a controller watches them for a new revision.
-pub fn list_files(paths: &[impl AsRef<Path>]) -> Vec<std::path::PathBuf> {
+pub(crate) fn list_files(paths: &[impl AsRef<Path>]) -> Vec<std::path::PathBuf> {
     load::list_files(paths)
 }
 
@@ -57,13 +58,9 @@ pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors>
     load::load_sources(&[source], Vec::new())
 }
 
-/// The JSON Schema of a desired-state file (draft-07, which editors' YAML plugins support).
-pub fn json_schema() -> serde_json::Value {
-    schema::json_schema()
-}
-
-/// [`json_schema`] as the text of the committed `schema/workmail-users.schema.json`: pretty
-/// JSON, keys sorted, a trailing newline.
+/// The JSON Schema of a desired-state file (draft-07, which editors' YAML plugins support), as
+/// the text of the committed `schema/workmail-users.schema.json`: pretty JSON, keys sorted, a
+/// trailing newline.
 pub fn json_schema_text() -> String {
     schema::json_schema_text()
 }

@@ -25,7 +25,7 @@ impl fmt::Display for SourceLocation {
 /// packed). An unmanaged attribute is simply absent from [`DesiredUser::fields`], so the three
 /// states — absent, empty, value — stay distinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DesiredValue {
+pub(crate) enum DesiredValue {
     /// `null` or `""`: the live value must be empty.
     Empty,
     /// A non-empty string (text, role, IdP id).
@@ -44,7 +44,7 @@ pub enum OrganizationRef {
 }
 
 /// Longest organization alias (`OrganizationName` in the API model).
-pub const ORG_ALIAS_MAX_CHARS: usize = 62;
+pub(crate) const ORG_ALIAS_MAX_CHARS: usize = 62;
 
 /// A string that names no organization: neither an id nor a valid alias.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +53,7 @@ pub struct InvalidOrganization(pub String);
 
 impl InvalidOrganization {
     /// What an organization reference may be.
-    pub fn allowed() -> String {
+    pub(crate) fn allowed() -> String {
         format!(
             "an id is `m-` followed by 32 lowercase hex digits; an alias has 1 to \
              {ORG_ALIAS_MAX_CHARS} letters and digits in groups joined by single `-`, and does \
@@ -74,14 +74,14 @@ impl OrganizationRef {
         }
     }
     /// Whether `s` is an organization id: `^m-[0-9a-f]{32}$`.
-    pub fn is_id(s: &str) -> bool {
+    pub(crate) fn is_id(s: &str) -> bool {
         s.len() == 34
             && s.starts_with("m-")
             && s[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     }
     /// Whether `s` is a valid alias (`OrganizationName`): 1 to 62 characters,
     /// `^(?!d-)([\da-zA-Z]+)([-][\da-zA-Z]+)*$`.
-    pub fn is_alias(s: &str) -> bool {
+    pub(crate) fn is_alias(s: &str) -> bool {
         !s.is_empty()
             && s.len() <= ORG_ALIAS_MAX_CHARS
             && !s.starts_with("d-")
@@ -91,14 +91,14 @@ impl OrganizationRef {
     /// What two references must share to name one organization without asking the directory:
     /// an alias case-folded (aliases resolve case-insensitively), an id as written. An alias and
     /// the id of the same organization differ here; only resolution relates them.
-    pub fn offline_identity(&self) -> String {
+    pub(crate) fn offline_identity(&self) -> String {
         match self {
             OrganizationRef::Id(id) => id.clone(),
             OrganizationRef::Alias(alias) => alias.to_ascii_lowercase(),
         }
     }
     /// The string as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             OrganizationRef::Id(s) | OrganizationRef::Alias(s) => s,
         }
@@ -148,7 +148,7 @@ pub struct DesiredState {
 
 impl DesiredState {
     /// Number of declared users over all organizations.
-    pub fn user_count(&self) -> usize {
+    pub(crate) fn user_count(&self) -> usize {
         self.organizations.iter().map(|o| o.users.len()).sum()
     }
 }

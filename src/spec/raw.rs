@@ -32,7 +32,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// How an error message names this kind of node.
-    pub fn kind_name(&self) -> &'static str {
+    pub(crate) fn kind_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -49,7 +49,7 @@ impl Pos {
     ///
     /// Locations carry byte offsets for string input; when they do not (or are unknown), the
     /// line and column are mapped back to a byte offset so a label can still be drawn.
-    pub fn from_location(loc: &Location, text: &str) -> Pos {
+    pub(crate) fn from_location(loc: &Location, text: &str) -> Pos {
         let line = usize::try_from(loc.line()).unwrap_or(0);
         let column = usize::try_from(loc.column()).unwrap_or(0);
         let span = loc.span();

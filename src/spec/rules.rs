@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// A value an attribute may not be set to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BadValue {
+pub(crate) enum BadValue {
     #[error("`{}` is {len} characters long; at most {TEXT_MAX_CHARS} are allowed", attr.key())]
     TooLong { attr: Attribute, len: usize },
     #[error("`{}` `{value}` is not an identity provider user id", attr.key())]
@@ -25,7 +25,7 @@ pub enum BadValue {
 }
 
 /// What an attribute holds, in words.
-pub fn expected(attr: Attribute) -> String {
+pub(crate) fn expected(attr: Attribute) -> String {
     match attr.kind() {
         AttrKind::Bool => "true or false".to_string(),
         AttrKind::Role => Role::SETTABLE_NAMES.join(" or "),
@@ -34,13 +34,13 @@ pub fn expected(attr: Attribute) -> String {
 }
 
 /// How an identity provider user id is written.
-pub const IDP_USER_ID_HELP: &str = "an IAM Identity Center user id is a UUID (8-4-4-4-12 hex \
+pub(crate) const IDP_USER_ID_HELP: &str = "an IAM Identity Center user id is a UUID (8-4-4-4-12 hex \
     digits), optionally prefixed by 10 lowercase hex digits and `-`, at most 47 characters; \
     `\"\"` or null clears it";
 
 /// Check the string `s` as a value of `attr` (`""` clears a text or IdP id; a role cannot be
 /// cleared). A boolean attribute takes no string.
-pub fn check_text(attr: Attribute, s: &str) -> Result<(), BadValue> {
+pub(crate) fn check_text(attr: Attribute, s: &str) -> Result<(), BadValue> {
     match attr.kind() {
         AttrKind::Text => {
             let len = s.chars().count();
@@ -68,7 +68,7 @@ pub fn check_text(attr: Attribute, s: &str) -> Result<(), BadValue> {
 }
 
 /// Check `value` as a value `attr` may be set to: the type, then [`check_text`].
-pub fn check_value(attr: Attribute, value: &AttrValue) -> Result<(), BadValue> {
+pub(crate) fn check_value(attr: Attribute, value: &AttrValue) -> Result<(), BadValue> {
     match (attr.kind(), value) {
         (AttrKind::Bool, AttrValue::Bool(_)) => Ok(()),
         (_, AttrValue::Text(s)) => check_text(attr, s),
@@ -78,7 +78,7 @@ pub fn check_value(attr: Attribute, value: &AttrValue) -> Result<(), BadValue> {
 
 /// Whether `s` is an identity provider user id: [`IDP_USER_ID_PATTERN`], at most
 /// [`IDP_USER_ID_MAX_CHARS`] characters.
-pub fn is_idp_user_id(s: &str) -> bool {
+fn is_idp_user_id(s: &str) -> bool {
     static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(IDP_USER_ID_PATTERN).expect("the IdP user id pattern compiles")
     });

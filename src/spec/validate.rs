@@ -61,7 +61,7 @@ impl PendingUser {
         let fields = defaults
             .iter()
             .cloned()
-            .chain(own.iter().map(|(attr, value)| (attr, value.to_owned())))
+            .chain(own.iter().map(|(attr, value)| (attr, value.into_owned())))
             .collect();
         DesiredUser { key, source, fields }
     }
@@ -506,7 +506,7 @@ impl Validator<'_> {
     }
 
     /// A string value of a text, IdP id or role attribute; `""` is the empty value.
-    fn string(&mut self, attr: Attribute, node: &Node, s: &str) -> Option<DesiredValue> {
+    pub(crate) fn string(&mut self, attr: Attribute, node: &Node, s: &str) -> Option<DesiredValue> {
         match check_text(attr, s) {
             Ok(()) if s.is_empty() => Some(DesiredValue::Empty),
             Ok(()) => Some(DesiredValue::Text(s.to_string())),
@@ -680,11 +680,11 @@ mod tests {
         assert_eq!(org.reference, OrganizationRef::Alias("acme".into()));
         let alice = &org.users[0];
         assert_eq!(
-            alice.fields.get(Attribute::City).map(|v| v.to_owned()),
+            alice.fields.get(Attribute::City).map(|v| v.into_owned()),
             Some(DesiredValue::Empty)
         );
         assert_eq!(
-            alice.fields.get(Attribute::Company).map(|v| v.to_owned()),
+            alice.fields.get(Attribute::Company).map(|v| v.into_owned()),
             Some(DesiredValue::Text("Acme".into()))
         );
         assert_eq!((alice.source.line, alice.source.column), (6, 3));
@@ -699,11 +699,11 @@ mod tests {
         let state = load_str("t.yaml", yaml).expect("valid");
         let users = &state.organizations[0].users;
         assert_eq!(
-            users[0].fields.get(Attribute::City).map(|v| v.to_owned()),
+            users[0].fields.get(Attribute::City).map(|v| v.into_owned()),
             Some(DesiredValue::Empty)
         );
         assert_eq!(
-            users[1].fields.get(Attribute::City).map(|v| v.to_owned()),
+            users[1].fields.get(Attribute::City).map(|v| v.into_owned()),
             Some(DesiredValue::Text("Boston".into()))
         );
     }
@@ -741,17 +741,17 @@ mod tests {
         );
         let state = load_str("t.yaml", &yaml).expect("valid");
         let f = &state.organizations[0].users[0].fields;
-        assert_eq!(f.get(Attribute::Office).map(|v| v.to_owned()), Some(DesiredValue::Empty));
+        assert_eq!(f.get(Attribute::Office).map(|v| v.into_owned()), Some(DesiredValue::Empty));
         assert_eq!(
-            f.get(Attribute::HiddenFromGlobalAddressList).map(|v| v.to_owned()),
+            f.get(Attribute::HiddenFromGlobalAddressList).map(|v| v.into_owned()),
             Some(DesiredValue::Bool(true))
         );
         assert_eq!(
-            f.get(Attribute::Role).map(|v| v.to_owned()),
+            f.get(Attribute::Role).map(|v| v.into_owned()),
             Some(DesiredValue::Text("REMOTE_USER".into()))
         );
         assert_eq!(
-            f.get(Attribute::ZipCode).map(|v| v.to_owned()),
+            f.get(Attribute::ZipCode).map(|v| v.into_owned()),
             Some(DesiredValue::Text("02134".into()))
         );
     }
