@@ -147,23 +147,10 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
     };
     let plan = &planned.plan;
     log_planned_values(plan, &settings.redaction);
-    let summary = plan.summary();
-    run.summary = RunSummary {
-        users: summary.users,
-        to_update: summary.to_update,
-        unchanged: summary.unchanged,
-        errors: summary.errors,
-        ..RunSummary::default()
-    };
-    run.drift = Some(drift_of(plan, &settings.redaction));
+    record_plan(&mut run, plan, &settings.redaction);
     let revision = run.revision.clone().unwrap_or_default();
     let applied_before = ctx.status().revision.applied.clone();
-    let writes = !run.suspended
-        && match settings.mode {
-            Mode::Observe => false,
-            Mode::ApplyOnChange => applied_before.as_deref() != Some(revision.as_str()),
-            Mode::SelfHeal => true,
-        };
+    let writes = !run.suspended && may_write(settings.mode, &revision, applied_before.as_deref());
     let transient = || {
         if directory.saw_transient_failure() {
             FailureClass::Transient
@@ -206,6 +193,34 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
     if let Some(failure) = engine.connection_failure() {
         return stopped(run, failure, "the users after it were not attempted");
     }
+    applied(run, &report, &revision, transient())
+}
+
+/// Whether `mode` writes a run of `revision`, the suspend file aside.
+fn may_write(mode: Mode, revision: &str, applied_before: Option<&str>) -> bool {
+    match mode {
+        Mode::Observe => false,
+        Mode::ApplyOnChange => applied_before != Some(revision),
+        Mode::SelfHeal => true,
+    }
+}
+
+/// The plan's counts and drift, recorded on the run before anything is applied.
+fn record_plan(run: &mut Run, plan: &Plan, redaction: &Redaction) {
+    let summary = plan.summary();
+    run.summary = RunSummary {
+        users: summary.users,
+        to_update: summary.to_update,
+        unchanged: summary.unchanged,
+        errors: summary.errors,
+        ..RunSummary::default()
+    };
+    run.drift = Some(drift_of(plan, redaction));
+}
+
+/// How a run that applied ended: a success when every user converged, else a failure, retried
+/// sooner for a conflict (the next plan sees the new live value) or a transient failure.
+fn applied(run: Run, report: &ApplyReport, revision: &str, transient: FailureClass) -> RunReport {
     if !report.succeeded() {
         let RunSummary { updated, conflicts, failed, errors, .. } = run.summary;
         let not_attempted =
@@ -214,7 +229,7 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
             "{updated} updated, {conflicts} conflicts, {failed} failed, {errors} plan errors, \
              {not_attempted} not attempted"
         );
-        let class = if conflicts > 0 { FailureClass::Transient } else { transient() };
+        let class = if conflicts > 0 { FailureClass::Transient } else { transient };
         return run.end(
             RunResult::Failure,
             ReadyReason::ReconciliationFailed,
