@@ -11,11 +11,58 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 
 /// The largest `POST /trigger` body accepted; larger ones get 413. A GitHub push event is tens
 /// of kilobytes.
 const MAX_TRIGGER_BODY: usize = 1024 * 1024;
+
+/// How long a client may take to send a request's headers, the first request's or the next on
+/// a kept-alive connection: one that sends nothing, or trickles, is closed, so silent or hostile
+/// clients cannot hold sockets for ever.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; more wait in the listen backlog until one closes.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Serve `router` on `listener` until the task is aborted (which drops every connection).
+pub(crate) async fn serve(listener: TcpListener, router: Router) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { return };
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, router.clone(), permit));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, router: Router, permit: OwnedSemaphorePermit) {
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
+    if let Err(e) = connection.await {
+        tracing::debug!(error = %e, "a connection to the endpoints ended with an error");
+    }
+    drop(permit);
+}
 
 /// Every endpoint. `POST /trigger` exists only when a webhook secret is set (404 otherwise).
 pub(crate) fn router(ctx: Arc<Context>) -> Router {

@@ -64,7 +64,7 @@ pub(crate) async fn serve(
     mut triggers: mpsc::Receiver<Trigger>,
     force: CancellationToken,
 ) -> Stopped {
-    let server = tokio::spawn(axum::serve(listener, router(Arc::clone(&ctx))).into_future());
+    let server = tokio::spawn(http::serve(listener, router(Arc::clone(&ctx))));
     let watcher = tokio::spawn(watch_source(Arc::clone(&ctx)));
     let interval = ctx.settings.interval;
     let looped = async {

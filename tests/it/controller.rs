@@ -879,3 +879,23 @@ async fn a_source_that_is_a_file_is_refused_at_start() {
     assert!(stderr(&out).contains("SOURCE acme.yaml: is not a directory"), "{}", stderr(&out));
     assert!(emu.journal().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_client_is_disconnected_and_the_others_are_served() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let ctl = Controller::start(&emu, files.path(), &["users", "--interval", "1h"]).await;
+    let addr = ctl.url.trim_start_matches("http://").to_string();
+    // Connected, and never a byte sent: held at most the header read timeout (10 s).
+    let started = Instant::now();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    assert_eq!(ctl.get("/healthz").await.status, 200, "others are served meanwhile");
+    let mut buffer = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(20), silent.read(&mut buffer))
+        .await
+        .expect("closed by the controller within 20 s");
+    assert_eq!(read.expect("a clean close"), 0, "closed without an answer");
+    let held = started.elapsed();
+    assert!(held >= Duration::from_secs(9), "closed after {held:?}, before the timeout");
+    assert_eq!(ctl.get("/healthz").await.status, 200);
+}
