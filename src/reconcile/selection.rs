@@ -66,7 +66,12 @@ impl Selection {
                 });
             }
         }
-        desired.organizations.retain(|o| !o.users.is_empty());
+        if desired.targeted {
+            // Out of view: an organization without a targeted user is not planned. Without a
+            // target every declared organization is, `users: {}` included, so that its users
+            // in no file are listed.
+            desired.organizations.retain(|o| !o.users.is_empty());
+        }
         Ok(desired)
     }
 }
@@ -106,9 +111,9 @@ mod tests {
         assert_eq!(excluded.excluded[0].reference, excluded.organizations[0].reference);
         assert!(!excluded.targeted);
 
-        // Excluding every user drops the organization from the plan, not from the declared.
+        // Excluding every user leaves the organization planned, with no user to describe.
         let none = select(&[], &["alice", "bob", "carol"]);
-        assert!(none.organizations.is_empty());
+        assert_eq!(keys(&none.organizations), [Vec::<&str>::new()]);
         assert_eq!(keys(&none.excluded), [["alice", "bob", "carol"]]);
 
         let targeted = select(&["carol"], &[]);

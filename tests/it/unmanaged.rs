@@ -543,3 +543,29 @@ async fn export_skip_declared_refuses_invalid_files_before_any_call() {
     assert_eq!(stdout(&out), "");
     assert!(emu.journal().is_empty(), "no call");
 }
+
+/// An organization declared with `users: {}` is planned: every manageable live user is in no
+/// file — the first step of adopting an organization — and nothing is described or written.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organization_declared_with_no_user_lists_all_its_users() {
+    let emu = emulator(seed(), UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("acme.yaml", "organization: acme\nusers: {}\n");
+    let out = run(&emu, files.path(), &["plan", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "Organization acme (m-0123456789abcdef0123456789abcdef)
+  (no changes)
+  ? 4 users in no file: alice, bob, dan, eve
+Plan: 0 to update, 0 unchanged, 0 errors.
+"
+    );
+    assert_eq!(list_users_pages(&emu), [(serde_json::json!(100), false)]);
+    assert!(calls(&emu.journal(), "DescribeUser").is_empty());
+    // With --unmanaged ignore there is nothing to ask the directory at all.
+    emu.clear_journal();
+    let out = run(&emu, files.path(), &["plan", "acme.yaml", "--unmanaged", "ignore"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(calls(&emu.journal(), "ListUsers").is_empty());
+}
