@@ -116,25 +116,10 @@ impl BackgroundEmulator {
         } else {
             args.extend(["--listen", "127.0.0.1:0"]);
         }
-        // A file, not a pipe: a pipe nobody reads could fill and stall the emulator.
         let log = home.join("emulator.log");
-        let mut child = std::process::Command::new(binary())
-            .args(&args)
-            .current_dir(repo_root())
-            .env_clear()
-            .env("PATH", path_with_binary())
-            .env("HOME", home)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("the emulator's log file"))
-            .spawn()
-            .expect("the emulator starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        // Owned before anything can fail, so the process is stopped on every path.
-        let mut started = BackgroundEmulator { child, url: String::new() };
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut started.url)
-            .expect("the emulator prints its URL");
-        started.url = started.url.trim().to_string();
+        let mut started =
+            BackgroundEmulator { child: spawn_logged(&args, &[], home, &log), url: String::new() };
+        started.url = first_line(&mut started.child);
         if started.url.is_empty() {
             // Nothing on stdout: the emulator exited; its stderr says why.
             let why = std::fs::read_to_string(&log).unwrap_or_default();
@@ -150,6 +135,38 @@ impl Drop for BackgroundEmulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `workmail-reconcile ARGS` in the clone, on a fresh account (HOME, PATH and `env` only), stdout
+/// piped and stderr to `log` — a file, not a pipe: a pipe nobody reads could fill and stall it.
+fn spawn_logged<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+    env: &[(String, String)],
+    home: &std::path::Path,
+    log: &std::path::Path,
+) -> std::process::Child {
+    std::process::Command::new(binary())
+        .args(args)
+        .current_dir(repo_root())
+        .env_clear()
+        .env("PATH", path_with_binary())
+        .env("HOME", home)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("a log file"))
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// The first line `child` prints, trimmed: the URL of a server started on port 0 (empty when
+/// it exited first).
+fn first_line(child: &mut std::process::Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("stdout readable");
+    line.trim().to_string()
 }
 
 /// A quickstart command that ran: its line, exit code, stdout and stderr.
@@ -522,23 +539,12 @@ impl BackgroundController {
         let mut args = args.to_vec();
         let at = args.iter().position(|a| a == "--listen").expect("--listen");
         args[at + 1] = "127.0.0.1:0".to_string();
-        let mut child = std::process::Command::new(binary())
-            .args(&args)
-            .current_dir(repo_root())
-            .env_clear()
-            .env("PATH", path_with_binary())
-            .env("HOME", home)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::fs::File::create(home.join("controller.log")).expect("log"))
-            .spawn()
-            .expect("the controller starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut started = BackgroundController { child, url: String::new() };
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut started.url)
-            .expect("the controller prints its URL");
-        started.url = started.url.trim().to_string();
+        let log = home.join("controller.log");
+        let mut started = BackgroundController {
+            child: spawn_logged(&args, env, home, &log),
+            url: String::new(),
+        };
+        started.url = first_line(&mut started.child);
         assert!(started.url.starts_with("http://127.0.0.1:"), "first line: {:?}", started.url);
         started
     }

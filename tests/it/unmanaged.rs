@@ -46,6 +46,17 @@ fn named(emu: &Emulator, text: &str) -> String {
         .fold(text.to_string(), |t, u| t.replace(&u.id, &format!("<id of {}>", u.name)))
 }
 
+/// `plan acme.yaml ARGS` of `desired` as `acme.yaml`: it exits 0; its stdout.
+async fn plan_acme(emu: &Emulator, desired: &str, args: &[&str]) -> String {
+    let files = Files::new();
+    files.write("acme.yaml", desired);
+    let mut line = vec!["plan", "acme.yaml"];
+    line.extend_from_slice(args);
+    let out = run(emu, files.path(), &line).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
 /// The MaxResults and whether a NextToken was sent, per ListUsers call.
 fn list_users_pages(emu: &Emulator) -> Vec<(serde_json::Value, bool)> {
     calls(&emu.journal(), "ListUsers")
@@ -134,12 +145,9 @@ async fn json_and_markdown_list_every_user_in_no_file() {
 async fn more_than_two_pages_are_all_read() {
     let users = (0..250).map(|i| user(&format!("user{i:03}"), &[])).collect();
     let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers:\n  user000: {}\n  user249: {}\n");
-    let out = run(&emu, files.path(), &["plan", "acme.yaml"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let desired = "organization: acme\nusers:\n  user000: {}\n  user249: {}\n";
     assert_eq!(
-        stdout(&out),
+        plan_acme(&emu, desired, &[]).await,
         "Organization acme (m-0123456789abcdef0123456789abcdef)
   (no changes)
   ? 248 users in no file: user001, user002, user003, user004, user005, user006, user007, \
@@ -152,8 +160,8 @@ Plan: 0 to update, 2 unchanged, 0 errors.
         list_users_pages(&emu),
         [(hundred.clone(), false), (hundred.clone(), true), (hundred, true)]
     );
-    let json = run(&emu, files.path(), &["plan", "acme.yaml", "--format", "json"]).await;
-    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let json = plan_acme(&emu, desired, &["--format", "json"]).await;
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(doc["summary"]["unmanaged"], 248);
     assert_eq!(doc["unmanaged"].as_array().map(Vec::len), Some(248));
 }
@@ -549,12 +557,9 @@ async fn export_skip_declared_refuses_invalid_files_before_any_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organization_declared_with_no_user_lists_all_its_users() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
-    let files = Files::new();
-    files.write("acme.yaml", "organization: acme\nusers: {}\n");
-    let out = run(&emu, files.path(), &["plan", "acme.yaml"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let desired = "organization: acme\nusers: {}\n";
     assert_eq!(
-        stdout(&out),
+        plan_acme(&emu, desired, &[]).await,
         "Organization acme (m-0123456789abcdef0123456789abcdef)
   (no changes)
   ? 4 users in no file: alice, bob, dan, eve
@@ -565,7 +570,6 @@ Plan: 0 to update, 0 unchanged, 0 errors.
     assert!(calls(&emu.journal(), "DescribeUser").is_empty());
     // With --unmanaged ignore there is nothing to ask the directory at all.
     emu.clear_journal();
-    let out = run(&emu, files.path(), &["plan", "acme.yaml", "--unmanaged", "ignore"]).await;
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    plan_acme(&emu, desired, &["--unmanaged", "ignore"]).await;
     assert!(calls(&emu.journal(), "ListUsers").is_empty());
 }
