@@ -59,6 +59,20 @@ pub struct Counters {
     pub dropped: u64,
 }
 
+/// What the journal shows of a password (CreateUser, ResetPassword): the journal is served to
+/// anyone who can reach the emulator, and a test's password is still a credential.
+const WITHHELD: &str = "(withheld)";
+
+fn withhold_passwords(input: &mut serde_json::Value) {
+    if let Some(members) = input.as_object_mut() {
+        for (name, value) in members.iter_mut() {
+            if name.ends_with("Password") && value.is_string() {
+                *value = serde_json::Value::from(WITHHELD);
+            }
+        }
+    }
+}
+
 /// Entries in arrival order of their outcome, with running counters.
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
@@ -67,7 +81,8 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    pub(crate) fn record(&mut self, entry: JournalEntry) {
+    pub(crate) fn record(&mut self, mut entry: JournalEntry) {
+        withhold_passwords(&mut entry.input);
         *self.counters.calls.entry(entry.operation.clone()).or_default() += 1;
         match entry.outcome {
             JournalOutcome::Ok => {}
@@ -125,6 +140,21 @@ pub(crate) mod epoch_seconds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_withheld_from_the_journal() {
+        let mut journal = Journal::default();
+        journal.record(JournalEntry {
+            operation: "CreateUser".into(),
+            input: serde_json::json!({"Name": "dan", "Password": "hunter2!A", "DisplayName": "D"}),
+            outcome: JournalOutcome::Ok,
+            at: SystemTime::UNIX_EPOCH,
+        });
+        assert_eq!(
+            journal.entries()[0].input,
+            serde_json::json!({"Name": "dan", "Password": "(withheld)", "DisplayName": "D"})
+        );
+    }
 
     #[test]
     fn counters_follow_outcomes_and_entries_round_trip_through_json() {

@@ -26,7 +26,7 @@
 //!   role is `SYSTEM_USER` cannot be updated at all → `InvalidParameterException`; a DELETED user →
 //!   `EntityStateException`; a DISABLED user can be updated. `""` clears; JSON `null` is "left out".
 //! - **CreateUser** makes a DISABLED user without email (as WorkMail does until it is registered);
-//!   the password is not kept. **RegisterToWorkMail** accepts emails in the default mail domain
+//!   the password is kept neither in the state nor in the journal. **RegisterToWorkMail** accepts emails in the default mail domain
 //!   and in the domains of seeded emails.
 //! - **Drops** may hit any operation; "after" means after the operation ran, and the journal says
 //!   `applied: true` only for a write that succeeded.
