@@ -6,6 +6,7 @@
 //! commands in [`cli`] drive. [`emulator`] is an in-memory WorkMail server for tests, the demo
 //! and dry runs.
 
+mod accept;
 pub mod apply;
 pub mod attr_map;
 pub mod attrs;

@@ -6,7 +6,8 @@ use super::shared_args::{PlanningArgs, open_audit_log};
 use super::{Exit, connect, values};
 use crate::apply::SafetyLimits;
 use crate::controller::{
-    Context, Metrics, Mode, Settings, Source, Stopped, WebhookSecret, listen_for_signals, serve,
+    Context, Metrics, Mode, Settings, Source, SourceError, Stopped, WebhookSecret,
+    listen_for_signals, serve,
 };
 use crate::directory::AttemptObserver;
 use clap::Args;
@@ -53,12 +54,9 @@ pub struct ControllerArgs {
 pub(crate) fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<Exit> {
     // A source that does not exist yet may be on its way (git-sync clones after start); one
     // that is a file is a mistake.
-    if std::fs::metadata(&args.source).is_ok_and(|meta| !meta.is_dir()) {
-        return Err(miette!(
-            help = "give the directory that holds the desired-state files, or a link to it",
-            "SOURCE {}: is not a directory",
-            args.source.display()
-        ));
+    let source = Source::new(&args.source);
+    if let Err(error @ SourceError::NotADirectory { .. }) = source.resolve() {
+        return Err(miette!("{error}"));
     }
     let webhook_secret = match &args.webhook_secret_file {
         Some(path) => Some(WebhookSecret::read_file(path).map_err(|e| miette!("{e}"))?),
@@ -66,7 +64,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<
     };
     let audit = open_audit_log(args.audit_log.as_deref())?;
     let settings = Settings {
-        source: Source::new(&args.source),
+        source,
         mode: args.mode,
         interval: args.interval,
         limits: SafetyLimits { max_changes: args.max_changes, force: false },

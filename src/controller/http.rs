@@ -5,6 +5,7 @@ use super::context::Context;
 use super::status::Trigger;
 use super::status_page;
 use super::webhook::SIGNATURE_HEADER;
+use crate::accept::accept_connections;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,8 +17,6 @@ use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
 
 /// The largest `POST /trigger` body accepted; larger ones get 413. A GitHub push event is tens
 /// of kilobytes.
@@ -33,27 +32,13 @@ const MAX_CONNECTIONS: usize = 256;
 
 /// Serve `router` on `listener` until the task is aborted (which drops every connection).
 pub(crate) async fn serve(listener: TcpListener, router: Router) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let mut connections = JoinSet::new();
-    loop {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { return };
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, router.clone(), permit));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    accept_connections(listener, MAX_CONNECTIONS, |stream| {
+        serve_connection(stream, router.clone())
+    })
+    .await;
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, permit: OwnedSemaphorePermit) {
+async fn serve_connection(stream: TcpStream, router: Router) {
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -61,7 +46,6 @@ async fn serve_connection(stream: TcpStream, router: Router, permit: OwnedSemaph
     if let Err(e) = connection.await {
         tracing::debug!(error = %e, "a connection to the endpoints ended with an error");
     }
-    drop(permit);
 }
 
 /// Every endpoint. `POST /trigger` exists only when a webhook secret is set (404 otherwise).

@@ -26,7 +26,7 @@ pub(crate) use http::router;
 pub(crate) use metrics::Metrics;
 pub(crate) use schedule::run_loop;
 pub(crate) use signals::{DRAIN_LIMIT, listen as listen_for_signals};
-pub(crate) use source::Source;
+pub(crate) use source::{Source, SourceError};
 #[cfg(test)]
 pub(crate) use status::{FieldDrift, Ready, Revisions, RunSummary};
 pub(crate) use status::{

@@ -308,26 +308,19 @@ fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
 
 /// The drift of `plan` per organization, values through `redaction`.
 fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
-    let mut organizations: Vec<OrganizationDrift> = plan
-        .organizations
-        .iter()
-        .map(|o| OrganizationDrift {
-            organization_id: o.id.clone(),
-            alias: o.alias.clone(),
-            desired_users: 0,
-            unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
-            users: Vec::new(),
-        })
-        .collect();
+    // Users in no file were looked for in every organization of the plan, or in none.
+    let empty = |organization_id: &str, alias: Option<String>| OrganizationDrift {
+        organization_id: organization_id.to_string(),
+        alias,
+        desired_users: 0,
+        unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
+        users: Vec::new(),
+    };
+    let mut organizations: Vec<OrganizationDrift> =
+        plan.organizations.iter().map(|o| empty(&o.id, o.alias.clone())).collect();
     let index_of = |organizations: &mut Vec<OrganizationDrift>, id: &str| {
         organizations.iter().position(|o| o.organization_id == id).unwrap_or_else(|| {
-            organizations.push(OrganizationDrift {
-                organization_id: id.to_string(),
-                alias: None,
-                desired_users: 0,
-                unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
-                users: Vec::new(),
-            });
+            organizations.push(empty(id, None));
             organizations.len() - 1
         })
     };

@@ -7,6 +7,7 @@ use super::journal::{JournalEntry, JournalOutcome};
 use super::operations::{self, Context, Operation};
 use super::wire::{ApiError, json_response};
 use super::{Shared, control, lock, sigv4, validation};
+use crate::accept::accept_connections;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
@@ -18,10 +19,9 @@ use hyper_util::service::TowerToHyperService;
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 
 /// The prefix of every WorkMail `X-Amz-Target`.
 const TARGET_PREFIX: &str = "WorkMailService.";
@@ -45,22 +45,9 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         .route("/", post(api))
         .nest("/_emulator", control::router())
         .with_state(shared);
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, router.clone()));
-                }
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "emulator accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
+    // No limit of its own: a test may open as many connections as it likes.
+    accept_connections(listener, usize::MAX, |stream| serve_connection(stream, router.clone()))
+        .await;
 }
 
 async fn serve_connection(stream: TcpStream, router: Router) {

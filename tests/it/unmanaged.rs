@@ -242,8 +242,8 @@ async fn an_excluded_user_is_declared_whichever_spelling_its_file_uses() {
     let emu = emulator(seed(), UpdateSemantics::Patch).await;
     let files = Files::new();
     files.write("a.yaml", &format!("organization: {ORG}\nusers:\n  alice: {{}}\n  eve: {{}}\n"));
-    // Every user of this file is excluded: its organization (an alias here) is not planned,
-    // and its users are still declared.
+    // Every user of this file is excluded: its organization (the same one, by alias) is planned
+    // once, and the excluded users are still declared.
     files.write("b.yaml", "organization: ACME\nusers:\n  dan: {}\n");
     let out = run(&emu, files.path(), &["plan", "a.yaml", "b.yaml", "--exclude", "dan"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
