@@ -49,6 +49,7 @@ mod faults;
 mod journal;
 mod operations;
 mod seed;
+mod seeding;
 mod server;
 mod sigv4;
 mod state;
@@ -57,15 +58,15 @@ mod wire;
 
 pub use faults::Faults;
 pub use journal::{Counters, JournalEntry, JournalOutcome};
-pub use seed::{Seed, SeedOrganization, SeedUser};
-pub use state::EmulatedUser;
+pub use seed::{Seed, SeedGroup, SeedOrganization, SeedUser};
+pub use state::{DEFAULT_MAILBOX_QUOTA_MB, EmulatedGroup, EmulatedUser};
 
 use faults::FaultState;
 use journal::Journal;
 use serde::{Deserialize, Serialize};
 use state::EmulatedDirectory;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 use tokio::task::JoinHandle;
@@ -91,6 +92,9 @@ pub struct EmulatorConfig {
     pub semantics: UpdateSemantics,
     /// Injected faults.
     pub faults: Faults,
+    /// Whether ListAliases lists the primary address among the aliases, as some WorkMail
+    /// endpoints do (the default); `false` lists the aliases only.
+    pub list_aliases_include_primary: bool,
     /// The one access key accepted.
     pub access_key_id: String,
     /// Its secret.
@@ -100,12 +104,14 @@ pub struct EmulatorConfig {
 }
 
 impl Default for EmulatorConfig {
-    /// Empty seed, patch semantics, no faults, `test`/`test`, `127.0.0.1:0`.
+    /// Empty seed, patch semantics, no faults, ListAliases with the primary address,
+    /// `test`/`test`, `127.0.0.1:0`.
     fn default() -> Self {
         EmulatorConfig {
             seed: Seed::default(),
             semantics: UpdateSemantics::Patch,
             faults: Faults::default(),
+            list_aliases_include_primary: true,
             access_key_id: "test".to_owned(),
             secret_access_key: "test".to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -119,6 +125,7 @@ pub(crate) struct Shared {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) semantics: Mutex<UpdateSemantics>,
+    pub(crate) list_aliases_include_primary: AtomicBool,
     pub(crate) access_key_id: String,
     pub(crate) secret_access_key: String,
     /// Requests so far, for request ids.
@@ -161,6 +168,7 @@ impl Emulator {
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(FaultState::new(config.faults)),
             semantics: Mutex::new(config.semantics),
+            list_aliases_include_primary: AtomicBool::new(config.list_aliases_include_primary),
             access_key_id: config.access_key_id,
             secret_access_key: config.secret_access_key,
             requests: AtomicU64::new(0),
@@ -256,6 +264,16 @@ impl Emulator {
         *lock(&self.shared.semantics) = semantics;
     }
 
+    /// Switches whether ListAliases lists the primary address among the aliases.
+    pub fn set_list_aliases_include_primary(&self, include: bool) {
+        self.shared.list_aliases_include_primary.store(include, Ordering::Relaxed);
+    }
+
+    /// Whether ListAliases lists the primary address among the aliases.
+    pub fn list_aliases_include_primary(&self) -> bool {
+        self.shared.list_aliases_include_primary.load(Ordering::Relaxed)
+    }
+
     /// The users of an organization sorted by name (empty for an unknown organization).
     pub fn users(&self, organization_id: &str) -> Vec<EmulatedUser> {
         let directory = lock(&self.shared.directory);
@@ -273,9 +291,11 @@ impl Emulator {
         directory.organization(organization_id)?.find_user(name_or_id_or_email).cloned()
     }
 
-    /// Edits a user in place, as a concurrent change by someone else would (not journaled).
-    /// Returns whether the user exists. The edit may not change the user's id; empty texts are
-    /// dropped and a `Role` put into `attributes` moves to `role`.
+    /// Edits a user in place, as a concurrent change by someone else would (not journaled):
+    /// attributes, aliases, quota, state. Returns whether the user exists. The edit may not
+    /// change the user's id; empty texts are dropped, a `Role` put into `attributes` moves to
+    /// `role`, aliases are sorted and deduplicated. Aliases are not checked against other users'
+    /// addresses or the mail domains: the edit is trusted.
     pub fn edit_user(
         &self,
         organization_id: &str,
@@ -286,14 +306,105 @@ impl Emulator {
         let Some(organization) = directory.organization_mut(organization_id) else {
             return false;
         };
-        let Some(user) = organization.find_user_mut(name_or_id_or_email) else {
+        let Some(id) = organization.find_user(name_or_id_or_email).map(|u| u.id.clone()) else {
             return false;
         };
-        let (id, old_name, old_email) = (user.id.clone(), user.name.clone(), user.email.clone());
-        edit(user);
-        user.id = id.clone();
-        user.normalize();
-        organization.reindex(&id, &old_name, old_email.as_deref());
+        let old = organization.names_and_addresses(&id);
+        if let Some(user) = organization.users.get_mut(&id) {
+            edit(user);
+            user.id = id.clone();
+            user.normalize();
+        }
+        organization.reindex(&id, &old);
+        true
+    }
+
+    /// The groups of an organization sorted by name (empty for an unknown organization).
+    pub fn groups(&self, organization_id: &str) -> Vec<EmulatedGroup> {
+        let directory = lock(&self.shared.directory);
+        let mut groups: Vec<EmulatedGroup> = directory
+            .organization(organization_id)
+            .map(|o| o.groups.values().cloned().collect())
+            .unwrap_or_default();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups
+    }
+
+    /// A group by id, name or email, as DescribeGroup resolves it.
+    pub fn group(&self, organization_id: &str, name_or_id_or_email: &str) -> Option<EmulatedGroup> {
+        let directory = lock(&self.shared.directory);
+        directory.organization(organization_id)?.find_group(name_or_id_or_email).cloned()
+    }
+
+    /// The names of the groups a user or group (by id, name or email) is a direct member of,
+    /// sorted.
+    pub fn groups_of(&self, organization_id: &str, name_or_id_or_email: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let Some(entity) = org.find_entity(name_or_id_or_email) else { return Vec::new() };
+        let mut names: Vec<String> = org.groups_of(entity.id()).map(|g| g.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// The names of a group's direct members (users and groups), sorted.
+    pub fn members_of(&self, organization_id: &str, group: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let Some(group) = org.find_group(group) else { return Vec::new() };
+        let mut names: Vec<String> = group
+            .members
+            .iter()
+            .map(|id| org.names_and_addresses(id).0)
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The aliases of a user or group (by id, name or email), sorted ignoring case, without the
+    /// primary address; empty for no such entity.
+    pub fn aliases(&self, organization_id: &str, name_or_id_or_email: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let aliases = match org.find_entity(name_or_id_or_email) {
+            Some(state::Entity::User(id)) => org.users.get(&id).map(|u| &u.aliases),
+            Some(state::Entity::Group(id)) => org.groups.get(&id).map(|g| &g.aliases),
+            None => None,
+        };
+        aliases.cloned().unwrap_or_default()
+    }
+
+    /// A user's mailbox quota in MB; `None` without such a user or without a mailbox.
+    pub fn mailbox_quota(&self, organization_id: &str, name_or_id_or_email: &str) -> Option<u32> {
+        self.user(organization_id, name_or_id_or_email)
+            .filter(EmulatedUser::has_mailbox)
+            .map(|u| u.mailbox_quota_mb)
+    }
+
+    /// Edits a group in place, as a concurrent change by someone else would (not journaled):
+    /// members (ids of users and groups), aliases, state, name. Returns whether the group
+    /// exists. The id stays; aliases are sorted and deduplicated, the group never contains itself.
+    pub fn edit_group(
+        &self,
+        organization_id: &str,
+        name_or_id_or_email: &str,
+        edit: impl FnOnce(&mut EmulatedGroup),
+    ) -> bool {
+        let mut directory = lock(&self.shared.directory);
+        let Some(organization) = directory.organization_mut(organization_id) else {
+            return false;
+        };
+        let Some(id) = organization.find_group(name_or_id_or_email).map(|g| g.id.clone()) else {
+            return false;
+        };
+        let old = organization.names_and_addresses(&id);
+        if let Some(group) = organization.groups.get_mut(&id) {
+            edit(group);
+            group.id = id.clone();
+            group.normalize();
+        }
+        organization.reindex(&id, &old);
         true
     }
 
