@@ -2,8 +2,11 @@
 //! client over HTTP: awsJson1_1, SigV4 verified, input checked against the API model.
 //!
 //! It serves ListOrganizations, DescribeOrganization, ListUsers, DescribeUser, UpdateUser,
-//! CreateUser and RegisterToWorkMail, with knobs for the update semantics and injected faults,
-//! and journals every request. Tests drive it through [`Emulator`]; tools outside the process
+//! CreateUser and RegisterToWorkMail; ListMailDomains, ListAliases, CreateAlias and DeleteAlias;
+//! ListGroups, DescribeGroup, ListGroupMembers, ListGroupsForEntity, AssociateMemberToGroup,
+//! DisassociateMemberFromGroup and CreateGroup; GetMailboxDetails and UpdateMailboxQuota. It has
+//! knobs for the update semantics, ListAliases' primary address and injected faults, and journals
+//! every request. Tests drive it through [`Emulator`]; tools outside the process
 //! through the unsigned control endpoint under `/_emulator/` (see `control.rs`).
 //!
 //! Where the service leaves a choice open, the emulator does this:
@@ -16,12 +19,23 @@
 //!   (400 `SerializationException`, also for a member of the wrong JSON type); the model's
 //!   constraints (400 `InvalidParameterException`, AWS "N validation errors detected" message,
 //!   sensitive values not echoed); the operation; a drop "after".
-//! - **ListUsers / ListOrganizations**: `MaxResults` defaults to 100 (the model's maximum; the
-//!   service documents no default). Tokens are opaque, tied to the organization and filters, and
-//!   survive concurrent changes (the cursor is the last user id). Users are listed in id order,
-//!   DELETED ones included. Prefix filters ignore ASCII case; filters combine with AND.
-//! - **Identifiers**: DescribeUser, UpdateUser and RegisterToWorkMail accept a user id, an email
-//!   or a user name (emails and names ignore ASCII case), tried in that order.
+//! - **List operations**: `MaxResults` defaults to 100 (the model's maximum; the service
+//!   documents no default). Tokens are opaque, tied to the listing, organization, entity and
+//!   filters, and survive concurrent changes (the cursor is the last key: a user, group or member
+//!   id, an address, a domain). Users and groups are listed in id order, DELETED ones included.
+//!   Prefix filters ignore ASCII case; filters combine with AND.
+//! - **Identifiers**: DescribeUser, UpdateUser, RegisterToWorkMail, the mailbox and the group
+//!   operations accept an id, a primary email or a name (emails and names ignore ASCII case),
+//!   tried in that order; an alias names no one. The alias operations take an id only (their
+//!   `EntityId` is the model's `WorkMailIdentifier`). User and group names share one namespace;
+//!   every primary address and alias of an organization is unique.
+//! - **Aliases and members are sets**: DeleteAlias of an absent alias and AssociateMemberToGroup
+//!   of a present member succeed unchanged; CreateAlias of any address in use (its own included)
+//!   is `EmailAddressInUseException`, DisassociateMemberFromGroup of a non-member
+//!   `EntityNotFoundException`. At most 100 aliases per entity (`LimitExceededException`).
+//! - **Mailboxes**: only an ENABLED user has one (quota default 51,200 MB, range 1 to 51,200);
+//!   GetMailboxDetails of any other user is `EntityNotFoundException`, UpdateMailboxQuota
+//!   `EntityStateException`.
 //! - **UpdateUser**: `Role` `SYSTEM_USER`/`RESOURCE` → `InvalidParameterException`; a user whose
 //!   role is `SYSTEM_USER` cannot be updated at all → `InvalidParameterException`; a DELETED user →
 //!   `EntityStateException`; a DISABLED user can be updated. `""` clears; JSON `null` is "left out".
