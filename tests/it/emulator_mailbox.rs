@@ -337,40 +337,34 @@ async fn emulator_lost_answer_after_create_alias_leaves_it_created() {
 async fn emulator_lost_answers_after_the_other_writes() {
     let (emu, client) = start().await;
     let (dave, alice) = (id(&emu, "dave"), id(&emu, "alice"));
+    let delete_alias = || {
+        let alias = client.delete_alias().organization_id(ORG).entity_id(&alice);
+        alias.alias("a.liddell@acme.example").send()
+    };
+    let join = || {
+        let group = client.associate_member_to_group().organization_id(ORG).group_id("sales");
+        group.member_id("alice").send()
+    };
+    let leave = || {
+        let group =
+            client.disassociate_member_from_group().organization_id(ORG).group_id("engineering");
+        group.member_id("dave").send()
+    };
+    let quota = || {
+        let quota = client.update_mailbox_quota().organization_id(ORG).user_id(&dave);
+        quota.mailbox_quota(2048).send()
+    };
+    let create_group = || client.create_group().organization_id(ORG).name("support").send();
     emu.set_faults(Faults { drop_rate: 1.0, drop_after_write_fraction: 1.0, ..Faults::default() });
-    let r = client
-        .delete_alias()
-        .organization_id(ORG)
-        .entity_id(&alice)
-        .alias("a.liddell@acme.example")
-        .send()
-        .await;
+    let r = delete_alias().await;
     assert!(dropped(&r), "{r:?}");
-    let r = client
-        .associate_member_to_group()
-        .organization_id(ORG)
-        .group_id("sales")
-        .member_id("alice")
-        .send()
-        .await;
+    let r = join().await;
     assert!(dropped(&r), "{r:?}");
-    let r = client
-        .disassociate_member_from_group()
-        .organization_id(ORG)
-        .group_id("engineering")
-        .member_id("dave")
-        .send()
-        .await;
+    let r = leave().await;
     assert!(dropped(&r), "{r:?}");
-    let r = client
-        .update_mailbox_quota()
-        .organization_id(ORG)
-        .user_id(&dave)
-        .mailbox_quota(2048)
-        .send()
-        .await;
+    let r = quota().await;
     assert!(dropped(&r), "{r:?}");
-    let r = client.create_group().organization_id(ORG).name("support").send().await;
+    let r = create_group().await;
     assert!(dropped(&r), "{r:?}");
     // A read dropped after it ran changed nothing.
     let r = client.get_mailbox_details().organization_id(ORG).user_id(&dave).send().await;
@@ -397,40 +391,11 @@ async fn emulator_lost_answers_after_the_other_writes() {
     assert!(emu.group(ORG, "support").is_some());
     // Retried: set-like writes answer as if new; the others say what is already so.
     emu.set_faults(Faults::default());
-    client
-        .delete_alias()
-        .organization_id(ORG)
-        .entity_id(&alice)
-        .alias("a.liddell@acme.example")
-        .send()
-        .await
-        .unwrap();
-    client
-        .associate_member_to_group()
-        .organization_id(ORG)
-        .group_id("sales")
-        .member_id("alice")
-        .send()
-        .await
-        .unwrap();
-    client
-        .update_mailbox_quota()
-        .organization_id(ORG)
-        .user_id(&dave)
-        .mailbox_quota(2048)
-        .send()
-        .await
-        .unwrap();
-    let r = client
-        .disassociate_member_from_group()
-        .organization_id(ORG)
-        .group_id("engineering")
-        .member_id("dave")
-        .send()
-        .await;
-    assert_eq!(code(r), "EntityNotFoundException");
-    let r = client.create_group().organization_id(ORG).name("support").send().await;
-    assert_eq!(code(r), "NameAvailabilityException");
+    delete_alias().await.unwrap();
+    join().await.unwrap();
+    quota().await.unwrap();
+    assert_eq!(code(leave().await), "EntityNotFoundException");
+    assert_eq!(code(create_group().await), "NameAvailabilityException");
 }
 
 #[tokio::test]

@@ -78,15 +78,22 @@ pub(super) fn list_aliases(
     Ok(listing("Aliases", page, next))
 }
 
+/// What CreateAlias and DeleteAlias name: the organization, the entity id and the alias.
+fn alias_write<'d, 'i>(
+    input: &'i Value,
+    directory: &'d mut EmulatedDirectory,
+) -> Result<(&'d mut Organization, &'i str, &'i str), ApiError> {
+    let org = organization_mut(input, directory)?;
+    Ok((org, required(input, "EntityId")?, required(input, "Alias")?))
+}
+
 /// Adds an alias to an ENABLED user or group: in a mail domain of the organization, used by no
 /// one (its owner included), within [`MAX_ALIASES`].
 pub(super) fn create_alias(
     input: &Value,
     directory: &mut EmulatedDirectory,
 ) -> Result<Value, ApiError> {
-    let org = organization_mut(input, directory)?;
-    let id = required(input, "EntityId")?;
-    let alias = required(input, "Alias")?;
+    let (org, id, alias) = alias_write(input, directory)?;
     let (state, _, aliases) = owner(org, id)?;
     match state {
         UserState::Deleted => return Err(deleted(id)),
@@ -123,9 +130,7 @@ pub(super) fn delete_alias(
     input: &Value,
     directory: &mut EmulatedDirectory,
 ) -> Result<Value, ApiError> {
-    let org = organization_mut(input, directory)?;
-    let id = required(input, "EntityId")?;
-    let alias = required(input, "Alias")?;
+    let (org, id, alias) = alias_write(input, directory)?;
     let (state, email, _) = owner(org, id)?;
     if state == UserState::Deleted {
         return Err(deleted(id));
