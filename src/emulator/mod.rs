@@ -316,19 +316,35 @@ impl Emulator {
         name_or_id_or_email: &str,
         edit: impl FnOnce(&mut EmulatedUser),
     ) -> bool {
+        self.edit_entity(
+            organization_id,
+            |org| org.find_user(name_or_id_or_email).map(|u| u.id.clone()),
+            |org, id| {
+                if let Some(user) = org.users.get_mut(id) {
+                    edit(user);
+                    user.id = id.to_owned();
+                    user.normalize();
+                }
+            },
+        )
+    }
+
+    /// Runs `edit` on the user or group `find` names, keeping the indexes right.
+    fn edit_entity(
+        &self,
+        organization_id: &str,
+        find: impl FnOnce(&state::Organization) -> Option<String>,
+        edit: impl FnOnce(&mut state::Organization, &str),
+    ) -> bool {
         let mut directory = lock(&self.shared.directory);
         let Some(organization) = directory.organization_mut(organization_id) else {
             return false;
         };
-        let Some(id) = organization.find_user(name_or_id_or_email).map(|u| u.id.clone()) else {
+        let Some(id) = find(organization) else {
             return false;
         };
         let old = organization.names_and_addresses(&id);
-        if let Some(user) = organization.users.get_mut(&id) {
-            edit(user);
-            user.id = id.clone();
-            user.normalize();
-        }
+        edit(organization, &id);
         organization.reindex(&id, &old);
         true
     }
@@ -405,21 +421,17 @@ impl Emulator {
         name_or_id_or_email: &str,
         edit: impl FnOnce(&mut EmulatedGroup),
     ) -> bool {
-        let mut directory = lock(&self.shared.directory);
-        let Some(organization) = directory.organization_mut(organization_id) else {
-            return false;
-        };
-        let Some(id) = organization.find_group(name_or_id_or_email).map(|g| g.id.clone()) else {
-            return false;
-        };
-        let old = organization.names_and_addresses(&id);
-        if let Some(group) = organization.groups.get_mut(&id) {
-            edit(group);
-            group.id = id.clone();
-            group.normalize();
-        }
-        organization.reindex(&id, &old);
-        true
+        self.edit_entity(
+            organization_id,
+            |org| org.find_group(name_or_id_or_email).map(|g| g.id.clone()),
+            |org, id| {
+                if let Some(group) = org.groups.get_mut(id) {
+                    edit(group);
+                    group.id = id.to_owned();
+                    group.normalize();
+                }
+            },
+        )
     }
 
     /// The id of the organization with this alias (seeded organizations without an id get one
