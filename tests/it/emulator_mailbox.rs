@@ -72,6 +72,29 @@ fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug, R: std::f
     err.code().unwrap_or_else(|| panic!("no code: {err:?}")).to_owned()
 }
 
+/// Every error the emulator answered is one the API model lists for that operation (or a
+/// protocol-level error any operation may get).
+fn assert_errors_are_modeled(emu: &Emulator) {
+    let path = crate::support::repo_root().join("tests/data/workmail-api/service-2.json");
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut seen = 0;
+    for entry in emu.journal() {
+        let JournalOutcome::Error { code } = &entry.outcome else { continue };
+        if ["ThrottlingException", "SerializationException"].contains(&code.as_str()) {
+            continue;
+        }
+        let modeled = model["operations"][&entry.operation]["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no operation {}", entry.operation))
+            .iter()
+            .any(|e| e["shape"] == code.as_str());
+        assert!(modeled, "{} answered {code}, which the model does not list", entry.operation);
+        seen += 1;
+    }
+    assert!(seen > 0, "no error was answered");
+}
+
 async fn aliases(client: &Client, entity_id: &str) -> Vec<String> {
     let out = client.list_aliases().organization_id(ORG).entity_id(entity_id).send().await.unwrap();
     assert_eq!(out.next_token(), None);
@@ -163,6 +186,7 @@ async fn emulator_list_aliases_takes_an_id_and_refuses_deleted_entities() {
     assert!(err.is_entity_state_exception(), "{err:?}");
     // A DISABLED user has no address and no alias.
     assert_eq!(aliases(&client, &id(&emu, "bob")).await, [] as [&str; 0]);
+    assert_errors_are_modeled(&emu);
 }
 
 #[tokio::test]
@@ -217,6 +241,7 @@ async fn emulator_list_aliases_pages_with_max_results_1_to_100() {
     let foreign =
         client.list_aliases().organization_id(ORG).entity_id(&many).next_token("bm9wZQ==").send();
     assert_eq!(code(foreign.await), "InvalidParameterException");
+    assert_errors_are_modeled(&emu);
 }
 
 // ---------------------------------------------------------------- CreateAlias / DeleteAlias
@@ -306,6 +331,7 @@ async fn emulator_create_alias_errors_are_the_apis() {
     assert!(err.is_invalid_parameter_exception(), "the primary address: {err:?}");
     assert_eq!(code(delete(NOBODY, "x@acme.example").await), "EntityNotFoundException");
     assert_eq!(code(delete(&id(&emu, "carol"), "x@acme.example").await), "EntityStateException");
+    assert_errors_are_modeled(&emu);
 }
 
 // ---------------------------------------------------------------- faults on the new writes
@@ -396,6 +422,7 @@ async fn emulator_lost_answers_after_the_other_writes() {
     quota().await.unwrap();
     assert_eq!(code(leave().await), "EntityNotFoundException");
     assert_eq!(code(create_group().await), "NameAvailabilityException");
+    assert_errors_are_modeled(&emu);
 }
 
 #[tokio::test]
@@ -517,6 +544,7 @@ async fn emulator_list_and_describe_groups() {
     assert_eq!(code(describe("nobody").await), "EntityNotFoundException");
     let old = describe("old").await.unwrap();
     assert_eq!(old.state(), Some(&EntityState::Deleted));
+    assert_errors_are_modeled(&emu);
 }
 
 #[tokio::test]
@@ -578,6 +606,7 @@ async fn emulator_list_group_members_and_groups_for_entity() {
     assert_eq!(code(groups_for("carol", None).await), "EntityStateException");
     assert_eq!(code(groups_for("nobody", None).await), "EntityNotFoundException");
     assert_eq!(code(groups_for("a.liddell@acme.example", None).await), "EntityNotFoundException");
+    assert_errors_are_modeled(&emu);
 }
 
 #[tokio::test]
@@ -696,11 +725,12 @@ async fn emulator_associate_and_disassociate_members() {
     assert!(err.is_entity_not_found_exception(), "not a member: {err:?}");
     assert_eq!(code(disassociate("old", "alice").await), "EntityStateException");
     assert_eq!(code(disassociate("sales", "carol").await), "EntityStateException");
+    assert_errors_are_modeled(&emu);
 }
 
 #[tokio::test]
 async fn emulator_create_and_register_a_group() {
-    let (_emu, client) = start().await;
+    let (emu, client) = start().await;
     let created = client
         .create_group()
         .organization_id(ORG)
@@ -719,6 +749,10 @@ async fn emulator_create_and_register_a_group() {
         let err = r.unwrap_err().into_service_error();
         assert!(err.is_name_availability_exception(), "{taken}: {err:?}");
     }
+    // GroupName is U+0020 to U+00FF.
+    client.create_group().organization_id(ORG).name("Café Team ÿ").send().await.unwrap();
+    let r = client.create_group().organization_id(ORG).name("Ā-team").send().await;
+    assert_eq!(code(r), "InvalidParameterException");
     let r = client
         .create_user()
         .organization_id(ORG)
@@ -767,6 +801,7 @@ async fn emulator_create_and_register_a_group() {
         .send()
         .await;
     assert_eq!(code(r), "EntityStateException");
+    assert_errors_are_modeled(&emu);
 }
 
 // ---------------------------------------------------------------- mailbox quota
@@ -811,6 +846,7 @@ async fn emulator_mailbox_details_and_quota() {
         .await
         .unwrap();
     assert_eq!(details("bob").await.unwrap().mailbox_quota(), Some(51_200));
+    assert_errors_are_modeled(&emu);
 }
 
 // ---------------------------------------------------------------- state, helpers, seeds
