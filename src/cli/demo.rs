@@ -20,11 +20,13 @@ const DEMO_SEED: &str = r#"organizations:
     default_mail_domain: acme.example
     users:
       - { name: alice, email: alice@acme.example, display_name: Alice L, job_title: Engineer, department: R&D, office: HQ }
-      - { name: bob, email: bob@acme.example, display_name: Bob Builder, job_title: Builder, company: Acme Corp }
+      - { name: bob, email: bob@acme.example, display_name: Bob Builder, job_title: Builder, company: Acme Corp, aliases: [b.builder@acme.example], mailbox_quota_mb: 10240 }
       - { name: carol, email: carol@acme.example, display_name: Carol, telephone: "+1 555 0199", company: Acme Inc }
       - { name: dave, email: dave@acme.example, display_name: Dave, company: Acme Corp }
       - { name: erin, email: erin@acme.example, display_name: Erin, company: Acme Corp, role: USER }
       - { name: postmaster, email: postmaster@acme.example, role: SYSTEM_USER }
+    groups:
+      - { name: engineering, members: [alice, dave] }
 "#;
 
 /// The desired state the demo reconciles to.

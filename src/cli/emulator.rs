@@ -57,6 +57,10 @@ pub struct EmulatorArgs {
     /// Probability (0 to 1) that a connection is dropped without an answer.
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = values::probability, allow_negative_numbers = true)]
     pub drop_rate: f64,
+    /// Whether ListAliases lists the primary address among the aliases (WorkMail endpoints
+    /// differ): true or false.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub list_aliases_include_primary: bool,
     /// Seed of the fault generator, for repeatable runs (0 to 2^64-1).
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = values::rng_seed, allow_negative_numbers = true)]
     pub rng_seed: u64,
@@ -98,6 +102,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: EmulatorArgs) -> miette::Result<Ex
         seed,
         semantics: args.update_semantics.into(),
         faults,
+        list_aliases_include_primary: args.list_aliases_include_primary,
         access_key_id,
         secret_access_key,
         listen: args.listen,

@@ -3,9 +3,10 @@
 //!
 //! - `GET /_emulator/journal` — the journal entries; `DELETE` clears journal and counters
 //! - `GET /_emulator/counters` — the counters
-//! - `GET /_emulator/state` — organizations and users
+//! - `GET /_emulator/state` — organizations with their mail domains, users and groups
 //! - `GET|PUT /_emulator/faults` — the faults (PUT takes [`Faults`] JSON, missing fields default)
 //! - `GET|PUT /_emulator/semantics` — `"patch"` or `"replace"`
+//! - `GET|PUT /_emulator/list-aliases-include-primary` — `true` or `false`
 
 use super::{Faults, Shared, UpdateSemantics, lock};
 use axum::Router;
@@ -16,6 +17,7 @@ use axum::routing::get;
 use http::{StatusCode, header};
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -24,6 +26,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/state", get(state))
         .route("/faults", get(faults).put(put_faults))
         .route("/semantics", get(semantics).put(put_semantics))
+        .route(
+            "/list-aliases-include-primary",
+            get(list_aliases_include_primary).put(put_list_aliases_include_primary),
+        )
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -54,9 +60,14 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
     let organizations: Vec<serde_json::Value> =
         lock(&shared.directory).organizations.iter().map(|o| o.to_json()).collect();
     let semantics = *lock(&shared.semantics);
+    let include_primary = shared.list_aliases_include_primary.load(Ordering::Relaxed);
     json(
         StatusCode::OK,
-        &serde_json::json!({ "semantics": semantics, "organizations": organizations }),
+        &serde_json::json!({
+            "semantics": semantics,
+            "list_aliases_include_primary": include_primary,
+            "organizations": organizations,
+        }),
     )
 }
 
@@ -87,5 +98,22 @@ async fn put_semantics(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
             json(StatusCode::OK, &s)
         }
         Err(e) => bad_request(format!("expected \"patch\" or \"replace\": {e}")),
+    }
+}
+
+async fn list_aliases_include_primary(State(shared): State<Arc<Shared>>) -> Response {
+    json(StatusCode::OK, &shared.list_aliases_include_primary.load(Ordering::Relaxed))
+}
+
+async fn put_list_aliases_include_primary(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Response {
+    match serde_json::from_slice::<bool>(&body) {
+        Ok(include) => {
+            shared.list_aliases_include_primary.store(include, Ordering::Relaxed);
+            json(StatusCode::OK, &include)
+        }
+        Err(e) => bad_request(format!("expected true or false: {e}")),
     }
 }

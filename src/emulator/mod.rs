@@ -2,8 +2,11 @@
 //! client over HTTP: awsJson1_1, SigV4 verified, input checked against the API model.
 //!
 //! It serves ListOrganizations, DescribeOrganization, ListUsers, DescribeUser, UpdateUser,
-//! CreateUser and RegisterToWorkMail, with knobs for the update semantics and injected faults,
-//! and journals every request. Tests drive it through [`Emulator`]; tools outside the process
+//! CreateUser and RegisterToWorkMail; ListMailDomains, ListAliases, CreateAlias and DeleteAlias;
+//! ListGroups, DescribeGroup, ListGroupMembers, ListGroupsForEntity, AssociateMemberToGroup,
+//! DisassociateMemberFromGroup and CreateGroup; GetMailboxDetails and UpdateMailboxQuota. It has
+//! knobs for the update semantics, ListAliases' primary address and injected faults, and journals
+//! every request. Tests drive it through [`Emulator`]; tools outside the process
 //! through the unsigned control endpoint under `/_emulator/` (see `control.rs`).
 //!
 //! Where the service leaves a choice open, the emulator does this:
@@ -16,12 +19,23 @@
 //!   (400 `SerializationException`, also for a member of the wrong JSON type); the model's
 //!   constraints (400 `InvalidParameterException`, AWS "N validation errors detected" message,
 //!   sensitive values not echoed); the operation; a drop "after".
-//! - **ListUsers / ListOrganizations**: `MaxResults` defaults to 100 (the model's maximum; the
-//!   service documents no default). Tokens are opaque, tied to the organization and filters, and
-//!   survive concurrent changes (the cursor is the last user id). Users are listed in id order,
-//!   DELETED ones included. Prefix filters ignore ASCII case; filters combine with AND.
-//! - **Identifiers**: DescribeUser, UpdateUser and RegisterToWorkMail accept a user id, an email
-//!   or a user name (emails and names ignore ASCII case), tried in that order.
+//! - **List operations**: `MaxResults` defaults to 100 (the model's maximum; the service
+//!   documents no default). Tokens are opaque, tied to the listing, organization, entity and
+//!   filters, and survive concurrent changes (the cursor is the last key: a user, group or member
+//!   id, an address, a domain). Users and groups are listed in id order, DELETED ones included.
+//!   Prefix filters ignore ASCII case; filters combine with AND.
+//! - **Identifiers**: DescribeUser, UpdateUser, RegisterToWorkMail, the mailbox and the group
+//!   operations accept an id, a primary email or a name (emails and names ignore ASCII case),
+//!   tried in that order; an alias names no one. The alias operations take an id only (their
+//!   `EntityId` is the model's `WorkMailIdentifier`). User and group names share one namespace;
+//!   every primary address and alias of an organization is unique.
+//! - **Aliases and members are sets**: DeleteAlias of an absent alias and AssociateMemberToGroup
+//!   of a present member succeed unchanged; CreateAlias of any address in use (its own included)
+//!   is `EmailAddressInUseException`, DisassociateMemberFromGroup of a non-member
+//!   `EntityNotFoundException`. At most 100 aliases per entity (`LimitExceededException`).
+//! - **Mailboxes**: only an ENABLED user has one (quota default 51,200 MB, range 1 to 51,200);
+//!   GetMailboxDetails of any other user is `EntityNotFoundException`, UpdateMailboxQuota
+//!   `EntityStateException`.
 //! - **UpdateUser**: `Role` `SYSTEM_USER`/`RESOURCE` → `InvalidParameterException`; a user whose
 //!   role is `SYSTEM_USER` cannot be updated at all → `InvalidParameterException`; a DELETED user →
 //!   `EntityStateException`; a DISABLED user can be updated. `""` clears; JSON `null` is "left out".
@@ -49,6 +63,7 @@ mod faults;
 mod journal;
 mod operations;
 mod seed;
+mod seeding;
 mod server;
 mod sigv4;
 mod state;
@@ -57,15 +72,15 @@ mod wire;
 
 pub use faults::Faults;
 pub use journal::{Counters, JournalEntry, JournalOutcome};
-pub use seed::{Seed, SeedOrganization, SeedUser};
-pub use state::EmulatedUser;
+pub use seed::{Seed, SeedGroup, SeedOrganization, SeedUser};
+pub use state::{DEFAULT_MAILBOX_QUOTA_MB, EmulatedGroup, EmulatedUser};
 
 use faults::FaultState;
 use journal::Journal;
 use serde::{Deserialize, Serialize};
 use state::EmulatedDirectory;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 use tokio::task::JoinHandle;
@@ -91,6 +106,9 @@ pub struct EmulatorConfig {
     pub semantics: UpdateSemantics,
     /// Injected faults.
     pub faults: Faults,
+    /// Whether ListAliases lists the primary address among the aliases, as some WorkMail
+    /// endpoints do (the default); `false` lists the aliases only.
+    pub list_aliases_include_primary: bool,
     /// The one access key accepted.
     pub access_key_id: String,
     /// Its secret.
@@ -100,12 +118,14 @@ pub struct EmulatorConfig {
 }
 
 impl Default for EmulatorConfig {
-    /// Empty seed, patch semantics, no faults, `test`/`test`, `127.0.0.1:0`.
+    /// Empty seed, patch semantics, no faults, ListAliases with the primary address,
+    /// `test`/`test`, `127.0.0.1:0`.
     fn default() -> Self {
         EmulatorConfig {
             seed: Seed::default(),
             semantics: UpdateSemantics::Patch,
             faults: Faults::default(),
+            list_aliases_include_primary: true,
             access_key_id: "test".to_owned(),
             secret_access_key: "test".to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -119,6 +139,7 @@ pub(crate) struct Shared {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) semantics: Mutex<UpdateSemantics>,
+    pub(crate) list_aliases_include_primary: AtomicBool,
     pub(crate) access_key_id: String,
     pub(crate) secret_access_key: String,
     /// Requests so far, for request ids.
@@ -161,6 +182,7 @@ impl Emulator {
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(FaultState::new(config.faults)),
             semantics: Mutex::new(config.semantics),
+            list_aliases_include_primary: AtomicBool::new(config.list_aliases_include_primary),
             access_key_id: config.access_key_id,
             secret_access_key: config.secret_access_key,
             requests: AtomicU64::new(0),
@@ -256,6 +278,16 @@ impl Emulator {
         *lock(&self.shared.semantics) = semantics;
     }
 
+    /// Switches whether ListAliases lists the primary address among the aliases.
+    pub fn set_list_aliases_include_primary(&self, include: bool) {
+        self.shared.list_aliases_include_primary.store(include, Ordering::Relaxed);
+    }
+
+    /// Whether ListAliases lists the primary address among the aliases.
+    pub fn list_aliases_include_primary(&self) -> bool {
+        self.shared.list_aliases_include_primary.load(Ordering::Relaxed)
+    }
+
     /// The users of an organization sorted by name (empty for an unknown organization).
     pub fn users(&self, organization_id: &str) -> Vec<EmulatedUser> {
         let directory = lock(&self.shared.directory);
@@ -273,28 +305,133 @@ impl Emulator {
         directory.organization(organization_id)?.find_user(name_or_id_or_email).cloned()
     }
 
-    /// Edits a user in place, as a concurrent change by someone else would (not journaled).
-    /// Returns whether the user exists. The edit may not change the user's id; empty texts are
-    /// dropped and a `Role` put into `attributes` moves to `role`.
+    /// Edits a user in place, as a concurrent change by someone else would (not journaled):
+    /// attributes, aliases, quota, state. Returns whether the user exists. The edit may not
+    /// change the user's id; empty texts are dropped, a `Role` put into `attributes` moves to
+    /// `role`, aliases are sorted and deduplicated. Aliases are not checked against other users'
+    /// addresses or the mail domains: the edit is trusted.
     pub fn edit_user(
         &self,
         organization_id: &str,
         name_or_id_or_email: &str,
         edit: impl FnOnce(&mut EmulatedUser),
     ) -> bool {
+        self.edit_entity(
+            organization_id,
+            |org| org.find_user(name_or_id_or_email).map(|u| u.id.clone()),
+            |org, id| {
+                if let Some(user) = org.users.get_mut(id) {
+                    edit(user);
+                    user.id = id.to_owned();
+                    user.normalize();
+                }
+            },
+        )
+    }
+
+    /// Runs `edit` on the user or group `find` names, keeping the indexes right.
+    fn edit_entity(
+        &self,
+        organization_id: &str,
+        find: impl FnOnce(&state::Organization) -> Option<String>,
+        edit: impl FnOnce(&mut state::Organization, &str),
+    ) -> bool {
         let mut directory = lock(&self.shared.directory);
         let Some(organization) = directory.organization_mut(organization_id) else {
             return false;
         };
-        let Some(user) = organization.find_user_mut(name_or_id_or_email) else {
+        let Some(id) = find(organization) else {
             return false;
         };
-        let (id, old_name, old_email) = (user.id.clone(), user.name.clone(), user.email.clone());
-        edit(user);
-        user.id = id.clone();
-        user.normalize();
-        organization.reindex(&id, &old_name, old_email.as_deref());
+        let old = organization.names_and_addresses(&id);
+        edit(organization, &id);
+        organization.reindex(&id, &old);
         true
+    }
+
+    /// The groups of an organization sorted by name (empty for an unknown organization).
+    pub fn groups(&self, organization_id: &str) -> Vec<EmulatedGroup> {
+        let directory = lock(&self.shared.directory);
+        let mut groups: Vec<EmulatedGroup> = directory
+            .organization(organization_id)
+            .map(|o| o.groups.values().cloned().collect())
+            .unwrap_or_default();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        groups
+    }
+
+    /// A group by id, name or email, as DescribeGroup resolves it.
+    pub fn group(&self, organization_id: &str, name_or_id_or_email: &str) -> Option<EmulatedGroup> {
+        let directory = lock(&self.shared.directory);
+        directory.organization(organization_id)?.find_group(name_or_id_or_email).cloned()
+    }
+
+    /// The names of the groups a user or group (by id, name or email) is a direct member of,
+    /// sorted.
+    pub fn groups_of(&self, organization_id: &str, name_or_id_or_email: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let Some(entity) = org.find_entity(name_or_id_or_email) else { return Vec::new() };
+        let mut names: Vec<String> = org.groups_of(entity.id()).map(|g| g.name.clone()).collect();
+        names.sort();
+        names
+    }
+
+    /// The names of a group's direct members (users and groups), sorted.
+    pub fn members_of(&self, organization_id: &str, group: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let Some(group) = org.find_group(group) else { return Vec::new() };
+        let mut names: Vec<String> = group
+            .members
+            .iter()
+            .map(|id| org.names_and_addresses(id).0)
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The aliases of a user or group (by id, name or email), sorted ignoring case, without the
+    /// primary address; empty for no such entity.
+    pub fn aliases(&self, organization_id: &str, name_or_id_or_email: &str) -> Vec<String> {
+        let directory = lock(&self.shared.directory);
+        let Some(org) = directory.organization(organization_id) else { return Vec::new() };
+        let aliases = match org.find_entity(name_or_id_or_email) {
+            Some(state::Entity::User(id)) => org.users.get(&id).map(|u| &u.aliases),
+            Some(state::Entity::Group(id)) => org.groups.get(&id).map(|g| &g.aliases),
+            None => None,
+        };
+        aliases.cloned().unwrap_or_default()
+    }
+
+    /// A user's mailbox quota in MB; `None` without such a user or without a mailbox.
+    pub fn mailbox_quota(&self, organization_id: &str, name_or_id_or_email: &str) -> Option<u32> {
+        self.user(organization_id, name_or_id_or_email)
+            .filter(EmulatedUser::has_mailbox)
+            .map(|u| u.mailbox_quota_mb)
+    }
+
+    /// Edits a group in place, as a concurrent change by someone else would (not journaled):
+    /// members (ids of users and groups), aliases, state, name. Returns whether the group
+    /// exists. The id stays; aliases are sorted and deduplicated, the group never contains itself.
+    pub fn edit_group(
+        &self,
+        organization_id: &str,
+        name_or_id_or_email: &str,
+        edit: impl FnOnce(&mut EmulatedGroup),
+    ) -> bool {
+        self.edit_entity(
+            organization_id,
+            |org| org.find_group(name_or_id_or_email).map(|g| g.id.clone()),
+            |org, id| {
+                if let Some(group) = org.groups.get_mut(id) {
+                    edit(group);
+                    group.id = id.to_owned();
+                    group.normalize();
+                }
+            },
+        )
     }
 
     /// The id of the organization with this alias (seeded organizations without an id get one

@@ -1,8 +1,15 @@
-//! The emulated operations, run on validated input against the directory.
+//! The emulated operations, run on validated input against the directory: organizations and
+//! users here, addresses, groups and mailboxes in the submodules.
+
+mod addresses;
+mod groups;
+mod mailbox;
 
 use super::UpdateSemantics;
 use super::journal::epoch_seconds;
-use super::state::{EmulatedDirectory, EmulatedUser, Organization, user_id_for};
+use super::state::{
+    DEFAULT_MAILBOX_QUOTA_MB, EmulatedDirectory, EmulatedUser, Entity, Organization, user_id_for,
+};
 use super::validation::model;
 use super::wire::ApiError;
 use crate::attrs::{AttrKind, AttrValue, Attribute};
@@ -27,10 +34,23 @@ pub(crate) enum Operation {
     UpdateUser,
     CreateUser,
     RegisterToWorkMail,
+    ListMailDomains,
+    ListAliases,
+    CreateAlias,
+    DeleteAlias,
+    ListGroups,
+    DescribeGroup,
+    ListGroupMembers,
+    ListGroupsForEntity,
+    AssociateMemberToGroup,
+    DisassociateMemberFromGroup,
+    CreateGroup,
+    GetMailboxDetails,
+    UpdateMailboxQuota,
 }
 
 impl Operation {
-    const ALL: [Operation; 7] = [
+    pub(crate) const ALL: [Operation; 20] = [
         Operation::ListOrganizations,
         Operation::DescribeOrganization,
         Operation::ListUsers,
@@ -38,6 +58,19 @@ impl Operation {
         Operation::UpdateUser,
         Operation::CreateUser,
         Operation::RegisterToWorkMail,
+        Operation::ListMailDomains,
+        Operation::ListAliases,
+        Operation::CreateAlias,
+        Operation::DeleteAlias,
+        Operation::ListGroups,
+        Operation::DescribeGroup,
+        Operation::ListGroupMembers,
+        Operation::ListGroupsForEntity,
+        Operation::AssociateMemberToGroup,
+        Operation::DisassociateMemberFromGroup,
+        Operation::CreateGroup,
+        Operation::GetMailboxDetails,
+        Operation::UpdateMailboxQuota,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -49,6 +82,19 @@ impl Operation {
             Operation::UpdateUser => "UpdateUser",
             Operation::CreateUser => "CreateUser",
             Operation::RegisterToWorkMail => "RegisterToWorkMail",
+            Operation::ListMailDomains => "ListMailDomains",
+            Operation::ListAliases => "ListAliases",
+            Operation::CreateAlias => "CreateAlias",
+            Operation::DeleteAlias => "DeleteAlias",
+            Operation::ListGroups => "ListGroups",
+            Operation::DescribeGroup => "DescribeGroup",
+            Operation::ListGroupMembers => "ListGroupMembers",
+            Operation::ListGroupsForEntity => "ListGroupsForEntity",
+            Operation::AssociateMemberToGroup => "AssociateMemberToGroup",
+            Operation::DisassociateMemberFromGroup => "DisassociateMemberFromGroup",
+            Operation::CreateGroup => "CreateGroup",
+            Operation::GetMailboxDetails => "GetMailboxDetails",
+            Operation::UpdateMailboxQuota => "UpdateMailboxQuota",
         }
     }
 
@@ -56,12 +102,30 @@ impl Operation {
         Operation::ALL.into_iter().find(|op| op.name() == name)
     }
 
-    /// Whether a successful call changes the directory.
+    /// Whether a successful call changes the directory (a drop after it leaves it `applied`).
     pub(crate) fn is_write(self) -> bool {
-        matches!(
-            self,
-            Operation::UpdateUser | Operation::CreateUser | Operation::RegisterToWorkMail
-        )
+        match self {
+            Operation::UpdateUser
+            | Operation::CreateUser
+            | Operation::RegisterToWorkMail
+            | Operation::CreateAlias
+            | Operation::DeleteAlias
+            | Operation::AssociateMemberToGroup
+            | Operation::DisassociateMemberFromGroup
+            | Operation::CreateGroup
+            | Operation::UpdateMailboxQuota => true,
+            Operation::ListOrganizations
+            | Operation::DescribeOrganization
+            | Operation::ListUsers
+            | Operation::DescribeUser
+            | Operation::ListMailDomains
+            | Operation::ListAliases
+            | Operation::ListGroups
+            | Operation::DescribeGroup
+            | Operation::ListGroupMembers
+            | Operation::ListGroupsForEntity
+            | Operation::GetMailboxDetails => false,
+        }
     }
 }
 
@@ -69,6 +133,8 @@ impl Operation {
 pub(crate) struct Context<'a> {
     pub(crate) directory: &'a mut EmulatedDirectory,
     pub(crate) semantics: UpdateSemantics,
+    /// Whether ListAliases lists the primary address among the aliases.
+    pub(crate) list_aliases_include_primary: bool,
     pub(crate) now: SystemTime,
     /// The region of the request's credential scope, for ARNs.
     pub(crate) region: &'a str,
@@ -84,20 +150,35 @@ pub(crate) fn execute(op: Operation, input: &Value, ctx: Context<'_>) -> Result<
         Operation::UpdateUser => update_user(input, ctx),
         Operation::CreateUser => create_user(input, ctx),
         Operation::RegisterToWorkMail => register_to_workmail(input, ctx),
+        Operation::ListMailDomains => addresses::list_mail_domains(input, ctx.directory),
+        Operation::ListAliases => {
+            addresses::list_aliases(input, ctx.directory, ctx.list_aliases_include_primary)
+        }
+        Operation::CreateAlias => addresses::create_alias(input, ctx.directory),
+        Operation::DeleteAlias => addresses::delete_alias(input, ctx.directory),
+        Operation::ListGroups => groups::list_groups(input, ctx.directory),
+        Operation::DescribeGroup => groups::describe_group(input, ctx.directory),
+        Operation::ListGroupMembers => groups::list_group_members(input, ctx.directory),
+        Operation::ListGroupsForEntity => groups::list_groups_for_entity(input, ctx.directory),
+        Operation::AssociateMemberToGroup => groups::associate_member(input, ctx.directory),
+        Operation::DisassociateMemberFromGroup => groups::disassociate_member(input, ctx.directory),
+        Operation::CreateGroup => groups::create_group(input, ctx),
+        Operation::GetMailboxDetails => mailbox::get_mailbox_details(input, ctx.directory),
+        Operation::UpdateMailboxQuota => mailbox::update_mailbox_quota(input, ctx.directory),
     }
 }
 
-fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
+pub(super) fn str_member<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(Value::as_str)
 }
 
 /// A required member; validation guarantees it, this keeps a defect from becoming a panic.
-fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
+pub(super) fn required<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
     str_member(input, name)
         .ok_or_else(|| ApiError::invalid_parameter(format!("{name} is required")))
 }
 
-fn organization<'a>(
+pub(super) fn organization<'a>(
     input: &Value,
     directory: &'a EmulatedDirectory,
 ) -> Result<&'a Organization, ApiError> {
@@ -105,7 +186,7 @@ fn organization<'a>(
     directory.organization(id).ok_or_else(|| ApiError::organization_not_found(id))
 }
 
-fn organization_mut<'a>(
+pub(super) fn organization_mut<'a>(
     input: &Value,
     directory: &'a mut EmulatedDirectory,
 ) -> Result<&'a mut Organization, ApiError> {
@@ -113,21 +194,21 @@ fn organization_mut<'a>(
     directory.organization_mut(id).ok_or_else(|| ApiError::organization_not_found(id))
 }
 
-fn timestamp(t: SystemTime) -> Value {
+pub(super) fn timestamp(t: SystemTime) -> Value {
     json!(epoch_seconds::to_f64(t))
 }
 
 /// A page position, opaque to clients: base64 of the listing kind, a fingerprint of the request
 /// that started the listing, and the last key returned. A token from another listing, or for
 /// other filters, is refused like the service refuses a foreign token.
-struct PageToken;
+pub(super) struct PageToken;
 
 impl PageToken {
-    fn encode(kind: &str, fingerprint: &str, last: &str) -> String {
+    pub(super) fn encode(kind: &str, fingerprint: &str, last: &str) -> String {
         base64::encode(format!("v1\n{kind}\n{fingerprint}\n{last}"))
     }
 
-    fn decode(token: &str, kind: &str, fingerprint: &str) -> Result<String, ApiError> {
+    pub(super) fn decode(token: &str, kind: &str, fingerprint: &str) -> Result<String, ApiError> {
         let invalid = || ApiError::invalid_parameter("The NextToken is invalid or expired.");
         let bytes = base64::decode(token).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
@@ -141,7 +222,7 @@ impl PageToken {
     }
 }
 
-fn fingerprint(parts: &[&Value]) -> String {
+pub(super) fn fingerprint(parts: &[&Value]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part.to_string().as_bytes());
@@ -150,7 +231,46 @@ fn fingerprint(parts: &[&Value]) -> String {
     hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-fn max_results(input: &Value) -> usize {
+/// The cursor of a listing: the last key of the previous page, from `NextToken`, if any.
+pub(super) fn page_start(
+    input: &Value,
+    kind: &str,
+    print: &str,
+) -> Result<Option<String>, ApiError> {
+    str_member(input, "NextToken").map(|token| PageToken::decode(token, kind, print)).transpose()
+}
+
+/// One page from `rest`, the keyed items after the cursor in key order: at most `MaxResults`,
+/// and the `NextToken` when more follow.
+pub(super) fn take_page<T>(
+    mut rest: impl Iterator<Item = (String, T)>,
+    input: &Value,
+    kind: &str,
+    print: &str,
+) -> (Vec<T>, Option<String>) {
+    let mut page = Vec::new();
+    let mut last = None;
+    for (key, item) in rest.by_ref().take(max_results(input)) {
+        page.push(item);
+        last = Some(key);
+    }
+    let next = match (rest.next(), last) {
+        (Some(_), Some(last)) => Some(PageToken::encode(kind, print, &last)),
+        _ => None,
+    };
+    (page, next)
+}
+
+/// A listing's answer: `items` under `member`, and `NextToken` when there is one.
+pub(super) fn listing(member: &str, items: Vec<Value>, next: Option<String>) -> Value {
+    let mut out = json!({ member: items });
+    if let Some(token) = next {
+        out["NextToken"] = json!(token);
+    }
+    out
+}
+
+pub(super) fn max_results(input: &Value) -> usize {
     input
         .get("MaxResults")
         .and_then(Value::as_u64)
@@ -224,7 +344,7 @@ struct UserFilters<'a> {
     idp_user_id: Option<&'a str>,
 }
 
-fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
+pub(super) fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
     value.len() >= prefix.len()
         && value.is_char_boundary(prefix.len())
         && value[..prefix.len()].eq_ignore_ascii_case(prefix)
@@ -410,7 +530,7 @@ fn update_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
 fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
     let (org, name) = user_write(input, ctx.directory, "Name")?;
     let id = user_id_for(&org.id, name);
-    if org.find_user(name).is_some() || org.users.contains_key(&id) {
+    if org.name_in_use(name) || org.users.contains_key(&id) {
         return Err(ApiError::client(
             "NameAvailabilityException",
             format!("User name {name} is already in use."),
@@ -424,6 +544,8 @@ fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
         state: UserState::Disabled,
         role: str_member(input, "Role").map_or(Role::User, Role::parse),
         attributes: BTreeMap::new(),
+        aliases: Vec::new(),
+        mailbox_quota_mb: DEFAULT_MAILBOX_QUOTA_MB,
         enabled_date: None,
         disabled_date: Some(ctx.now),
     };
@@ -446,50 +568,65 @@ fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
     Ok(json!({ "UserId": id }))
 }
 
+/// Registers a user or a group: gives it its address (and a user a new mailbox with the
+/// default quota) and enables it.
 fn register_to_workmail(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
     let now = ctx.now;
     let org = organization_mut(input, ctx.directory)?;
     let ident = required(input, "EntityId")?;
     let email = required(input, "Email")?;
-    let domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
-    if !org.domains.contains(&domain) {
-        return Err(ApiError::client(
-            "MailDomainNotFoundException",
-            format!("The mail domain {domain} is not registered in the organization."),
-        ));
+    require_mail_domain(org, email)?;
+    let entity = org.find_entity(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
+    let id = entity.id().to_owned();
+    if org.address_owner(email).is_some_and(|owner| owner != id) {
+        return Err(ApiError::email_address_in_use(email));
     }
-    let target_id =
-        org.find_user(ident).ok_or_else(|| ApiError::entity_not_found(ident))?.id.clone();
-    if let Some(other) = org.find_user(email)
-        && other.id != target_id
-    {
-        return Err(ApiError::client(
-            "EmailAddressInUseException",
-            format!("The email address {email} is already in use."),
-        ));
-    }
-    let user = org.find_user_mut(&target_id).ok_or_else(|| ApiError::entity_not_found(ident))?;
-    match user.state {
+    let old = org.names_and_addresses(&id);
+    let (state, address, enabled_date, disabled_date) = match &entity {
+        Entity::User(id) => {
+            let user = org.users.get_mut(id).ok_or_else(|| ApiError::entity_not_found(ident))?;
+            if user.state == UserState::Disabled {
+                user.mailbox_quota_mb = DEFAULT_MAILBOX_QUOTA_MB;
+            }
+            (&mut user.state, &mut user.email, &mut user.enabled_date, &mut user.disabled_date)
+        }
+        Entity::Group(id) => {
+            let group = org.groups.get_mut(id).ok_or_else(|| ApiError::entity_not_found(ident))?;
+            (&mut group.state, &mut group.email, &mut group.enabled_date, &mut group.disabled_date)
+        }
+    };
+    match *state {
         UserState::Deleted => {
             return Err(ApiError::entity_state(format!(
-                "The user {} is in state DELETED and cannot be registered.",
-                user.id
+                "The entity {id} is in state DELETED and cannot be registered."
             )));
         }
         UserState::Enabled => {
             return Err(ApiError::client(
                 "EntityAlreadyRegisteredException",
-                format!("The user {} is already registered.", user.id),
+                format!("The entity {id} is already registered."),
             ));
         }
         UserState::Disabled => {}
     }
-    let (old_name, old_email) = (user.name.clone(), user.email.replace(email.to_owned()));
-    user.state = UserState::Enabled;
-    user.enabled_date = Some(now);
-    user.disabled_date = None;
-    org.reindex(&target_id, &old_name, old_email.as_deref());
+    *address = Some(email.to_owned());
+    *state = UserState::Enabled;
+    *enabled_date = Some(now);
+    *disabled_date = None;
+    org.reindex(&id, &old);
     Ok(json!({}))
+}
+
+/// `MailDomainNotFoundException` unless `address` is in one of the organization's mail domains.
+pub(super) fn require_mail_domain(org: &Organization, address: &str) -> Result<(), ApiError> {
+    if org.has_domain_of(address) {
+        return Ok(());
+    }
+    let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+    Err(ApiError::client(
+        "MailDomainNotFoundException",
+        format!("The mail domain {domain} is not registered in the organization."),
+    ))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The emulator's starting users, from YAML (docs/reference.md#emulator-seed-file) or code.
+//! The emulator's starting directory — organizations, mail domains, users, aliases, quotas and
+//! groups — from YAML (docs/reference.md#emulator-seed-file) or code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};
@@ -33,9 +34,41 @@ pub struct SeedOrganization {
     pub alias: Option<String>,
     /// The domain of the organization's default mail domain, e.g. `acme.example`.
     pub default_mail_domain: String,
+    /// More mail domains of the organization (the default one is always one of them).
+    #[serde(default)]
+    pub mail_domains: Vec<String>,
     /// The users, any order.
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// The groups, any order.
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+}
+
+/// One group of a [`SeedOrganization`].
+///
+/// State defaults to `ENABLED`; an `ENABLED` group without an email gets
+/// `name@default_mail_domain`, like a user.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedGroup {
+    /// The group name (required); user and group names share one namespace.
+    pub name: String,
+    /// The group's address; a group with one is registered.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `None`: see the type's documentation.
+    #[serde(default)]
+    pub state: Option<UserState>,
+    /// Hidden from the address book.
+    #[serde(default)]
+    pub hidden_from_global_address_list: bool,
+    /// Addresses besides `email`, in the organization's mail domains.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The members: names (or ids or primary addresses) of users and groups of the organization.
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 /// One user of a [`SeedOrganization`].
@@ -54,6 +87,10 @@ pub struct SeedUser {
     pub role: Option<Role>,
     /// Attribute values keyed by attribute; `Role` here is ignored in favour of [`role`](Self::role).
     pub attributes: BTreeMap<Attribute, AttrValue>,
+    /// Addresses besides the primary one, in the organization's mail domains.
+    pub aliases: Vec<String>,
+    /// The mailbox quota in MB, 1 to 51,200; `None`: WorkMail's default, 51,200.
+    pub mailbox_quota_mb: Option<u32>,
 }
 
 /// A seed that cannot be used, with its place in the YAML when known.
@@ -153,13 +190,65 @@ impl SeedOrganization {
             id: (!id.is_empty()).then(|| id.to_owned()),
             alias: alias.map(str::to_owned),
             default_mail_domain: default_mail_domain.to_owned(),
+            mail_domains: Vec::new(),
             users: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
     /// Adds a user (builder style).
     pub fn user(mut self, user: SeedUser) -> Self {
         self.users.push(user);
+        self
+    }
+
+    /// Adds a mail domain besides the default one (builder style).
+    pub fn mail_domain(mut self, domain: &str) -> Self {
+        self.mail_domains.push(domain.to_owned());
+        self
+    }
+
+    /// Adds a group (builder style).
+    pub fn group(mut self, group: SeedGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+}
+
+impl SeedGroup {
+    /// A group with only a name: `ENABLED`, no members.
+    pub fn new(name: &str) -> Self {
+        SeedGroup {
+            name: name.to_owned(),
+            email: None,
+            state: None,
+            hidden_from_global_address_list: false,
+            aliases: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
+    /// Sets the group's address.
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_owned());
+        self
+    }
+
+    /// Sets the state.
+    pub fn state(mut self, state: UserState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Adds a member by name (or id or primary address).
+    pub fn member(mut self, member: &str) -> Self {
+        self.members.push(member.to_owned());
+        self
+    }
+
+    /// Adds an alias.
+    pub fn alias(mut self, alias: &str) -> Self {
+        self.aliases.push(alias.to_owned());
         self
     }
 }
@@ -173,6 +262,8 @@ impl SeedUser {
             state: None,
             role: None,
             attributes: BTreeMap::new(),
+            aliases: Vec::new(),
+            mailbox_quota_mb: None,
         }
     }
 
@@ -194,6 +285,18 @@ impl SeedUser {
         self
     }
 
+    /// Adds an alias.
+    pub fn alias(mut self, alias: &str) -> Self {
+        self.aliases.push(alias.to_owned());
+        self
+    }
+
+    /// Sets the mailbox quota in MB.
+    pub fn quota(mut self, mailbox_quota_mb: u32) -> Self {
+        self.mailbox_quota_mb = Some(mailbox_quota_mb);
+        self
+    }
+
     /// Sets an attribute; `Attribute::Role` sets [`role`](Self::role).
     pub fn attr(mut self, attr: Attribute, value: impl Into<AttrValue>) -> Self {
         let value = value.into();
@@ -207,10 +310,10 @@ impl SeedUser {
 }
 
 /// The keys a seed user accepts besides the attribute keys.
-const USER_FIELDS: [&str; 4] = ["name", "email", "state", "role"];
+const USER_FIELDS: [&str; 6] = ["name", "email", "state", "role", "aliases", "mailbox_quota_mb"];
 
 impl<'de> Deserialize<'de> for SeedUser {
-    /// A map of `name`, `email`, `state`, `role` and any desired-state attribute key; the attribute
+    /// A map of [`USER_FIELDS`] and any desired-state attribute key; the attribute
     /// keys come from [`Attribute::ALL`] so the table stays the one list of them.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(SeedUserVisitor)
@@ -223,7 +326,10 @@ impl<'de> Visitor<'de> for SeedUserVisitor {
     type Value = SeedUser;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a user: a map with `name` and optional email, state, role and attributes")
+        f.write_str(
+            "a user: a map with `name` and optional email, state, role, aliases, \
+             mailbox_quota_mb and attributes",
+        )
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SeedUser, A::Error> {
@@ -235,6 +341,8 @@ impl<'de> Visitor<'de> for SeedUserVisitor {
                 "email" => user.email = map.next_value::<Option<String>>()?,
                 "state" => user.state = Some(map.next_value::<UserState>()?),
                 "role" => user.role = Some(map.next_value::<Role>()?),
+                "aliases" => user.aliases = map.next_value::<Vec<String>>()?,
+                "mailbox_quota_mb" => user.mailbox_quota_mb = Some(map.next_value::<u32>()?),
                 other => {
                     let Some(attr) = Attribute::from_key(other) else {
                         return Err(de::Error::custom(format!(

@@ -203,10 +203,17 @@ fn run(
     }
     validation::validate_input(op.name(), &input)?;
     let semantics = *lock(&shared.semantics);
+    let list_aliases_include_primary = shared.list_aliases_include_primary.load(Ordering::Relaxed);
     let mut directory = lock(&shared.directory);
     operations::execute(
         op,
         &input,
-        Context { directory: &mut directory, semantics, now: SystemTime::now(), region },
+        Context {
+            directory: &mut directory,
+            semantics,
+            list_aliases_include_primary,
+            now: SystemTime::now(),
+            region,
+        },
     )
 }

@@ -42,6 +42,12 @@ impl ApiError {
     pub(crate) fn entity_state(message: impl Into<String>) -> Self {
         ApiError::client("EntityStateException", message)
     }
+    pub(crate) fn email_address_in_use(address: &str) -> Self {
+        ApiError::client(
+            "EmailAddressInUseException",
+            format!("The email address {address} is already in use."),
+        )
+    }
     pub(crate) fn throttling() -> Self {
         ApiError::client("ThrottlingException", "Rate exceeded")
     }

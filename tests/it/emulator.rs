@@ -45,7 +45,7 @@ fn seed() -> Seed {
         .organization(SeedOrganization::new(ORG2, Some("globex"), "globex.example"))
 }
 
-async fn start_with(seed: Seed, faults: Faults) -> Emulator {
+pub(crate) async fn start_with(seed: Seed, faults: Faults) -> Emulator {
     emulator_with(seed, UpdateSemantics::Patch, faults).await
 }
 
@@ -56,7 +56,7 @@ async fn start() -> (Emulator, Client) {
 }
 
 /// Standard retries, with backoff short enough for tests.
-fn retrying_client(emu: &Emulator, attempts: u32) -> Client {
+pub(crate) fn retrying_client(emu: &Emulator, attempts: u32) -> Client {
     let retry = RetryConfig::standard()
         .with_max_attempts(attempts)
         .with_initial_backoff(Duration::from_millis(5))
@@ -64,11 +64,11 @@ fn retrying_client(emu: &Emulator, attempts: u32) -> Client {
     Client::from_conf(emu.sdk_config().to_builder().retry_config(retry).build())
 }
 
-fn no_retry_client(emu: &Emulator) -> Client {
+pub(crate) fn no_retry_client(emu: &Emulator) -> Client {
     Client::from_conf(emu.sdk_config().to_builder().retry_config(RetryConfig::disabled()).build())
 }
 
-fn outcomes(journal: &[JournalEntry]) -> Vec<JournalOutcome> {
+pub(crate) fn outcomes(journal: &[JournalEntry]) -> Vec<JournalOutcome> {
     journal.iter().map(|e| e.outcome.clone()).collect()
 }
 
@@ -917,7 +917,8 @@ async fn emulator_binary_prints_its_url_and_serves_the_sdk() {
     )
     .unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_workmail-reconcile"))
-        .args(["emulator", "--listen", "127.0.0.1:0", "--seed"])
+        .args(["emulator", "--listen", "127.0.0.1:0", "--list-aliases-include-primary", "false"])
+        .arg("--seed")
         .arg(&seed_path)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -943,27 +944,31 @@ async fn emulator_binary_prints_its_url_and_serves_the_sdk() {
         ))
         .endpoint_url(url)
         .build();
-    let user = Client::from_conf(conf)
-        .describe_user()
+    let client = Client::from_conf(conf);
+    let user = client.describe_user().organization_id(ORG).user_id("alice").send().await.unwrap();
+    assert_eq!(user.display_name(), Some("Alice"));
+    // `--list-aliases-include-primary false`: the primary address is not among the aliases.
+    let aliases = client
+        .list_aliases()
         .organization_id(ORG)
-        .user_id("alice")
+        .entity_id(user.user_id().unwrap())
         .send()
         .await
         .unwrap();
-    assert_eq!(user.display_name(), Some("Alice"));
+    assert_eq!(aliases.aliases(), [] as [String; 0]);
     child.kill().await.unwrap();
 }
 
 // ---------------------------------------------------------------- raw HTTP helpers
 
-struct RawResponse {
-    status: u16,
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
     request_id: Option<String>,
     body: String,
 }
 
 impl RawResponse {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
     fn decode<T: serde::de::DeserializeOwned>(&self) -> T {
@@ -972,7 +977,7 @@ impl RawResponse {
 }
 
 /// One HTTP/1.1 request on a fresh connection, `Connection: close`, read to the end.
-async fn raw_http(
+pub(crate) async fn raw_http(
     emu: &Emulator,
     method: &str,
     path: &str,

@@ -7,6 +7,7 @@ mod controller;
 mod docs;
 mod duplicates;
 mod emulator;
+mod emulator_mailbox;
 mod export;
 mod input;
 mod layers;
