@@ -1,4 +1,4 @@
-//! The emulator's starting users, from YAML (docs/reference.md#emulator-seed-file) or code.
+//! The emulator's starting users, from YAML (docs/emulator.md#emulator-seed-file) or code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};

@@ -269,7 +269,7 @@ fn seed_user_to_user(
     check(place, "UserName", "name", &json!(seed.name))?;
     let role = seed.role.clone().unwrap_or(Role::User);
     check(place, "UserRole", "role", &json!(role.as_str()))?;
-    // The state defaults to ENABLED (docs/reference.md#emulator-seed-file).
+    // The state defaults to ENABLED (docs/emulator.md#emulator-seed-file).
     let state = seed.state.unwrap_or(UserState::Enabled);
     // An enabled user always has a mailbox address in WorkMail.
     let email = match (&seed.email, state) {
