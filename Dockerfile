@@ -8,7 +8,7 @@
 #     -v "$PWD/users:/users:ro" workmail-reconcile plan /users --detailed-exitcode
 #
 # Needs BuildKit (the default builder of Docker 23+ and of buildx) for the cache mounts.
-# The image was written without a Docker engine at hand; see README.md ("Container image").
+# The image was written without a Docker engine at hand; see docs/recipes.md ("Container image").
 
 # The toolchain the crate is developed and tested with (edition 2024 needs 1.85 or later).
 ARG RUST_VERSION=1.95

@@ -569,7 +569,7 @@ async fn scale(
     let directory =
         SdkDirectory::new(common::sdk_config_for(endpoint), Limiter::new(concurrency, None));
     // Setup, not measured: the emulator looks users up by id in O(1) but by name in O(users),
-    // so the files name users by id, as they may (docs/reference.md#user-keys).
+    // so the files name users by id, as they may (docs/file-format.md#user-keys).
     let mut texts = Vec::new();
     for org in 0..orgs {
         let mut listed = directory.list_users(&common::organization_id(org)).await?;

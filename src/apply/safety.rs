@@ -1,4 +1,4 @@
-//! docs/reference.md#safety-limits: refuse, before any write, an apply that would change more users
+//! docs/reconciliation.md#safety-limits: refuse, before any write, an apply that would change more users
 //! than the team expects.
 
 use crate::plan::Plan;

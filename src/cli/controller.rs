@@ -1,5 +1,5 @@
 //! `workmail-reconcile controller SOURCE`: run forever, one reconciliation at a time, with the
-//! HTTP endpoints on `--listen` (docs/reference.md#the-controller).
+//! HTTP endpoints on `--listen` (docs/controller.md#the-controller).
 
 use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, open_audit_log};

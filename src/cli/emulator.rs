@@ -36,7 +36,7 @@ pub struct EmulatorArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Seed YAML: organizations and users to start with (docs/reference.md#emulator-seed-file).
+    /// Seed YAML: organizations and users to start with (docs/emulator.md#emulator-seed-file).
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
     /// Whether UpdateUser clears the attributes a request leaves out.

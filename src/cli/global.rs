@@ -22,7 +22,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Global flags (docs/reference.md#global-flags).
+/// Global flags (docs/commands.md#global-flags).
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {

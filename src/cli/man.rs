@@ -54,7 +54,7 @@ pub fn man_page(subcommand: Option<&str>) -> Result<Vec<u8>, String> {
         man.render(&mut roff).map_err(io)?;
         return Ok(roff);
     }
-    // The main page, read first, also states the exit codes (docs/reference.md#exit-codes),
+    // The main page, read first, also states the exit codes (docs/commands.md#exit-codes),
     // which scripts and CI jobs depend on and clap knows nothing about.
     man.render_title(&mut roff).map_err(io)?;
     man.render_name_section(&mut roff).map_err(io)?;

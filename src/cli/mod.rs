@@ -25,7 +25,7 @@ pub use usage::parse;
 
 use clap::{Parser, Subcommand};
 
-/// Process exit codes (docs/reference.md#exit-codes).
+/// Process exit codes (docs/commands.md#exit-codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Exit {

@@ -80,7 +80,7 @@ fn write_saved_plan(path: &Path, plan: &Plan) -> miette::Result<()> {
     .map_err(|e| miette::miette!("cannot write the plan to {}: {e}", path.display()))
 }
 
-/// The exit code of a finished plan (docs/reference.md#exit-codes).
+/// The exit code of a finished plan (docs/commands.md#exit-codes).
 fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
     if !plan.errors.is_empty() {
         Exit::Error

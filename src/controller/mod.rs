@@ -1,7 +1,7 @@
 //! The long-running form of scheduled drift correction: one reconciliation at a time, forever,
 //! over the [`reconcile`](crate::reconcile) engine, with revisions of a source directory, modes,
 //! timers, triggers, signals, and HTTP endpoints for probes, metrics and people
-//! (docs/reference.md#the-controller).
+//! (docs/controller.md#the-controller).
 //!
 //! `run::reconcile` does one run and `error_policy` decides how soon a failed one is
 //! retried; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and

@@ -1,4 +1,4 @@
-//! An in-memory WorkMail API (docs/reference.md#the-emulator), reached by `aws-sdk-workmail`
+//! An in-memory WorkMail API (docs/emulator.md#the-emulator), reached by `aws-sdk-workmail`
 //! client over HTTP: awsJson1_1, SigV4 verified, input checked against the API model.
 //!
 //! It serves ListOrganizations, DescribeOrganization, ListUsers, DescribeUser, UpdateUser,

@@ -1,5 +1,5 @@
 //! The emulator's starting directory — organizations, mail domains, users, aliases, quotas and
-//! groups — from YAML (docs/reference.md#emulator-seed-file) or code.
+//! groups — from YAML (docs/emulator.md#emulator-seed-file) or code.
 
 use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::bounded_read::{self, ReadError};

@@ -143,7 +143,7 @@ fn seed_user_to_user(
     check(place, "UserName", "name", &json!(seed.name))?;
     let role = seed.role.clone().unwrap_or(Role::User);
     check(place, "UserRole", "role", &json!(role.as_str()))?;
-    // The state defaults to ENABLED (docs/reference.md#emulator-seed-file).
+    // The state defaults to ENABLED (docs/emulator.md#emulator-seed-file).
     let state = seed.state.unwrap_or(UserState::Enabled);
     let email = primary_address(org, &seed.name, seed.email.as_ref(), state, place)?;
     let mailbox_quota_mb = match seed.mailbox_quota_mb {

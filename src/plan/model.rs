@@ -52,7 +52,7 @@ pub struct PlanError {
     pub message: String,
 }
 
-/// A live user of a planned organization whom no file declares (docs/reference.md#unmanaged-users).
+/// A live user of a planned organization whom no file declares (docs/reconciliation.md#unmanaged-users).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnmanagedUser {
     pub organization_id: String,

@@ -1,4 +1,4 @@
-//! The saved plan (`plan --out`): docs/reference.md#json-format's document plus provenance — tool
+//! The saved plan (`plan --out`): docs/output-formats.md#json-format's document plus provenance — tool
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 

@@ -1,4 +1,4 @@
-//! The JSON format (docs/reference.md#json-format): the stable plan document, `format_version` 1.
+//! The JSON format (docs/output-formats.md#json-format): the stable plan document, `format_version` 1.
 
 use super::RenderOptions;
 use super::redact::redact_value;
@@ -6,7 +6,7 @@ use crate::attrs::AttrValue;
 use crate::plan::{FORMAT_VERSION, FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
 use serde_json::{Value, json};
 
-/// Renders `plan` (docs/reference.md#json-format): `format_version`, `changes` (in plan order, with
+/// Renders `plan` (docs/output-formats.md#json-format): `format_version`, `changes` (in plan order, with
 /// `field`, `before`, `after` per field), `errors` (`user` null for an organization-level
 /// error), `unmanaged` (null when not looked for) and `summary`. Values are API values (`""` for empty, booleans as JSON booleans);
 /// redacted values become `"(redacted hmac:xxxxxxxx)"` strings.

@@ -1,4 +1,4 @@
-//! The markdown format (docs/reference.md#markdown-format): a pull-request comment.
+//! The markdown format (docs/output-formats.md#markdown-format): a pull-request comment.
 //!
 //! A heading, the summary line, then per organization a `####` heading, a table of changed
 //! fields and a bullet per error. Values sit in `<code>` elements with every character that

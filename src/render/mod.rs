@@ -1,5 +1,5 @@
 //! Rendering a [`Plan`] for people and machines: `text()` for terminals, `json()` for tools
-//! (docs/reference.md#json-format), `markdown()` for pull-request comments. Every format applies
+//! (docs/output-formats.md#json-format), `markdown()` for pull-request comments. Every format applies
 //! the same `Redaction` to `before` and `after` values.
 
 mod json;
@@ -89,7 +89,7 @@ fn unmanaged_sentence(
 }
 
 /// `1 to update, 41 unchanged, 1 error.`: the same words in every human-readable format,
-/// whatever the counts (a zero plan says `0 to update`, as docs/reference.md#output-formats shows).
+/// whatever the counts (a zero plan says `0 to update`, as docs/output-formats.md#output-formats shows).
 fn summary_sentence(summary: &Summary) -> String {
     colored_summary_sentence(summary, &Palette::new(false))
 }

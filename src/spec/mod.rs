@@ -1,4 +1,4 @@
-//! The file format (docs/reference.md#desired-state-files): model, loading, checks, JSON Schema.
+//! The file format (docs/file-format.md#desired-state-files): model, loading, checks, JSON Schema.
 //! All YAML parsing lives below this module.
 
 mod error;

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 #[derive(JsonSchema)]
 #[schemars(
     title = "workmail-reconcile desired state",
-    description = "WorkMail user attributes in git; see docs/reference.md#desired-state-files.",
+    description = "WorkMail user attributes in git; see docs/file-format.md#desired-state-files.",
     deny_unknown_fields
 )]
 struct DesiredStateFile {

@@ -1,4 +1,4 @@
-//! Checks a parsed file (docs/reference.md#desired-state-files), builds its users, collecting every
+//! Checks a parsed file (docs/file-format.md#desired-state-files), builds its users, collecting every
 //! error instead of stopping at the first.
 
 use super::error::{LoadError, Pos, SourceFile};

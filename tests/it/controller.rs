@@ -1,5 +1,5 @@
 //! `controller` against the emulator: the real binary, its HTTP endpoints and signals, every
-//! rule of docs/reference.md#controller. Waits poll `/status` (or the journal) with a deadline;
+//! rule of docs/controller.md#the-controller. Waits poll `/status` (or the journal) with a deadline;
 //! runs are kept short with `--interval 1s` or triggered explicitly.
 
 use crate::support::*;

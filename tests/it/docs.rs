@@ -1,7 +1,9 @@
 //! The documentation stays true: the README's quickstart is the two documented commands and its
-//! demo works, the walk through the examples on the emulator runs as written, the README's
-//! command lines parse and those writing local files work on a fresh account, its relative links
-//! resolve, and the shell completions and man pages generate.
+//! demo works, the walks through the examples on the emulator (the README's, the controller
+//! page's) run as written, the command lines of the README and the docs/ pages parse and those
+//! writing local files work on a fresh account, their relative links resolve, the README stays a
+//! front door and no page grows past what a reader takes in, and the shell completions and man
+//! pages generate.
 
 use super::recipes::{check_invocation, shell_invocations};
 use super::support::repo_root;
@@ -11,7 +13,25 @@ use workmail_reconcile::cli::completions::{INSTALL_HELP, completion_script};
 use workmail_reconcile::cli::man::man_page;
 
 fn readme() -> String {
-    std::fs::read_to_string(repo_root().join("README.md")).expect("README.md")
+    doc("README.md")
+}
+
+/// A documentation file of the repository, by its path in it.
+fn doc(path: &str) -> String {
+    std::fs::read_to_string(repo_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The pages of `docs/`, as their paths in the repository (`docs/commands.md`), sorted.
+fn docs_pages() -> Vec<String> {
+    let mut pages: Vec<String> = std::fs::read_dir(repo_root().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("a docs/ entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .map(|name| format!("docs/{name}"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 10, "only {} pages in docs/: {pages:?}", pages.len());
+    pages
 }
 
 /// Fenced code blocks of a markdown text: (info string, body).
@@ -314,12 +334,12 @@ fn docs_quickstart_walkthrough_refuses_steps_it_cannot_run() {
     assert_eq!(walk("cargo install --locked --path .\n").as_deref(), None);
 }
 
-/// Every `workmail-reconcile …` line in the README's shell blocks parses with the real CLI.
-#[test]
-fn docs_readme_command_lines_use_existing_flags() {
+/// The `workmail-reconcile …` lines in the shell blocks of `markdown`, each checked against the
+/// real CLI: how many there are, and the problems found.
+fn check_command_lines(markdown: &str, path: &str) -> (usize, Vec<String>) {
     let mut checked = 0;
     let mut problems = Vec::new();
-    for (info, body) in code_blocks(&readme()) {
+    for (info, body) in code_blocks(markdown) {
         if !matches!(info.as_str(), "sh" | "bash" | "console" | "shell") {
             continue;
         }
@@ -328,21 +348,40 @@ fn docs_readme_command_lines_use_existing_flags() {
             .map(|l| l.trim_start().strip_prefix("$ ").unwrap_or(l))
             .collect::<Vec<_>>()
             .join("\n");
-        for invocation in shell_invocations(&script, "README.md") {
+        for invocation in shell_invocations(&script, path) {
             checked += 1;
             if let Err(e) = check_invocation(&invocation.args) {
-                problems.push(format!("{}: {e}", invocation.args.join(" ")));
+                problems.push(format!("{path}: {}: {e}", invocation.args.join(" ")));
             }
         }
     }
-    assert!(checked >= 10, "only {checked} command lines found in README.md");
-    assert!(problems.is_empty(), "README.md:\n{}", problems.join("\n"));
+    (checked, problems)
 }
 
-/// Relative links in the README, docs/reference.md and examples/iam/README.md resolve.
+/// Every `workmail-reconcile …` line in the shell blocks of the README and the docs/ pages
+/// parses with the real CLI.
+#[test]
+fn docs_readme_command_lines_use_existing_flags() {
+    let (checked, mut problems) = check_command_lines(&readme(), "README.md");
+    assert!(checked >= 10, "only {checked} command lines found in README.md");
+    let mut in_pages = 0;
+    for page in docs_pages() {
+        let (checked, found) = check_command_lines(&doc(&page), &page);
+        in_pages += checked;
+        problems.extend(found);
+    }
+    assert!(in_pages >= 12, "only {in_pages} command lines found in the docs/ pages");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Relative links in the README, the docs/ pages, CHANGELOG.md and examples/iam/README.md
+/// resolve.
 #[test]
 fn docs_relative_links_resolve() {
-    for file in ["README.md", "examples/iam/README.md", "CHANGELOG.md", "docs/reference.md"] {
+    let mut files: Vec<String> =
+        ["README.md", "examples/iam/README.md", "CHANGELOG.md"].map(String::from).to_vec();
+    files.extend(docs_pages());
+    for file in &files {
         let path = repo_root().join(file);
         let text = std::fs::read_to_string(&path).expect("doc file");
         let dir = path.parent().expect("parent");
@@ -356,6 +395,17 @@ fn docs_relative_links_resolve() {
             }
             assert!(dir.join(target).exists(), "{file}: broken link {target}");
         }
+    }
+}
+
+/// The README is a front door, at most 350 lines, and each page of docs/ at most 700.
+#[test]
+fn docs_readme_and_pages_stay_short() {
+    let lines = readme().lines().count();
+    assert!(lines <= 350, "README.md has {lines} lines; move detail to a docs/ page");
+    for page in docs_pages() {
+        let lines = doc(&page).lines().count();
+        assert!(lines <= 700, "{page} has {lines} lines; split it by topic");
     }
 }
 
@@ -527,7 +577,7 @@ fn http_get(url: &str) -> (u16, String) {
     (code, body.to_string())
 }
 
-/// `workmail-reconcile controller …` run in the background as the README shows it, listening
+/// `workmail-reconcile controller …` run in the background as docs/controller.md shows it, listening
 /// on a free port; killed when dropped.
 struct BackgroundController {
     child: std::process::Child,
@@ -577,13 +627,14 @@ impl Drop for BackgroundController {
     }
 }
 
-/// "Run it as a controller" → "Try it on the emulator", as written: the emulator seeded with
-/// the examples, the controller in observe mode reporting the quickstart's six users as drift,
-/// the two curl lines, Ctrl-C, and the restart in self-heal mode applying them.
+/// docs/controller.md's "Try it on the emulator", as written: the emulator seeded with the
+/// examples, the controller in observe mode reporting the quickstart's six users as drift, the
+/// two curl lines, Ctrl-C, and the restart in self-heal mode applying them.
 #[test]
 fn docs_controller_walkthrough_runs_as_written() {
-    let blocks = section_blocks(&readme(), "Run it as a controller");
-    let lines: Vec<String> = blocks.iter().take(3).flat_map(|(_, b)| command_lines(b)).collect();
+    let blocks = section_blocks(&doc("docs/controller.md"), "Try it on the emulator");
+    assert_eq!(blocks.len(), 3, "emulator, controller, curl: {blocks:?}");
+    let lines: Vec<String> = blocks.iter().flat_map(|(_, b)| command_lines(b)).collect();
     let home = tempfile::tempdir().expect("tempdir");
     let mut env: Vec<(String, String)> = Vec::new();
     let mut emulator: Option<(String, BackgroundEmulator)> = None;
@@ -646,7 +697,7 @@ fn docs_controller_walkthrough_runs_as_written() {
             _ => panic!("`{line}` is not a step this test knows how to run"),
         }
     }
-    let (_, observing, args) = controller.take().expect("the README starts a controller");
+    let (_, observing, args) = controller.take().expect("the walk-through starts a controller");
     let status: serde_json::Value = serde_json::from_str(&fetched[0]).expect("curl /status: JSON");
     assert_eq!(status["mode"], "observe");
     assert_eq!(status["last_run"]["result"], "drift", "{status:#}");

@@ -325,7 +325,7 @@ fn recipes_invoke_only_existing_subcommands_and_flags() {
     assert!(problems.is_empty(), "invalid invocations:\n{}", problems.join("\n"));
 }
 
-/// The recipes do what the README promises: the commands each workflow is for.
+/// The recipes do what docs/recipes.md promises: the commands each workflow is for.
 #[test]
 fn recipes_contain_the_documented_command_lines() {
     let lines = |file: &str| -> Vec<String> {
@@ -789,7 +789,7 @@ fn iam_policies_grant_exactly_the_operations_the_directory_module_calls() {
 /// The controller's recipe: kustomization, manifests and dashboard.
 const CONTROLLER_DIR: &str = "examples/kubernetes/controller";
 
-/// The flags of `workmail-reconcile controller` besides the global ones (docs/reference.md),
+/// The flags of `workmail-reconcile controller` besides the global ones (docs/controller.md),
 /// with the redaction flags it shares with plan and apply. Checked on their own because the
 /// recipe must not run ahead of the documented interface; `check_invocation` checks the whole
 /// line against the clap definitions as well.
@@ -807,7 +807,7 @@ const CONTROLLER_FLAGS: &[&str] = &[
     "--redact-key-file",
 ];
 
-/// The metrics the controller exports and their labels (docs/reference.md). The alerts and
+/// The metrics the controller exports and their labels (docs/controller.md). The alerts and
 /// the dashboard may use no other name, so that a rename breaks this test instead of
 /// silencing an alert.
 const METRICS: &[(&str, &[&str])] = &[

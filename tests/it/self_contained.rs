@@ -1,6 +1,6 @@
 //! The repository stands alone: no tracked file cites a document or a path outside it, and
-//! every link to a heading of `docs/reference.md` (from code, help texts, the schema, the
-//! README or the reference itself) names a heading that exists.
+//! every link to a heading of the README or a page of `docs/` (from code, help texts, the
+//! schema, the man page, the README or the pages themselves) names a heading that exists.
 
 use super::support::repo_root;
 use std::collections::BTreeSet;
@@ -59,7 +59,7 @@ fn self_contained_no_tracked_file_cites_anything_outside_the_repository() {
         .collect();
     assert!(
         found.is_empty(),
-        "describe the rule or link docs/reference.md instead of:\n{}",
+        "describe the rule or link the page of docs/ instead of:\n{}",
         found.join("\n")
     );
 }
@@ -121,12 +121,18 @@ fn anchors(markdown: &str) -> BTreeSet<String> {
     anchors
 }
 
-/// The anchors that follow each `prefix` in `text` (`reference.md#exit-codes` gives
-/// `exit-codes`), with their line numbers.
+/// The anchors that follow each `prefix` in `text` (`commands.md#exit-codes` gives
+/// `exit-codes`), with their line numbers. The prefix must start a word: `commands.md#` is not
+/// found in `subcommands.md#`.
 fn linked_anchors(text: &str, prefix: &str) -> Vec<(usize, String)> {
     let mut linked = Vec::new();
     for (i, line) in text.lines().enumerate() {
         for (at, _) in line.match_indices(prefix) {
+            let before = line[..at].chars().next_back();
+            let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+            if prefix.starts_with(word) && before.is_some_and(word) {
+                continue;
+            }
             let anchor: String = line[at + prefix.len()..]
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
@@ -140,29 +146,68 @@ fn linked_anchors(text: &str, prefix: &str) -> Vec<(usize, String)> {
     linked
 }
 
-/// `path:line: #anchor` for every link in `text` after `prefix` to an anchor not in `known`.
-fn broken_links(path: &str, text: &str, prefix: &str, known: &BTreeSet<String>) -> Vec<String> {
-    linked_anchors(text, prefix)
+/// The pages links may name a heading of, by file name (`README.md`, `commands.md`), with the
+/// anchors of their headings: the README and every page of `docs/`.
+fn doc_pages() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut paths = vec![repo_root().join("README.md")];
+    for entry in std::fs::read_dir(repo_root().join("docs")).expect("docs/") {
+        let path = entry.expect("a docs/ entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            paths.push(path);
+        }
+    }
+    paths
         .into_iter()
-        .filter(|(_, anchor)| !known.contains(anchor))
-        .map(|(line, anchor)| format!("{path}:{line}: #{anchor}"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("a doc page");
+            let name = path.file_name().expect("a file name").to_string_lossy().into_owned();
+            (name, anchors(&text))
+        })
         .collect()
 }
 
+/// `path:line: PAGE#anchor` for every link in `text` to a heading its page lacks: `PAGE#anchor`
+/// for each page in `pages` (whatever directory precedes it), and `](#anchor)` when `text` is the
+/// page `own` itself.
+fn broken_links(
+    path: &str,
+    text: &str,
+    own: Option<&str>,
+    pages: &std::collections::BTreeMap<String, BTreeSet<String>>,
+) -> Vec<String> {
+    let mut prefixes: Vec<(String, &BTreeSet<String>, String)> =
+        pages.iter().map(|(name, known)| (format!("{name}#"), known, name.clone())).collect();
+    if let Some(known) = own.and_then(|name| pages.get(name)) {
+        prefixes.push(("](#".to_string(), known, String::new()));
+    }
+    let mut broken = Vec::new();
+    for (prefix, known, name) in prefixes {
+        for (line, anchor) in linked_anchors(text, &prefix) {
+            if !known.contains(&anchor) {
+                broken.push((line, format!("{path}:{line}: {name}#{anchor}")));
+            }
+        }
+    }
+    broken.sort_by_key(|(line, _)| *line);
+    broken.into_iter().map(|(_, message)| message).collect()
+}
+
 #[test]
-fn self_contained_links_into_the_reference_name_existing_headings() {
-    let reference =
-        std::fs::read_to_string(repo_root().join("docs/reference.md")).expect("docs/reference.md");
-    let known = anchors(&reference);
-    assert!(known.len() > 50, "only {} headings in docs/reference.md", known.len());
-    let mut broken = broken_links("docs/reference.md", &reference, "](#", &known);
+fn self_contained_links_into_the_docs_name_existing_headings() {
+    let pages = doc_pages();
+    assert!(pages.len() >= 10, "only {} pages in README.md and docs/", pages.len());
+    let headings: usize = pages.values().map(BTreeSet::len).sum();
+    assert!(headings >= 90, "only {headings} headings in README.md and docs/");
+    let mut broken = Vec::new();
     let mut links = 0;
     for (path, text) in tracked_text_files() {
-        links += linked_anchors(&text, "reference.md#").len();
-        broken.extend(broken_links(&path, &text, "reference.md#", &known));
+        let name = path.rsplit('/').next().unwrap_or_default();
+        let own = (path == "README.md" || path == format!("docs/{name}")).then_some(name);
+        links += pages.keys().map(|p| linked_anchors(&text, &format!("{p}#")).len()).sum::<usize>();
+        broken.extend(broken_links(&path, &text, own, &pages));
     }
-    assert!(links >= 10, "only {links} links into docs/reference.md found");
-    assert!(broken.is_empty(), "links to headings docs/reference.md lacks:\n{}", broken.join("\n"));
+    assert!(links >= 50, "only {links} links to headings of the docs found");
+    assert!(broken.is_empty(), "links to headings the docs lack:\n{}", broken.join("\n"));
 }
 
 #[test]
@@ -176,13 +221,26 @@ fn self_contained_anchors_follow_github_rules() {
         known.into_iter().collect::<Vec<_>>(),
         ["logs", "logs-1", "top"].map(String::from).to_vec()
     );
-    let known = anchors("## Exit codes\n");
+    let pages: std::collections::BTreeMap<String, BTreeSet<String>> = [
+        ("commands.md".to_string(), anchors("# Commands\n## Exit codes\n")),
+        ("README.md".to_string(), anchors("# Top\n## Quickstart\n")),
+    ]
+    .into();
     // A broken link written out here would break the test above.
-    let text =
-        format!("see reference.md#exit-codes, {}#exit-code.\n[x](#exit-codes)", "reference.md");
-    assert_eq!(
-        broken_links("a.rs", &text, "reference.md#", &known),
-        ["a.rs:1: #exit-code".to_string()]
+    let text = format!(
+        "see docs/commands.md#exit-codes, {c}#exit-code, sub{c}#x.\n[x](#exit-codes) [q](../{r}#quickstart) [i]({r}#install)",
+        c = "commands.md",
+        r = "README.md"
     );
-    assert!(broken_links("a.md", &text, "](#", &known).is_empty());
+    let expected = |path: &str| {
+        [format!("{path}:1: {}#exit-code", "commands.md"), format!("{path}:2: README.md#install")]
+    };
+    assert_eq!(broken_links("a.rs", &text, None, &pages), expected("a.rs"));
+    assert_eq!(
+        broken_links("docs/commands.md", &text, Some("commands.md"), &pages),
+        expected("docs/commands.md")
+    );
+    let mut in_readme = expected("README.md").to_vec();
+    in_readme.push("README.md:2: #exit-codes".to_string());
+    assert_eq!(broken_links("README.md", &text, Some("README.md"), &pages), in_readme);
 }
