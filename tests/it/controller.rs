@@ -815,13 +815,20 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
     assert_eq!(
         shapes,
         [
+            "process_cpu_seconds_total{}",
+            "process_max_fds{}",
+            "process_open_fds{}",
+            "process_resident_memory_bytes{}",
+            "process_start_time_seconds{}",
+            "process_virtual_memory_bytes{}",
             "workmail_reconcile_api_requests_total{operation,outcome}",
-            "workmail_reconcile_desired_users{organization}",
-            "workmail_reconcile_drift_users{organization}",
+            "workmail_reconcile_build_info{version}",
+            "workmail_reconcile_condition{type,status}",
+            "workmail_reconcile_desired_users{organization,organization_alias}",
+            "workmail_reconcile_drift_users{organization,organization_alias}",
             "workmail_reconcile_info{mode,revision}",
             "workmail_reconcile_last_success_timestamp_seconds{}",
             "workmail_reconcile_ready{}",
-            "workmail_reconcile_request_rate{}",
             "workmail_reconcile_run_duration_seconds_count{result}",
             "workmail_reconcile_runs_total{result,trigger}",
             "workmail_reconcile_suspended{}",
@@ -836,27 +843,56 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
     let revision = ctl.status().await["revision"]["applied"].as_str().expect("applied").to_string();
     for line in [
         "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"} 1".to_string(),
+        // Every other result and trigger is there from the start, at 0.
+        "workmail_reconcile_runs_total{result=\"invalid\",trigger=\"webhook\"} 0".into(),
         "workmail_reconcile_run_duration_seconds_count{result=\"success\"} 1".into(),
+        "workmail_reconcile_run_duration_seconds_count{result=\"blocked\"} 0".into(),
         "workmail_reconcile_ready 1".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"True\"} 1".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"False\"} 0".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"Unknown\"} 0".into(),
         "workmail_reconcile_suspended 0".into(),
         format!("workmail_reconcile_info{{mode=\"self-heal\",revision=\"{revision}\"}} 1"),
-        // Drift is counted before the apply that corrects it.
-        format!("workmail_reconcile_drift_users{{organization=\"{ORG}\"}} 2"),
-        format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 3"),
+        format!("workmail_reconcile_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+        // The run corrected both drifted users: none still differs.
+        format!(
+            "workmail_reconcile_drift_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 0"
+        ),
+        format!(
+            "workmail_reconcile_desired_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 3"
+        ),
         format!("workmail_reconcile_unmanaged_users{{organization=\"{ORG}\"}} 1"),
         format!(
             "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"updated\"}} 2"
         ),
+        format!(
+            "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"conflict\"}} 0"
+        ),
         // 3 reads to plan, a fresh read before each of the 2 updates; one ListOrganizations.
         "workmail_reconcile_api_requests_total{operation=\"DescribeUser\",outcome=\"ok\"} 5".into(),
+        "workmail_reconcile_api_requests_total{operation=\"DescribeUser\",outcome=\"throttled\"} 0"
+            .into(),
         "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"ok\"} 2".into(),
+        "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"error\"} 0"
+            .into(),
         "workmail_reconcile_api_requests_total{operation=\"ListOrganizations\",outcome=\"ok\"} 1"
             .into(),
         "workmail_reconcile_api_requests_total{operation=\"ListUsers\",outcome=\"ok\"} 1".into(),
-        "workmail_reconcile_request_rate 0".into(),
     ] {
         assert!(body.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in\n{body}");
     }
+    // No throttle seen: no limit on the rate, so no series (not a 0 that reads "0 calls/s").
+    assert!(!body.contains("request_rate"), "{body}");
+    // What the plan found, and what the run did about it.
+    let drift = &ctl.status().await["drift"][0];
+    assert_eq!(drift["users_still_differing"], 0);
+    let outcomes: Vec<(&str, &str)> = drift["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| (u["user"].as_str().unwrap(), u["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(outcomes, [("alice", "updated"), ("bob", "updated")]);
     let success = body
         .lines()
         .find_map(|l| l.strip_prefix("workmail_reconcile_last_success_timestamp_seconds "))
