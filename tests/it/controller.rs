@@ -905,6 +905,85 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
     assert!((now - 120.0..=now).contains(&success), "{success}");
 }
 
+/// The value of the unlabelled series `name` in a `/metrics` body, if it has one.
+fn sample(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The Ready condition's status whose series is 1, asserting that exactly one is.
+fn condition_status(body: &str) -> &'static str {
+    let ones: Vec<&'static str> = ["True", "False", "Unknown"]
+        .into_iter()
+        .filter(|status| {
+            let series =
+                format!("workmail_reconcile_condition{{type=\"Ready\",status=\"{status}\"}}");
+            sample(body, &series) == Some(1.0)
+        })
+        .collect();
+    assert_eq!(ones.len(), 1, "exactly one condition series is 1:\n{body}");
+    ones[0]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_pass_promtool_check_metrics_starting_succeeded_failing_and_after_writes() {
+    if !crate::promtool::available(crate::promtool::PROMTOOL) {
+        return;
+    }
+    let check = |state: &str, body: &str| {
+        crate::promtool::check_metrics(body)
+            .unwrap_or_else(|e| panic!("promtool check metrics, {state}:\n{e}\n{body}"));
+    };
+    // Starting: every call takes 600 ms, so the first run is still planning.
+    let faults = Faults { latency: Duration::from_millis(600), ..Faults::default() };
+    let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
+    let files = desired_files();
+    let args = ["users", "--mode", "self-heal", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let starting = ctl.get("/metrics").await.body;
+    assert_eq!(ctl.status().await["last_run"], Value::Null, "scraped before the first run ended");
+    check("starting", &starting);
+    assert_eq!(condition_status(&starting), "Unknown");
+    assert_eq!(sample(&starting, "workmail_reconcile_last_success_timestamp_seconds"), None);
+    assert!(sample(&starting, "process_start_time_seconds").is_some(), "{starting}");
+    let zero = "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"}";
+    assert_eq!(sample(&starting, zero), Some(0.0), "{starting}");
+
+    // Self-heal after writes: the drift found is corrected, so none still differs.
+    emu.set_faults(Faults::default());
+    ctl.wait_runs(1).await;
+    let written = ctl.get("/metrics").await.body;
+    check("self-heal after writes", &written);
+    assert_eq!(condition_status(&written), "True");
+    assert_eq!(sample(&written, zero), Some(1.0));
+    let drift = format!(
+        "workmail_reconcile_drift_users{{organization=\"{ORG}\",organization_alias=\"acme\"}}"
+    );
+    assert_eq!(sample(&written, &drift), Some(0.0), "{written}");
+    assert!(sample(&written, "workmail_reconcile_last_success_timestamp_seconds").is_some());
+
+    // Succeeded with nothing to do.
+    ctl.signal(libc::SIGHUP);
+    ctl.wait_runs(2).await;
+    let succeeded = ctl.get("/metrics").await.body;
+    check("succeeded", &succeeded);
+    assert_eq!(condition_status(&succeeded), "True");
+    assert_eq!(update_calls(&emu), 2, "the second run wrote nothing");
+
+    // Failing from the start: Ready False, and no last success at all (not one in 1970).
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().unwrap().port();
+    let refused = format!("http://127.0.0.1:{port}");
+    let args = ["users", "--interval", "1h", "--operation-timeout", "1s"];
+    let failing = Controller::start_at(&refused, files.path(), &args).await;
+    failing.wait_runs(1).await;
+    let body = failing.get("/metrics").await.body;
+    check("failing", &body);
+    assert_eq!(condition_status(&body), "False");
+    assert_eq!(sample(&body, "workmail_reconcile_ready"), Some(0.0));
+    assert_eq!(sample(&body, "workmail_reconcile_last_success_timestamp_seconds"), None, "{body}");
+    assert!(!body.contains("workmail_reconcile_drift_users"), "no plan, no drift: {body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_source_that_is_a_file_is_refused_at_start() {
     let emu = emulator_seeded().await;

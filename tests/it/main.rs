@@ -12,6 +12,7 @@ mod input;
 mod layers;
 mod network;
 mod plan;
+mod promtool;
 mod recipes;
 mod reconcile;
 mod redaction;
