@@ -74,11 +74,6 @@ struct OrganizationLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OrganizationLabel {
-    organization: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpdateLabels {
     organization: String,
     result: &'static str,
@@ -104,7 +99,7 @@ pub(crate) struct Metrics {
     build_info: Family<VersionLabel, Gauge>,
     drift_users: Family<OrganizationLabels, Gauge>,
     desired_users: Family<OrganizationLabels, Gauge>,
-    unmanaged_users: Family<OrganizationLabel, Gauge>,
+    unmanaged_users: Family<OrganizationLabels, Gauge>,
     user_updates: Family<UpdateLabels, Counter>,
     api_requests: Family<RequestLabels, Counter>,
     request_rate_limit: OptionalGauge,
@@ -275,8 +270,7 @@ impl Metrics {
             self.drift_users.get_or_create(&labels).set(still_differing);
             self.desired_users.get_or_create(&labels).set(count(organization.desired_users));
             if let Some(unmanaged) = &organization.unmanaged {
-                let label = OrganizationLabel { organization: labels.organization };
-                self.unmanaged_users.get_or_create(&label).set(count(unmanaged.len()));
+                self.unmanaged_users.get_or_create(&labels).set(count(unmanaged.len()));
             }
         }
     }

@@ -17,23 +17,23 @@ use workmail_reconcile::emulator::{Emulator, Faults, Seed, SeedUser, UpdateSeman
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A running controller.
-struct Controller {
+pub(crate) struct Controller {
     child: tokio::process::Child,
-    url: String,
+    pub(crate) url: String,
     stderr: Arc<Mutex<String>>,
 }
 
 /// One HTTP answer.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: String,
 }
 
 impl Controller {
     /// Start `controller ARGS` against the endpoint `url`, in `dir`, listening on a free port.
-    async fn start_at(url: &str, dir: &Path, args: &[&str]) -> Controller {
+    pub(crate) async fn start_at(url: &str, dir: &Path, args: &[&str]) -> Controller {
         let mut line: Vec<&str> = vec!["controller", "--listen", "127.0.0.1:0"];
         line.extend_from_slice(args);
         let mut cmd = tokio::process::Command::from(command(url, dir, &line));
@@ -65,11 +65,11 @@ impl Controller {
         Controller { child, url, stderr }
     }
 
-    async fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Controller {
+    pub(crate) async fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Controller {
         Controller::start_at(&emu.url(), dir, args).await
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         self.stderr.lock().expect("lock").clone()
     }
 
@@ -102,18 +102,18 @@ impl Controller {
         Answer { status, head: head.to_lowercase(), body: body.to_string() }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         self.request("GET", path, &[], b"").await
     }
 
-    async fn status(&self) -> Value {
+    pub(crate) async fn status(&self) -> Value {
         let answer = self.get("/status").await;
         assert_eq!(answer.status, 200, "{answer:?}");
         serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
     }
 
     /// Poll `/status` until `done` holds; the last status on timeout is in the panic.
-    async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let status = self.status().await;
@@ -130,7 +130,7 @@ impl Controller {
     }
 
     /// Wait for the number of runs recorded to reach `n` (history keeps 10).
-    async fn wait_runs(&self, n: usize) -> Value {
+    pub(crate) async fn wait_runs(&self, n: usize) -> Value {
         self.wait_for(&format!("{n} runs"), |s| runs(s).len() >= n).await
     }
 
@@ -149,7 +149,7 @@ impl Controller {
 }
 
 /// The runs in `/status`, oldest first.
-fn runs(status: &Value) -> Vec<Value> {
+pub(crate) fn runs(status: &Value) -> Vec<Value> {
     let mut runs: Vec<Value> = status["history"].as_array().cloned().unwrap_or_default();
     runs.reverse();
     runs
@@ -832,7 +832,7 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
             "workmail_reconcile_run_duration_seconds_count{result}",
             "workmail_reconcile_runs_total{result,trigger}",
             "workmail_reconcile_suspended{}",
-            "workmail_reconcile_unmanaged_users{organization}",
+            "workmail_reconcile_unmanaged_users{organization,organization_alias}",
             "workmail_reconcile_user_updates_total{organization,result}",
         ],
         "{}",
@@ -861,7 +861,9 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
         format!(
             "workmail_reconcile_desired_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 3"
         ),
-        format!("workmail_reconcile_unmanaged_users{{organization=\"{ORG}\"}} 1"),
+        format!(
+            "workmail_reconcile_unmanaged_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 1"
+        ),
         format!(
             "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"updated\"}} 2"
         ),

@@ -12,6 +12,7 @@ mod input;
 mod layers;
 mod network;
 mod plan;
+mod prometheus;
 mod promtool;
 mod recipes;
 mod reconcile;
