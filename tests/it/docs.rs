@@ -339,10 +339,16 @@ fn docs_readme_command_lines_use_existing_flags() {
     assert!(problems.is_empty(), "README.md:\n{}", problems.join("\n"));
 }
 
-/// Relative links in the README, docs/reference.md and examples/iam/README.md resolve.
+/// Relative links in the README, docs/reference.md and the recipes' READMEs resolve.
 #[test]
 fn docs_relative_links_resolve() {
-    for file in ["README.md", "examples/iam/README.md", "CHANGELOG.md", "docs/reference.md"] {
+    for file in [
+        "README.md",
+        "examples/iam/README.md",
+        "examples/kubernetes/controller/README.md",
+        "CHANGELOG.md",
+        "docs/reference.md",
+    ] {
         let path = repo_root().join(file);
         let text = std::fs::read_to_string(&path).expect("doc file");
         let dir = path.parent().expect("parent");
