@@ -349,6 +349,21 @@ mod tests {
         for result in RunResult::ALL {
             assert_eq!(serde_json::to_value(result).ok(), Some(result.as_str().into()));
         }
+        let corrections = [
+            Correction::Updated,
+            Correction::Unchanged,
+            Correction::Conflict,
+            Correction::Failed,
+            Correction::NotAttempted,
+        ];
+        let names: Vec<String> =
+            corrections.iter().map(|c| serde_json::to_value(c).unwrap().to_string()).collect();
+        assert_eq!(
+            names,
+            ["\"updated\"", "\"unchanged\"", "\"conflict\"", "\"failed\"", "\"not-attempted\""]
+        );
+        let converged: Vec<bool> = corrections.iter().map(|c| c.converged()).collect();
+        assert_eq!(converged, [true, true, false, false, false]);
     }
 
     #[test]
