@@ -1507,3 +1507,28 @@ fn kubernetes_controller_dashboard_uses_exported_metrics_variables_and_units() {
         .collect();
     assert!(missing.is_empty(), "not on the dashboard: {missing:?}");
 }
+
+#[test]
+fn kubernetes_controller_alert_unit_tests_feed_series_shaped_like_the_scrape() {
+    let text = std::fs::read_to_string(controller_file(RULES_TEST_FILE)).expect("test file");
+    let tests: Value = serde_saphyr::from_str(&text).expect("the test file is YAML");
+    let label = regex_lite::Regex::new(r#"([a-zA-Z_][a-zA-Z0-9_]*)="[^"]*""#).expect("regex");
+    let mut seen = 0;
+    for test in tests["tests"].as_array().expect("tests") {
+        for input in test["input_series"].as_array().expect("input_series") {
+            let series = input["series"].as_str().expect("series");
+            let (name, labels) = series.split_once('{').expect("labels");
+            let (_, own) = METRICS
+                .iter()
+                .find(|(metric, _)| *metric == name)
+                .unwrap_or_else(|| panic!("{series}: not a metric the controller exports"));
+            let mut expected: BTreeSet<&str> = own.iter().copied().collect();
+            expected.extend(TARGET_LABELS);
+            let found: BTreeSet<&str> =
+                label.captures_iter(labels).map(|c| c.get(1).unwrap().as_str()).collect();
+            assert_eq!(found, expected, "{series}: the labels of the metric and the scrape");
+            seen += 1;
+        }
+    }
+    assert!(seen > 100, "{seen} series");
+}
