@@ -358,8 +358,10 @@ async fn self_heal_applies_on_every_run_and_audits_each_user_with_the_revision()
     emu.edit_user(ORG, "alice", |u| {
         u.attributes.insert(DisplayName, text("Someone Else"));
     });
+    // The audit line follows the write: wait for both.
     ctl.wait_for("the drift corrected", |_| {
         live(&emu, "alice", DisplayName) == text("Alice Liddell")
+            && std::fs::read_to_string(&audit).is_ok_and(|log| log.lines().count() >= 3)
     })
     .await;
     let lines: Vec<Value> = std::fs::read_to_string(&audit)
