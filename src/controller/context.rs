@@ -93,6 +93,7 @@ impl Context {
         let (triggers, receiver) = mpsc::channel(TRIGGER_QUEUE);
         let status = Status::starting(settings.mode, &rfc3339_now());
         metrics.set_info(settings.mode, None);
+        metrics.set_condition(&status.ready, false);
         let context = Context {
             settings,
             directory,
@@ -147,7 +148,7 @@ impl Context {
         }
         let revision = status.revision.applied.as_deref().or(status.revision.attempted.as_deref());
         self.metrics.set_info(status.mode, revision);
-        self.metrics.set_condition(status.ready.status, status.suspended);
+        self.metrics.set_condition(&status.ready, status.suspended);
         self.metrics.record_run(&report.record);
     }
 }

@@ -11,6 +11,8 @@ mod context;
 mod error_policy;
 mod http;
 mod metrics;
+mod optional_gauge;
+mod process_metrics;
 mod run;
 mod run_directory;
 mod run_log;
@@ -27,12 +29,12 @@ pub(crate) use metrics::Metrics;
 pub(crate) use schedule::run_loop;
 pub(crate) use signals::{DRAIN_LIMIT, listen as listen_for_signals};
 pub(crate) use source::{Source, SourceError};
+pub(crate) use status::{
+    Correction, HISTORY_LENGTH, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status,
+    Trigger, UserDrift,
+};
 #[cfg(test)]
 pub(crate) use status::{FieldDrift, Ready, Revisions, RunSummary};
-pub(crate) use status::{
-    HISTORY_LENGTH, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, Trigger,
-    UserDrift,
-};
 pub use webhook::WebhookSecret;
 
 use std::sync::Arc;

@@ -6,8 +6,8 @@ use super::error_policy::FailureClass;
 use super::run_directory::{RunDirectory, failure_class};
 use super::source::{Loaded, Resolved, Source, SourceError};
 use super::status::{
-    FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary, Trigger,
-    UserDrift,
+    Correction, FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary,
+    Trigger, UserDrift,
 };
 use crate::apply::{ApplyReport, Outcome};
 use crate::directory::{ConnectionFailure, DirectoryError};
@@ -15,6 +15,7 @@ use crate::plan::Plan;
 use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
 use crate::render::{Redaction, display_value, log_planned_values};
 use crate::spec::DesiredState;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -148,6 +149,7 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
     let plan = &planned.plan;
     log_planned_values(plan, &settings.redaction);
     record_plan(&mut run, plan, &settings.redaction);
+    ctx.metrics.organizations_known(run.drift.as_deref().unwrap_or_default());
     let revision = run.revision.clone().unwrap_or_default();
     let applied_before = ctx.status().revision.applied.clone();
     let writes = !run.suspended && may_write(settings.mode, &revision, applied_before.as_deref());
@@ -190,6 +192,7 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
         })
         .await;
     count_outcomes(&mut run.summary, &report);
+    record_corrections(&mut run, &report);
     if let Some(failure) = engine.connection_failure() {
         return stopped(run, failure, "the users after it were not attempted");
     }
@@ -306,6 +309,33 @@ fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
     }
 }
 
+/// What the apply did with each drifted user, so that the drift says which users still differ.
+fn record_corrections(run: &mut Run, report: &ApplyReport) {
+    let Some(organizations) = run.drift.as_mut() else { return };
+    let outcomes: HashMap<(&str, &str), Correction> = report
+        .users
+        .iter()
+        .map(|u| ((u.organization_id.as_str(), u.user_id.as_str()), correction(&u.outcome)))
+        .collect();
+    for organization in organizations.iter_mut() {
+        let id = organization.organization_id.as_str();
+        for user in &mut organization.users {
+            user.outcome = outcomes.get(&(id, user.user_id.as_str())).copied();
+        }
+        organization.recount();
+    }
+}
+
+fn correction(outcome: &Outcome) -> Correction {
+    match outcome {
+        Outcome::Updated { .. } => Correction::Updated,
+        Outcome::Unchanged => Correction::Unchanged,
+        Outcome::Conflict { .. } => Correction::Conflict,
+        Outcome::Failed { .. } => Correction::Failed,
+        Outcome::NotAttempted => Correction::NotAttempted,
+    }
+}
+
 /// The drift of `plan` per organization, values through `redaction`.
 fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     // Users in no file were looked for in every organization of the plan, or in none.
@@ -314,6 +344,7 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
         alias,
         desired_users: 0,
         unmanaged: plan.unmanaged.as_ref().map(|_| Vec::new()),
+        users_still_differing: 0,
         users: Vec::new(),
     };
     let mut organizations: Vec<OrganizationDrift> =
@@ -337,7 +368,8 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
             })
             .collect();
         let user = change.user.clone();
-        organizations[i].users.push(UserDrift { user, user_id: change.user_id.clone(), fields });
+        let user_id = change.user_id.clone();
+        organizations[i].users.push(UserDrift { user, user_id, fields, outcome: None });
     }
     for unchanged in &plan.unchanged {
         let i = index_of(&mut organizations, &unchanged.organization_id);
@@ -350,6 +382,9 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     for user in plan.unmanaged.iter().flatten() {
         let i = index_of(&mut organizations, &user.organization_id);
         organizations[i].unmanaged.get_or_insert_default().push(user.user.clone());
+    }
+    for organization in &mut organizations {
+        organization.recount();
     }
     organizations
 }

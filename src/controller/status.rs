@@ -135,16 +135,49 @@ pub(crate) struct FieldDrift {
     pub after: String,
 }
 
-/// One user whose live attributes differ from the files.
+/// What the run's apply did with a user the plan found drifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Correction {
+    /// UpdateUser wrote the files' values.
+    Updated,
+    /// The fresh read before writing found the files' values already there.
+    Unchanged,
+    /// A planned field changed live since the plan; the user was skipped.
+    Conflict,
+    /// The read or the update failed.
+    Failed,
+    /// The run stopped before this user.
+    NotAttempted,
+}
+
+impl Correction {
+    /// Whether the user equals the files after the run.
+    pub(crate) fn converged(self) -> bool {
+        matches!(self, Correction::Updated | Correction::Unchanged)
+    }
+}
+
+/// One user whose live attributes differed from the files when the run planned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct UserDrift {
     /// The key the files declare it under.
     pub user: String,
     pub user_id: String,
     pub fields: Vec<FieldDrift>,
+    /// What the run did about it; `None` when the run did not write (observe, suspended, a
+    /// revision already applied, a blocked plan).
+    pub outcome: Option<Correction>,
 }
 
-/// The drift of one organization in the last plan, before any apply.
+impl UserDrift {
+    /// Whether the user still differs from the files after the run.
+    pub(crate) fn still_differs(&self) -> bool {
+        !self.outcome.is_some_and(Correction::converged)
+    }
+}
+
+/// The drift of one organization: what the last plan found, and what the run did about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct OrganizationDrift {
     pub organization_id: String,
@@ -154,7 +187,18 @@ pub(crate) struct OrganizationDrift {
     /// Live users of the organization whom no file declares, by name, sorted; `None` when they
     /// were not looked for (`--unmanaged ignore`, `--target`).
     pub unmanaged: Option<Vec<String>>,
+    /// Users of `users` that still differ from the files after the run: all of them when the
+    /// run did not write, none after an apply that corrected every one.
+    pub users_still_differing: usize,
+    /// Every user the plan found with changes, before any apply.
     pub users: Vec<UserDrift>,
+}
+
+impl OrganizationDrift {
+    /// Count again the users that still differ, after their outcomes were recorded.
+    pub(crate) fn recount(&mut self) {
+        self.users_still_differing = self.users.iter().filter(|u| u.still_differs()).count();
+    }
 }
 
 /// Everything `/status` and the status page show.
@@ -168,7 +212,8 @@ pub(crate) struct Status {
     pub last_run: Option<RunRecord>,
     /// The last [`HISTORY_LENGTH`] runs, newest first (`last_run` is the first).
     pub history: VecDeque<RunRecord>,
-    /// The drift of the last run that completed a plan, per organization.
+    /// The drift of the last run that completed a plan, per organization: what the plan
+    /// found and what the run corrected.
     pub drift: Vec<OrganizationDrift>,
 }
 
@@ -184,6 +229,16 @@ impl Mode {
 }
 
 impl Trigger {
+    /// Every trigger, in the order metrics list them.
+    pub(crate) const ALL: [Trigger; 6] = [
+        Trigger::Startup,
+        Trigger::Interval,
+        Trigger::Source,
+        Trigger::Webhook,
+        Trigger::Signal,
+        Trigger::Retry,
+    ];
+
     /// The name in `/status`, logs and metrics (`startup`).
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -204,6 +259,15 @@ impl Trigger {
 }
 
 impl RunResult {
+    /// Every result, in the order metrics list them.
+    pub(crate) const ALL: [RunResult; 5] = [
+        RunResult::Success,
+        RunResult::Drift,
+        RunResult::Blocked,
+        RunResult::Invalid,
+        RunResult::Failure,
+    ];
+
     /// The name in `/status`, logs and metrics (`success`).
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -279,25 +343,27 @@ mod tests {
         for mode in [Mode::Observe, Mode::ApplyOnChange, Mode::SelfHeal] {
             assert_eq!(serde_json::to_value(mode).ok(), Some(mode.as_str().into()));
         }
-        for trigger in [
-            Trigger::Startup,
-            Trigger::Interval,
-            Trigger::Source,
-            Trigger::Webhook,
-            Trigger::Signal,
-            Trigger::Retry,
-        ] {
+        for trigger in Trigger::ALL {
             assert_eq!(serde_json::to_value(trigger).ok(), Some(trigger.as_str().into()));
         }
-        for result in [
-            RunResult::Success,
-            RunResult::Drift,
-            RunResult::Blocked,
-            RunResult::Invalid,
-            RunResult::Failure,
-        ] {
+        for result in RunResult::ALL {
             assert_eq!(serde_json::to_value(result).ok(), Some(result.as_str().into()));
         }
+        let corrections = [
+            Correction::Updated,
+            Correction::Unchanged,
+            Correction::Conflict,
+            Correction::Failed,
+            Correction::NotAttempted,
+        ];
+        let names: Vec<String> =
+            corrections.iter().map(|c| serde_json::to_value(c).unwrap().to_string()).collect();
+        assert_eq!(
+            names,
+            ["\"updated\"", "\"unchanged\"", "\"conflict\"", "\"failed\"", "\"not-attempted\""]
+        );
+        let converged: Vec<bool> = corrections.iter().map(|c| c.converged()).collect();
+        assert_eq!(converged, [true, true, false, false, false]);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! Server-rendered, no script, no external asset (inline CSS only), every value escaped: user
 //! keys, messages and attribute values come from files and from the service.
 
-use super::{Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, UserDrift};
+use super::{
+    Correction, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, UserDrift,
+};
 use crate::wording::plural;
 use serde::Serialize;
 
@@ -265,14 +267,16 @@ fn drift(page: &mut String, status: &Status) {
         return;
     }
     page.push_str(
-        "<p class=\"muted\">Live values (before) against the files (after), before any apply, \
-         redacted as the controller's redaction flags ask.</p>\n\
+        "<p class=\"muted\">What the last plan found — live values (before) against the files \
+         (after), redacted as the controller's redaction flags ask — and what that run did \
+         about each user: users it corrected no longer differ.</p>\n\
          <table>\n<thead><tr><th>Alias</th><th>Organization id</th><th class=\"n\">Desired users</th>\
-         <th class=\"n\">Drifted users</th><th class=\"n\">In no file</th></tr></thead>\n<tbody>\n",
+         <th class=\"n\">Drifted users</th><th class=\"n\">Still differ</th>\
+         <th class=\"n\">In no file</th></tr></thead>\n<tbody>\n",
     );
     for organization in &status.drift {
         page.push_str(&format!(
-            "<tr><td>{alias}</td><td><code>{id}</code></td>{desired}<td class=\"n\">{drifted}</td>{unmanaged}</tr>\n",
+            "<tr><td>{alias}</td><td><code>{id}</code></td>{desired}<td class=\"n\">{drifted}</td>{still}{unmanaged}</tr>\n",
             alias = match &organization.alias {
                 Some(alias) => escape(alias),
                 None => "<span class=\"muted\">no alias</span>".to_string(),
@@ -283,6 +287,10 @@ fn drift(page: &mut String, status: &Status) {
                 "<span class=\"badge ok\">in sync</span>".to_string()
             } else {
                 format!("<span class=\"badge warn\">{}</span>", organization.users.len())
+            },
+            still = match organization.users_still_differing {
+                0 => count(0, false),
+                n => format!("<td class=\"n\"><span class=\"badge warn\">{n}</span></td>"),
             },
             unmanaged = match &organization.unmanaged {
                 Some(names) => count(names.len(), true),
@@ -325,15 +333,30 @@ fn organization_name(organization: &OrganizationDrift) -> String {
     escape(organization.alias.as_deref().unwrap_or(&organization.organization_id))
 }
 
+/// What the run did about an organization's drift, after "2 of 41 users drifted".
+fn corrected_words(organization: &OrganizationDrift) -> String {
+    let drifted = organization.users.len();
+    let corrected = organization.users.iter().filter(|u| !u.still_differs()).count();
+    let still = organization.users_still_differing;
+    if organization.users.iter().all(|u| u.outcome.is_none()) {
+        "; this run did not write".to_string()
+    } else if still == 0 {
+        format!("; this run corrected {}", if drifted == 1 { "it" } else { "all of them" })
+    } else {
+        format!("; this run corrected {corrected}, {still} still differ")
+    }
+}
+
 fn organization_drift(page: &mut String, organization: &OrganizationDrift) {
     let drifted = organization.users.len();
     page.push_str(&format!(
-        "<h3>{name} <span class=\"muted\">— {drifted} of {desired} drifted</span></h3>\n\
+        "<h3>{name} <span class=\"muted\">— {drifted} of {desired} drifted{corrected}</span></h3>\n\
          <table class=\"drift\">\n<colgroup><col class=\"user\"><col class=\"field\"><col>\
          <col class=\"arrow\"><col></colgroup>\n<thead><tr><th>User</th><th>Field</th>\
          <th>Before (live)</th><th></th><th>After (files)</th></tr></thead>\n<tbody>\n",
         name = organization_name(organization),
         desired = plural(organization.desired_users, "user", "users"),
+        corrected = corrected_words(organization),
     ));
     for user in organization.users.iter().take(USERS_SHOWN_PER_ORGANIZATION) {
         user_rows(page, user);
@@ -350,13 +373,30 @@ fn organization_drift(page: &mut String, organization: &OrganizationDrift) {
     }
 }
 
+/// What the run did about a drifted user, as a badge: green when the user equals the files
+/// now, red when a write was tried and the user still differs, amber when none was tried.
+fn correction_badge(outcome: Option<Correction>) -> &'static str {
+    match outcome {
+        Some(Correction::Updated) => "<span class=\"badge ok\">corrected</span>",
+        Some(Correction::Unchanged) => "<span class=\"badge ok\">already as the files say</span>",
+        Some(Correction::Conflict) => "<span class=\"badge bad\">conflict: still differs</span>",
+        Some(Correction::Failed) => "<span class=\"badge bad\">failed: still differs</span>",
+        Some(Correction::NotAttempted) => {
+            "<span class=\"badge bad\">not attempted: still differs</span>"
+        }
+        None => "<span class=\"badge warn\">not written</span>",
+    }
+}
+
 /// One row per changed field, the user's cell spanning them all.
 fn user_rows(page: &mut String, user: &UserDrift) {
     let user_cell = format!(
-        "<td rowspan=\"{span}\"><strong>{name}</strong><br><code class=\"muted\">{id}</code></td>",
+        "<td rowspan=\"{span}\"><strong>{name}</strong><br><code class=\"muted\">{id}</code>\
+         <br>{badge}</td>",
         span = user.fields.len().max(1),
         name = escape(&user.user),
         id = escape(&user.user_id),
+        badge = correction_badge(user.outcome),
     );
     if user.fields.is_empty() {
         page.push_str(&format!(
@@ -445,6 +485,7 @@ mod tests {
                     after: after.to_string(),
                 })
                 .collect(),
+            outcome: None,
         }
     }
 
@@ -506,6 +547,7 @@ mod tests {
                     alias: Some("acme".to_string()),
                     desired_users: 41,
                     unmanaged: Some(vec!["dan".to_string(), "eve".to_string()]),
+                    users_still_differing: 2,
                     users: vec![
                         user(
                             "alice",
@@ -531,6 +573,7 @@ mod tests {
                     alias: None,
                     desired_users: 2,
                     unmanaged: None,
+                    users_still_differing: 0,
                     users: vec![],
                 },
             ],
@@ -630,15 +673,17 @@ mod tests {
             "<td class=\"n nonzero-bad\">1</td>",
             // Drift: both organizations, the users and every changed field.
             "<tr><td>acme</td><td><code>m-0123456789abcdef0123456789abcdef</code></td><td class=\"n\">41</td>\
+             <td class=\"n\"><span class=\"badge warn\">2</span></td>\
              <td class=\"n\"><span class=\"badge warn\">2</span></td><td class=\"n nonzero-bad\">2</td></tr>",
             "<tr><td><span class=\"muted\">no alias</span></td><td><code>m-fedcba9876543210fedcba9876543210</code></td>\
              <td class=\"n\">2</td><td class=\"n\"><span class=\"badge ok\">in sync</span></td>\
-             <td class=\"n muted\" title=\"not looked for\">—</td></tr>",
+             <td class=\"n zero\">0</td><td class=\"n muted\" title=\"not looked for\">—</td></tr>",
             // Users in no file, where they were looked for.
             "<p class=\"note\">acme: 2 users in no file: dan, eve. Adopt them with \
              <code>workmail-reconcile export --skip-declared</code>, or remove them.</p>",
-            "<h3>acme <span class=\"muted\">— 2 of 41 users drifted</span></h3>",
-            "<td rowspan=\"2\"><strong>alice</strong><br><code class=\"muted\">a1b2c3d4-0000-0000-0000-000000000001</code></td>",
+            "<h3>acme <span class=\"muted\">— 2 of 41 users drifted; this run did not write</span></h3>",
+            "<td rowspan=\"2\"><strong>alice</strong><br><code class=\"muted\">a1b2c3d4-0000-0000-0000-000000000001</code>\
+             <br><span class=\"badge warn\">not written</span></td>",
             "<td><code>title</code></td><td><code>&quot;Engineer&quot;</code></td><td>→</td>\
              <td><code>&quot;Senior Engineer&quot;</code></td>",
             "<td><code>telephone</code></td><td><code>(redacted hmac:2e72eb66)</code></td>",
@@ -650,6 +695,41 @@ mod tests {
         assert_eq!(page.matches("<tr><td><time>").count(), status.history.len());
         assert!(!page.contains("Suspended.</strong>"));
         assert!(!page.contains("not listed"));
+    }
+
+    #[test]
+    fn status_page_says_what_the_run_corrected_beside_what_the_plan_found() {
+        let mut status = sample();
+        let acme = &mut status.drift[0];
+        acme.users[0].outcome = Some(Correction::Updated);
+        acme.users[1].outcome = Some(Correction::Updated);
+        acme.recount();
+        let page = render(&status);
+        assert_well_formed(&page);
+        for wanted in [
+            "<td class=\"n\"><span class=\"badge warn\">2</span></td><td class=\"n zero\">0</td>",
+            "<h3>acme <span class=\"muted\">— 2 of 41 users drifted; this run corrected all of them</span></h3>",
+            "<code class=\"muted\">a1b2c3d4-0000-0000-0000-000000000001</code><br><span class=\"badge ok\">corrected</span>",
+        ] {
+            assert!(page.contains(wanted), "missing {wanted}\n{page}");
+        }
+        assert!(!page.contains("not written"), "{page}");
+
+        let acme = &mut status.drift[0];
+        acme.users[1].outcome = Some(Correction::Conflict);
+        acme.recount();
+        assert_eq!(acme.users_still_differing, 1);
+        let page = render(&status);
+        assert!(
+            page.contains("— 2 of 41 users drifted; this run corrected 1, 1 still differ</span>")
+        );
+        assert!(page.contains("<span class=\"badge bad\">conflict: still differs</span>"));
+        assert!(page.contains("<td class=\"n\"><span class=\"badge warn\">1</span></td>"));
+
+        // In observe mode nothing was written: every drifted user still differs.
+        let page = render(&sample());
+        assert!(page.contains("— 2 of 41 users drifted; this run did not write</span>"));
+        assert_eq!(page.matches("<span class=\"badge warn\">not written</span>").count(), 2);
     }
 
     #[test]

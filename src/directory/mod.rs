@@ -18,6 +18,7 @@ pub(crate) use error::ConnectionFailureKind;
 pub use error::{ConnectionFailure, DirectoryError};
 pub use limiter::Limiter;
 pub(crate) use observer::{AttemptAnswer, AttemptObserver};
+pub(crate) use sdk::OPERATIONS;
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};

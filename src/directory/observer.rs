@@ -16,6 +16,10 @@ pub(crate) enum AttemptAnswer {
 }
 
 impl AttemptAnswer {
+    /// Every answer, in the order metrics list them.
+    pub(crate) const ALL: [AttemptAnswer; 3] =
+        [AttemptAnswer::Ok, AttemptAnswer::Throttled, AttemptAnswer::Error];
+
     /// The lower-case name used as a metric label.
     pub(crate) fn as_str(self) -> &'static str {
         match self {

@@ -22,6 +22,11 @@ use tokio::time::Instant;
 /// The page size ListUsers and ListOrganizations allow at most.
 const PAGE_SIZE: i32 = 100;
 
+/// Every WorkMail operation [`SdkDirectory`] calls, by its API name: the request counters of a
+/// controller start at 0 for each of them.
+pub(crate) const OPERATIONS: [&str; 4] =
+    ["ListOrganizations", "ListUsers", "DescribeUser", "UpdateUser"];
+
 /// The WorkMail directory behind an aws-sdk-workmail client, every call under one [`Limiter`].
 ///
 /// The first call that fails without a usable answer (see [`DirectoryError::Connection`])
@@ -288,5 +293,28 @@ impl Directory for SdkDirectory {
             };
         }
         self.call("UpdateUser", call.send()).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPERATIONS;
+    use std::collections::BTreeSet;
+
+    /// The operation names this file passes to `call` and `each_page`.
+    fn called_operations(source: &str) -> BTreeSet<&str> {
+        ["self.call(\"", "self.each_page(\""]
+            .iter()
+            .flat_map(|call| source.split(call).skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    }
+
+    #[test]
+    fn operations_lists_every_operation_called() {
+        let called = called_operations(include_str!("sdk.rs"));
+        assert_eq!(called, OPERATIONS.into_iter().collect());
+        let made_up = "self.call(\"A\", x); self.each_page(\"B\", p); self.call(operation, r)";
+        assert_eq!(called_operations(made_up), BTreeSet::from(["A", "B"]));
     }
 }

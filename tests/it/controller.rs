@@ -17,23 +17,23 @@ use workmail_reconcile::emulator::{Emulator, Faults, Seed, SeedUser, UpdateSeman
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A running controller.
-struct Controller {
+pub(crate) struct Controller {
     child: tokio::process::Child,
-    url: String,
+    pub(crate) url: String,
     stderr: Arc<Mutex<String>>,
 }
 
 /// One HTTP answer.
 #[derive(Debug)]
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: String,
 }
 
 impl Controller {
     /// Start `controller ARGS` against the endpoint `url`, in `dir`, listening on a free port.
-    async fn start_at(url: &str, dir: &Path, args: &[&str]) -> Controller {
+    pub(crate) async fn start_at(url: &str, dir: &Path, args: &[&str]) -> Controller {
         let mut line: Vec<&str> = vec!["controller", "--listen", "127.0.0.1:0"];
         line.extend_from_slice(args);
         let mut cmd = tokio::process::Command::from(command(url, dir, &line));
@@ -65,11 +65,11 @@ impl Controller {
         Controller { child, url, stderr }
     }
 
-    async fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Controller {
+    pub(crate) async fn start(emu: &Emulator, dir: &Path, args: &[&str]) -> Controller {
         Controller::start_at(&emu.url(), dir, args).await
     }
 
-    fn logs(&self) -> String {
+    pub(crate) fn logs(&self) -> String {
         self.stderr.lock().expect("lock").clone()
     }
 
@@ -102,18 +102,18 @@ impl Controller {
         Answer { status, head: head.to_lowercase(), body: body.to_string() }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         self.request("GET", path, &[], b"").await
     }
 
-    async fn status(&self) -> Value {
+    pub(crate) async fn status(&self) -> Value {
         let answer = self.get("/status").await;
         assert_eq!(answer.status, 200, "{answer:?}");
         serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
     }
 
     /// Poll `/status` until `done` holds; the last status on timeout is in the panic.
-    async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + DEADLINE;
         loop {
             let status = self.status().await;
@@ -130,7 +130,7 @@ impl Controller {
     }
 
     /// Wait for the number of runs recorded to reach `n` (history keeps 10).
-    async fn wait_runs(&self, n: usize) -> Value {
+    pub(crate) async fn wait_runs(&self, n: usize) -> Value {
         self.wait_for(&format!("{n} runs"), |s| runs(s).len() >= n).await
     }
 
@@ -149,7 +149,7 @@ impl Controller {
 }
 
 /// The runs in `/status`, oldest first.
-fn runs(status: &Value) -> Vec<Value> {
+pub(crate) fn runs(status: &Value) -> Vec<Value> {
     let mut runs: Vec<Value> = status["history"].as_array().cloned().unwrap_or_default();
     runs.reverse();
     runs
@@ -358,8 +358,10 @@ async fn self_heal_applies_on_every_run_and_audits_each_user_with_the_revision()
     emu.edit_user(ORG, "alice", |u| {
         u.attributes.insert(DisplayName, text("Someone Else"));
     });
+    // The audit line follows the write: wait for both.
     ctl.wait_for("the drift corrected", |_| {
         live(&emu, "alice", DisplayName) == text("Alice Liddell")
+            && std::fs::read_to_string(&audit).is_ok_and(|log| log.lines().count() >= 3)
     })
     .await;
     let lines: Vec<Value> = std::fs::read_to_string(&audit)
@@ -815,17 +817,24 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
     assert_eq!(
         shapes,
         [
+            "process_cpu_seconds_total{}",
+            "process_max_fds{}",
+            "process_open_fds{}",
+            "process_resident_memory_bytes{}",
+            "process_start_time_seconds{}",
+            "process_virtual_memory_bytes{}",
             "workmail_reconcile_api_requests_total{operation,outcome}",
-            "workmail_reconcile_desired_users{organization}",
-            "workmail_reconcile_drift_users{organization}",
+            "workmail_reconcile_build_info{version}",
+            "workmail_reconcile_condition{type,status}",
+            "workmail_reconcile_desired_users{organization,organization_alias}",
+            "workmail_reconcile_drift_users{organization,organization_alias}",
             "workmail_reconcile_info{mode,revision}",
             "workmail_reconcile_last_success_timestamp_seconds{}",
             "workmail_reconcile_ready{}",
-            "workmail_reconcile_request_rate{}",
             "workmail_reconcile_run_duration_seconds_count{result}",
             "workmail_reconcile_runs_total{result,trigger}",
             "workmail_reconcile_suspended{}",
-            "workmail_reconcile_unmanaged_users{organization}",
+            "workmail_reconcile_unmanaged_users{organization,organization_alias}",
             "workmail_reconcile_user_updates_total{organization,result}",
         ],
         "{}",
@@ -836,27 +845,58 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
     let revision = ctl.status().await["revision"]["applied"].as_str().expect("applied").to_string();
     for line in [
         "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"} 1".to_string(),
+        // Every other result and trigger is there from the start, at 0.
+        "workmail_reconcile_runs_total{result=\"invalid\",trigger=\"webhook\"} 0".into(),
         "workmail_reconcile_run_duration_seconds_count{result=\"success\"} 1".into(),
+        "workmail_reconcile_run_duration_seconds_count{result=\"blocked\"} 0".into(),
         "workmail_reconcile_ready 1".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"True\"} 1".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"False\"} 0".into(),
+        "workmail_reconcile_condition{type=\"Ready\",status=\"Unknown\"} 0".into(),
         "workmail_reconcile_suspended 0".into(),
         format!("workmail_reconcile_info{{mode=\"self-heal\",revision=\"{revision}\"}} 1"),
-        // Drift is counted before the apply that corrects it.
-        format!("workmail_reconcile_drift_users{{organization=\"{ORG}\"}} 2"),
-        format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 3"),
-        format!("workmail_reconcile_unmanaged_users{{organization=\"{ORG}\"}} 1"),
+        format!("workmail_reconcile_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION")),
+        // The run corrected both drifted users: none still differs.
+        format!(
+            "workmail_reconcile_drift_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 0"
+        ),
+        format!(
+            "workmail_reconcile_desired_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 3"
+        ),
+        format!(
+            "workmail_reconcile_unmanaged_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 1"
+        ),
         format!(
             "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"updated\"}} 2"
         ),
+        format!(
+            "workmail_reconcile_user_updates_total{{organization=\"{ORG}\",result=\"conflict\"}} 0"
+        ),
         // 3 reads to plan, a fresh read before each of the 2 updates; one ListOrganizations.
         "workmail_reconcile_api_requests_total{operation=\"DescribeUser\",outcome=\"ok\"} 5".into(),
+        "workmail_reconcile_api_requests_total{operation=\"DescribeUser\",outcome=\"throttled\"} 0"
+            .into(),
         "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"ok\"} 2".into(),
+        "workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"error\"} 0"
+            .into(),
         "workmail_reconcile_api_requests_total{operation=\"ListOrganizations\",outcome=\"ok\"} 1"
             .into(),
         "workmail_reconcile_api_requests_total{operation=\"ListUsers\",outcome=\"ok\"} 1".into(),
-        "workmail_reconcile_request_rate 0".into(),
     ] {
         assert!(body.lines().any(|l| l == line || l == format!("{line}.0")), "{line} in\n{body}");
     }
+    // No throttle seen: no limit on the rate, so no series (not a 0 that reads "0 calls/s").
+    assert!(!body.contains("request_rate"), "{body}");
+    // What the plan found, and what the run did about it.
+    let drift = &ctl.status().await["drift"][0];
+    assert_eq!(drift["users_still_differing"], 0);
+    let outcomes: Vec<(&str, &str)> = drift["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| (u["user"].as_str().unwrap(), u["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(outcomes, [("alice", "updated"), ("bob", "updated")]);
     let success = body
         .lines()
         .find_map(|l| l.strip_prefix("workmail_reconcile_last_success_timestamp_seconds "))
@@ -867,6 +907,85 @@ async fn metrics_have_every_name_and_label_and_count_what_happened() {
         .expect("now")
         .as_secs_f64();
     assert!((now - 120.0..=now).contains(&success), "{success}");
+}
+
+/// The value of the unlabelled series `name` in a `/metrics` body, if it has one.
+fn sample(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// The Ready condition's status whose series is 1, asserting that exactly one is.
+fn condition_status(body: &str) -> &'static str {
+    let ones: Vec<&'static str> = ["True", "False", "Unknown"]
+        .into_iter()
+        .filter(|status| {
+            let series =
+                format!("workmail_reconcile_condition{{type=\"Ready\",status=\"{status}\"}}");
+            sample(body, &series) == Some(1.0)
+        })
+        .collect();
+    assert_eq!(ones.len(), 1, "exactly one condition series is 1:\n{body}");
+    ones[0]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_pass_promtool_check_metrics_starting_succeeded_failing_and_after_writes() {
+    if !crate::promtool::available(crate::promtool::PROMTOOL) {
+        return;
+    }
+    let check = |state: &str, body: &str| {
+        crate::promtool::check_metrics(body)
+            .unwrap_or_else(|e| panic!("promtool check metrics, {state}:\n{e}\n{body}"));
+    };
+    // Starting: every call takes 600 ms, so the first run is still planning.
+    let faults = Faults { latency: Duration::from_millis(600), ..Faults::default() };
+    let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
+    let files = desired_files();
+    let args = ["users", "--mode", "self-heal", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let starting = ctl.get("/metrics").await.body;
+    assert_eq!(ctl.status().await["last_run"], Value::Null, "scraped before the first run ended");
+    check("starting", &starting);
+    assert_eq!(condition_status(&starting), "Unknown");
+    assert_eq!(sample(&starting, "workmail_reconcile_last_success_timestamp_seconds"), None);
+    assert!(sample(&starting, "process_start_time_seconds").is_some(), "{starting}");
+    let zero = "workmail_reconcile_runs_total{result=\"success\",trigger=\"startup\"}";
+    assert_eq!(sample(&starting, zero), Some(0.0), "{starting}");
+
+    // Self-heal after writes: the drift found is corrected, so none still differs.
+    emu.set_faults(Faults::default());
+    ctl.wait_runs(1).await;
+    let written = ctl.get("/metrics").await.body;
+    check("self-heal after writes", &written);
+    assert_eq!(condition_status(&written), "True");
+    assert_eq!(sample(&written, zero), Some(1.0));
+    let drift = format!(
+        "workmail_reconcile_drift_users{{organization=\"{ORG}\",organization_alias=\"acme\"}}"
+    );
+    assert_eq!(sample(&written, &drift), Some(0.0), "{written}");
+    assert!(sample(&written, "workmail_reconcile_last_success_timestamp_seconds").is_some());
+
+    // Succeeded with nothing to do.
+    ctl.signal(libc::SIGHUP);
+    ctl.wait_runs(2).await;
+    let succeeded = ctl.get("/metrics").await.body;
+    check("succeeded", &succeeded);
+    assert_eq!(condition_status(&succeeded), "True");
+    assert_eq!(update_calls(&emu), 2, "the second run wrote nothing");
+
+    // Failing from the start: Ready False, and no last success at all (not one in 1970).
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().unwrap().port();
+    let refused = format!("http://127.0.0.1:{port}");
+    let args = ["users", "--interval", "1h", "--operation-timeout", "1s"];
+    let failing = Controller::start_at(&refused, files.path(), &args).await;
+    failing.wait_runs(1).await;
+    let body = failing.get("/metrics").await.body;
+    check("failing", &body);
+    assert_eq!(condition_status(&body), "False");
+    assert_eq!(sample(&body, "workmail_reconcile_ready"), Some(0.0));
+    assert_eq!(sample(&body, "workmail_reconcile_last_success_timestamp_seconds"), None, "{body}");
+    assert!(!body.contains("workmail_reconcile_drift_users"), "no plan, no drift: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,6 +13,8 @@ mod input;
 mod layers;
 mod network;
 mod plan;
+mod prometheus;
+mod promtool;
 mod recipes;
 mod reconcile;
 mod redaction;

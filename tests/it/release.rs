@@ -40,7 +40,7 @@ fn yml_files(dir: &str, prefix: &str) -> Vec<PathBuf> {
 
 /// Whether a missing tool must fail the test rather than skip it: on CI (`CI=true`, which
 /// GitHub Actions and GitLab CI set), where .ci/run installs it.
-fn required_by_ci(ci: Option<&str>) -> bool {
+pub(crate) fn required_by_ci(ci: Option<&str>) -> bool {
     ci.is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
 
