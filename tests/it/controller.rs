@@ -899,3 +899,28 @@ async fn a_silent_client_is_disconnected_and_the_others_are_served() {
     assert!(held >= Duration::from_secs(9), "closed after {held:?}, before the timeout");
     assert_eq!(ctl.get("/healthz").await.status, 200);
 }
+
+/// Users in no file made error entries (`--unmanaged error`) are not declared users: the 10
+/// declared users all changing is over the safety limit's share, so self-heal is blocked and
+/// writes nothing, and /metrics and /status count 10 desired users, not 40.
+#[tokio::test(flavor = "multi_thread")]
+async fn users_in_no_file_are_not_desired_users_and_do_not_dilute_the_safety_limit() {
+    let (seed, desired) = declared_and_in_no_file(10, 30);
+    let emu = emulator(seed, UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("users/acme.yaml", &desired);
+    let args = ["users", "--mode", "self-heal", "--unmanaged", "error", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "blocked", "{status:#}");
+    assert_eq!(status["ready"]["reason"], "UnsafePlan");
+    let message = status["ready"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("10 of the 10 users declared"), "{message}");
+    assert_eq!(update_calls(&emu), 0);
+    assert_eq!(status["last_run"]["summary"]["users"], 10);
+    assert_eq!(status["drift"][0]["desired_users"], 10);
+    assert_eq!(status["drift"][0]["unmanaged"].as_array().map(Vec::len), Some(30));
+    let metrics = ctl.get("/metrics").await.body;
+    let line = format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 10");
+    assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+}
