@@ -9,6 +9,7 @@ use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
+use crate::printable::printable;
 use crate::spec::{InvalidOrganization, OrganizationRef};
 use crate::wording::plural;
 use clap::{Args, ValueEnum};
@@ -181,7 +182,8 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         let written = exported.users.len() - not_in_template.len();
         let left_out = exported.skipped.len() + not_in_template.len();
         let declared = declared.is_some().then_some(exported.declared);
-        eprintln!("{}", summary(written, &exported.organization_id, left_out, declared));
+        let organization = printable(&exported.organization_id);
+        eprintln!("{}", summary(written, &organization, left_out, declared));
     }
     Ok(Exit::Success)
 }
@@ -191,7 +193,7 @@ fn left_out_lines(skipped: &[SkippedUser], not_in_template: &[SkippedUser]) -> V
     let mut all: Vec<&SkippedUser> = skipped.iter().chain(not_in_template).collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
     all.iter()
-        .map(|s| format!("left out: {}: {}", s.name.replace(['\r', '\n'], " "), s.reason))
+        .map(|s| format!("left out: {}: {}", printable(&s.name), printable(&s.reason)))
         .collect()
 }
 
@@ -234,7 +236,7 @@ mod tests {
             ),
             [
                 "left out: gone: DELETED",
-                "left out: new hire: no email address",
+                "left out: new\\nhire: no email address",
                 "left out: room: role RESOURCE"
             ]
         );

@@ -46,8 +46,10 @@ pub(crate) fn render_plan(
     match format {
         PlanFormat::Text => render::text(plan, options),
         PlanFormat::Json => {
-            let mut json =
+            let json =
                 serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
+            // Valid JSON either way; a terminal showing it acts on none of its characters.
+            let mut json = crate::printable::json_escaped(&json).into_owned();
             json.push('\n');
             json
         }

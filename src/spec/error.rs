@@ -1,6 +1,7 @@
 //! Load errors: one [`LoadError`] per problem, all of them collected in [`LoadErrors`].
 
 use super::model::SourceLocation;
+use crate::printable::{ShownText, printable, printable_lines};
 use crate::wording::plural;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use std::fmt;
@@ -21,19 +22,27 @@ pub struct LoadError {
     help: Option<String>,
     file: String,
     location: Option<SourceLocation>,
+    /// The path named no file or directory at all: no file was read.
+    missing: bool,
 }
 
 impl LoadError {
     /// An error about a file as a whole, without a position (unreadable, not found).
     pub(crate) fn file(file: &str, message: impl Into<String>) -> LoadError {
         LoadError {
-            message: message.into(),
+            message: printable_owned(message.into()),
             source_code: None,
             labels: Vec::new(),
             help: None,
             file: file.to_string(),
             location: None,
+            missing: false,
         }
+    }
+
+    /// A path given that names nothing: not an error in a file, and not counted as one.
+    pub(crate) fn missing_path(path: &str, message: impl Into<String>) -> LoadError {
+        LoadError { missing: true, ..LoadError::file(path, message) }
     }
 
     /// An error at a position of a file's text.
@@ -44,11 +53,11 @@ impl LoadError {
         label: impl Into<String>,
     ) -> LoadError {
         LoadError {
-            message: message.into(),
-            source_code: Some(NamedSource::new(&source.name, Arc::clone(&source.text))),
+            message: printable_owned(message.into()),
+            source_code: Some(NamedSource::new(&source.name, source.shown())),
             labels: vec![LabeledSpan::new_primary_with_span(
-                Some(label.into()),
-                SourceSpan::new(pos.offset.into(), pos.len),
+                Some(printable_owned(label.into())),
+                source.shown_span(pos),
             )],
             help: None,
             file: source.name.to_string(),
@@ -57,6 +66,7 @@ impl LoadError {
                 line: pos.line,
                 column: pos.column,
             }),
+            missing: false,
         }
     }
 
@@ -70,15 +80,22 @@ impl LoadError {
 
     /// Add a suggestion of what is allowed or how to fix it.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> LoadError {
-        self.help = Some(help.into());
+        // Help may span lines (an example of the format); nothing else is left raw.
+        let help = help.into();
+        self.help = Some(printable_lines(&help).map_or(help, |shown| shown.text));
         self
     }
 
     /// Add a secondary label in the same file (for example, the first of two duplicates).
-    pub(crate) fn with_label(mut self, pos: Pos, label: impl Into<String>) -> LoadError {
+    pub(crate) fn with_label(
+        mut self,
+        source: &SourceFile,
+        pos: Pos,
+        label: impl Into<String>,
+    ) -> LoadError {
         self.labels.push(LabeledSpan::new_with_span(
-            Some(label.into()),
-            SourceSpan::new(pos.offset.into(), pos.len),
+            Some(printable_owned(label.into())),
+            source.shown_span(pos),
         ));
         self
     }
@@ -104,7 +121,7 @@ impl LoadError {
 /// Every error found in one load, in file order. Rendered by miette, each error is its own
 /// report (iterate over `&LoadErrors`); as a single report, they are its `related` diagnostics.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
-#[error("{}", summary(self.errors.len(), self.file_count()))]
+#[error("{}", summary(self.errors.len(), self.file_count(), self.missing_count()))]
 pub struct LoadErrors {
     #[related]
     errors: Vec<LoadError>,
@@ -126,10 +143,15 @@ impl LoadErrors {
     }
     /// Number of distinct files with at least one error.
     fn file_count(&self) -> usize {
-        let mut files: Vec<&str> = self.errors.iter().map(|e| e.file.as_str()).collect();
+        let mut files: Vec<&str> =
+            self.errors.iter().filter(|e| !e.missing).map(|e| e.file.as_str()).collect();
         files.sort_unstable();
         files.dedup();
         files.len()
+    }
+    /// Number of paths given that name nothing.
+    fn missing_count(&self) -> usize {
+        self.errors.iter().filter(|e| e.missing).count()
     }
 }
 
@@ -149,16 +171,74 @@ impl IntoIterator for LoadErrors {
     }
 }
 
-/// `3 errors in 2 files`.
-fn summary(errors: usize, files: usize) -> impl fmt::Display {
-    format!("{} in {}", plural(errors, "error", "errors"), plural(files, "file", "files"))
+/// `3 errors in 2 files`; a path that names nothing is said as it is, not counted as a file:
+/// `1 path does not exist`, `3 errors in 2 files; 1 path does not exist`.
+fn summary(errors: usize, files: usize, missing: usize) -> impl fmt::Display {
+    let in_files = errors - missing;
+    let in_files_text =
+        format!("{} in {}", plural(in_files, "error", "errors"), plural(files, "file", "files"));
+    let missing_text = plural(missing, "path does not exist", "paths do not exist");
+    match (in_files, missing) {
+        (_, 0) => in_files_text,
+        (0, _) => missing_text,
+        _ => format!("{in_files_text}; {missing_text}"),
+    }
 }
 
 /// A file's name and text, shared by all errors that point into it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
+    /// As shown: the path as the user would type it, unsafe characters escaped.
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// The text as error snippets show it, when it holds characters a terminal would act on
+    /// (escaped, so that a quoted line cannot rewrite the screen); computed once per file.
+    shown: Option<Arc<ShownSource>>,
+}
+
+/// [`ShownText`] and its text, shareable by every error of the file.
+#[derive(Debug)]
+struct ShownSource {
+    text: Arc<str>,
+    offsets: ShownText,
+}
+
+impl SourceFile {
+    /// The file named `name` (escaped here) with `text`.
+    pub(crate) fn new(name: &str, text: Arc<str>) -> SourceFile {
+        let shown = printable_lines(&text).map(|offsets| {
+            Arc::new(ShownSource { text: Arc::from(offsets.text.as_str()), offsets })
+        });
+        SourceFile { name: Arc::from(printable(name)), text, shown }
+    }
+
+    /// The text that error snippets show.
+    fn shown(&self) -> Arc<str> {
+        match &self.shown {
+            Some(shown) => Arc::clone(&shown.text),
+            None => Arc::clone(&self.text),
+        }
+    }
+
+    /// `pos` of the text, as a span of [`SourceFile::shown`].
+    fn shown_span(&self, pos: Pos) -> SourceSpan {
+        match &self.shown {
+            Some(shown) => {
+                let start = shown.offsets.offset(pos.offset);
+                let end = shown.offsets.offset(pos.offset + pos.len);
+                SourceSpan::new(start.into(), end - start)
+            }
+            None => SourceSpan::new(pos.offset.into(), pos.len),
+        }
+    }
+}
+
+/// `text`, escaped by [`printable`], without a copy when nothing needs escaping.
+fn printable_owned(text: String) -> String {
+    match printable(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 /// A byte range in a file's text, with the 1-based line and column of its start.

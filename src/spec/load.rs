@@ -57,7 +57,7 @@ pub(crate) fn list_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
 fn read_source(file: &Path) -> Result<SourceFile, Box<LoadError>> {
     let name = display_path(file);
     match bounded_read::read_text(file, MAX_FILE_BYTES) {
-        Ok(text) => Ok(SourceFile { name: name.into(), text: Arc::from(text) }),
+        Ok(text) => Ok(SourceFile::new(&name, Arc::from(text))),
         Err(e) => {
             let error = LoadError::file(&name, e.message_for(&name));
             Err(Box::new(match e {
@@ -215,6 +215,12 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
             }
         }
         Ok(_) => files.push(path.to_path_buf()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            errors.push(LoadError::missing_path(&name, format!("{name} does not exist")).with_help(
+                "name a desired-state file, or a directory of them (*.yaml and *.yml files are \
+                 read from it, recursively)",
+            ))
+        }
         Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
     }
 }
@@ -285,7 +291,7 @@ fn is_yaml(path: &Path) -> bool {
 }
 
 /// A path as the user would type it, with `/` separators on every platform so that output
-/// (and snapshots) are the same everywhere.
+/// (and snapshots) are the same everywhere, and characters a terminal would act on escaped.
 fn display_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
+    crate::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
 }

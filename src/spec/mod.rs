@@ -54,7 +54,7 @@ pub(crate) fn list_files(paths: &[impl AsRef<Path>]) -> Vec<std::path::PathBuf> 
 /// Load one file from memory, named `file_name` in errors and source locations.
 /// Never panics, whatever the input.
 pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors> {
-    let source = error::SourceFile { name: file_name.into(), text: Arc::from(text) };
+    let source = error::SourceFile::new(file_name, Arc::from(text));
     load::load_sources(&[source], Vec::new())
 }
 

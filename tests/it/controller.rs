@@ -924,3 +924,30 @@ async fn users_in_no_file_are_not_desired_users_and_do_not_dilute_the_safety_lim
     let line = format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 10");
     assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
 }
+
+/// The log lines, text and JSON, escape what the service returned: here the email address of
+/// a user in no file, in the error entry `--unmanaged error` makes of it and logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_escape_text_of_the_service() {
+    let seed = Seed::default().organization(acme(vec![
+        user("alice", &[]),
+        SeedUser::new("dan").email("dan@acme.example"),
+    ]));
+    let emu = emulator(seed, UpdateSemantics::Patch).await;
+    let hostile = "dan\u{1b}]0;pwned\u{7}\u{9b}2J@acme.example";
+    assert!(emu.edit_user(ORG, "dan", |dan| dan.email = Some(hostile.to_string())));
+    let files = Files::new();
+    files.write("users/acme.yaml", "organization: acme\nusers:\n  alice: {}\n");
+    for format in ["text", "json"] {
+        let args = ["users", "--unmanaged", "error", "--log-format", format];
+        let ctl = Controller::start(&emu, files.path(), &args).await;
+        ctl.wait_runs(1).await;
+        let logs = ctl.logs();
+        assert!(logs.contains("is in no file"), "{format}: {logs}");
+        assert_eq!(
+            crate::hostile_text::unsafe_chars(&logs),
+            Vec::<char>::new(),
+            "{format}: {logs:?}"
+        );
+    }
+}

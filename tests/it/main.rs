@@ -8,6 +8,7 @@ mod docs;
 mod duplicates;
 mod emulator;
 mod export;
+mod hostile_text;
 mod input;
 mod layers;
 mod network;
