@@ -3,6 +3,7 @@
 
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
+use super::written_file::{Reads, refuse_writing_what_is_read};
 use super::{Exit, connect, planning, terminal};
 use crate::directory::Directory;
 use crate::export::{
@@ -121,6 +122,16 @@ fn check_flags(args: &ExportArgs) -> miette::Result<()> {
 pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
     check_flags(&args)?;
     let destination = Destination::new(args.out.as_deref())?;
+    if let Destination::File { path, .. } = &destination {
+        let reads = Reads::new(&args.skip_declared, "--skip-declared", &[]);
+        let instead = format!(
+            "write to a new file: the users {} declares are declared already, so they are left \
+             out of it",
+            path.display()
+        );
+        let yaml = args.format == ExportFormat::Yaml;
+        refuse_writing_what_is_read("--out", path, &reads, yaml, "nothing was exported", &instead)?;
+    }
     let schema = match (&args.schema_path, &destination) {
         (Some(given), _) => Some(given.clone()),
         (None, Destination::File { directory, .. }) if args.format == ExportFormat::Yaml => {

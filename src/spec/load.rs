@@ -285,7 +285,7 @@ fn walk(
 }
 
 /// `*.yaml` or `*.yml`, in any case (`B.YAML` too): what a directory walk reads.
-fn is_yaml(path: &Path) -> bool {
+pub(crate) fn is_yaml(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }

@@ -21,3 +21,4 @@ mod self_contained;
 mod support;
 mod unmanaged;
 mod validate;
+mod written_files;
