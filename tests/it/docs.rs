@@ -247,6 +247,49 @@ fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
     Ok(ran)
 }
 
+/// The demo says what it plans (five declared users, and the system user no plan lists), and
+/// the commands its closing hint prints run as printed, as a newcomer would copy them after
+/// installing the binary: the emulator, the keys, the plan of the example files.
+#[test]
+fn docs_demo_says_what_it_plans_and_its_hint_runs_as_printed() {
+    let output = Command::cargo_bin("workmail-reconcile")
+        .expect("binary")
+        .arg("demo")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("demo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let said = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for words in [
+        "the 5 users the file below declares, 4 of them drifted from it, and postmaster (role \
+         SYSTEM_USER), which no file can manage, so no plan lists it.",
+        "Plan: 4 to update, 1 unchanged, 0 errors.",
+        "Plan: 0 to update, 5 unchanged, 0 errors.",
+    ] {
+        assert!(said.contains(words), "`{words}` in\n{stdout}");
+    }
+    let hint: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Next,"))
+        .filter_map(|l| l.strip_prefix("  "))
+        .collect();
+    assert_eq!(hint.len(), 3, "the hint's commands:\n{stdout}");
+    let markdown = format!(
+        "## Quickstart\n```sh\n```\n```sh\ncargo install --locked --path .\n{}\n```\n",
+        hint.join("\n")
+    );
+    let ran = run_quickstart_walkthrough(&markdown).unwrap_or_else(|e| panic!("the hint: {e}"));
+    let [plan] = ran.as_slice() else { panic!("one plan in the hint: {hint:?}") };
+    assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.stderr, "");
+    assert!(
+        plan.stdout.ends_with("Plan: 6 to update, 3 unchanged, 0 errors.\n"),
+        "{}",
+        plan.stdout
+    );
+}
+
 /// The newcomer's path: install, start the emulator seeded with `examples/emulator-seed.yaml`,
 /// validate, plan (the seeded differences), apply, plan again (nothing left).
 #[test]
