@@ -142,7 +142,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
                      root), so the file has no yaml-language-server modeline; write the schema \
                      with `workmail-reconcile schema > {SCHEMA_FILE}` at the repository root, \
                      or pass --schema-path",
-                    directory.display()
+                    printable(&directory.to_string_lossy())
                 );
             }
             found
