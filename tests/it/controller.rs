@@ -925,8 +925,9 @@ async fn users_in_no_file_are_not_desired_users_and_do_not_dilute_the_safety_lim
     assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
 }
 
-/// The log lines, text and JSON, escape what the service returned: here the email address of
-/// a user in no file, in the error entry `--unmanaged error` makes of it and logs.
+/// The log lines, text and JSON, escape what the service returned (terminal commands, line
+/// breaks that would forge a line, bidirectional overrides): here the email address of a user
+/// in no file, in the error entry `--unmanaged error` makes of it and logs.
 #[tokio::test(flavor = "multi_thread")]
 async fn log_lines_escape_text_of_the_service() {
     let seed = Seed::default().organization(acme(vec![
@@ -934,7 +935,8 @@ async fn log_lines_escape_text_of_the_service() {
         SeedUser::new("dan").email("dan@acme.example"),
     ]));
     let emu = emulator(seed, UpdateSemantics::Patch).await;
-    let hostile = "dan\u{1b}]0;pwned\u{7}\u{9b}2J@acme.example";
+    // Terminal commands, and a line break that would forge a log line of its own.
+    let hostile = "dan\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}\r\nforged ERROR line@acme.example";
     assert!(emu.edit_user(ORG, "dan", |dan| dan.email = Some(hostile.to_string())));
     let files = Files::new();
     files.write("users/acme.yaml", "organization: acme\nusers:\n  alice: {}\n");
@@ -949,5 +951,6 @@ async fn log_lines_escape_text_of_the_service() {
             Vec::<char>::new(),
             "{format}: {logs:?}"
         );
+        assert!(!logs.lines().any(|l| l.starts_with("forged")), "{format}: {logs}");
     }
 }
