@@ -94,17 +94,24 @@ fn docs_quickstart_extractor_can_fail() {
     assert_eq!(quickstart_commands(other), ["cargo run -- demo"]);
 }
 
-/// The quickstart's demo, through the built binary (no recursive cargo).
-#[test]
-fn docs_quickstart_demo_runs() {
+/// The stdout of the quickstart's demo, through the built binary (no recursive cargo), which
+/// must succeed.
+fn demo_stdout() -> String {
     let output = Command::cargo_bin("workmail-reconcile")
         .expect("binary")
         .arg("demo")
         .env("NO_COLOR", "1")
         .output()
         .expect("demo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// The quickstart's demo.
+#[test]
+fn docs_quickstart_demo_runs() {
+    let stdout = demo_stdout();
     assert!(stdout.contains("Plan: 0 to update"), "{stdout}");
 }
 
@@ -272,14 +279,7 @@ fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
 /// installing the binary: the emulator, the keys, the plan of the example files.
 #[test]
 fn docs_demo_says_what_it_plans_and_its_hint_runs_as_printed() {
-    let output = Command::cargo_bin("workmail-reconcile")
-        .expect("binary")
-        .arg("demo")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("demo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let stdout = demo_stdout();
     let said = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     for words in [
         "the 5 users the file below declares, 4 of them drifted from it, and postmaster (role \
