@@ -4,7 +4,6 @@ use super::model::SourceLocation;
 use crate::printable::{ShownText, printable, printable_lines};
 use crate::wording::plural;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
-use std::fmt;
 use std::sync::Arc;
 
 /// One problem in the input: what is wrong, where (`file:line:column` and a labeled span of
@@ -22,8 +21,35 @@ pub struct LoadError {
     help: Option<String>,
     file: String,
     location: Option<SourceLocation>,
-    /// The path named no file or directory at all: no file was read.
-    missing: bool,
+    /// Set when the error is about a path that gave no file to read: it is not counted as a
+    /// file.
+    path_problem: Option<PathProblem>,
+}
+
+/// Why a path (given, or met in a directory) gave no file to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathProblem {
+    /// It names nothing.
+    Missing,
+    /// It exists but cannot be read (permissions, a dangling link).
+    Unreadable,
+    /// A directory without a `*.yaml` or `*.yml` file.
+    Empty,
+}
+
+impl PathProblem {
+    /// `1 path does not exist`, `2 directories hold no desired-state file`.
+    fn counted(self, n: usize) -> String {
+        match self {
+            PathProblem::Missing => plural(n, "path does not exist", "paths do not exist"),
+            PathProblem::Unreadable => plural(n, "path cannot be read", "paths cannot be read"),
+            PathProblem::Empty => plural(
+                n,
+                "directory holds no desired-state file",
+                "directories hold no desired-state file",
+            ),
+        }
+    }
 }
 
 impl LoadError {
@@ -36,13 +62,13 @@ impl LoadError {
             help: None,
             file: file.to_string(),
             location: None,
-            missing: false,
+            path_problem: None,
         }
     }
 
-    /// A path given that names nothing: not an error in a file, and not counted as one.
-    pub(crate) fn missing_path(path: &str, message: impl Into<String>) -> LoadError {
-        LoadError { missing: true, ..LoadError::file(path, message) }
+    /// A path that gave no file to read: not an error in a file, and not counted as one.
+    pub(crate) fn path(path: &str, problem: PathProblem, message: impl Into<String>) -> LoadError {
+        LoadError { path_problem: Some(problem), ..LoadError::file(path, message) }
     }
 
     /// An error at a position of a file's text.
@@ -66,7 +92,7 @@ impl LoadError {
                 line: pos.line,
                 column: pos.column,
             }),
-            missing: false,
+            path_problem: None,
         }
     }
 
@@ -121,7 +147,7 @@ impl LoadError {
 /// Every error found in one load, in file order. Rendered by miette, each error is its own
 /// report (iterate over `&LoadErrors`); as a single report, they are its `related` diagnostics.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
-#[error("{}", summary(self.errors.len(), self.file_count(), self.missing_count()))]
+#[error("{}", self.summary())]
 pub struct LoadErrors {
     #[related]
     errors: Vec<LoadError>,
@@ -143,15 +169,32 @@ impl LoadErrors {
     }
     /// Number of distinct files with at least one error.
     fn file_count(&self) -> usize {
-        let mut files: Vec<&str> =
-            self.errors.iter().filter(|e| !e.missing).map(|e| e.file.as_str()).collect();
+        let mut files: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|e| e.path_problem.is_none())
+            .map(|e| e.file.as_str())
+            .collect();
         files.sort_unstable();
         files.dedup();
         files.len()
     }
-    /// Number of paths given that name nothing.
-    fn missing_count(&self) -> usize {
-        self.errors.iter().filter(|e| e.missing).count()
+    /// `3 errors in 2 files`; paths that gave no file to read are said as they are, not
+    /// counted as files: `1 path does not exist`, `3 errors in 2 files; 1 path does not exist`.
+    fn summary(&self) -> String {
+        let in_files = self.errors.iter().filter(|e| e.path_problem.is_none()).count();
+        let mut parts = Vec::new();
+        if in_files > 0 {
+            let files = plural(self.file_count(), "file", "files");
+            parts.push(format!("{} in {files}", plural(in_files, "error", "errors")));
+        }
+        for problem in [PathProblem::Missing, PathProblem::Unreadable, PathProblem::Empty] {
+            let n = self.errors.iter().filter(|e| e.path_problem == Some(problem)).count();
+            if n > 0 {
+                parts.push(problem.counted(n));
+            }
+        }
+        parts.join("; ")
     }
 }
 
@@ -168,20 +211,6 @@ impl IntoIterator for LoadErrors {
     type IntoIter = std::vec::IntoIter<LoadError>;
     fn into_iter(self) -> Self::IntoIter {
         self.errors.into_iter()
-    }
-}
-
-/// `3 errors in 2 files`; a path that names nothing is said as it is, not counted as a file:
-/// `1 path does not exist`, `3 errors in 2 files; 1 path does not exist`.
-fn summary(errors: usize, files: usize, missing: usize) -> impl fmt::Display {
-    let in_files = errors - missing;
-    let in_files_text =
-        format!("{} in {}", plural(in_files, "error", "errors"), plural(files, "file", "files"));
-    let missing_text = plural(missing, "path does not exist", "paths do not exist");
-    match (in_files, missing) {
-        (_, 0) => in_files_text,
-        (0, _) => missing_text,
-        _ => format!("{in_files_text}; {missing_text}"),
     }
 }
 

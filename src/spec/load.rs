@@ -1,6 +1,6 @@
 //! Reading paths (files and directories) into one [`DesiredState`].
 
-use super::error::{LoadError, LoadErrors, Pos, SourceFile};
+use super::error::{LoadError, LoadErrors, PathProblem, Pos, SourceFile};
 use super::model::{DesiredOrganization, DesiredState};
 use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
@@ -208,20 +208,26 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
             walk(path, 0, &mut visited, files, errors);
             // An entry refused while walking (a FIFO, a device) has its own error.
             if (files.len(), errors.len()) == before {
-                errors.push(LoadError::file(
+                errors.push(LoadError::path(
                     &name,
+                    PathProblem::Empty,
                     format!("{name}: directory holds no *.yaml or *.yml file"),
                 ));
             }
         }
         Ok(_) => files.push(path.to_path_buf()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            errors.push(LoadError::missing_path(&name, format!("{name} does not exist")).with_help(
-                "name a desired-state file, or a directory of them (*.yaml and *.yml files are \
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => errors.push(
+            LoadError::path(&name, PathProblem::Missing, format!("{name} does not exist"))
+                .with_help(
+                    "name a desired-state file, or a directory of them (*.yaml and *.yml files are \
                  read from it, recursively)",
-            ))
-        }
-        Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
+                ),
+        ),
+        Err(e) => errors.push(LoadError::path(
+            &name,
+            PathProblem::Unreadable,
+            format!("{name}: cannot read: {e}"),
+        )),
     }
 }
 
@@ -241,7 +247,8 @@ fn walk(
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(LoadError::file(&name, format!("{name}: cannot read directory: {e}")));
+            let message = format!("{name}: cannot read directory: {e}");
+            errors.push(LoadError::path(&name, PathProblem::Unreadable, message));
             return;
         }
     };
@@ -258,7 +265,8 @@ fn walk(
             Err(_) if !is_yaml(&path) => continue,
             Err(e) => {
                 let name = display_path(&path);
-                errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}")));
+                let message = format!("{name}: cannot read: {e}");
+                errors.push(LoadError::path(&name, PathProblem::Unreadable, message));
                 continue;
             }
         };

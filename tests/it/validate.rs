@@ -202,4 +202,15 @@ fn validate_a_path_that_does_not_exist_is_no_file_read() {
         last.starts_with("error: ") && last.ends_with(" in 1 file; 2 paths do not exist"),
         "{stderr}"
     );
+    // A directory without a desired-state file is no file read either.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("UTF-8");
+    let (code, _, stderr) = run(&["validate", empty, "missing.yaml"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("  × {empty}: directory holds no *.yaml or *.yml file\n")));
+    assert!(
+        stderr
+            .ends_with("\nerror: 1 path does not exist; 1 directory holds no desired-state file\n"),
+        "{stderr}"
+    );
 }
