@@ -22,7 +22,7 @@ pub(crate) fn is_unsafe(c: char) -> bool {
 /// `text` with every unsafe character written as a Rust escape (`\u{1b}`, `\n`, `\t`), for
 /// one-line messages, names and paths. Borrowed when there is nothing to escape.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    if text.bytes().all(|b| matches!(b, b' '..=b'~')) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -68,6 +68,10 @@ pub(crate) fn json_escaped(json: &str) -> Cow<'_, str> {
 /// escaped except the line feed, the tab and the carriage return of a CRLF line end, and the
 /// byte offset in the result of each byte offset in `text`. `None` when nothing needs escaping.
 pub(crate) fn printable_lines(text: &str) -> Option<ShownText> {
+    // The usual file: printable ASCII, line feeds and tabs, checked a byte at a time.
+    if text.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t')) {
+        return None;
+    }
     let kept = |at: usize, c: char| match c {
         '\n' | '\t' => true,
         '\r' => text.as_bytes().get(at + 1) == Some(&b'\n'),
