@@ -266,11 +266,12 @@ impl From<bool> for AttrValue {
 }
 
 impl fmt::Display for AttrValue {
-    /// JSON-like quoting: strings in double quotes with escapes, booleans bare.
+    /// JSON quoting: strings in double quotes with escapes (every character a terminal could
+    /// act on among them), booleans bare.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AttrValue::Bool(b) => write!(f, "{b}"),
-            AttrValue::Text(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
+            AttrValue::Text(s) => write!(f, "{}", crate::printable::quoted(s)),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod emulator;
 pub mod export;
 pub mod live;
 pub mod plan;
+mod printable;
 pub mod rate_cap;
 pub mod reconcile;
 pub mod render;

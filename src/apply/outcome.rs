@@ -140,7 +140,7 @@ impl ApplyReport {
             .users
             .iter()
             .filter(|u| u.outcome == Outcome::NotAttempted)
-            .map(|u| printable(&u.user))
+            .map(|u| printable(&u.user).into_owned())
             .collect();
         let users = plural(names.len(), "user", "users");
         (!names.is_empty()).then(|| {

@@ -56,7 +56,9 @@ pub(crate) fn check_safety(plan: &Plan, limits: SafetyLimits) -> Result<(), Safe
     for u in &plan.unchanged {
         per_org.entry(&u.organization_id).or_default().1 += 1;
     }
-    for e in plan.errors.iter().filter(|e| e.user.is_some()) {
+    // Users in no file are not declared, even as error entries (`--unmanaged error`): counted,
+    // they would dilute the share until a mass change passed.
+    for e in plan.declared_user_errors() {
         per_org.entry(&e.organization_id).or_default().1 += 1;
     }
     for (organization, (changes, declared)) in per_org {
@@ -106,6 +108,41 @@ mod tests {
         );
         // Below ten declared users there is no share limit.
         assert_eq!(check_safety(&plan(9, 0), SafetyLimits::default()), Ok(()));
+    }
+
+    #[test]
+    fn users_in_no_file_are_not_declared_even_as_error_entries() {
+        use crate::live::UserState;
+        use crate::plan::{PlanError, UnmanagedUser};
+        let mut plan = plan(4, 6);
+        // Thirty users in no file, each an error entry (`--unmanaged error`).
+        for i in 0..30 {
+            plan.unmanaged.get_or_insert_default().push(UnmanagedUser {
+                organization_id: "m-1".into(),
+                user: format!("n{i}"),
+                user_id: format!("nid{i}"),
+                email: None,
+                state: UserState::Enabled,
+            });
+            plan.errors.push(PlanError {
+                organization_id: "m-1".into(),
+                user: Some(format!("n{i}")),
+                source: "f.yaml:1".into(),
+                message: format!("user nid{i} is in no file"),
+            });
+        }
+        // A declared user's error entry still counts.
+        plan.errors.push(PlanError {
+            organization_id: "m-1".into(),
+            user: Some("ghost".into()),
+            source: "f.yaml:9".into(),
+            message: "user not found".into(),
+        });
+        assert_eq!(
+            check_safety(&plan, SafetyLimits::default()),
+            Err(SafetyRefusal::Share { organization: "m-1".into(), changes: 4, declared: 11 })
+        );
+        assert_eq!(plan.summary().users, 11);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::plan::{PlanFormat, render_plan};
 use super::shared_args::{
     PlanningArgs, SelectionArgs, UnmanagedArgs, open_audit_log, render_options,
 };
+use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
 use super::{Exit, connect, planning, terminal, values};
 use crate::apply::{ApplyReport, SafetyLimits};
 use crate::directory::SdkDirectory;
@@ -75,6 +76,10 @@ fn refuse_selection_of_saved_plan(
 }
 
 pub(crate) fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit> {
+    let key = args.planning.redaction.redact_key_file.as_deref();
+    let files = [("--plan", args.plan.as_deref()), ("--redact-key-file", key)];
+    let reads = Reads::new(&args.paths, "PATH", &files);
+    refuse_an_audit_log_that_is_read(args.audit_log.as_deref(), &reads, "nothing was applied")?;
     if args.plan.is_some() {
         refuse_selection_of_saved_plan(&args.planning.selection, &args.planning.unmanaged)?;
     }

@@ -3,6 +3,7 @@
 
 use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, open_audit_log};
+use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
 use super::{Exit, connect, values};
 use crate::apply::SafetyLimits;
 use crate::controller::{
@@ -62,6 +63,13 @@ pub(crate) fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<
         Some(path) => Some(WebhookSecret::read_file(path).map_err(|e| miette!("{e}"))?),
         None => None,
     };
+    let key = args.planning.redaction.redact_key_file.as_deref();
+    let files = [
+        ("--webhook-secret-file", args.webhook_secret_file.as_deref()),
+        ("--redact-key-file", key),
+    ];
+    let reads = Reads::new(std::slice::from_ref(&args.source), "SOURCE", &files);
+    refuse_an_audit_log_that_is_read(args.audit_log.as_deref(), &reads, "not started")?;
     let audit = open_audit_log(args.audit_log.as_deref())?;
     let settings = Settings {
         source,

@@ -49,6 +49,17 @@ users:
     role: REMOTE_USER
 "#;
 
+/// The closing hint: the example files on the emulator, as the README's quickstart runs them,
+/// each command complete (the emulator's keys included) so that it runs as printed.
+const NEXT: &str =
+    "Next, in a clone of the repository, the example files on the emulator. In one terminal:
+  workmail-reconcile emulator --seed examples/emulator-seed.yaml --listen 127.0.0.1:4566
+and in a second one (the emulator accepts the keys test/test):
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_ENDPOINT_URL=http://127.0.0.1:4566
+  workmail-reconcile plan examples/users
+For your own files, write a seed with your users (docs/reference.md#emulator-seed-file) and pass it
+to --seed instead.";
+
 fn step(out: &mut impl Write, title: &str, explanation: &str) -> miette::Result<()> {
     writeln!(out, "\n== {title}\n{explanation}\n").into_diagnostic()
 }
@@ -82,7 +93,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let engine = connect::engine(global, directory);
         writeln!(
             out,
-            "workmail-reconcile demo: a WorkMail emulator is running at {} with organization `acme`\n(6 users, some drifted). Everything below uses the real AWS SDK against it.",
+            "workmail-reconcile demo: a WorkMail emulator is running at {} with organization `acme`:\nthe 5 users the file below declares, 4 of them drifted from it, and postmaster (role SYSTEM_USER),\nwhich no file can manage, so no plan lists it. Everything below uses the real AWS SDK against it.",
             emulator.url()
         )
         .into_diagnostic()?;
@@ -122,7 +133,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
             .unwrap_or_default();
         writeln!(
             out,
-            "\nCalls made: {describe} DescribeUser, {update} UpdateUser, {list} ListUsers (users in no file), {} ListOrganizations. alice's unmanaged office is still {alice_office}.\nTry it on your own files: `workmail-reconcile emulator --seed SEED.yaml`, then `plan --endpoint-url URL`.",
+            "\nCalls made: {describe} DescribeUser, {update} UpdateUser, {list} ListUsers (users in no file), {} ListOrganizations. alice's unmanaged office is still {alice_office}.\n{NEXT}",
             counters.calls.get("ListOrganizations").copied().unwrap_or(0)
         )
         .into_diagnostic()?;

@@ -5,6 +5,7 @@
 
 use super::global::{GlobalArgs, LogFormat};
 use super::terminal;
+use crate::printable::{is_unsafe, json_escaped, printable};
 use crate::spec::{LoadError, LoadErrors};
 use anstyle::{AnsiColor, Style};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
@@ -31,7 +32,10 @@ impl Diagnostics {
     /// A command's fatal error, with its causes and help.
     pub(crate) fn fatal(&self, report: &miette::Report) -> String {
         match self {
-            Diagnostics::Graphical { color } => graphical(report.as_ref(), *color),
+            Diagnostics::Graphical { color } => match escaped(report) {
+                Some(escaped) => graphical(&escaped, *color),
+                None => graphical(report.as_ref(), *color),
+            },
             Diagnostics::Json => {
                 let causes: Vec<String> = report.chain().map(ToString::to_string).collect();
                 let mut fields = Map::new();
@@ -67,6 +71,7 @@ impl Diagnostics {
                 } else {
                     Style::new()
                 };
+                let message = printable(message);
                 format!("{}error:{} {message}\n", style.render(), style.render_reset())
             }
             Diagnostics::Json => json_line("ERROR", message, Map::new()),
@@ -101,6 +106,24 @@ impl Diagnostics {
             }
         }
     }
+}
+
+/// A report whose messages or help hold characters a terminal would act on (a path, a message
+/// of the service), as a plain diagnostic with them escaped: its causes joined by `: `, as
+/// the JSON form joins them. `None` when the report is safe to draw as it is.
+fn escaped(report: &miette::Report) -> Option<miette::MietteDiagnostic> {
+    let causes: Vec<String> = report.chain().map(ToString::to_string).collect();
+    let help = report.help().map(|h| h.to_string());
+    let unsafe_text = |text: &str| text.chars().any(is_unsafe);
+    if !causes.iter().any(|c| unsafe_text(c)) && !help.as_deref().is_some_and(unsafe_text) {
+        return None;
+    }
+    let message = printable(&causes.join(": ")).into_owned();
+    let diagnostic = miette::MietteDiagnostic::new(message);
+    Some(match help {
+        Some(help) => diagnostic.with_help(printable(&help).into_owned()),
+        None => diagnostic,
+    })
 }
 
 /// One diagnostic as miette draws it: message, source snippet with labels, help.
@@ -142,7 +165,7 @@ fn json_line(level: &str, message: &str, fields: Map<String, Value>) -> String {
     object.insert("message".into(), message.into());
     object.extend(fields);
     object.insert("target".into(), "workmail_reconcile".into());
-    let mut line = Value::Object(object).to_string();
+    let mut line = json_escaped(&Value::Object(object).to_string()).into_owned();
     line.push('\n');
     line
 }

@@ -3,12 +3,14 @@
 
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
+use super::written_file::{Reads, refuse_writing_what_is_read};
 use super::{Exit, connect, planning, terminal};
 use crate::directory::Directory;
 use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
+use crate::printable::printable;
 use crate::spec::{InvalidOrganization, OrganizationRef};
 use crate::wording::plural;
 use clap::{Args, ValueEnum};
@@ -120,6 +122,16 @@ fn check_flags(args: &ExportArgs) -> miette::Result<()> {
 pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit> {
     check_flags(&args)?;
     let destination = Destination::new(args.out.as_deref())?;
+    if let Destination::File { path, .. } = &destination {
+        let reads = Reads::new(&args.skip_declared, "--skip-declared", &[]);
+        let instead = format!(
+            "write to a new file: the users {} declares are declared already, so they are left \
+             out of it",
+            path.display()
+        );
+        let yaml = args.format == ExportFormat::Yaml;
+        refuse_writing_what_is_read("--out", path, &reads, yaml, "nothing was exported", &instead)?;
+    }
     let schema = match (&args.schema_path, &destination) {
         (Some(given), _) => Some(given.clone()),
         (None, Destination::File { directory, .. }) if args.format == ExportFormat::Yaml => {
@@ -130,7 +142,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
                      root), so the file has no yaml-language-server modeline; write the schema \
                      with `workmail-reconcile schema > {SCHEMA_FILE}` at the repository root, \
                      or pass --schema-path",
-                    directory.display()
+                    printable(&directory.to_string_lossy())
                 );
             }
             found
@@ -181,7 +193,8 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         let written = exported.users.len() - not_in_template.len();
         let left_out = exported.skipped.len() + not_in_template.len();
         let declared = declared.is_some().then_some(exported.declared);
-        eprintln!("{}", summary(written, &exported.organization_id, left_out, declared));
+        let organization = printable(&exported.organization_id);
+        eprintln!("{}", summary(written, &organization, left_out, declared));
     }
     Ok(Exit::Success)
 }
@@ -191,7 +204,7 @@ fn left_out_lines(skipped: &[SkippedUser], not_in_template: &[SkippedUser]) -> V
     let mut all: Vec<&SkippedUser> = skipped.iter().chain(not_in_template).collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
     all.iter()
-        .map(|s| format!("left out: {}: {}", s.name.replace(['\r', '\n'], " "), s.reason))
+        .map(|s| format!("left out: {}: {}", printable(&s.name), printable(&s.reason)))
         .collect()
 }
 
@@ -234,7 +247,7 @@ mod tests {
             ),
             [
                 "left out: gone: DELETED",
-                "left out: new hire: no email address",
+                "left out: new\\nhire: no email address",
                 "left out: room: role RESOURCE"
             ]
         );

@@ -19,6 +19,7 @@ pub(crate) mod terminal;
 mod usage;
 mod validate;
 mod values;
+mod written_file;
 
 pub(crate) use global::GlobalArgs;
 pub use usage::parse;

@@ -2,6 +2,7 @@
 
 use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, render_options};
+use super::written_file::{Reads, refuse_writing_what_is_read};
 use super::{Exit, connect, planning, terminal};
 use crate::plan::{Plan, write_saved_plan_json};
 use crate::render;
@@ -46,8 +47,10 @@ pub(crate) fn render_plan(
     match format {
         PlanFormat::Text => render::text(plan, options),
         PlanFormat::Json => {
-            let mut json =
+            let json =
                 serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
+            // Valid JSON either way; a terminal showing it acts on none of its characters.
+            let mut json = crate::printable::json_escaped(&json).into_owned();
             json.push('\n');
             json
         }
@@ -92,6 +95,12 @@ fn plan_exit(plan: &Plan, detailed_exitcode: bool) -> Exit {
 }
 
 pub(crate) fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> {
+    if let Some(out) = &args.out {
+        let key = args.planning.redaction.redact_key_file.as_deref();
+        let reads = Reads::new(&args.paths, "PATH", &[("--redact-key-file", key)]);
+        let instead = "save the plan to a file of its own, such as plan.json";
+        refuse_writing_what_is_read("--out", out, &reads, false, "nothing was planned", instead)?;
+    }
     let Ok(desired) = planning::load_selected(global, &args.paths, &args.planning.selection)?
     else {
         return Ok(Exit::Error);

@@ -375,7 +375,7 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
         let i = index_of(&mut organizations, &unchanged.organization_id);
         organizations[i].desired_users += 1;
     }
-    for error in plan.errors.iter().filter(|e| e.user.is_some()) {
+    for error in plan.declared_user_errors() {
         let i = index_of(&mut organizations, &error.organization_id);
         organizations[i].desired_users += 1;
     }

@@ -6,6 +6,7 @@
 use super::ExportedOrganization;
 use crate::attrs::AttrValue;
 use crate::live::UserState;
+use crate::printable::printable;
 use std::io::Write;
 
 /// Words some YAML reader turns into a boolean or null.
@@ -39,13 +40,10 @@ fn needs_quotes(s: &str) -> bool {
     matches!(first, '&' | '\'' | '(' | ')' | '@' | ',' | '/')
 }
 
-/// The string as a YAML scalar: plain when safe, otherwise double-quoted.
+/// The string as a YAML scalar: plain when safe, otherwise double-quoted (JSON escapes, and
+/// `\uXXXX` for the DEL and C1 controls YAML refuses raw).
 fn quote_if_needed(s: &str) -> String {
-    if needs_quotes(s) {
-        serde_json::Value::String(s.to_string()).to_string()
-    } else {
-        s.to_string()
-    }
+    if needs_quotes(s) { crate::printable::quoted(s) } else { s.to_string() }
 }
 
 fn value(v: &AttrValue) -> String {
@@ -74,15 +72,17 @@ pub(crate) fn write_yaml<W: Write>(
     if let Some(schema) = schema {
         writeln!(out, "# yaml-language-server: $schema={schema}")?;
     }
+    // Comments carry text of the service: escaped, so that a line break (CR and NEL included)
+    // cannot end the comment and write declarations of its own.
     writeln!(
         out,
         "# Exported by workmail-reconcile from organization {}.",
-        export.organization_id
+        printable(&export.organization_id)
     )?;
     if !export.skipped.is_empty() {
         writeln!(out, "# Left out, because they cannot be managed:")?;
         for skipped in &export.skipped {
-            writeln!(out, "#   {}: {}", skipped.name.replace('\n', " "), skipped.reason)?;
+            writeln!(out, "#   {}: {}", printable(&skipped.name), printable(&skipped.reason))?;
         }
     }
     if export.declared > 0 {

@@ -104,10 +104,8 @@ impl Plan {
     /// The summary counts. `users` counts declared users, each once: an error entry made of
     /// an unmanaged user (`--unmanaged error`) is not one.
     pub(crate) fn summary(&self) -> Summary {
-        let user_errors = self.errors.iter().filter(|e| e.user.is_some()).count();
         Summary {
-            users: self.changes.len() + self.unchanged.len() + user_errors
-                - self.unmanaged_errors(),
+            users: self.changes.len() + self.unchanged.len() + self.declared_user_errors().count(),
             to_update: self.changes.len(),
             unchanged: self.unchanged.len(),
             errors: self.errors.len(),
@@ -115,21 +113,22 @@ impl Plan {
         }
     }
 
-    /// The error entries that name an unmanaged user. A declared key never names an unmanaged
-    /// user of its organization (it would make that user declared), so an error entry of a
-    /// declared user never matches one.
-    fn unmanaged_errors(&self) -> usize {
-        let Some(unmanaged) = self.unmanaged.as_ref().filter(|u| !u.is_empty()) else {
-            return 0;
-        };
-        let named: HashSet<(&str, &str)> =
-            unmanaged.iter().map(|u| (u.organization_id.as_str(), u.user.as_str())).collect();
-        self.errors
+    /// The error entries of declared users: every entry that names a user, except those made
+    /// of a user in no file (`--unmanaged error`). With the changes and the unchanged users,
+    /// they are the users the files declare, which the summary, the safety limit's share and a
+    /// controller's `desired_users` count. A declared key never names an unmanaged user of its
+    /// organization (it would make that user declared), so an entry of a declared user never
+    /// matches one.
+    pub(crate) fn declared_user_errors(&self) -> impl Iterator<Item = &PlanError> + '_ {
+        let unmanaged: HashSet<(&str, &str)> = self
+            .unmanaged
             .iter()
-            .filter(|e| {
-                e.user.as_deref().is_some_and(|user| named.contains(&(&*e.organization_id, user)))
-            })
-            .count()
+            .flatten()
+            .map(|u| (u.organization_id.as_str(), u.user.as_str()))
+            .collect();
+        self.errors.iter().filter(move |e| {
+            e.user.as_deref().is_some_and(|user| !unmanaged.contains(&(&*e.organization_id, user)))
+        })
     }
 
     /// The unmanaged users of one organization, in plan order (by name).

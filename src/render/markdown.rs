@@ -14,6 +14,7 @@ use super::{
     OrganizationBlock, RenderOptions, organization_blocks, summary_sentence, unmanaged_sentence,
 };
 use crate::plan::{Plan, PlanError, UnmanagedUser, UserChange};
+use crate::printable::is_unsafe;
 use crate::wording::plural;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
@@ -165,7 +166,7 @@ fn escape(s: &str) -> String {
             '|' | '`' | '\\' | '*' | '_' | '[' | ']' | '~' | '$' | '#' | '!' => {
                 out.push_str(&format!("&#{};", u32::from(c)));
             }
-            c if c.is_control() => out.push_str(&format!("&#92;u{{{:04x}}}", u32::from(c))),
+            c if is_unsafe(c) => out.push_str(&format!("&#92;u{{{:04x}}}", u32::from(c))),
             c => out.push(c),
         }
     }

@@ -23,8 +23,9 @@ pub(crate) use redaction_key::RedactionKey;
 pub(crate) use text::text;
 
 use crate::plan::{Plan, PlanError, Summary, UnmanagedUser, UserChange};
+pub(crate) use crate::printable::printable;
 use crate::wording::{first_names, plural};
-pub(crate) use palette::{Palette, paint, paint_count, printable};
+pub(crate) use palette::{Palette, paint, paint_count};
 
 /// The changes and errors of one organization, in plan order, for the grouped formats.
 #[derive(Debug)]

@@ -53,24 +53,15 @@ pub(crate) fn paint_count(style: Style, count: usize, text: &str) -> String {
     if count == 0 { text.to_string() } else { paint(style, text) }
 }
 
-/// `text` with control characters escaped (`\u{1b}` and the like), for strings the tool does
-/// not control (messages of the service, file paths): a terminal must not interpret them.
-pub(crate) fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn palette_plain_writes_no_codes_and_printable_escapes_controls() {
+    fn palette_plain_writes_no_codes() {
         let plain = Palette::new(false);
         assert_eq!(paint(plain.error, "x"), "x");
         assert_eq!(paint(Palette::new(true).error, "x"), "\u{1b}[1m\u{1b}[31mx\u{1b}[0m");
         assert_eq!(paint_count(Palette::new(true).error, 0, "0 errors"), "0 errors");
-        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\\nc");
     }
 }

@@ -97,7 +97,7 @@ fn write_unmanaged(
     indent: &str,
     palette: &Palette,
 ) -> fmt::Result {
-    match unmanaged_sentence(&block.unmanaged, printable) {
+    match unmanaged_sentence(&block.unmanaged, |name| printable(name).into_owned()) {
         Some(sentence) => writeln!(out, "{indent}{} {sentence}", paint(palette.change, "?")),
         None => Ok(()),
     }
@@ -111,7 +111,7 @@ fn write_change(
 ) -> fmt::Result {
     // A user declared by its id would otherwise read `u-1 (u-1)`.
     let name = if change.user == change.user_id {
-        printable(&change.user)
+        printable(&change.user).into_owned()
     } else {
         format!("{} ({})", printable(&change.user), printable(&change.user_id))
     };

@@ -1,9 +1,9 @@
 //! Load errors: one [`LoadError`] per problem, all of them collected in [`LoadErrors`].
 
 use super::model::SourceLocation;
+use crate::printable::{ShownText, printable, printable_lines};
 use crate::wording::plural;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
-use std::fmt;
 use std::sync::Arc;
 
 /// One problem in the input: what is wrong, where (`file:line:column` and a labeled span of
@@ -21,19 +21,54 @@ pub struct LoadError {
     help: Option<String>,
     file: String,
     location: Option<SourceLocation>,
+    /// Set when the error is about a path that gave no file to read: it is not counted as a
+    /// file.
+    path_problem: Option<PathProblem>,
+}
+
+/// Why a path (given, or met in a directory) gave no file to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathProblem {
+    /// It names nothing.
+    Missing,
+    /// It exists but cannot be read (permissions, a dangling link).
+    Unreadable,
+    /// A directory without a `*.yaml` or `*.yml` file.
+    Empty,
+}
+
+impl PathProblem {
+    /// `1 path does not exist`, `2 directories hold no desired-state file`.
+    fn counted(self, n: usize) -> String {
+        match self {
+            PathProblem::Missing => plural(n, "path does not exist", "paths do not exist"),
+            PathProblem::Unreadable => plural(n, "path cannot be read", "paths cannot be read"),
+            PathProblem::Empty => plural(
+                n,
+                "directory holds no desired-state file",
+                "directories hold no desired-state file",
+            ),
+        }
+    }
 }
 
 impl LoadError {
     /// An error about a file as a whole, without a position (unreadable, not found).
     pub(crate) fn file(file: &str, message: impl Into<String>) -> LoadError {
         LoadError {
-            message: message.into(),
+            message: printable_owned(message.into()),
             source_code: None,
             labels: Vec::new(),
             help: None,
             file: file.to_string(),
             location: None,
+            path_problem: None,
         }
+    }
+
+    /// A path that gave no file to read: not an error in a file, and not counted as one.
+    pub(crate) fn path(path: &str, problem: PathProblem, message: impl Into<String>) -> LoadError {
+        LoadError { path_problem: Some(problem), ..LoadError::file(path, message) }
     }
 
     /// An error at a position of a file's text.
@@ -44,11 +79,11 @@ impl LoadError {
         label: impl Into<String>,
     ) -> LoadError {
         LoadError {
-            message: message.into(),
-            source_code: Some(NamedSource::new(&source.name, Arc::clone(&source.text))),
+            message: printable_owned(message.into()),
+            source_code: Some(NamedSource::new(&source.name, source.shown())),
             labels: vec![LabeledSpan::new_primary_with_span(
-                Some(label.into()),
-                SourceSpan::new(pos.offset.into(), pos.len),
+                Some(printable_owned(label.into())),
+                source.shown_span(pos),
             )],
             help: None,
             file: source.name.to_string(),
@@ -57,6 +92,7 @@ impl LoadError {
                 line: pos.line,
                 column: pos.column,
             }),
+            path_problem: None,
         }
     }
 
@@ -70,15 +106,22 @@ impl LoadError {
 
     /// Add a suggestion of what is allowed or how to fix it.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> LoadError {
-        self.help = Some(help.into());
+        // Help may span lines (an example of the format); nothing else is left raw.
+        let help = help.into();
+        self.help = Some(printable_lines(&help).map_or(help, |shown| shown.text));
         self
     }
 
     /// Add a secondary label in the same file (for example, the first of two duplicates).
-    pub(crate) fn with_label(mut self, pos: Pos, label: impl Into<String>) -> LoadError {
+    pub(crate) fn with_label(
+        mut self,
+        source: &SourceFile,
+        pos: Pos,
+        label: impl Into<String>,
+    ) -> LoadError {
         self.labels.push(LabeledSpan::new_with_span(
-            Some(label.into()),
-            SourceSpan::new(pos.offset.into(), pos.len),
+            Some(printable_owned(label.into())),
+            source.shown_span(pos),
         ));
         self
     }
@@ -104,7 +147,7 @@ impl LoadError {
 /// Every error found in one load, in file order. Rendered by miette, each error is its own
 /// report (iterate over `&LoadErrors`); as a single report, they are its `related` diagnostics.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
-#[error("{}", summary(self.errors.len(), self.file_count()))]
+#[error("{}", self.summary())]
 pub struct LoadErrors {
     #[related]
     errors: Vec<LoadError>,
@@ -126,10 +169,32 @@ impl LoadErrors {
     }
     /// Number of distinct files with at least one error.
     fn file_count(&self) -> usize {
-        let mut files: Vec<&str> = self.errors.iter().map(|e| e.file.as_str()).collect();
+        let mut files: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|e| e.path_problem.is_none())
+            .map(|e| e.file.as_str())
+            .collect();
         files.sort_unstable();
         files.dedup();
         files.len()
+    }
+    /// `3 errors in 2 files`; paths that gave no file to read are said as they are, not
+    /// counted as files: `1 path does not exist`, `3 errors in 2 files; 1 path does not exist`.
+    fn summary(&self) -> String {
+        let in_files = self.errors.iter().filter(|e| e.path_problem.is_none()).count();
+        let mut parts = Vec::new();
+        if in_files > 0 {
+            let files = plural(self.file_count(), "file", "files");
+            parts.push(format!("{} in {files}", plural(in_files, "error", "errors")));
+        }
+        for problem in [PathProblem::Missing, PathProblem::Unreadable, PathProblem::Empty] {
+            let n = self.errors.iter().filter(|e| e.path_problem == Some(problem)).count();
+            if n > 0 {
+                parts.push(problem.counted(n));
+            }
+        }
+        parts.join("; ")
     }
 }
 
@@ -149,16 +214,60 @@ impl IntoIterator for LoadErrors {
     }
 }
 
-/// `3 errors in 2 files`.
-fn summary(errors: usize, files: usize) -> impl fmt::Display {
-    format!("{} in {}", plural(errors, "error", "errors"), plural(files, "file", "files"))
-}
-
 /// A file's name and text, shared by all errors that point into it.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
+    /// As shown: the path as the user would type it, unsafe characters escaped.
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// The text as error snippets show it, when it holds characters a terminal would act on
+    /// (escaped, so that a quoted line cannot rewrite the screen); computed once per file.
+    shown: Option<Arc<ShownSource>>,
+}
+
+/// [`ShownText`] and its text, shareable by every error of the file.
+#[derive(Debug)]
+struct ShownSource {
+    text: Arc<str>,
+    offsets: ShownText,
+}
+
+impl SourceFile {
+    /// The file named `name` (escaped here) with `text`.
+    pub(crate) fn new(name: &str, text: Arc<str>) -> SourceFile {
+        let shown = printable_lines(&text).map(|offsets| {
+            Arc::new(ShownSource { text: Arc::from(offsets.text.as_str()), offsets })
+        });
+        SourceFile { name: Arc::from(printable(name)), text, shown }
+    }
+
+    /// The text that error snippets show.
+    fn shown(&self) -> Arc<str> {
+        match &self.shown {
+            Some(shown) => Arc::clone(&shown.text),
+            None => Arc::clone(&self.text),
+        }
+    }
+
+    /// `pos` of the text, as a span of [`SourceFile::shown`].
+    fn shown_span(&self, pos: Pos) -> SourceSpan {
+        match &self.shown {
+            Some(shown) => {
+                let start = shown.offsets.offset(pos.offset);
+                let end = shown.offsets.offset(pos.offset + pos.len);
+                SourceSpan::new(start.into(), end - start)
+            }
+            None => SourceSpan::new(pos.offset.into(), pos.len),
+        }
+    }
+}
+
+/// `text`, escaped by [`printable`], without a copy when nothing needs escaping.
+fn printable_owned(text: String) -> String {
+    match printable(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 /// A byte range in a file's text, with the 1-based line and column of its start.

@@ -1,6 +1,6 @@
 //! Reading paths (files and directories) into one [`DesiredState`].
 
-use super::error::{LoadError, LoadErrors, Pos, SourceFile};
+use super::error::{LoadError, LoadErrors, PathProblem, Pos, SourceFile};
 use super::model::{DesiredOrganization, DesiredState};
 use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
@@ -57,7 +57,7 @@ pub(crate) fn list_files<P: AsRef<Path>>(paths: &[P]) -> Vec<PathBuf> {
 fn read_source(file: &Path) -> Result<SourceFile, Box<LoadError>> {
     let name = display_path(file);
     match bounded_read::read_text(file, MAX_FILE_BYTES) {
-        Ok(text) => Ok(SourceFile { name: name.into(), text: Arc::from(text) }),
+        Ok(text) => Ok(SourceFile::new(&name, Arc::from(text))),
         Err(e) => {
             let error = LoadError::file(&name, e.message_for(&name));
             Err(Box::new(match e {
@@ -208,14 +208,26 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
             walk(path, 0, &mut visited, files, errors);
             // An entry refused while walking (a FIFO, a device) has its own error.
             if (files.len(), errors.len()) == before {
-                errors.push(LoadError::file(
+                errors.push(LoadError::path(
                     &name,
+                    PathProblem::Empty,
                     format!("{name}: directory holds no *.yaml or *.yml file"),
                 ));
             }
         }
         Ok(_) => files.push(path.to_path_buf()),
-        Err(e) => errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => errors.push(
+            LoadError::path(&name, PathProblem::Missing, format!("{name} does not exist"))
+                .with_help(
+                    "name a desired-state file, or a directory of them (*.yaml and *.yml files are \
+                 read from it, recursively)",
+                ),
+        ),
+        Err(e) => errors.push(LoadError::path(
+            &name,
+            PathProblem::Unreadable,
+            format!("{name}: cannot read: {e}"),
+        )),
     }
 }
 
@@ -235,7 +247,8 @@ fn walk(
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(LoadError::file(&name, format!("{name}: cannot read directory: {e}")));
+            let message = format!("{name}: cannot read directory: {e}");
+            errors.push(LoadError::path(&name, PathProblem::Unreadable, message));
             return;
         }
     };
@@ -252,7 +265,8 @@ fn walk(
             Err(_) if !is_yaml(&path) => continue,
             Err(e) => {
                 let name = display_path(&path);
-                errors.push(LoadError::file(&name, format!("{name}: cannot read: {e}")));
+                let message = format!("{name}: cannot read: {e}");
+                errors.push(LoadError::path(&name, PathProblem::Unreadable, message));
                 continue;
             }
         };
@@ -279,13 +293,13 @@ fn walk(
 }
 
 /// `*.yaml` or `*.yml`, in any case (`B.YAML` too): what a directory walk reads.
-fn is_yaml(path: &Path) -> bool {
+pub(crate) fn is_yaml(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// A path as the user would type it, with `/` separators on every platform so that output
-/// (and snapshots) are the same everywhere.
+/// (and snapshots) are the same everywhere, and characters a terminal would act on escaped.
 fn display_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
+    crate::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
 }

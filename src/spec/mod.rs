@@ -51,10 +51,17 @@ pub(crate) fn list_files(paths: &[impl AsRef<Path>]) -> Vec<std::path::PathBuf> 
     load::list_files(paths)
 }
 
+/// Whether a directory walk of [`load`] reads an entry of this name (`*.yaml`, `*.yml`, not
+/// hidden): where a file a command writes must not go unless it is a desired-state file.
+pub(crate) fn walk_reads(name: &std::ffi::OsStr) -> bool {
+    let hidden = name.to_str().is_some_and(|n| n.starts_with('.'));
+    !hidden && load::is_yaml(Path::new(name))
+}
+
 /// Load one file from memory, named `file_name` in errors and source locations.
 /// Never panics, whatever the input.
 pub fn load_str(file_name: &str, text: &str) -> Result<DesiredState, LoadErrors> {
-    let source = error::SourceFile { name: file_name.into(), text: Arc::from(text) };
+    let source = error::SourceFile::new(file_name, Arc::from(text));
     load::load_sources(&[source], Vec::new())
 }
 

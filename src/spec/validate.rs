@@ -272,7 +272,7 @@ impl Validator<'_> {
                 );
                 let error =
                     LoadError::at(self.source, self.pos(key), message, "declared again here")
-                        .with_label(first_pos, "first declared here")
+                        .with_label(self.source, first_pos, "first declared here")
                         .with_help(
                             "each key may appear once in a mapping; remove or merge one of them",
                         );

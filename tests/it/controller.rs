@@ -1018,3 +1018,58 @@ async fn a_silent_client_is_disconnected_and_the_others_are_served() {
     assert!(held >= Duration::from_secs(9), "closed after {held:?}, before the timeout");
     assert_eq!(ctl.get("/healthz").await.status, 200);
 }
+
+/// Users in no file made error entries (`--unmanaged error`) are not declared users: the 10
+/// declared users all changing is over the safety limit's share, so self-heal is blocked and
+/// writes nothing, and /metrics and /status count 10 desired users, not 40.
+#[tokio::test(flavor = "multi_thread")]
+async fn users_in_no_file_are_not_desired_users_and_do_not_dilute_the_safety_limit() {
+    let (seed, desired) = declared_and_in_no_file(10, 30);
+    let emu = emulator(seed, UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("users/acme.yaml", &desired);
+    let args = ["users", "--mode", "self-heal", "--unmanaged", "error", "--interval", "1h"];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "blocked", "{status:#}");
+    assert_eq!(status["ready"]["reason"], "UnsafePlan");
+    let message = status["ready"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("10 of the 10 users declared"), "{message}");
+    assert_eq!(update_calls(&emu), 0);
+    assert_eq!(status["last_run"]["summary"]["users"], 10);
+    assert_eq!(status["drift"][0]["desired_users"], 10);
+    assert_eq!(status["drift"][0]["unmanaged"].as_array().map(Vec::len), Some(30));
+    let metrics = ctl.get("/metrics").await.body;
+    let line = format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 10");
+    assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+}
+
+/// The log lines, text and JSON, escape what the service returned (terminal commands, line
+/// breaks that would forge a line, bidirectional overrides): here the email address of a user
+/// in no file, in the error entry `--unmanaged error` makes of it and logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_escape_text_of_the_service() {
+    let seed = Seed::default().organization(acme(vec![
+        user("alice", &[]),
+        SeedUser::new("dan").email("dan@acme.example"),
+    ]));
+    let emu = emulator(seed, UpdateSemantics::Patch).await;
+    // Terminal commands, and a line break that would forge a log line of its own.
+    let hostile = "dan\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}\r\nforged ERROR line@acme.example";
+    assert!(emu.edit_user(ORG, "dan", |dan| dan.email = Some(hostile.to_string())));
+    let files = Files::new();
+    files.write("users/acme.yaml", "organization: acme\nusers:\n  alice: {}\n");
+    for format in ["text", "json"] {
+        let args = ["users", "--unmanaged", "error", "--log-format", format];
+        let ctl = Controller::start(&emu, files.path(), &args).await;
+        ctl.wait_runs(1).await;
+        let logs = ctl.logs();
+        assert!(logs.contains("is in no file"), "{format}: {logs}");
+        assert_eq!(
+            crate::hostile_text::unsafe_chars(&logs),
+            Vec::<char>::new(),
+            "{format}: {logs:?}"
+        );
+        assert!(!logs.lines().any(|l| l.starts_with("forged")), "{format}: {logs}");
+    }
+}

@@ -88,23 +88,50 @@ fn docs_quickstart_is_exactly_the_two_commands() {
     );
 }
 
+/// What the README says CI runs is what `.ci/run` runs: its test command, flags and all, and
+/// no claim that CI runs the quickstart's bare `cargo nextest run` "exactly".
+#[test]
+fn docs_readme_says_the_test_command_ci_runs() {
+    let ci = std::fs::read_to_string(repo_root().join(".ci/run")).expect(".ci/run");
+    let tests: Vec<&str> =
+        ci.lines().map(str::trim).filter(|l| l.starts_with("cargo nextest run")).collect();
+    let [tests] = tests.as_slice() else { panic!(".ci/run runs nextest once: {tests:?}") };
+    let readme = readme();
+    let quickstart: String = readme
+        .lines()
+        .skip_while(|l| *l != "## Quickstart")
+        .take_while(|l| *l != "## Install")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let said = quickstart.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(said.contains(&format!("`{tests}`")), "the quickstart names `{tests}`:\n{said}");
+    assert!(!said.contains("runs exactly this"), "{said}");
+}
+
 #[test]
 fn docs_quickstart_extractor_can_fail() {
     let other = "# x\n## Quickstart\n\ntext\n\n```sh\n$ cargo run -- demo\n```\n## Next\n";
     assert_eq!(quickstart_commands(other), ["cargo run -- demo"]);
 }
 
-/// The quickstart's demo, through the built binary (no recursive cargo).
-#[test]
-fn docs_quickstart_demo_runs() {
+/// The stdout of the quickstart's demo, through the built binary (no recursive cargo), which
+/// must succeed.
+fn demo_stdout() -> String {
     let output = Command::cargo_bin("workmail-reconcile")
         .expect("binary")
         .arg("demo")
         .env("NO_COLOR", "1")
         .output()
         .expect("demo runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// The quickstart's demo.
+#[test]
+fn docs_quickstart_demo_runs() {
+    let stdout = demo_stdout();
     assert!(stdout.contains("Plan: 0 to update"), "{stdout}");
 }
 
@@ -265,6 +292,42 @@ fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
         }
     }
     Ok(ran)
+}
+
+/// The demo says what it plans (five declared users, and the system user no plan lists), and
+/// the commands its closing hint prints run as printed, as a newcomer would copy them after
+/// installing the binary: the emulator, the keys, the plan of the example files.
+#[test]
+fn docs_demo_says_what_it_plans_and_its_hint_runs_as_printed() {
+    let stdout = demo_stdout();
+    let said = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for words in [
+        "the 5 users the file below declares, 4 of them drifted from it, and postmaster (role \
+         SYSTEM_USER), which no file can manage, so no plan lists it.",
+        "Plan: 4 to update, 1 unchanged, 0 errors.",
+        "Plan: 0 to update, 5 unchanged, 0 errors.",
+    ] {
+        assert!(said.contains(words), "`{words}` in\n{stdout}");
+    }
+    let hint: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Next,"))
+        .filter_map(|l| l.strip_prefix("  "))
+        .collect();
+    assert_eq!(hint.len(), 3, "the hint's commands:\n{stdout}");
+    let markdown = format!(
+        "## Quickstart\n```sh\n```\n```sh\ncargo install --locked --path .\n{}\n```\n",
+        hint.join("\n")
+    );
+    let ran = run_quickstart_walkthrough(&markdown).unwrap_or_else(|e| panic!("the hint: {e}"));
+    let [plan] = ran.as_slice() else { panic!("one plan in the hint: {hint:?}") };
+    assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.stderr, "");
+    assert!(
+        plan.stdout.ends_with("Plan: 6 to update, 3 unchanged, 0 errors.\n"),
+        "{}",
+        plan.stdout
+    );
 }
 
 /// The newcomer's path: install, start the emulator seeded with `examples/emulator-seed.yaml`,
@@ -634,18 +697,36 @@ impl Drop for BackgroundController {
     }
 }
 
-/// docs/controller.md's "Try it on the emulator", as written: the emulator seeded with the
-/// examples, the controller in observe mode reporting the quickstart's six users as drift, the
-/// two curl lines, Ctrl-C, and the restart in self-heal mode applying them.
+/// Whether `command_line` matches `pkill -f`'s `pattern`, as far as the README's patterns go:
+/// the pieces between `.*` occur in order.
+fn pkill_matches(command_line: &str, pattern: &str) -> bool {
+    let mut rest = command_line;
+    pattern.split(".*").all(|piece| match rest.find(piece) {
+        Some(at) => {
+            rest = &rest[at + piece.len()..];
+            true
+        }
+        None => false,
+    })
+}
+
+/// docs/controller.md's "Try it on the emulator", as written: the emulator seeded with
+/// the examples, the controller in observe mode reporting the quickstart's six users as drift,
+/// the two curl lines, Ctrl-C, the restart in self-heal mode applying them, and the SIGHUP that
+/// starts the next run at once, which finds nothing to do.
 #[test]
 fn docs_controller_walkthrough_runs_as_written() {
     let blocks = section_blocks(&doc("docs/controller.md"), "Try it on the emulator");
-    assert_eq!(blocks.len(), 3, "emulator, controller, curl: {blocks:?}");
+    assert_eq!(blocks.len(), 5, "emulator, controller, curl, self-heal, SIGHUP: {blocks:?}");
     let lines: Vec<String> = blocks.iter().flat_map(|(_, b)| command_lines(b)).collect();
     let home = tempfile::tempdir().expect("tempdir");
     let mut env: Vec<(String, String)> = Vec::new();
     let mut emulator: Option<(String, BackgroundEmulator)> = None;
-    let mut controller: Option<(String, BackgroundController, Vec<String>)> = None;
+    // The running controller: the URL the README gives it, the process, its command line.
+    let mut controller: Option<(String, BackgroundController, String)> = None;
+    // The runs the running controller has been asked for: its first, then one per SIGHUP.
+    let mut runs = 0;
+    let mut stopped = Vec::new();
     let mut fetched = Vec::new();
     for line in &lines {
         let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
@@ -659,6 +740,14 @@ fn docs_controller_walkthrough_runs_as_written() {
             }
             text
         };
+        if let Some(pattern) = line.strip_prefix("pkill -HUP -f ") {
+            let (_, running, command_line) = controller.as_ref().expect("a controller to signal");
+            let pattern = pattern.trim_matches('\'');
+            assert!(pkill_matches(command_line, pattern), "`{line}` misses `{command_line}`");
+            running.signal(libc::SIGHUP);
+            runs += 1;
+            continue;
+        }
         match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
             ["workmail-reconcile", "emulator", args @ ..] => {
                 let at = args.iter().position(|a| *a == "--listen").expect("--listen");
@@ -678,14 +767,20 @@ fn docs_controller_walkthrough_runs_as_written() {
             ["workmail-reconcile", ..] => {
                 assert!(line.contains(" controller "), "`{line}`: not a step this test runs");
                 let args: Vec<String> = words[1..].iter().map(|w| swap(w)).collect();
+                // "Stop the controller with Ctrl-C" before it is started again.
+                if let Some((_, mut running, _)) = controller.take() {
+                    running.signal(libc::SIGINT);
+                    stopped.push(running.child.wait().expect("wait").code());
+                }
                 let at = args.iter().position(|a| a == "--listen").expect("--listen");
                 let readme_url = format!("http://{}", args[at + 1]);
-                controller =
-                    Some((readme_url, BackgroundController::start(&args, &env, home.path()), args));
+                let running = BackgroundController::start(&args, &env, home.path());
+                controller = Some((readme_url, running, line.clone()));
+                runs = 1;
             }
             ["curl", "-s", url, rest @ ..] => {
                 let running = controller.as_ref().expect("a controller before curl");
-                running.1.status_after(1);
+                running.1.status_after(runs);
                 let (code, body) = http_get(&swap(url));
                 assert_eq!(code, 200, "`{line}`: {body}");
                 let body = match rest {
@@ -704,7 +799,7 @@ fn docs_controller_walkthrough_runs_as_written() {
             _ => panic!("`{line}` is not a step this test knows how to run"),
         }
     }
-    let (_, observing, args) = controller.take().expect("the walk-through starts a controller");
+    assert_eq!(fetched.len(), 3, "two looks at the observing controller, one at the healing one");
     let status: serde_json::Value = serde_json::from_str(&fetched[0]).expect("curl /status: JSON");
     assert_eq!(status["mode"], "observe");
     assert_eq!(status["last_run"]["result"], "drift", "{status:#}");
@@ -715,19 +810,17 @@ fn docs_controller_walkthrough_runs_as_written() {
     assert_eq!(drift.len(), 2, "one drift gauge per organization: {drift:?}");
     assert!(drift.iter().all(|l| l.starts_with("workmail_reconcile_drift_users{organization=")));
     // "Stop the controller with Ctrl-C": exit 0.
-    let mut observing = observing;
-    observing.signal(libc::SIGINT);
-    assert_eq!(observing.child.wait().expect("wait").code(), Some(0));
-    // "start it again with --mode self-heal": the first run applies, the next finds nothing.
-    let mut healing_args = args.clone();
-    healing_args.extend(["--mode".to_string(), "self-heal".to_string()]);
-    let healing = BackgroundController::start(&healing_args, &env, home.path());
-    let first = healing.status_after(1);
-    assert_eq!(first["last_run"]["result"], "success", "{first:#}");
-    assert_eq!(first["last_run"]["summary"]["updated"], 6);
-    healing.signal(libc::SIGHUP);
-    let second = healing.status_after(2);
-    assert_eq!(second["last_run"]["result"], "success", "{second:#}");
-    assert_eq!(second["last_run"]["summary"]["to_update"], 0);
-    assert_eq!(second["last_run"]["summary"]["updated"], 0);
+    assert_eq!(stopped, [Some(0)]);
+    // In self-heal mode the first run applied the six users; the run SIGHUP started found
+    // nothing to do.
+    let healed: serde_json::Value = serde_json::from_str(&fetched[2]).expect("JSON");
+    assert_eq!(healed["mode"], "self-heal");
+    let history = healed["history"].as_array().expect("history");
+    assert_eq!(history.len(), 2, "{healed:#}");
+    assert_eq!(history[1]["result"], "success", "{healed:#}");
+    assert_eq!(history[1]["summary"]["updated"], 6);
+    assert_eq!(history[0]["trigger"], "signal", "{healed:#}");
+    assert_eq!(history[0]["result"], "success", "{healed:#}");
+    assert_eq!(history[0]["summary"]["to_update"], 0);
+    assert_eq!(history[0]["summary"]["updated"], 0);
 }

@@ -142,3 +142,16 @@ pub fn live(emu: &Emulator, name: &str, attr: Attribute) -> AttrValue {
 pub fn text(s: &str) -> AttrValue {
     AttrValue::Text(s.to_string())
 }
+
+/// acme with `declared` users whose job title differs from the file (`d00`, `d01`, …) and
+/// `in_no_file` more (`n00`, …), and the file that declares the first ones.
+pub fn declared_and_in_no_file(declared: usize, in_no_file: usize) -> (Seed, String) {
+    let mut users: Vec<SeedUser> =
+        (0..declared).map(|i| user(&format!("d{i:02}"), &[(Attribute::JobTitle, "Old")])).collect();
+    users.extend((0..in_no_file).map(|i| user(&format!("n{i:02}"), &[])));
+    let mut desired = String::from("organization: acme\nusers:\n");
+    for i in 0..declared {
+        desired.push_str(&format!("  d{i:02}:\n    job_title: New\n"));
+    }
+    (Seed::default().organization(acme(users)), desired)
+}

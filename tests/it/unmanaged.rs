@@ -573,3 +573,39 @@ Plan: 0 to update, 0 unchanged, 0 errors.
     plan_acme(&emu, desired, &["--unmanaged", "ignore"]).await;
     assert!(calls(&emu.journal(), "ListUsers").is_empty());
 }
+
+/// Users in no file are not declared users, even as the error entries of `--unmanaged error`:
+/// 10 of 10 declared users changing is over the default share (30 % of the declared users)
+/// whether the plan is applied at once or saved and applied, and the refusal counts 10.
+#[tokio::test(flavor = "multi_thread")]
+async fn users_in_no_file_never_count_as_declared_for_the_safety_limit() {
+    let (seed, desired) = declared_and_in_no_file(10, 30);
+    let emu = emulator(seed, UpdateSemantics::Patch).await;
+    let files = Files::new();
+    files.write("acme.yaml", &desired);
+    let refusal = "refusing to apply: 10 of the 10 users declared for organization acme \
+                   (m-0123456789abcdef0123456789abcdef) would change, more than 30%";
+    for unmanaged in ["report", "error"] {
+        let line = ["apply", "acme.yaml", "--auto-approve", "--unmanaged", unmanaged];
+        let out = run(&emu, files.path(), &line).await;
+        assert_eq!(out.status.code(), Some(3), "{unmanaged}: {}", stdout(&out));
+        assert!(stderr(&out).contains(refusal), "{unmanaged}: {}", stderr(&out));
+    }
+    let line = ["plan", "acme.yaml", "--unmanaged", "error", "--out", "plan.json"];
+    let out = run(&emu, files.path(), &line).await;
+    assert_eq!(out.status.code(), Some(1), "30 error entries: {}", stderr(&out));
+    assert!(stdout(&out).ends_with("Plan: 10 to update, 0 unchanged, 30 errors.\n"));
+    let saved: serde_json::Value =
+        serde_json::from_str(&files.read("plan.json")).expect("the saved plan");
+    assert_eq!(saved["summary"]["users"], 10);
+    let out = run(&emu, files.path(), &["apply", "--plan", "plan.json", "--auto-approve"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stderr(&out).contains(refusal), "{}", stderr(&out));
+    assert!(calls(&emu.journal(), "UpdateUser").is_empty(), "nothing was changed");
+    // The limit still lets through what it should: --max-changes replaces the share.
+    let line =
+        ["apply", "acme.yaml", "--auto-approve", "--unmanaged", "error", "--max-changes", "10"];
+    let out = run(&emu, files.path(), &line).await;
+    assert_eq!(out.status.code(), Some(1), "applied, with the 30 error entries");
+    assert_eq!(ok_calls(&emu.journal(), "UpdateUser").len(), 10);
+}

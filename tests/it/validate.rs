@@ -184,3 +184,33 @@ fn validate_schema_rejects_what_the_loader_rejects() {
         );
     }
 }
+
+/// A path that names nothing is said as it is, not counted as a file read; with other errors,
+/// both are said.
+#[test]
+fn validate_a_path_that_does_not_exist_is_no_file_read() {
+    let (code, stdout, stderr) = run(&["validate", "missing.yaml"]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(stderr.starts_with("  × missing.yaml does not exist\n"), "{stderr}");
+    assert!(stderr.ends_with("\nerror: 1 path does not exist\n"), "{stderr}");
+    let (code, _, stderr) =
+        run(&["validate", "missing.yaml", "tests/corpus/bad/several-errors.yaml", "gone/"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("  × gone/ does not exist\n"), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ") && last.ends_with(" in 1 file; 2 paths do not exist"),
+        "{stderr}"
+    );
+    // A directory without a desired-state file is no file read either.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("UTF-8");
+    let (code, _, stderr) = run(&["validate", empty, "missing.yaml"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("  × {empty}: directory holds no *.yaml or *.yml file\n")));
+    assert!(
+        stderr
+            .ends_with("\nerror: 1 path does not exist; 1 directory holds no desired-state file\n"),
+        "{stderr}"
+    );
+}
