@@ -57,7 +57,7 @@ const NEXT: &str =
 and in a second one (the emulator accepts the keys test/test):
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_ENDPOINT_URL=http://127.0.0.1:4566
   workmail-reconcile plan examples/users
-For your own files, write a seed with your users (docs/reference.md#emulator-seed-file) and pass it
+For your own files, write a seed with your users (docs/emulator.md#emulator-seed-file) and pass it
 to --seed instead.";
 
 fn step(out: &mut impl Write, title: &str, explanation: &str) -> miette::Result<()> {
