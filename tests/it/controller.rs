@@ -1040,7 +1040,9 @@ async fn users_in_no_file_are_not_desired_users_and_do_not_dilute_the_safety_lim
     assert_eq!(status["drift"][0]["desired_users"], 10);
     assert_eq!(status["drift"][0]["unmanaged"].as_array().map(Vec::len), Some(30));
     let metrics = ctl.get("/metrics").await.body;
-    let line = format!("workmail_reconcile_desired_users{{organization=\"{ORG}\"}} 10");
+    let line = format!(
+        "workmail_reconcile_desired_users{{organization=\"{ORG}\",organization_alias=\"acme\"}} 10"
+    );
     assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
 }
 
