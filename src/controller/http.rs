@@ -5,7 +5,7 @@ use super::context::Context;
 use super::status::Trigger;
 use super::status_page;
 use super::webhook::SIGNATURE_HEADER;
-use crate::accept::accept_connections;
+use crate::accept::{Activity, Tracked, accept_connections};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -68,17 +68,23 @@ pub(crate) async fn serve(listener: TcpListener, router: Router, limits: HttpLim
     let gate =
         BodyGate { deadline: limits.body_read, permits: Arc::new(Semaphore::new(limits.bodies)) };
     let router = router.layer(Extension(gate));
-    accept_connections(listener, limits.connections, |stream| {
-        serve_connection(stream, router.clone(), limits.header_read)
+    accept_connections(listener, limits.connections, |stream, activity| {
+        serve_connection(stream, activity, router.clone(), limits.header_read)
     })
     .await;
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, header_read: Duration) {
+async fn serve_connection(
+    stream: TcpStream,
+    activity: Activity,
+    router: Router,
+    header_read: Duration,
+) {
+    let service = Tracked::new(TowerToHyperService::new(router), activity);
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_read)
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
+        .serve_connection(TokioIo::new(stream), service);
     if let Err(e) = connection.await {
         tracing::debug!(error = %e, "a connection to the endpoints ended with an error");
     }
@@ -373,5 +379,25 @@ mod tests {
         assert_eq!(&first, b"HTTP/1.1 200");
         // and its connection is not kept waiting for that body.
         answer(&mut stream).await;
+    }
+
+    #[tokio::test]
+    async fn clients_that_connect_and_send_nothing_leave_room_for_the_probes() {
+        // Headers never time out here: only closing the oldest waiting connection makes room.
+        let limits = HttpLimits {
+            header_read: Duration::from_secs(3600),
+            connections: 8,
+            ..HttpLimits::DEFAULT
+        };
+        let address = endpoints(limits).await;
+        let mut silent = Vec::new();
+        for _ in 0..20 {
+            silent.push(TcpStream::connect(&address).await.expect("connect"));
+        }
+        for _ in 0..10 {
+            assert!(get(&address, "/healthz").await.starts_with("HTTP/1.1 200 "));
+        }
+        // The oldest silent ones were closed, without an answer.
+        assert_eq!(answer(&mut silent[0]).await, "");
     }
 }
