@@ -66,7 +66,8 @@ pub(crate) async fn serve(
     mut triggers: mpsc::Receiver<Trigger>,
     force: CancellationToken,
 ) -> Stopped {
-    let server = tokio::spawn(http::serve(listener, router(Arc::clone(&ctx))));
+    let router = router(Arc::clone(&ctx));
+    let server = tokio::spawn(http::serve(listener, router, http::HttpLimits::DEFAULT));
     let watcher = tokio::spawn(watch_source(Arc::clone(&ctx)));
     let interval = ctx.settings.interval;
     let looped = async {

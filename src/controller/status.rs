@@ -126,12 +126,16 @@ pub(crate) struct RunRecord {
 }
 
 /// One changed field of a drifted user. `before` and `after` are already redacted as the
-/// controller's redaction flags ask.
+/// controller's redaction flags ask, and held as people read them (the status page shows
+/// them so): a string JSON-quoted, a boolean bare, a redaction marker bare. `/status` carries
+/// the values themselves, see [`shown_as_json`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct FieldDrift {
     /// The YAML key of the attribute.
     pub field: String,
+    #[serde(serialize_with = "shown_as_json")]
     pub before: String,
+    #[serde(serialize_with = "shown_as_json")]
     pub after: String,
 }
 
@@ -155,6 +159,17 @@ impl Correction {
     /// Whether the user equals the files after the run.
     pub(crate) fn converged(self) -> bool {
         matches!(self, Correction::Updated | Correction::Unchanged)
+    }
+}
+
+/// A value as shown (`"Alice"`, `true`, `(redacted hmac:…)`) as the JSON value it stands
+/// for: the string `Alice`, the boolean `true`, the marker as a string. Exact, since a string
+/// is shown as its JSON encoding and a marker is not JSON.
+fn shown_as_json<S: serde::Serializer>(shown: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    match serde_json::from_str::<serde_json::Value>(shown) {
+        Ok(serde_json::Value::String(text)) => serializer.serialize_str(&text),
+        Ok(serde_json::Value::Bool(flag)) => serializer.serialize_bool(flag),
+        _ => serializer.serialize_str(shown),
     }
 }
 
@@ -364,6 +379,26 @@ mod tests {
         );
         let converged: Vec<bool> = corrections.iter().map(|c| c.converged()).collect();
         assert_eq!(converged, [true, true, false, false, false]);
+    }
+
+    #[test]
+    fn drift_values_are_json_values_not_their_display() {
+        let field = |before: &str, after: &str| FieldDrift {
+            field: "display_name".into(),
+            before: before.into(),
+            after: after.into(),
+        };
+        let json = |f: FieldDrift| serde_json::to_value(f).expect("JSON");
+        assert_eq!(
+            json(field("\"Alice L\"", "\"\"")),
+            serde_json::json!({"field": "display_name", "before": "Alice L", "after": ""})
+        );
+        // Text that looks like something else stays text; booleans are booleans.
+        assert_eq!(json(field("\"true\"", "true"))["before"], "true");
+        assert_eq!(json(field("\"true\"", "true"))["after"], true);
+        assert_eq!(json(field("\"say \\\"hi\\\"\"", "false"))["before"], "say \"hi\"");
+        let marker = "(redacted hmac:0123abcd)";
+        assert_eq!(json(field(marker, marker))["before"], marker);
     }
 
     #[test]

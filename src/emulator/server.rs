@@ -46,7 +46,8 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         .nest("/_emulator", control::router())
         .with_state(shared);
     // No limit of its own: a test may open as many connections as it likes.
-    accept_connections(listener, usize::MAX, |stream| serve_connection(stream, router.clone()))
+    // (So it never closes one to make room: the activity it is given goes unmarked.)
+    accept_connections(listener, usize::MAX, |stream, _| serve_connection(stream, router.clone()))
         .await;
 }
 

@@ -4,10 +4,10 @@
 //! country is a few billion hashes) and shows the empty value as a constant everybody knows.
 //! An HMAC under a key the reader does not have can be compared, not reversed.
 
+use crate::bounded_read::{self, ReadError};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
@@ -55,17 +55,20 @@ impl RedactionKey {
     }
 
     /// The key in `path`: its bytes, less one trailing line break (so `openssl rand -hex 32 >
-    /// FILE` and an editor's final newline give the same key). Reads at most
-    /// [`MAX_KEY_BYTES`] + 1 bytes, whatever the file is.
+    /// FILE` and an editor's final newline give the same key). Read like every input file,
+    /// at most [`MAX_KEY_BYTES`] + 1 bytes whatever the file is, and a FIFO without a writer
+    /// refused instead of waited for.
     pub(crate) fn read_file(path: &Path) -> Result<RedactionKey, RedactionKeyError> {
-        let read_error = |source| RedactionKeyError::Read { path: path.to_path_buf(), source };
-        let file = std::fs::File::open(path).map_err(read_error)?;
-        let mut bytes = Vec::with_capacity(MAX_KEY_BYTES + 1);
-        file.take(MAX_KEY_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(read_error)?;
-        if bytes.len() > MAX_KEY_BYTES {
-            return Err(RedactionKeyError::TooLong { path: path.to_path_buf() });
-        }
-        crate::bounded_read::drop_final_line_break(&mut bytes);
+        let path_buf = || path.to_path_buf();
+        let mut bytes = bounded_read::read_bytes(path, MAX_KEY_BYTES).map_err(|e| match e {
+            ReadError::TooLarge { .. } => RedactionKeyError::TooLong { path: path_buf() },
+            ReadError::Io(source) => RedactionKeyError::Read { path: path_buf(), source },
+            other => RedactionKeyError::Read {
+                path: path_buf(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        })?;
+        bounded_read::drop_final_line_break(&mut bytes);
         if bytes.len() < MIN_KEY_BYTES {
             return Err(RedactionKeyError::TooShort { path: path.to_path_buf(), len: bytes.len() });
         }
@@ -136,5 +139,20 @@ mod tests {
     fn an_endless_key_file_is_refused_after_a_bounded_read() {
         let long = RedactionKey::read_file(Path::new("/dev/zero"));
         assert!(matches!(long, Err(RedactionKeyError::TooLong { .. })), "{long:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_fifo_without_a_writer_is_refused_not_waited_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("key");
+        let name = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("no NUL");
+        // SAFETY: mkfifo(3) with a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let (sent, read) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sent.send(RedactionKey::read_file(&fifo).map(|_| ())));
+        // Opening a FIFO waits for a writer unless told not to: a hang fails the test here.
+        let result = read.recv_timeout(std::time::Duration::from_secs(30)).expect("no hang");
+        assert!(matches!(result, Err(RedactionKeyError::Read { .. })), "{result:?}");
     }
 }

@@ -21,6 +21,7 @@ pub(crate) use fields::DesiredFields;
 pub(crate) use model::DesiredValue;
 pub(crate) use model::{DesiredOrganization, DesiredUser, InvalidOrganization, SourceLocation};
 pub use model::{DesiredState, OrganizationRef};
+pub(crate) use parse::MAX_FILE_BYTES;
 pub(crate) use rules::check_value;
 
 use std::path::Path;

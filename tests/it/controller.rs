@@ -281,7 +281,7 @@ async fn observe_reports_drift_in_status_and_never_writes() {
     assert_eq!(drift["users"][0]["user"], "alice");
     assert_eq!(
         drift["users"][0]["fields"],
-        serde_json::json!([{"field": "display_name", "before": "\"Alice L\"", "after": "\"Alice Liddell\""}])
+        serde_json::json!([{"field": "display_name", "before": "Alice L", "after": "Alice Liddell"}])
     );
     let bob = &drift["users"][1]["fields"][0];
     assert_eq!(bob["field"], "job_title");
@@ -1073,5 +1073,96 @@ async fn log_lines_escape_text_of_the_service() {
             "{format}: {logs:?}"
         );
         assert!(!logs.lines().any(|l| l.starts_with("forged")), "{format}: {logs}");
+    }
+}
+
+/// The peak resident memory of process `pid` (`VmHWM` of /proc/PID/status), in bytes.
+fn peak_resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number");
+    kib * 1024
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_file_in_source_is_refused_unread_by_the_run_and_the_watcher() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    // 1 GiB, sparse: nothing on disk, but a gigabyte of memory for whoever reads it whole.
+    let big = std::fs::File::create(files.path().join("users/big.yaml")).expect("create");
+    big.set_len(1 << 30).expect("a sparse file");
+    let ctl = Controller::start(&emu, files.path(), &["users", "--interval", "1h"]).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "invalid", "{status:#}");
+    assert_eq!(status["ready"]["reason"], "SourceInvalid");
+    let logs = ctl.logs();
+    assert!(logs.contains("big.yaml") && logs.contains("1073741824 bytes"), "{logs}");
+    // A new file changes the file list: the watcher hashes the files again, and a run follows.
+    files.write("users/more.yaml", "organization: acme\nusers:\n  dave: {}\n");
+    let status = ctl.wait_runs(2).await;
+    assert_eq!(status["last_run"]["trigger"], "source", "{status:#}");
+    assert_eq!(status["last_run"]["result"], "invalid", "{status:#}");
+    let peak = peak_resident_bytes(ctl.child.id().expect("running"));
+    assert!(peak < 256 << 20, "peak resident memory {} MiB", peak >> 20);
+    assert!(emu.journal().is_empty(), "an invalid source makes no call");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_linked_into_git_sync_applies_each_new_commit() {
+    // SOURCE `src -> rev/users`, git-sync's `rev -> .worktrees/<commit>`: the commit is the
+    // revision, not `users`.
+    let emu = emulator_seeded().await;
+    let git = GitSync::new();
+    git.publish(COMMIT_A, &[("users/acme.yaml", DESIRED)]);
+    std::os::unix::fs::symlink("rev/users", git.root.path().join("src")).expect("link");
+    let args = ["src", "--mode", "apply-on-change", "--interval", "1h"];
+    let ctl = Controller::start(&emu, git.root.path(), &args).await;
+    let status = ctl.wait_runs(1).await;
+    assert_eq!(status["last_run"]["result"], "success", "{status:#}");
+    assert_eq!(status["revision"]["applied"], COMMIT_A);
+
+    let next = DESIRED.replace("Architect", "Chief Architect");
+    git.publish(COMMIT_B, &[("users/acme.yaml", &next)]);
+    let status =
+        ctl.wait_for("the new commit applied", |s| s["revision"]["applied"] == COMMIT_B).await;
+    let applied = runs(&status).into_iter().find(|r| r["revision"] == COMMIT_B).expect("a run");
+    assert_eq!((&applied["trigger"], &applied["result"]), (&"source".into(), &"success".into()));
+    assert_eq!(live(&emu, "bob", JobTitle), text("Chief Architect"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_bodies_that_never_come_leave_healthz_answering() {
+    let emu = emulator_seeded().await;
+    let files = desired_files();
+    let secret_file = files.write("secret", "s3cret\n");
+    let secret = secret_file.to_str().expect("utf-8");
+    let args = ["users", "--interval", "1h", "--webhook-secret-file", secret];
+    let ctl = Controller::start(&emu, files.path(), &args).await;
+    ctl.wait_runs(1).await;
+    let addr = ctl.url.trim_start_matches("http://").to_string();
+    // More clients than the controller serves connections at once, each announcing a body it
+    // never sends.
+    let (sent, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+        let head = "POST /trigger HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\
+                    x-hub-signature-256: sha256=00\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.expect("write");
+        let sent = sent.clone();
+        tokio::spawn(async move {
+            let mut first = [0u8; 12];
+            let n = stream.read(&mut first).await.unwrap_or(0);
+            let _ = sent.send(String::from_utf8_lossy(&first[..n]).into_owned());
+            std::future::pending::<()>().await;
+        });
+    }
+    // Most are refused at once (503), so the probes find connections free meanwhile.
+    for _ in 0..200 {
+        let first = tokio::time::timeout(DEADLINE, answers.recv()).await.expect("refused at once");
+        assert_eq!(first.as_deref(), Some("HTTP/1.1 503"));
+    }
+    for path in ["/healthz", "/readyz", "/status", "/metrics"] {
+        let answer = tokio::time::timeout(DEADLINE, ctl.get(path)).await.expect("answered");
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
     }
 }

@@ -68,6 +68,30 @@ async fn debug_logs_honour_redaction() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn json_debug_logs_carry_values_not_their_display() {
+    let (emu, files) = setup().await;
+    let args = ["-vv", "--log-format", "json", "plan", "--redact", "telephone", "acme.yaml"];
+    let out = run(&emu, files.path(), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let planned: Vec<serde_json::Value> = stderr(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["message"] == "planned change")
+        .collect();
+    let of = |user: &str, field: &str| {
+        planned
+            .iter()
+            .find(|l| l["user"] == user && l["field"] == field)
+            .unwrap_or_else(|| panic!("{user}.{field} in {planned:?}"))
+    };
+    let office = of("alice", "office");
+    assert_eq!((&office["before"], &office["after"]), (&"Old Lab".into(), &"New Lab".into()));
+    assert_eq!(of("alice", "city")["after"], "", "the empty value is the empty string");
+    let phone = of("alice", "telephone");
+    assert!(phone["before"].as_str().is_some_and(|m| m.starts_with("(redacted hmac:")), "{phone}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn markers_compare_within_a_run_and_not_across_runs() {
     let (emu, files) = setup().await;
     let args = ["plan", "--format", "json", "--redact-all", "acme.yaml"];
