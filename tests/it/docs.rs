@@ -378,15 +378,14 @@ fn docs_readme_command_lines_use_existing_flags() {
 /// resolve.
 #[test]
 fn docs_relative_links_resolve() {
-    let mut files: Vec<String> =
-        [
-            "README.md",
-            "examples/iam/README.md",
-            "examples/kubernetes/controller/README.md",
-            "CHANGELOG.md",
-        ]
-        .map(String::from)
-        .to_vec();
+    let mut files: Vec<String> = [
+        "README.md",
+        "examples/iam/README.md",
+        "examples/kubernetes/controller/README.md",
+        "CHANGELOG.md",
+    ]
+    .map(String::from)
+    .to_vec();
     files.extend(docs_pages());
     for file in &files {
         let path = repo_root().join(file);
