@@ -115,12 +115,14 @@ pub(crate) struct FailedRun {
     pub report: RunReport,
 }
 
-/// What one run gave: its report, or why it did not converge with its report.
-pub(crate) type RunOutcome = Result<RunReport, FailedRun>;
+/// What one run gave: its report, or why it did not converge with its report (boxed: a
+/// report is large, and an error holds one).
+pub(crate) type RunOutcome = Result<RunReport, Box<FailedRun>>;
 
 /// The report of a run, whatever its outcome.
 pub(crate) fn report_of(outcome: &RunOutcome) -> &RunReport {
     match outcome {
-        Ok(report) | Err(FailedRun { report, .. }) => report,
+        Ok(report) => report,
+        Err(failed) => &failed.report,
     }
 }

@@ -68,7 +68,7 @@ impl Run {
     /// The run ended short because of `error`.
     fn fail(self, error: ReconcileError) -> RunOutcome {
         let report = self.end(error.result(), error.reason(), error.to_string());
-        Err(FailedRun { error, report })
+        Err(Box::new(FailedRun { error, report }))
     }
 }
 
