@@ -1,14 +1,13 @@
 //! What the loop and the HTTP handlers share: the settings, the directory client, the metrics
 //! and the status. Only the loop writes the status.
 
-use super::error_policy::FailureClass;
 use super::metrics::Metrics;
 use super::source::Source;
 use super::status::{Mode, RunRecord, Status, Trigger};
 use super::webhook::WebhookSecret;
 use crate::apply::{AuditLog, SafetyLimits};
 use crate::controller::status::{OrganizationDrift, ReadyReason};
-use crate::directory::SdkDirectory;
+use crate::directory::{Directory, SdkDirectory};
 use crate::reconcile::{Selection, UnmanagedPolicy};
 use crate::render::Redaction;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,16 +55,15 @@ pub(crate) struct RunReport {
     pub drift: Option<Vec<OrganizationDrift>>,
     /// Whether this run applied its revision without a failure.
     pub applied: bool,
-    /// What kind of failure, when the run failed.
-    pub failure: Option<FailureClass>,
 }
 
-/// Shared by the loop and the HTTP handlers.
+/// Shared by the loop and the HTTP handlers. The binary's directory is the WorkMail API
+/// ([`SdkDirectory`]); tests run the same logic over any [`Directory`].
 #[derive(Debug)]
-pub(crate) struct Context {
+pub(crate) struct Context<D = SdkDirectory> {
     pub settings: Settings,
-    /// The directory of every run; each run takes a [`SdkDirectory::resumed`] clone.
-    pub directory: SdkDirectory,
+    /// The directory of every run; each run takes a [`Directory::resumed`] handle.
+    pub directory: D,
     pub metrics: Arc<Metrics>,
     /// Cancelled by the first SIGTERM or SIGINT: no new run, no new directory call.
     pub shutdown: CancellationToken,
@@ -82,14 +80,14 @@ fn rfc3339_now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-impl Context {
+impl<D: Directory> Context<D> {
     /// A context and the receiving end of its trigger queue, which the loop owns.
     pub(crate) fn new(
         settings: Settings,
-        directory: SdkDirectory,
+        directory: D,
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
-    ) -> (Context, mpsc::Receiver<Trigger>) {
+    ) -> (Context<D>, mpsc::Receiver<Trigger>) {
         let (triggers, receiver) = mpsc::channel(TRIGGER_QUEUE);
         let status = Status::starting(settings.mode, &rfc3339_now());
         metrics.set_info(settings.mode, None);

@@ -3,8 +3,9 @@
 //! timers, triggers, signals, and HTTP endpoints for probes, metrics and people
 //! (docs/controller.md#the-controller).
 //!
-//! `run::reconcile` does one run and `error_policy` decides how soon a failed one is
-//! retried; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and
+//! `run::reconcile` does one run over any [`Directory`](crate::directory::Directory),
+//! ending short with a `ReconcileError`, and `error_policy` decides by that error how soon
+//! the next run is; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and
 //! the HTTP server together under one shutdown token.
 
 mod context;
@@ -13,6 +14,7 @@ mod http;
 mod metrics;
 mod optional_gauge;
 mod process_metrics;
+mod reconcile_error;
 mod run;
 mod run_directory;
 mod run_log;
@@ -23,9 +25,10 @@ mod status;
 mod status_page;
 mod webhook;
 
-pub(crate) use context::{Context, RunReport, Settings};
+pub(crate) use context::{Context, Settings};
 pub(crate) use http::router;
 pub(crate) use metrics::Metrics;
+use reconcile_error::{RunOutcome, report_of};
 pub(crate) use schedule::run_loop;
 pub(crate) use signals::{DRAIN_LIMIT, listen as listen_for_signals};
 pub(crate) use source::{Source, SourceError};
@@ -77,9 +80,10 @@ pub(crate) async fn serve(
             &ctx.shutdown,
             schedule::random_jitter,
             |trigger| run::reconcile(&ctx, trigger),
-            |report: RunReport, wait| {
-                ctx.record(&report);
-                run_log::log_run(&report, wait);
+            |outcome: RunOutcome, wait| {
+                let report = report_of(&outcome);
+                ctx.record(report);
+                run_log::log_run(report, wait);
             },
         )
         .await;

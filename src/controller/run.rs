@@ -1,16 +1,17 @@
 //! One run of the controller: read the source, plan, decide by mode whether to write, guard,
-//! apply, and say what happened. Never panics on input; every outcome is a [`RunReport`].
+//! apply, and say what happened. Never panics on input; every run ends with a [`RunReport`],
+//! and one that does not converge with the [`ReconcileError`] that says why.
 
 use super::context::{Context, RunReport};
-use super::error_policy::FailureClass;
-use super::run_directory::{RunDirectory, failure_class};
+use super::reconcile_error::{FailedRun, ReconcileError, RunOutcome, RunStage};
+use super::run_directory::RunDirectory;
 use super::source::{Loaded, Resolved, Source, SourceError};
 use super::status::{
     Correction, FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary,
     Trigger, UserDrift,
 };
 use crate::apply::{ApplyReport, Outcome};
-use crate::directory::{ConnectionFailure, DirectoryError};
+use crate::directory::Directory;
 use crate::plan::Plan;
 use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
 use crate::render::{Redaction, display_value, log_planned_values};
@@ -46,13 +47,7 @@ struct Run {
 }
 
 impl Run {
-    fn end(
-        self,
-        result: RunResult,
-        reason: ReadyReason,
-        message: String,
-        failure: Option<FailureClass>,
-    ) -> RunReport {
+    fn end(self, result: RunResult, reason: ReadyReason, message: String) -> RunReport {
         RunReport {
             record: RunRecord {
                 trigger: self.trigger,
@@ -67,13 +62,21 @@ impl Run {
             suspended: self.suspended,
             drift: self.drift,
             applied: false,
-            failure,
         }
+    }
+
+    /// The run ended short because of `error`.
+    fn fail(self, error: ReconcileError) -> RunOutcome {
+        let report = self.end(error.result(), error.reason(), error.to_string());
+        Err(Box::new(FailedRun { error, report }))
     }
 }
 
-/// One run, started by `trigger`.
-pub(crate) async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
+/// One run, started by `trigger`: its report, or why it did not converge.
+pub(crate) async fn reconcile<D>(ctx: &Context<D>, trigger: Trigger) -> RunOutcome
+where
+    D: Directory + Clone + 'static,
+{
     let mut run = Run {
         trigger,
         started: SystemTime::now(),
@@ -88,28 +91,21 @@ pub(crate) async fn reconcile(ctx: &Context, trigger: Trigger) -> RunReport {
     let read = tokio::task::spawn_blocking(move || read_source(&source, &selection)).await;
     let read = match read {
         Ok(Ok(read)) => read,
-        Ok(Err(error)) => {
-            let message = format!("{error}; nothing was applied");
-            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
-        }
-        Err(join) => {
-            let message = format!("reading the source failed: {join}; nothing was applied");
-            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
-        }
+        Ok(Err(error)) => return run.fail(ReconcileError::SourceUnreadable(error)),
+        Err(join) => return run.fail(ReconcileError::SourceReadAborted(join.to_string())),
     };
     run.revision = Some(read.loaded.revision.clone());
     run.suspended = read.suspended;
     let desired = match read.loaded.desired {
         Ok(desired) => desired,
         Err(error) => {
-            let message = invalid_source(&read.resolved, &error);
-            return run.end(RunResult::Invalid, ReadyReason::SourceInvalid, message, None);
+            return run.fail(ReconcileError::SourceInvalid(invalid_source(&read.resolved, &error)));
         }
     };
     plan_and_apply(ctx, run, &desired).await
 }
 
-/// Log every error of an invalid source, one line each, and say what it means.
+/// Log every error of an invalid source, one line each, and say what is wrong.
 fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
     match error {
         LoadError::Files(errors) => {
@@ -124,27 +120,29 @@ fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
                     e.message()
                 );
             }
-            format!(
-                "the source {} is invalid: {errors}; nothing was applied",
-                resolved.dir.display()
-            )
+            format!("the source {} is invalid: {errors}", resolved.dir.display())
         }
         LoadError::Selection(e) => {
             tracing::error!(error = %e, "the source does not declare a selected user");
-            format!("{e}; nothing was applied")
+            e.to_string()
         }
     }
 }
 
 /// Plan through the engine, then write as the mode allows.
-async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> RunReport {
+async fn plan_and_apply<D>(ctx: &Context<D>, mut run: Run, desired: &DesiredState) -> RunOutcome
+where
+    D: Directory + Clone + 'static,
+{
     let settings = &ctx.settings;
     let directory = RunDirectory::new(ctx.directory.resumed(), ctx.shutdown.clone());
     let engine =
         Reconciler::new(directory.clone(), settings.width).with_unmanaged(settings.unmanaged);
     let planned = match engine.plan(desired, |_| {}).await {
         Ok(planned) => planned,
-        Err(failure) => return stopped(run, &failure, "nothing was planned or applied"),
+        Err(failure) => {
+            return run.fail(ReconcileError::Connection { failure, stage: RunStage::Planning });
+        }
     };
     let plan = &planned.plan;
     log_planned_values(plan, &settings.redaction);
@@ -153,34 +151,19 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
     let revision = run.revision.clone().unwrap_or_default();
     let applied_before = ctx.status().revision.applied.clone();
     let writes = !run.suspended && may_write(settings.mode, &revision, applied_before.as_deref());
-    let transient = || {
-        if directory.saw_transient_failure() {
-            FailureClass::Transient
-        } else {
-            FailureClass::Terminal
-        }
-    };
     if ctx.shutdown.is_cancelled() {
-        let message = "stopped by a signal after planning; nothing was applied".to_string();
-        return run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, None);
+        return run.fail(ReconcileError::StoppedBySignal);
     }
     if !writes || !plan.has_changes() {
         if !plan.errors.is_empty() {
-            let message = plan_errors_message(plan);
-            let class = Some(transient());
-            return run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, class);
+            let transient_call_failure = directory.saw_transient_failure();
+            return run.fail(plan_errors(plan, transient_call_failure));
         }
-        return unwritten(run, plan, settings.mode, writes, applied_before.is_some());
+        return Ok(unwritten(run, plan, settings.mode, writes, applied_before.is_some()));
     }
     let guarded = match planned.guard(settings.limits) {
         Ok(guarded) => guarded,
-        Err(refused) => {
-            let message = format!(
-                "{refused}. The controller has no --force: run `workmail-reconcile apply --force` \
-                 once if the change is intended, and the next run finds nothing to do"
-            );
-            return run.end(RunResult::Blocked, ReadyReason::UnsafePlan, message, None);
-        }
+        Err(refused) => return run.fail(ReconcileError::Blocked(refused.refusal)),
     };
     let audit = settings.audit.as_ref().map(|log| Arc::new(log.for_revision(&revision)));
     let options = ApplyOptions { audit, redaction: settings.redaction.clone() };
@@ -194,9 +177,10 @@ async fn plan_and_apply(ctx: &Context, mut run: Run, desired: &DesiredState) -> 
     count_outcomes(&mut run.summary, &report);
     record_corrections(&mut run, &report);
     if let Some(failure) = engine.connection_failure() {
-        return stopped(run, failure, "the users after it were not attempted");
+        let failure = failure.clone();
+        return run.fail(ReconcileError::Connection { failure, stage: RunStage::Applying });
     }
-    applied(run, &report, &revision, transient())
+    applied(run, &report, &revision, directory.saw_transient_failure())
 }
 
 /// Whether `mode` writes a run of `revision`, the suspend file aside.
@@ -221,30 +205,31 @@ fn record_plan(run: &mut Run, plan: &Plan, redaction: &Redaction) {
     run.drift = Some(drift_of(plan, redaction));
 }
 
-/// How a run that applied ended: a success when every user converged, else a failure, retried
-/// sooner for a conflict (the next plan sees the new live value) or a transient failure.
-fn applied(run: Run, report: &ApplyReport, revision: &str, transient: FailureClass) -> RunReport {
+/// How a run that applied ended: a success when every user converged, else the counts of
+/// those that did not.
+fn applied(
+    run: Run,
+    report: &ApplyReport,
+    revision: &str,
+    transient_call_failure: bool,
+) -> RunOutcome {
     if !report.succeeded() {
         let RunSummary { updated, conflicts, failed, errors, .. } = run.summary;
         let not_attempted =
             report.users.iter().filter(|u| u.outcome == Outcome::NotAttempted).count();
-        let message = format!(
-            "{updated} updated, {conflicts} conflicts, {failed} failed, {errors} plan errors, \
-             {not_attempted} not attempted"
-        );
-        let class = if conflicts > 0 { FailureClass::Transient } else { transient };
-        return run.end(
-            RunResult::Failure,
-            ReadyReason::ReconciliationFailed,
-            message,
-            Some(class),
-        );
+        return run.fail(ReconcileError::UsersNotConverged {
+            updated,
+            conflicts,
+            failed,
+            errors,
+            not_attempted,
+            transient_call_failure,
+        });
     }
     let message = format!("applied revision {revision}: {} users updated", run.summary.updated);
-    let mut report =
-        run.end(RunResult::Success, ReadyReason::ReconciliationSucceeded, message, None);
+    let mut report = run.end(RunResult::Success, ReadyReason::ReconciliationSucceeded, message);
     report.applied = true;
-    report
+    Ok(report)
 }
 
 /// A run that did not write: because of the mode, the suspend file, a revision already
@@ -265,27 +250,21 @@ fn unwritten(run: Run, plan: &Plan, mode: Mode, writes: bool, applied: bool) -> 
         };
         let reason = if suspended { ReadyReason::Suspended } else { ReadyReason::DriftDetected };
         let message = format!("{changes} users differ from the files; not corrected: {why}");
-        return run.end(RunResult::Drift, reason, message, None);
+        return run.end(RunResult::Drift, reason, message);
     }
     let (reason, message) = if suspended {
         (ReadyReason::Suspended, "no drift; writing is suspended by the suspend file".to_string())
     } else {
         (ReadyReason::ReconciliationSucceeded, "no drift".to_string())
     };
-    let mut report = run.end(RunResult::Success, reason, message, None);
+    let mut report = run.end(RunResult::Success, reason, message);
     report.applied = writes;
     report
 }
 
-/// A run ended by a connection failure.
-fn stopped(run: Run, failure: &ConnectionFailure, consequence: &str) -> RunReport {
-    let class = failure_class(&DirectoryError::Connection(failure.clone()));
-    let message = format!("{failure}; {consequence}");
-    run.end(RunResult::Failure, ReadyReason::ReconciliationFailed, message, Some(class))
-}
-
+/// Log every error of `plan`, one line each; the error says how many and the first:
 /// `2 plan errors, the first: ghost (users/acme.yaml:30): user not found`.
-fn plan_errors_message(plan: &Plan) -> String {
+fn plan_errors(plan: &Plan, transient_call_failure: bool) -> ReconcileError {
     let first = plan.errors.first().map_or_else(String::new, |e| {
         let who = e.user.as_deref().unwrap_or(&e.organization_id);
         format!(", the first: {who} ({}): {}", e.source, e.message)
@@ -294,7 +273,7 @@ fn plan_errors_message(plan: &Plan) -> String {
         let who = error.user.as_deref().unwrap_or(&error.organization_id);
         tracing::error!(user = who, source = %error.source, "{}", error.message);
     }
-    format!("{} plan errors{first}", plan.errors.len())
+    ReconcileError::PlanErrors { count: plan.errors.len(), first, transient_call_failure }
 }
 
 /// The apply's counts.

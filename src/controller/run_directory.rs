@@ -31,15 +31,28 @@ pub(crate) fn failure_class(error: &DirectoryError) -> FailureClass {
         // A consequence of a connection failure, which was classified itself.
         | DirectoryError::Halted => false,
         DirectoryError::Service { code, .. } => !TERMINAL_CODES.contains(&code.as_str()),
-        DirectoryError::Connection(ConnectionFailure { kind, .. }) => !matches!(
-            kind,
-            ConnectionFailureKind::Credentials(_) | ConnectionFailureKind::NoCredentials(_)
-        ),
+        DirectoryError::Connection(ConnectionFailure { kind, .. }) => {
+            return connection_class(kind);
+        }
     };
     if transient { FailureClass::Transient } else { FailureClass::Terminal }
 }
 
-/// A directory for one run: `inner` (fresh, see [`crate::directory::SdkDirectory::resumed`]),
+/// Whether a call that got no usable answer could succeed if tried again later: not when the
+/// credentials were refused or missing.
+pub(crate) fn connection_class(kind: &ConnectionFailureKind) -> FailureClass {
+    match kind {
+        ConnectionFailureKind::Credentials(_) | ConnectionFailureKind::NoCredentials(_) => {
+            FailureClass::Terminal
+        }
+        ConnectionFailureKind::Unreachable(_)
+        | ConnectionFailureKind::TimedOut { .. }
+        | ConnectionFailureKind::BadAnswer(_)
+        | ConnectionFailureKind::Other(_) => FailureClass::Transient,
+    }
+}
+
+/// A directory for one run: `inner` (fresh, see [`Directory::resumed`]),
 /// stopped by `shutdown`.
 #[derive(Debug, Clone)]
 pub(crate) struct RunDirectory<D> {

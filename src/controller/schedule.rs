@@ -2,8 +2,8 @@
 //! the retry after a failure, a trigger, or shutdown, whichever comes first. Triggers that
 //! arrive during a run are coalesced into exactly one more run after it.
 
-use super::context::RunReport;
-use super::error_policy::{FailureClass, error_policy};
+use super::error_policy::{FailureClass, classify, counts_as_failure, error_policy};
+use super::reconcile_error::{ReconcileError, RunOutcome};
 use super::status::Trigger;
 use std::future::Future;
 use std::time::Duration;
@@ -34,13 +34,13 @@ pub(crate) fn random_jitter() -> f64 {
 
 /// What the loop needs to know of a run's outcome.
 pub(crate) trait Verdict {
-    /// The kind of failure, when the run failed.
-    fn failure(&self) -> Option<FailureClass>;
+    /// Why the run did not converge, when it did not.
+    fn error(&self) -> Option<&ReconcileError>;
 }
 
-impl Verdict for RunReport {
-    fn failure(&self) -> Option<FailureClass> {
-        self.failure
+impl Verdict for RunOutcome {
+    fn error(&self) -> Option<&ReconcileError> {
+        self.as_ref().err().map(|failed| &failed.error)
     }
 }
 
@@ -56,19 +56,20 @@ fn coalesce(first: Trigger, queued: &mut mpsc::Receiver<Trigger>) -> Trigger {
     trigger
 }
 
-/// The next wait and what starts the run after it, given the run just ended and the count of
-/// failures in a row it leaves.
+/// The next wait and what starts the run after it, given the error of the run just ended and
+/// the count of failures in a row it leaves: a transient failure is retried after
+/// [`error_policy`]'s wait; anything else waits for the interval, varied by `jitter`.
 fn next_wait(
-    failure: Option<FailureClass>,
+    error: Option<&ReconcileError>,
     failures: u32,
     interval: Duration,
     jitter: f64,
 ) -> (Duration, Trigger) {
-    match failure {
-        Some(FailureClass::Transient) => {
-            (error_policy(FailureClass::Transient, failures, interval), Trigger::Retry)
+    match error {
+        Some(error) if classify(error) == FailureClass::Transient => {
+            (error_policy(error, failures, interval), Trigger::Retry)
         }
-        Some(FailureClass::Terminal) | None => (jittered(interval, jitter), Trigger::Interval),
+        Some(_) | None => (jittered(interval, jitter), Trigger::Interval),
     }
 }
 
@@ -92,9 +93,10 @@ pub(crate) async fn run_loop<V, Fut>(
     loop {
         let run_trigger = coalesce(trigger, triggers);
         let verdict = reconcile(run_trigger).await;
-        let failure = verdict.failure();
-        failures = if failure.is_some() { failures.saturating_add(1) } else { 0 };
-        let (wait, after_wait) = next_wait(failure, failures, interval, jitter());
+        let error = verdict.error();
+        failures =
+            if error.is_some_and(counts_as_failure) { failures.saturating_add(1) } else { 0 };
+        let (wait, after_wait) = next_wait(error, failures, interval, jitter());
         scheduled(verdict, wait);
         if shutdown.is_cancelled() {
             return;
@@ -114,13 +116,23 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
 
-    /// A verdict of a run in a test: fails with the class given.
-    struct Fake(Option<FailureClass>);
+    use crate::controller::error_policy::tests::{credentials_refused, endpoint_unreachable};
+
+    /// A verdict of a run in a test: fails with the error given.
+    struct Fake(Option<ReconcileError>);
 
     impl Verdict for Fake {
-        fn failure(&self) -> Option<FailureClass> {
-            self.0
+        fn error(&self) -> Option<&ReconcileError> {
+            self.0.as_ref()
         }
+    }
+
+    /// A failure of the class given.
+    fn failing(class: FailureClass) -> Option<ReconcileError> {
+        Some(match class {
+            FailureClass::Transient => endpoint_unreachable(),
+            FailureClass::Terminal => credentials_refused(),
+        })
     }
 
     /// Each run of a test: when it started (from the test's start), and its trigger.
@@ -129,7 +141,7 @@ mod tests {
     /// Run the loop under the paused clock with `outcomes` for the first runs (then success),
     /// each run taking `run_time`, until `runs` runs happened; `send` may queue triggers.
     async fn drive(
-        outcomes: Vec<Option<FailureClass>>,
+        outcomes: Vec<Option<ReconcileError>>,
         run_time: Duration,
         runs: usize,
         interval: Duration,
@@ -192,8 +204,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn transient_failures_back_off_doubling_and_a_success_resets_the_backoff() {
         use FailureClass::Transient;
-        let outcomes =
-            vec![Some(Transient), Some(Transient), Some(Transient), None, Some(Transient)];
+        let outcomes = vec![
+            failing(Transient),
+            failing(Transient),
+            failing(Transient),
+            None,
+            failing(Transient),
+        ];
         let runs = drive(outcomes, Duration::ZERO, 7, secs(600), |_| {}).await;
         let starts: Vec<(u64, Trigger)> = runs.iter().map(|(t, k)| (t.as_secs(), *k)).collect();
         assert_eq!(
@@ -214,8 +231,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn the_backoff_never_exceeds_the_interval_and_terminal_failures_wait_for_it() {
         use FailureClass::{Terminal, Transient};
-        let outcomes =
-            vec![Some(Transient), Some(Transient), Some(Transient), Some(Terminal), None];
+        let outcomes = vec![
+            failing(Transient),
+            failing(Transient),
+            failing(Transient),
+            failing(Terminal),
+            None,
+        ];
         let runs = drive(outcomes, Duration::ZERO, 5, secs(12), |_| {}).await;
         let starts: Vec<u64> = runs.iter().map(|(t, _)| t.as_secs()).collect();
         assert_eq!(starts, [0, 5, 15, 27, 39]);

@@ -75,4 +75,13 @@ pub trait Directory: Send + Sync {
     fn connection_failure(&self) -> Option<&ConnectionFailure> {
         None
     }
+    /// A handle for the next run of a long-running caller: it has forgotten the connection
+    /// failure that stopped this one, if any, so the endpoint is tried again, and shares
+    /// everything else. Without an override, a clone.
+    fn resumed(&self) -> Self
+    where
+        Self: Sized + Clone,
+    {
+        self.clone()
+    }
 }

@@ -69,13 +69,6 @@ impl SdkDirectory {
         }
     }
 
-    /// A clone that has forgotten the connection failure that stopped this one, if any: the
-    /// next run of a long-running controller tries the endpoint again. Client, limiter and
-    /// timeouts are shared with this one.
-    pub(crate) fn resumed(&self) -> SdkDirectory {
-        SdkDirectory { halted: Arc::new(OnceLock::new()), ..self.clone() }
-    }
-
     /// The limiter shared by every call.
     pub fn limiter(&self) -> &Limiter {
         &self.limiter
@@ -215,6 +208,13 @@ fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
 impl Directory for SdkDirectory {
     fn connection_failure(&self) -> Option<&ConnectionFailure> {
         self.halted.get()
+    }
+
+    /// A clone that has forgotten the connection failure that stopped this one, if any: the
+    /// next run of a long-running controller tries the endpoint again. Client, limiter and
+    /// timeouts are shared with this one.
+    fn resumed(&self) -> SdkDirectory {
+        SdkDirectory { halted: Arc::new(OnceLock::new()), ..self.clone() }
     }
 
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
