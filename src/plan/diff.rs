@@ -259,6 +259,7 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(|(i, fields)| DesiredUser {
+                        mailbox: None,
                         key: format!("user{i}"),
                         source: source(i + 3),
                         fields: fields.clone().into_iter().collect(),

@@ -256,6 +256,7 @@ mod tests {
 
     fn declared(key: &str) -> DesiredUser {
         DesiredUser {
+            mailbox: None,
             key: key.into(),
             source: SourceLocation { file: "f.yaml".into(), line: 3, column: 3 },
             fields: DesiredFields::default(),

@@ -93,6 +93,7 @@ pub(crate) fn load_sources(
         errors[first..].sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
     }
     merge(&mut state, specs, &mut errors);
+    check_aliases_once(&state, sources, &mut errors);
     if errors.is_empty() { Ok(state) } else { Err(LoadErrors::new(errors)) }
 }
 
@@ -166,6 +167,49 @@ fn merge(
 }
 
 /// The byte offset where each line of `text` starts.
+/// One alias declared for two users of one organization: an error at the second declaration
+/// naming the first. (Within one user, a repeat is found when the list is checked.)
+fn check_aliases_once(state: &DesiredState, sources: &[SourceFile], errors: &mut Vec<LoadError>) {
+    let mut line_starts: HashMap<&str, Vec<usize>> = HashMap::new();
+    for organization in &state.organizations {
+        let mut first: HashMap<String, (&str, String)> = HashMap::new();
+        for user in &organization.users {
+            let Some(aliases) = user.mailbox.as_ref().and_then(|m| m.aliases.as_ref()) else {
+                continue;
+            };
+            for alias in aliases {
+                let place = format!("{}:{}:{}", user.source.file, alias.line, alias.column);
+                match first.get(&alias.address.to_lowercase()) {
+                    None => {
+                        first.insert(alias.address.to_lowercase(), (&user.key, place));
+                    }
+                    Some((owner, first_place)) => {
+                        let Some(source) = sources.iter().find(|s| s.name == user.source.file)
+                        else {
+                            continue;
+                        };
+                        let starts = line_starts
+                            .entry(&user.source.file)
+                            .or_insert_with(|| line_starts_of(&source.text));
+                        let pos = pos_of(source, starts, alias.line, alias.column);
+                        let message = format!(
+                            "alias `{}` of user `{}` is also declared for user `{owner}` at \
+                             {first_place}",
+                            alias.address, user.key
+                        );
+                        errors.push(
+                            LoadError::at(source, pos, message, "declared again here").with_help(
+                                "an address belongs to one mailbox: keep it under one user \
+                                 (aliases compare ignoring case)",
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn line_starts_of(text: &str) -> Vec<usize> {
     std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
 }

@@ -5,6 +5,8 @@ mod error;
 mod fields;
 mod load;
 mod located;
+mod mailbox;
+mod mailbox_check;
 mod model;
 mod parse;
 mod raw;
@@ -17,6 +19,7 @@ mod validate;
 pub(crate) use error::{LoadError, LoadErrors};
 #[cfg(test)]
 pub(crate) use fields::DesiredFields;
+pub use mailbox::{DesiredAlias, DesiredMailbox};
 #[cfg(test)]
 pub(crate) use model::DesiredValue;
 pub(crate) use model::{DesiredOrganization, DesiredUser, InvalidOrganization, SourceLocation};

@@ -1,6 +1,7 @@
 //! The loaded, validated desired state: what the files declare, with where they declare it.
 
 use super::fields::DesiredFields;
+use super::mailbox::DesiredMailbox;
 use std::fmt;
 use std::sync::Arc;
 
@@ -120,6 +121,8 @@ pub struct DesiredUser {
     pub source: SourceLocation,
     /// The managed attributes; an attribute not here is unmanaged.
     pub fields: DesiredFields,
+    /// The managed mailbox keys (aliases, groups, quota); `None` when it manages none.
+    pub mailbox: Option<Box<DesiredMailbox>>,
 }
 
 /// All users that the files declare for one organization (files may share an organization).

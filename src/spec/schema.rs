@@ -3,6 +3,7 @@
 //! The attributes object is built by iterating [`Attribute::ALL`], so a new attribute in the
 //! table shows up in the schema without another list of names to keep in step.
 
+use super::mailbox::{EMAIL_MAX_CHARS, EMAIL_PATTERN, GROUP_NAME_MAX_CHARS, QUOTA_MAX_MB};
 use super::model::ORG_ALIAS_MAX_CHARS;
 use super::validate::USER_KEY_MAX_CHARS;
 use crate::attrs::{
@@ -28,7 +29,7 @@ struct DesiredStateFile {
     organization: OrganizationName,
     /// Attributes every user of this file gets unless the user sets its own (null included).
     #[serde(default)]
-    defaults: Option<Attributes>,
+    defaults: Option<DefaultAttributes>,
     /// Users by key: user name, primary email address, or WorkMail user id. `{}` declares a
     /// user without managing any attribute.
     #[schemars(extend("propertyNames" = {
@@ -74,16 +75,76 @@ impl JsonSchema for Attributes {
         "Attributes".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let properties: Map<String, Value> =
-            Attribute::ALL.iter().map(|a| (a.key().to_string(), attribute_schema(*a))).collect();
-        to_schema(json!({
-            "description": "Managed attributes. A key left out is unmanaged; null or \"\" \
-                            means the value must be empty.",
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": false
-        }))
+        to_schema(attributes_schema(false))
     }
+}
+
+/// The attributes of `defaults`: those of a user, but `aliases` can only be empty there.
+struct DefaultAttributes;
+
+impl JsonSchema for DefaultAttributes {
+    fn schema_name() -> Cow<'static, str> {
+        "DefaultAttributes".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        to_schema(attributes_schema(true))
+    }
+}
+
+fn attributes_schema(defaults: bool) -> Value {
+    let mut properties: Map<String, Value> =
+        Attribute::ALL.iter().map(|a| (a.key().to_string(), attribute_schema(*a))).collect();
+    let mut aliases = json!({
+        "description": "ListAliases / CreateAlias / DeleteAlias: every address of the mailbox \
+                        besides the primary one, compared ignoring case. [] means none.",
+        "type": "array",
+        "uniqueItems": true,
+        "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": EMAIL_MAX_CHARS,
+            "pattern": EMAIL_PATTERN
+        }
+    });
+    if defaults {
+        aliases["maxItems"] = json!(0);
+        aliases["description"] = json!(
+            "In defaults only [] (no user has an alias): one address cannot belong to every user."
+        );
+    }
+    properties.insert("aliases".into(), aliases);
+    properties.insert(
+        "groups".into(),
+        json!({
+            "description": "ListGroupsForEntity / AssociateMemberToGroup / \
+                            DisassociateMemberFromGroup: names or primary addresses of existing \
+                            groups, compared ignoring case. [] means none.",
+            "type": "array",
+            "uniqueItems": true,
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": GROUP_NAME_MAX_CHARS,
+                "pattern": "^[\\u0020-\\u00FF]+$"
+            }
+        }),
+    );
+    properties.insert(
+        "mailbox_quota_mb".into(),
+        json!({
+            "description": "GetMailboxDetails / UpdateMailboxQuota: the mailbox quota in MB.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": QUOTA_MAX_MB
+        }),
+    );
+    json!({
+        "description": "Managed attributes. A key left out is unmanaged; null or \"\" \
+                        means the value must be empty.",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false
+    })
 }
 
 fn attribute_schema(attr: Attribute) -> Value {
@@ -156,16 +217,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attributes_schema_lists_every_attribute_and_nothing_else() {
+    fn attributes_schema_lists_every_attribute_and_the_mailbox_keys() {
         let schema = json_schema();
         let attrs = &schema["definitions"]["Attributes"];
         assert_eq!(attrs["additionalProperties"], json!(false));
         let keys: Vec<&String> =
             attrs["properties"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
-        assert_eq!(keys.len(), 16);
+        assert_eq!(keys.len(), 16 + 3);
         for a in Attribute::ALL {
             assert!(attrs["properties"].get(a.key()).is_some(), "{a} missing");
         }
+        assert_eq!(attrs["properties"]["mailbox_quota_mb"]["minimum"], json!(1));
+        assert_eq!(attrs["properties"]["aliases"]["items"]["maxLength"], json!(254));
+        let defaults = &schema["definitions"]["DefaultAttributes"];
+        assert_eq!(defaults["properties"]["aliases"]["maxItems"], json!(0));
+        assert!(attrs["properties"]["aliases"].get("maxItems").is_none());
         assert_eq!(attrs["properties"]["role"]["enum"], json!(["USER", "REMOTE_USER"]));
         assert_eq!(
             attrs["properties"]["hidden_from_global_address_list"]["type"],
@@ -184,7 +250,7 @@ mod tests {
         let mut expected = keys.clone();
         expected.sort();
         assert_eq!(keys, expected);
-        assert_eq!(keys.first().map(|k| k.as_str()), Some("city"));
+        assert_eq!(keys.first().map(|k| k.as_str()), Some("aliases"));
     }
 
     #[test]

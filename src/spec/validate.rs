@@ -3,6 +3,7 @@
 
 use super::error::{LoadError, Pos, SourceFile};
 use super::fields::DesiredFields;
+use super::mailbox::{DesiredMailbox, MAILBOX_KEYS};
 use super::model::{
     DesiredUser, DesiredValue, InvalidOrganization, OrganizationRef, SourceLocation,
 };
@@ -48,23 +49,42 @@ pub(crate) struct PendingUser {
     source: SourceLocation,
     /// Packed at once: every user of the file waits here until `defaults` is known.
     own: DesiredFields,
+    /// The mailbox keys the user declares, if any.
+    mailbox: Option<Box<DesiredMailbox>>,
+}
+
+/// What `defaults` declares: attributes and mailbox keys.
+#[derive(Debug, Default)]
+struct Defaults {
+    attributes: Vec<(Attribute, DesiredValue)>,
+    mailbox: DesiredMailbox,
 }
 
 impl PendingUser {
     /// The user with `defaults` merged in: its own value, null included, wins.
-    fn with_defaults(self, defaults: &[(Attribute, DesiredValue)]) -> DesiredUser {
-        let PendingUser { key, source, own } = self;
-        if defaults.is_empty() {
-            return DesiredUser { key, source, fields: own };
+    fn with_defaults(self, defaults: &Defaults) -> DesiredUser {
+        let PendingUser { key, source, own, mailbox } = self;
+        let mailbox = DesiredMailbox::over(mailbox, &defaults.mailbox);
+        if defaults.attributes.is_empty() {
+            return DesiredUser { key, source, fields: own, mailbox };
         }
         // Defaults first: a later pair wins when collected.
         let fields = defaults
+            .attributes
             .iter()
             .cloned()
             .chain(own.iter().map(|(attr, value)| (attr, value.into_owned())))
             .collect();
-        DesiredUser { key, source, fields }
+        DesiredUser { key, source, fields, mailbox }
     }
+}
+
+/// Whose mapping of attributes is being checked: some rules of the mailbox keys depend on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Owner<'k> {
+    Defaults,
+    /// A user, by its key as written.
+    User(&'k str),
 }
 
 /// Checks the entries of `users` one at a time, as they are read, so that no tree of the whole
@@ -121,18 +141,18 @@ impl<'a> UsersCheck<'a> {
     }
 }
 
-struct Validator<'a> {
-    source: &'a SourceFile,
-    errors: &'a mut Vec<LoadError>,
+pub(super) struct Validator<'a> {
+    pub(super) source: &'a SourceFile,
+    pub(super) errors: &'a mut Vec<LoadError>,
 }
 
 impl Validator<'_> {
-    fn pos(&self, node: &Node) -> Pos {
+    pub(super) fn pos(&self, node: &Node) -> Pos {
         Pos::from_location(&node.loc, &self.source.text)
     }
 
     /// The text of a node as written in the file (`02134`, `yes`), for messages.
-    fn raw_text(&self, node: &Node) -> String {
+    pub(super) fn raw_text(&self, node: &Node) -> String {
         let pos = self.pos(node);
         let text = self.source.text.get(pos.offset..pos.offset + pos.len).unwrap_or_default();
         if text.is_empty() {
@@ -151,7 +171,13 @@ impl Validator<'_> {
         SourceLocation { file: self.source.name.clone(), line: pos.line, column: pos.column }
     }
 
-    fn error(&mut self, node: &Node, message: String, label: &str, help: Option<String>) {
+    pub(super) fn error(
+        &mut self,
+        node: &Node,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
         self.error_at(&node.loc, message, label, help);
     }
 
@@ -192,7 +218,7 @@ impl Validator<'_> {
             }
         };
         let entries = self.unique_keys(&entries, "top level", |k| k.to_string());
-        let mut defaults = Vec::new();
+        let mut defaults = Defaults::default();
         let mut users_node = None;
         for (key, key_node, value) in &entries {
             match *key {
@@ -343,9 +369,14 @@ impl Validator<'_> {
         }
     }
 
-    fn defaults(&mut self, value: &Node) -> Vec<(Attribute, DesiredValue)> {
+    fn defaults(&mut self, value: &Node) -> Defaults {
         match &value.value {
-            Value::Map(entries) => self.attributes(entries, "in `defaults`"),
+            Value::Map(entries) => {
+                let mut mailbox = DesiredMailbox::default();
+                let attributes =
+                    self.attributes(entries, "in `defaults`", Owner::Defaults, &mut mailbox);
+                Defaults { attributes, mailbox }
+            }
             other => {
                 self.error(
                     value,
@@ -356,7 +387,7 @@ impl Validator<'_> {
                     "expected a mapping",
                     Some("write `defaults: {}` or remove the key".into()),
                 );
-                Vec::new()
+                Defaults::default()
             }
         }
     }
@@ -367,7 +398,7 @@ impl Validator<'_> {
         &mut self,
         value: &Node,
         checked: Option<CheckedUsers>,
-        defaults: &[(Attribute, DesiredValue)],
+        defaults: &Defaults,
     ) -> Vec<DesiredUser> {
         match &value.value {
             Value::Map(_) => {}
@@ -407,8 +438,14 @@ impl Validator<'_> {
     /// attributes, or `None` after reporting what is wrong.
     fn user(&mut self, key: &str, key_node: &Node, attrs: &Node) -> Option<PendingUser> {
         let key_ok = self.user_key(key_node, key);
+        let mut mailbox = DesiredMailbox::default();
         let own = match &attrs.value {
-            Value::Map(entries) => self.attributes(entries, &format!("for user `{key}`")),
+            Value::Map(entries) => self.attributes(
+                entries,
+                &format!("for user `{key}`"),
+                Owner::User(key),
+                &mut mailbox,
+            ),
             Value::Null => {
                 self.error(
                     attrs,
@@ -437,6 +474,7 @@ impl Validator<'_> {
             key: key.to_string(),
             source: self.location(key_node),
             own: own.into_iter().collect(),
+            mailbox: (!mailbox.is_empty()).then(|| Box::new(mailbox)),
         })
     }
 
@@ -469,11 +507,13 @@ impl Validator<'_> {
     }
 
     /// The valid attributes of a mapping, each once (keys are unique, and so is each
-    /// attribute's key).
+    /// attribute's key); its valid mailbox keys go to `mailbox`.
     fn attributes(
         &mut self,
         entries: &[(Node, Node)],
         context: &str,
+        owner: Owner<'_>,
+        mailbox: &mut DesiredMailbox,
     ) -> Vec<(Attribute, DesiredValue)> {
         let entries = self.unique_keys(entries, context, |k| k.to_string());
         // Sized once: a user's attributes are kept as they are for the whole file.
@@ -485,6 +525,9 @@ impl Validator<'_> {
                     if let Some(v) = self.attribute(attr, value) {
                         fields.push((attr, v));
                     }
+                }
+                None if MAILBOX_KEYS.contains(&key) => {
+                    self.mailbox_key(key, value, owner, mailbox);
                 }
                 None => self.unknown_key(key_node, key, context, &keys),
             }
@@ -636,9 +679,9 @@ impl Validator<'_> {
     }
 }
 
-/// The YAML keys of all attributes, in table order.
+/// The YAML keys of all attributes, in table order, then the mailbox keys.
 pub(crate) fn attribute_keys() -> Vec<&'static str> {
-    Attribute::ALL.iter().map(|a| a.key()).collect()
+    Attribute::ALL.iter().map(|a| a.key()).chain(MAILBOX_KEYS).collect()
 }
 
 /// `EntityIdentifier` characters: `[a-zA-Z0-9._%+@-]`.

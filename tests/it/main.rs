@@ -12,6 +12,7 @@ mod export;
 mod hostile_text;
 mod input;
 mod layers;
+mod mailbox_plan;
 mod network;
 mod plan;
 mod prometheus;
