@@ -402,3 +402,23 @@ fn release_install_section_downloads_from_the_crate_repository() {
         assert!(license.contains(file) && repo_root().join(file).exists(), "{file}");
     }
 }
+
+#[test]
+fn release_archive_carries_the_reference_pages_the_readme_links() {
+    let workflow = yaml(".github/workflows/release.yml");
+    let steps = workflow["jobs"]["binaries"]["steps"].as_array().expect("binaries steps");
+    let archive = steps
+        .iter()
+        .find(|step| step["name"].as_str() == Some("Archive"))
+        .and_then(|step| step["run"].as_str())
+        .expect("an Archive step");
+    let tar_line = archive.lines().find(|l| l.trim_start().starts_with("tar ")).expect("tar");
+    let archived: Vec<&str> = tar_line.split_whitespace().collect();
+    let readme = read("README.md");
+    for page in readme.split("](docs/").skip(1).filter_map(|rest| rest.split([')', '#']).next()) {
+        assert!(repo_root().join("docs").join(page).exists(), "docs/{page}");
+    }
+    for file in ["workmail-reconcile", "README.md", "CHANGELOG.md", "LICENSE-MIT", "docs"] {
+        assert!(archived.contains(&file), "the archive lacks {file}: {tar_line}");
+    }
+}
