@@ -245,6 +245,7 @@ mod tests {
             ]),
         };
         let change = UserChange {
+            mailbox: None,
             organization_id: "m-1".into(),
             user: "alice".into(),
             user_id: "u-1".into(),
@@ -313,7 +314,7 @@ mod tests {
             "1 validation error detected: Value '+1 555 0100' at 'telephone' failed".into(),
         );
         let (directory, change) = setup(false, refusal);
-        let redaction = Redaction::Fields(
+        let redaction = Redaction::fields(
             std::collections::BTreeSet::from([Attribute::Telephone]),
             crate::render::RedactionKey::random().expect("key"),
         );

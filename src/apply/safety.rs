@@ -80,6 +80,7 @@ mod tests {
 
     fn plan(changed: usize, unchanged: usize) -> Plan {
         let change = |i: usize| UserChange {
+            mailbox: None,
             organization_id: "m-1".into(),
             user: format!("u{i}"),
             user_id: format!("id{i}"),

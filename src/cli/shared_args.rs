@@ -3,7 +3,7 @@
 use crate::apply::AuditLog;
 use crate::attrs::Attribute;
 use crate::reconcile::{Selection, UnmanagedPolicy};
-use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
+use crate::render::{Detail, MailboxValues, Redaction, RedactionKey, RenderOptions};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -70,10 +70,27 @@ impl UnmanagedArgs {
     }
 }
 
-fn parse_field(s: &str) -> Result<Attribute, String> {
-    Attribute::from_key(s).ok_or_else(|| {
-        let keys: Vec<&str> = Attribute::ALL.iter().map(|a| a.key()).collect();
-        format!("unknown field `{s}`; expected one of: {}", keys.join(", "))
+/// A field whose values `--redact` hides: an attribute, or a mailbox key with values
+/// (`aliases`, `mailbox_quota_mb`; group names are identifiers, always shown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactedField {
+    Attribute(Attribute),
+    Mailbox(MailboxValues),
+}
+
+fn parse_field(s: &str) -> Result<RedactedField, String> {
+    if let Some(attr) = Attribute::from_key(s) {
+        return Ok(RedactedField::Attribute(attr));
+    }
+    MailboxValues::from_key(s).map(RedactedField::Mailbox).ok_or_else(|| {
+        let keys: Vec<&str> = Attribute::ALL
+            .iter()
+            .map(|a| a.key())
+            .chain([MailboxValues::Aliases.key(), MailboxValues::Quota.key()])
+            .collect();
+        let hint =
+            if s == "groups" { " (group names are identifiers and are always shown)" } else { "" };
+        format!("unknown field `{s}`{hint}; expected one of: {}", keys.join(", "))
     })
 }
 
@@ -82,7 +99,7 @@ fn parse_field(s: &str) -> Result<Attribute, String> {
 pub struct RedactionArgs {
     /// Replace the values of these fields by a short keyed hash in every output and log line.
     #[arg(long, value_name = "FIELD,...", value_delimiter = ',', value_parser = parse_field, group = "redacting")]
-    pub redact: Vec<Attribute>,
+    pub redact: Vec<RedactedField>,
     /// Replace every value by a short keyed hash in every output and log line.
     #[arg(long, conflicts_with = "redact", group = "redacting")]
     pub redact_all: bool,
@@ -106,7 +123,23 @@ impl RedactionArgs {
         Ok(if self.redact_all {
             Redaction::All(key)
         } else {
-            Redaction::Fields(self.redact.iter().copied().collect::<BTreeSet<_>>(), key)
+            let attributes = self
+                .redact
+                .iter()
+                .filter_map(|f| match f {
+                    RedactedField::Attribute(a) => Some(*a),
+                    RedactedField::Mailbox(_) => None,
+                })
+                .collect::<BTreeSet<_>>();
+            let mailbox = self
+                .redact
+                .iter()
+                .filter_map(|f| match f {
+                    RedactedField::Mailbox(m) => Some(*m),
+                    RedactedField::Attribute(_) => None,
+                })
+                .collect::<BTreeSet<_>>();
+            Redaction::Fields(attributes, key, mailbox)
         })
     }
 }

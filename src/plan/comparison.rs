@@ -2,6 +2,7 @@
 //! aligned index for index with the desired state.
 
 use super::diff::field_changes;
+use super::mailbox::MailboxChange;
 use super::model::FieldChange;
 use crate::live::{ObservedUser, ResolvedOrganization, Role, UserState};
 use crate::spec::DesiredUser;
@@ -18,6 +19,8 @@ pub(crate) struct ComparedUser {
     pub unmanageable_role: Option<Role>,
     /// The managed fields whose live value differs from the declared one, in table order.
     pub changes: Vec<FieldChange>,
+    /// The managed mailbox keys that differ, if any.
+    pub mailbox: Option<Box<MailboxChange>>,
 }
 
 impl ComparedUser {
@@ -29,6 +32,7 @@ impl ComparedUser {
             state: live.state,
             unmanageable_role: (!role.is_updatable()).then_some(role),
             changes: field_changes(desired, live),
+            mailbox: None,
         }
     }
 }

@@ -113,7 +113,7 @@ fn plan_user(
         return plan.errors.push(error(message));
     }
     let source = user.source.to_string();
-    if live.changes.is_empty() {
+    if live.changes.is_empty() && live.mailbox.is_none() {
         plan.unchanged.push(UnchangedUser {
             organization_id: organization_id.to_string(),
             user: user.key.clone(),
@@ -130,6 +130,7 @@ fn plan_user(
             user_id: live.user_id,
             source,
             fields: live.changes,
+            mailbox: live.mailbox,
         });
     }
 }

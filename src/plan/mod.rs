@@ -2,11 +2,13 @@
 
 mod comparison;
 pub(crate) mod diff;
+pub(crate) mod mailbox;
 mod model;
 mod saved;
 
 pub(crate) use comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 pub(crate) use diff::diff;
+pub use mailbox::{ListChange, MailboxChange, QuotaChange};
 pub use model::Plan;
 pub(crate) use model::{
     FORMAT_VERSION, FieldChange, PlanError, Summary, UnmanagedUser, UserChange,

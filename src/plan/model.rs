@@ -1,5 +1,6 @@
 //! The plan: a value computed once, then printed, saved and applied.
 
+use super::mailbox::MailboxChange;
 use crate::attrs::{AttrValue, Attribute};
 use crate::live::UserState;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,11 @@ pub struct UserChange {
     pub user_id: String,
     /// `file:line` of the declaration.
     pub source: String,
+    /// The attributes that differ (UpdateUser), in table order.
     pub fields: Vec<FieldChange>,
+    /// The aliases, groups and quota that differ; `None` when none does.
+    #[serde(skip)]
+    pub mailbox: Option<Box<MailboxChange>>,
 }
 
 /// A declared user whose managed fields already match.

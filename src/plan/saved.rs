@@ -327,6 +327,7 @@ mod tests {
 
     fn sample() -> SavedPlan {
         let change = UserChange {
+            mailbox: None,
             organization_id: "m-0123456789abcdef0123456789abcdef".into(),
             user: "alice".into(),
             user_id: "u-1".into(),

@@ -9,6 +9,7 @@
 mod event;
 mod load;
 mod observe;
+pub(crate) mod observe_mailbox;
 mod reconciler;
 mod resolve;
 mod run;

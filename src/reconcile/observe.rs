@@ -1,9 +1,12 @@
 //! The observe step: describe every declared user of the resolved organizations concurrently,
 //! comparing each with its declaration as soon as it is read.
-//! Calls: one DescribeUser per declared user.
+//! Calls: one DescribeUser per declared user, then one read per mailbox key it manages
+//! (ListAliases, ListGroupsForEntity, GetMailboxDetails), and ListGroups once per organization
+//! when some user of it manages `groups`.
 
+use super::observe_mailbox::{GroupsOnce, compare_mailbox};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::ResolvedOrganization;
+use crate::live::{ResolvedOrganization, UserState};
 use crate::plan::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 use crate::spec::DesiredState;
 use std::sync::Arc;
@@ -32,8 +35,9 @@ pub(crate) async fn observe<D: Directory + Clone + 'static>(
     {
         if let Ok(resolved) = resolution {
             let organization_id: Arc<str> = Arc::from(resolved.id.as_str());
+            let groups = GroupsOnce::default();
             for user in &organization.users {
-                jobs.push((org_index, Arc::clone(&organization_id), user));
+                jobs.push((org_index, Arc::clone(&organization_id), user, Arc::clone(&groups)));
             }
         }
     }
@@ -41,7 +45,7 @@ pub(crate) async fn observe<D: Directory + Clone + 'static>(
     let results = run_bounded(
         jobs,
         width,
-        |(_, organization_id, user)| {
+        |(_, organization_id, user, groups)| {
             let directory = directory.clone();
             // Cloned only while its call runs (`width` users at a time).
             let user = user.clone();
@@ -49,7 +53,18 @@ pub(crate) async fn observe<D: Directory + Clone + 'static>(
                 // Reduced at once to what the plan shows, so that memory holds the changes of
                 // 100,000 users, not their every live value.
                 let live = directory.describe_user(&organization_id, &user.key).await;
-                live.map(|live| ComparedUser::new(&user, &live)).map_err(read_error)
+                let live = live.map_err(read_error)?;
+                let mut compared = ComparedUser::new(&user, &live);
+                // A DELETED user is an error entry whatever it manages: nothing more to read.
+                if let Some(desired) = &user.mailbox
+                    && live.state != UserState::Deleted
+                {
+                    compared.mailbox =
+                        compare_mailbox(&directory, &organization_id, desired, &live, &groups)
+                            .await
+                            .map_err(ReadError::Failed)?;
+                }
+                Ok(compared)
             }
         },
         |_| on_user(),

@@ -327,6 +327,7 @@ mod tests {
     fn users_described_for_a_declaration_of_their_organization_are_declared() {
         use crate::plan::{ComparedOrganization, ComparedUser};
         let compared = |id: &str| ComparedUser {
+            mailbox: None,
             user_id: id.into(),
             state: UserState::Enabled,
             unmanageable_role: None,

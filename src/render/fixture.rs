@@ -29,6 +29,7 @@ pub(crate) fn change(
     fields: Vec<FieldChange>,
 ) -> UserChange {
     UserChange {
+        mailbox: None,
         organization_id: org.to_owned(),
         user: user.to_owned(),
         user_id: user_id.to_owned(),
@@ -111,7 +112,7 @@ pub(crate) fn snapshot_cases() -> [(&'static str, RenderOptions); 3] {
         ("plan", RenderOptions::default()),
         (
             "redacts_telephone",
-            options(Redaction::Fields(BTreeSet::from([Attribute::Telephone]), key())),
+            options(Redaction::fields(BTreeSet::from([Attribute::Telephone]), key())),
         ),
         ("redacts_all", all_redacted()),
     ]

@@ -1,9 +1,11 @@
 //! The JSON format (docs/output-formats.md#json-format): the stable plan document, `format_version` 1.
 
 use super::RenderOptions;
-use super::redact::redact_value;
+use super::redact::{MailboxValues, redact_value};
 use crate::attrs::AttrValue;
+use crate::plan::mailbox::{ALIASES, GROUPS, QUOTA};
 use crate::plan::{FORMAT_VERSION, FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
+use crate::plan::{ListChange, MailboxChange};
 use serde_json::{Value, json};
 
 /// Renders `plan` (docs/output-formats.md#json-format): `format_version`, `changes` (in plan order, with
@@ -33,8 +35,58 @@ fn change(change: &UserChange, options: &RenderOptions) -> Value {
         "user": change.user,
         "user_id": change.user_id,
         "source": change.source,
-        "fields": change.fields.iter().map(|f| field(f, options)).collect::<Vec<_>>(),
+        "fields": change
+            .fields
+            .iter()
+            .map(|f| field(f, options))
+            .chain(mailbox_fields(change.mailbox.as_deref(), options))
+            .collect::<Vec<_>>(),
     })
+}
+
+/// The mailbox keys that differ, after the attributes: lists with `before`, `after` (sorted by
+/// lower-case value), `add` and `remove`; the quota with numbers (a redacted quota is its
+/// marker string).
+fn mailbox_fields(change: Option<&MailboxChange>, options: &RenderOptions) -> Vec<Value> {
+    let Some(change) = change else { return Vec::new() };
+    let redaction = &options.redaction;
+    let list = |key: &str, values: Option<MailboxValues>, c: &ListChange| {
+        let shown = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|v| match values {
+                    Some(values) => redaction.mailbox_value(values, v),
+                    None => v.clone(),
+                })
+                .collect()
+        };
+        json!({
+            "field": key,
+            "before": shown(&c.before),
+            "after": shown(&c.after),
+            "add": shown(&c.add),
+            "remove": shown(&c.remove),
+        })
+    };
+    let mut fields = Vec::new();
+    if let Some(aliases) = &change.aliases {
+        fields.push(list(ALIASES, Some(MailboxValues::Aliases), aliases));
+    }
+    if let Some(groups) = &change.groups {
+        fields.push(list(GROUPS, None, groups));
+    }
+    if let Some(quota) = change.quota {
+        let value = |mb: u64| {
+            if redaction.covers_mailbox(MailboxValues::Quota) {
+                Value::String(redaction.mailbox_value(MailboxValues::Quota, &mb.to_string()))
+            } else {
+                Value::from(mb)
+            }
+        };
+        fields.push(
+            json!({"field": QUOTA, "before": value(quota.before), "after": value(quota.after)}),
+        );
+    }
+    fields
 }
 
 fn field(field: &FieldChange, options: &RenderOptions) -> Value {

@@ -1,6 +1,7 @@
 //! Planned values in the log: personal data, so only at debug level (`-vv`), never at `-v`,
 //! and redacted as on stdout.
 
+use super::mailbox::mailbox_rows;
 use super::redact::{Redaction, redact_value};
 use crate::attrs::{AttrValue, Attribute};
 use crate::plan::Plan;
@@ -57,6 +58,10 @@ pub(crate) fn log_planned_values(plan: &Plan, redaction: &Redaction) {
             as_field!(before, |before| as_field!(after, |after| tracing::debug!(
                 user = %change.user, field = %field.field, before, after, "planned change"
             )));
+        }
+        for row in mailbox_rows(change.mailbox.as_deref(), redaction) {
+            let planned = row.plain();
+            tracing::debug!(user = %change.user, field = row.key(), planned, "planned change");
         }
     }
 }

@@ -9,6 +9,7 @@
 //! The comment never exceeds [`MARKDOWN_LIMIT`] bytes: past it, the rendering stops at a row
 //! boundary, closes an open `<details>` block and ends with a note of how much was left out.
 
+use super::mailbox::{MailboxRow, mailbox_rows};
 use super::redact::display_value;
 use super::{
     OrganizationBlock, RenderOptions, organization_blocks, summary_sentence, unmanaged_sentence,
@@ -93,6 +94,31 @@ fn push_rows(doc: &mut BoundedDocument, change: &UserChange, options: &RenderOpt
         let row = format!("| {user} | <code>{}</code> | {before} | {after} |\n", f.field.key());
         doc.push_item(&row, Hidden::Change);
     }
+    // The mailbox keys: removes in the before column, adds in the after column.
+    for (i, row) in mailbox_rows(change.mailbox.as_deref(), &options.redaction).iter().enumerate() {
+        let user =
+            if i == 0 && change.fields.is_empty() { code(&change.user) } else { String::new() };
+        let (before, after) = match row {
+            MailboxRow::List { add, remove, .. } => {
+                let list = |sign: &str, values: &[String]| {
+                    values
+                        .iter()
+                        .map(|v| format!("{sign} {}", code(v)))
+                        .collect::<Vec<_>>()
+                        .join("<br>")
+                };
+                (list("−", remove), list("+", add))
+            }
+            MailboxRow::Quota { before, after } => (code(before), code(after)),
+        };
+        let row = format!("| {user} | <code>{}</code> | {before} | {after} |\n", row.key());
+        doc.push_item(&row, Hidden::Change);
+    }
+}
+
+/// The rows of a change: one per attribute and one per mailbox key.
+fn row_count(change: &UserChange) -> usize {
+    change.fields.len() + change.mailbox.as_ref().map_or(0, |m| m.keys().len())
 }
 
 /// `acme (<code>m-…</code>)`, or `<code>m-…</code>` without an alias.
@@ -105,7 +131,7 @@ fn organization_title(block: &OrganizationBlock<'_>) -> String {
 
 /// `3 users to update (7 field changes)`.
 fn details_summary(changes: &[&UserChange]) -> String {
-    let fields: usize = changes.iter().map(|c| c.fields.len()).sum();
+    let fields: usize = changes.iter().map(|c| row_count(c)).sum();
     format!(
         "{} to update ({})",
         plural(changes.len(), "user", "users"),
@@ -422,7 +448,7 @@ mod tests {
             let rendered = markdown(&plan, &RenderOptions::default());
             assert_well_formed(&rendered);
             // Every row and error is either shown or counted in the note, exactly.
-            let rows: usize = plan.changes.iter().map(|c| c.fields.len()).sum();
+            let rows: usize = plan.changes.iter().map(row_count).sum();
             let shown_rows = rendered
                 .lines()
                 .filter(|l| l.starts_with("| ") && !l.starts_with("| user | field |"))

@@ -4,6 +4,7 @@
 
 mod json;
 mod log_values;
+mod mailbox;
 mod markdown;
 mod options;
 mod palette;
@@ -18,7 +19,7 @@ pub(crate) use json::json;
 pub(crate) use log_values::log_planned_values;
 pub(crate) use markdown::markdown;
 pub(crate) use options::{Detail, RenderOptions};
-pub(crate) use redact::{Redaction, display_value};
+pub(crate) use redact::{MailboxValues, Redaction, display_value};
 pub(crate) use redaction_key::RedactionKey;
 pub(crate) use text::text;
 

@@ -17,18 +17,65 @@ pub enum Redaction {
     /// Show every value.
     #[default]
     None,
-    /// Redact the values of these attributes (`--redact FIELD,…`).
-    Fields(BTreeSet<Attribute>, RedactionKey),
+    /// Redact the values of these attributes and mailbox keys (`--redact FIELD,…`).
+    Fields(BTreeSet<Attribute>, RedactionKey, BTreeSet<MailboxValues>),
     /// Redact the values of every attribute (`--redact-all`).
     All(RedactionKey),
 }
 
+/// A mailbox key whose values `--redact` may hide. Group names are identifiers, shown always.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MailboxValues {
+    /// `aliases`: addresses.
+    Aliases,
+    /// `mailbox_quota_mb`.
+    Quota,
+}
+
+impl MailboxValues {
+    /// The key as files and `--redact` write it.
+    pub fn key(self) -> &'static str {
+        match self {
+            MailboxValues::Aliases => "aliases",
+            MailboxValues::Quota => "mailbox_quota_mb",
+        }
+    }
+
+    /// The mailbox key named `key`, if its values can be redacted.
+    pub fn from_key(key: &str) -> Option<MailboxValues> {
+        [MailboxValues::Aliases, MailboxValues::Quota].into_iter().find(|m| m.key() == key)
+    }
+}
+
 impl Redaction {
+    /// Redact the values of these attributes only.
+    pub fn fields(fields: BTreeSet<Attribute>, key: RedactionKey) -> Redaction {
+        Redaction::Fields(fields, key, BTreeSet::new())
+    }
+
+    /// `value` of the mailbox key `values` as shown: itself, or its marker when covered.
+    pub(crate) fn mailbox_value(&self, values: MailboxValues, value: &str) -> String {
+        let key = match self {
+            Redaction::Fields(_, key, mailbox) if mailbox.contains(&values) => key,
+            Redaction::All(key) => key,
+            _ => return value.to_string(),
+        };
+        marker(&AttrValue::Text(value.to_string()), key)
+    }
+
+    /// Whether the values of the mailbox key `values` are redacted.
+    pub(crate) fn covers_mailbox(&self, values: MailboxValues) -> bool {
+        match self {
+            Redaction::None => false,
+            Redaction::Fields(_, _, mailbox) => mailbox.contains(&values),
+            Redaction::All(_) => true,
+        }
+    }
     /// Whether the values of `field` are redacted.
     pub(crate) fn covers(&self, field: Attribute) -> bool {
         match self {
             Redaction::None => false,
-            Redaction::Fields(fields, _) => fields.contains(&field),
+            Redaction::Fields(fields, ..) => fields.contains(&field),
             Redaction::All(_) => true,
         }
     }
@@ -36,7 +83,7 @@ impl Redaction {
     /// The key, when the redaction covers `field`.
     fn key_for(&self, field: Attribute) -> Option<&RedactionKey> {
         match self {
-            Redaction::Fields(fields, key) if fields.contains(&field) => Some(key),
+            Redaction::Fields(fields, key, _) if fields.contains(&field) => Some(key),
             Redaction::All(key) => Some(key),
             _ => None,
         }
@@ -148,7 +195,7 @@ mod tests {
 
     #[test]
     fn render_redact_value_only_touches_covered_fields() {
-        let phone = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), key(1));
+        let phone = Redaction::fields(BTreeSet::from([Attribute::Telephone]), key(1));
         let value = text("+1 555 0100");
         assert_eq!(redact_value(&value, Attribute::City, &phone), value);
         assert_eq!(redact_value(&value, Attribute::Telephone, &Redaction::None), value);
@@ -166,7 +213,7 @@ mod tests {
 
     #[test]
     fn render_display_value_quotes_values_but_not_markers() {
-        let phone = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), key(1));
+        let phone = Redaction::fields(BTreeSet::from([Attribute::Telephone]), key(1));
         assert_eq!(display_value(&text("a\"b\n"), Attribute::City, &phone), r#""a\"b\n""#);
         assert_eq!(
             display_value(&text("abc"), Attribute::Telephone, &phone),
@@ -176,7 +223,7 @@ mod tests {
 
     #[test]
     fn render_scrub_replaces_covered_values_quoted_in_a_message() {
-        let phone = Redaction::Fields(BTreeSet::from([Attribute::Telephone]), key(1));
+        let phone = Redaction::fields(BTreeSet::from([Attribute::Telephone]), key(1));
         let values = [
             (Attribute::Telephone, text("555 0100")),
             (Attribute::City, text("Paris")),

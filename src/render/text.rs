@@ -17,6 +17,7 @@
 //! a cleared one red; old values are red, new ones green; errors are red; the summary line's
 //! update count is yellow and its error count red when they are not zero.
 
+use super::mailbox::{MailboxRow, mailbox_rows};
 use super::redact::display_value;
 use super::{
     Detail, OrganizationBlock, Palette, RenderOptions, colored_summary_sentence,
@@ -116,8 +117,15 @@ fn write_change(
         format!("{} ({})", printable(&change.user), printable(&change.user_id))
     };
     writeln!(out, "  {} {name}", paint(palette.change, "~"))?;
+    let mailbox = mailbox_rows(change.mailbox.as_deref(), &options.redaction);
     // Align values within one user: the widest field name of this user, plus two spaces.
-    let width = change.fields.iter().map(|f| f.field.key().len()).max().unwrap_or(0);
+    let width = change
+        .fields
+        .iter()
+        .map(|f| f.field.key().len())
+        .chain(mailbox.iter().map(|row| row.key().len()))
+        .max()
+        .unwrap_or(0);
     for f in &change.fields {
         let before = display_value(&f.before, f.field, &options.redaction);
         let after = display_value(&f.after, f.field, &options.redaction);
@@ -140,6 +148,23 @@ fn write_change(
             paint(before_style, &before),
             paint(after_style, &after),
         )?;
+    }
+    for row in &mailbox {
+        let padding = " ".repeat(width - row.key().len());
+        let values = match row {
+            MailboxRow::List { add, remove, .. } => {
+                let parts: Vec<String> = add
+                    .iter()
+                    .map(|a| paint(palette.add, &format!("+ {a}")))
+                    .chain(remove.iter().map(|r| paint(palette.remove, &format!("- {r}"))))
+                    .collect();
+                parts.join("  ")
+            }
+            MailboxRow::Quota { before, after } => {
+                format!("{} -> {}", paint(palette.remove, before), paint(palette.add, after))
+            }
+        };
+        writeln!(out, "      {}{padding}  {values}", row.key())?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ pub(crate) use model::{DesiredOrganization, DesiredUser, InvalidOrganization, So
 pub use model::{DesiredState, OrganizationRef};
 pub(crate) use parse::MAX_FILE_BYTES;
 pub(crate) use rules::check_value;
+pub(crate) use suggest::did_you_mean;
 
 use std::path::Path;
 use std::sync::Arc;

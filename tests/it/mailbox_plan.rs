@@ -58,3 +58,115 @@ async fn mailbox_offline_errors_are_all_reported_in_one_run_before_any_call() {
     }
     assert!(emu.journal().is_empty(), "no call before the files are valid");
 }
+
+use workmail_reconcile::emulator::{
+    Emulator, EmulatorConfig, Faults, Seed, SeedGroup, SeedOrganization, SeedUser, UpdateSemantics,
+};
+
+/// acme with a second mail domain, groups, and users with aliases and quotas.
+pub(crate) fn mailbox_seed() -> Seed {
+    let org = SeedOrganization::new(ORG, Some("acme"), "acme.example")
+        .mail_domain("acme-corp.example")
+        .user(
+            SeedUser::new("alice")
+                .email("alice@acme.example")
+                .alias("a.l@acme.example")
+                .alias("old@acme.example")
+                .quota(10_240),
+        )
+        .user(SeedUser::new("bob").email("bob@acme.example").alias("bobby@acme.example"))
+        .user(SeedUser::new("carol").email("carol@acme.example").quota(10_240))
+        .user(SeedUser::new("dave").email("dave@acme.example"))
+        .group(SeedGroup::new("engineering").email("eng@acme.example").member("dave"))
+        .group(SeedGroup::new("sales").member("alice"))
+        .group(SeedGroup::new("all-staff").email("all@acme.example"));
+    Seed::default().organization(org)
+}
+
+/// An emulator of [`mailbox_seed`] whose ListAliases lists the primary address or not.
+pub(crate) async fn mailbox_emulator(include_primary: bool, faults: Faults) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        seed: mailbox_seed(),
+        semantics: UpdateSemantics::Patch,
+        faults,
+        list_aliases_include_primary: include_primary,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts")
+}
+
+pub(crate) const MAILBOX_FILE: &str = "organization: acme
+users:
+  alice:
+    display_name: Alice Liddell
+    aliases: [A.L@acme.example, new@acme-corp.example]
+    groups: [eng@acme.example, all-staff]
+    mailbox_quota_mb: 51200
+  bob:
+    display_name: Bob
+  carol:
+    mailbox_quota_mb: 10240
+  dave:
+    groups: [enginering]
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_plan_shows_one_line_per_key_and_reads_only_the_managed_keys() {
+    for include_primary in [true, false] {
+        let emu = mailbox_emulator(include_primary, Faults::default()).await;
+        let files = Files::new();
+        files.write("acme.yaml", MAILBOX_FILE);
+        let out = run(&emu, files.path(), &["plan", "--unmanaged", "ignore", "acme.yaml"]).await;
+        assert_eq!(out.status.code(), Some(1), "dave's unknown group is an error entry");
+        insta::assert_snapshot!("mailbox_plan_text", stdout(&out));
+
+        let journal = emu.journal();
+        assert_eq!(calls(&journal, "DescribeUser").len(), 4);
+        // bob manages none of the keys: no mailbox read for him.
+        assert_eq!(calls(&journal, "ListAliases").len(), 1, "alice only");
+        assert_eq!(calls(&journal, "ListGroupsForEntity").len(), 2, "alice and dave");
+        assert_eq!(calls(&journal, "GetMailboxDetails").len(), 2, "alice and carol");
+        assert_eq!(calls(&journal, "ListGroups").len(), 1, "once for the organization");
+        assert_eq!(journal.len(), 4 + 1 + 2 + 2 + 1 + 1, "and ListOrganizations");
+        let bob = emu.user(ORG, "bob").expect("bob").id;
+        assert!(
+            journal
+                .iter()
+                .all(|e| e.operation == "DescribeUser" || !e.input.to_string().contains(&bob))
+        );
+
+        let json = run(
+            &emu,
+            files.path(),
+            &["plan", "--unmanaged", "ignore", "--format", "json", "acme.yaml"],
+        )
+        .await;
+        insta::assert_snapshot!("mailbox_plan_json", stdout(&json));
+        let markdown = run(
+            &emu,
+            files.path(),
+            &["plan", "--unmanaged", "ignore", "--format", "markdown", "acme.yaml"],
+        )
+        .await;
+        insta::assert_snapshot!("mailbox_plan_markdown", stdout(&markdown));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_plan_makes_no_mailbox_call_for_users_that_manage_no_key() {
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let files = Files::new();
+    files.write(
+        "acme.yaml",
+        "organization: acme\nusers:\n  alice:\n    display_name: A\n  bob: {}\n",
+    );
+    let out = run(&emu, files.path(), &["plan", "--unmanaged", "ignore", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let journal = emu.journal();
+    let operations: Vec<&str> = journal.iter().map(|e| e.operation.as_str()).collect();
+    assert!(
+        operations.iter().all(|o| ["ListOrganizations", "DescribeUser"].contains(o)),
+        "{operations:?}"
+    );
+}
