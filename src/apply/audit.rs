@@ -31,9 +31,9 @@ impl AuditLog {
     /// Append one line for `user`; each line is written with one call so lines never interleave.
     pub(crate) fn record(&self, user: &UserOutcome) -> std::io::Result<()> {
         let (fields, reason): (Vec<&str>, Option<&str>) = match &user.outcome {
-            Outcome::Updated { fields } => (fields.iter().map(|f| f.key()).collect(), None),
+            Outcome::Updated { fields } => (fields.clone(), None),
             Outcome::Unchanged => (Vec::new(), None),
-            Outcome::Conflict { fields } => (fields.iter().map(|f| f.field.key()).collect(), None),
+            Outcome::Conflict { fields } => (fields.iter().map(|f| f.field).collect(), None),
             Outcome::Failed { reason } => (Vec::new(), Some(reason)),
             Outcome::NotAttempted => (Vec::new(), None),
         };

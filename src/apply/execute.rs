@@ -2,22 +2,27 @@
 
 use super::audit::AuditLog;
 use super::dataset::full_dataset;
+use super::mailbox_steps::{StepError, apply_aliases, apply_groups, apply_quota, live_quota};
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
 use crate::directory::{Directory, DirectoryError, run_bounded};
 use crate::live::UserState;
+use crate::plan::mailbox::{ALIASES, GROUPS, QUOTA};
 use crate::plan::{FieldChange, Plan, UserChange};
 use crate::render::Redaction;
 use std::sync::Arc;
 
-/// Apply one planned user: fresh DescribeUser, compare-and-swap check of every planned field
-/// against the plan's `before`, then one UpdateUser with the full dataset. Failure reasons pass
-/// through `redaction`: a service may quote a value it refused.
+/// Apply one planned user: fresh DescribeUser (and GetMailboxDetails when the quota is
+/// planned), compare-and-swap check of every planned field and the quota against the plan's
+/// `before`, then, in order, one UpdateUser with the full dataset, the aliases, the groups and
+/// the quota, each preceded by its own read. The first write that fails ends the user's apply.
+/// Failure reasons pass through `redaction`: a service may quote a value it refused.
 async fn apply_change<D: Directory>(
     directory: &D,
     change: &UserChange,
     redaction: &Redaction,
 ) -> Outcome {
-    let fresh = match directory.describe_user(&change.organization_id, &change.user_id).await {
+    let (organization_id, user_id) = (&change.organization_id, &change.user_id);
+    let fresh = match directory.describe_user(organization_id, user_id).await {
         Ok(fresh) => fresh,
         Err(DirectoryError::Halted) => return Outcome::NotAttempted,
         Err(e) => {
@@ -39,36 +44,108 @@ async fn apply_change<D: Directory>(
         if live == field.before {
             needed.push(field);
         } else {
-            conflicts.push(FieldConflict { field: field.field });
+            conflicts.push(FieldConflict { field: field.field.key() });
+        }
+    }
+    let mailbox = change.mailbox.as_deref();
+    let planned_quota = mailbox.and_then(|m| m.quota);
+    // Every planned value is checked before the first write: a conflict skips the whole user.
+    let mut quota_read = None;
+    if let Some(quota) = planned_quota {
+        match live_quota(directory, organization_id, user_id).await {
+            Ok(live) if live != quota.before && live != quota.after => {
+                conflicts.push(FieldConflict { field: QUOTA })
+            }
+            Ok(live) => quota_read = Some(live),
+            Err(StepError::Halted) => return Outcome::NotAttempted,
+            Err(StepError::Failed(reason)) => {
+                return Outcome::Failed {
+                    reason: format!("fresh read {reason}; the user is untouched"),
+                };
+            }
         }
     }
     if !conflicts.is_empty() {
         return Outcome::Conflict { fields: conflicts };
     }
-    if needed.is_empty() {
-        return Outcome::Unchanged;
+    let mut done: Vec<&'static str> = Vec::new();
+    if !needed.is_empty() {
+        if let Err(outcome) = update_user(directory, change, &fresh, redaction).await {
+            return outcome;
+        }
+        done.extend(needed.iter().map(|f| f.field.key()));
     }
-    let request = full_dataset(&change.organization_id, &fresh, &change.fields);
-    let updated = Outcome::Updated { fields: needed.iter().map(|f| f.field).collect() };
+    let wrote_before_quota = |done: &[&str]| !done.is_empty();
+    let step = async {
+        if let Some(aliases) = mailbox.and_then(|m| m.aliases.as_ref())
+            && apply_aliases(directory, organization_id, user_id, aliases, redaction).await?
+        {
+            done.push(ALIASES);
+        }
+        if let Some(groups) = mailbox.and_then(|m| m.groups.as_ref())
+            && apply_groups(directory, organization_id, user_id, groups).await?
+        {
+            done.push(GROUPS);
+        }
+        if let Some(quota) = planned_quota {
+            // The read before the first write serves unless something was written since.
+            let live = match quota_read {
+                Some(live) if !wrote_before_quota(&done) => live,
+                _ => live_quota(directory, organization_id, user_id).await?,
+            };
+            if apply_quota(directory, organization_id, user_id, quota, live, redaction).await? {
+                done.push(QUOTA);
+            }
+        }
+        Ok::<(), StepError>(())
+    };
+    match step.await {
+        Ok(()) if done.is_empty() => Outcome::Unchanged,
+        Ok(()) => Outcome::Updated { fields: done },
+        Err(StepError::Halted) if done.is_empty() => Outcome::NotAttempted,
+        Err(error) => {
+            let reason = match error {
+                StepError::Halted => "the run stopped after a connection failure".to_string(),
+                StepError::Failed(reason) => reason,
+            };
+            let progress = if done.is_empty() {
+                String::new()
+            } else {
+                format!("; already done: {}", done.join(", "))
+            };
+            Outcome::Failed { reason: format!("{reason}{progress}; the rest is not attempted") }
+        }
+    }
+}
+
+/// One UpdateUser with the full dataset; after a failed one, a read tells whether it happened.
+/// `Err` with the user's outcome when it did not.
+async fn update_user<D: Directory>(
+    directory: &D,
+    change: &UserChange,
+    fresh: &crate::live::ObservedUser,
+    redaction: &Redaction,
+) -> Result<(), Outcome> {
+    let request = full_dataset(&change.organization_id, fresh, &change.fields);
     let error = match directory.update_user(&request).await {
-        Ok(()) => return updated,
+        Ok(()) => return Ok(()),
         // Stopped between the read and the write: nothing was sent.
-        Err(DirectoryError::Halted) => return Outcome::NotAttempted,
+        Err(DirectoryError::Halted) => return Err(Outcome::NotAttempted),
         Err(e) => redaction.scrub(&e.to_string(), request.attributes.iter().map(|(a, v)| (*a, v))),
     };
     match verify(directory, change).await {
         // The write happened but its answer was lost (after the SDK's retries).
-        Some(true) => updated,
-        Some(false) => {
-            Outcome::Failed { reason: format!("UpdateUser failed: {error}; the user is untouched") }
-        }
+        Some(true) => Ok(()),
+        Some(false) => Err(Outcome::Failed {
+            reason: format!("UpdateUser failed: {error}; the user is untouched"),
+        }),
         // The full dataset is one request: it was applied whole or not at all.
-        None => Outcome::Failed {
+        None => Err(Outcome::Failed {
             reason: format!(
                 "UpdateUser failed: {error}; the user is untouched or updated as planned (its \
                  state could not be read back), run plan to see which"
             ),
-        },
+        }),
     }
 }
 
@@ -271,7 +348,7 @@ mod tests {
         let (directory, change) = setup(true, lost_answer());
         assert_eq!(
             apply_change(&directory, &change, &Redaction::None).await,
-            Outcome::Updated { fields: vec![Attribute::Office] }
+            Outcome::Updated { fields: vec!["office"] }
         );
         let (directory, change) = setup(false, lost_answer());
         assert_eq!(

@@ -5,6 +5,7 @@
 mod audit;
 mod dataset;
 mod execute;
+mod mailbox_steps;
 mod outcome;
 mod safety;
 

@@ -1,6 +1,5 @@
 //! What happened to each user of an apply.
 
-use crate::attrs::Attribute;
 use crate::plan::PlanError;
 use crate::render::{Detail, Palette, RenderOptions, paint, paint_count, printable};
 use crate::wording::{first_names, plural};
@@ -10,14 +9,15 @@ use serde::Serialize;
 /// A planned field whose live value is now neither the plan's `before` nor its `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldConflict {
-    pub field: Attribute,
+    /// The key as files write it: an attribute or `mailbox_quota_mb`.
+    pub field: &'static str,
 }
 
 /// The result for one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// UpdateUser succeeded; these fields changed.
-    Updated { fields: Vec<Attribute> },
+    /// The writes succeeded; these keys (attributes, then mailbox keys) changed.
+    Updated { fields: Vec<&'static str> },
     /// Every planned field was already at its planned value: nothing sent.
     Unchanged,
     /// A planned field changed live since the plan; the user was skipped.
@@ -90,12 +90,12 @@ impl ApplyReport {
         for user in &self.users {
             let (style, detail) = match &user.outcome {
                 Outcome::Updated { fields } => {
-                    let names: Vec<&str> = fields.iter().map(|f| f.key()).collect();
+                    let names: Vec<&str> = fields.clone();
                     (palette.add, format!("updated: {}", names.join(", ")))
                 }
                 Outcome::Unchanged => (Style::new(), "unchanged: already as planned".to_string()),
                 Outcome::Conflict { fields } => {
-                    let names: Vec<&str> = fields.iter().map(|f| f.field.key()).collect();
+                    let names: Vec<&str> = fields.iter().map(|f| f.field).collect();
                     let detail = format!(
                         "conflict: {} changed live since the plan; skipped, plan again",
                         names.join(", ")
@@ -191,14 +191,11 @@ mod tests {
         };
         ApplyReport {
             users: vec![
-                user(
-                    "alice",
-                    Outcome::Updated { fields: vec![Attribute::Office, Attribute::City] },
-                ),
+                user("alice", Outcome::Updated { fields: vec!["office", "city"] }),
                 user("bob", Outcome::Unchanged),
                 user(
                     "carol",
-                    Outcome::Conflict { fields: vec![FieldConflict { field: Attribute::Office }] },
+                    Outcome::Conflict { fields: vec![FieldConflict { field: "office" }] },
                 ),
                 user("dave", Outcome::Failed { reason: "timed out\u{1b}[2J".into() }),
             ],

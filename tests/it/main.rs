@@ -13,6 +13,7 @@ mod export;
 mod hostile_text;
 mod input;
 mod layers;
+mod mailbox_apply;
 mod mailbox_plan;
 mod network;
 mod plan;

@@ -1,0 +1,212 @@
+//! The mailbox writes of one user, after its UpdateUser: aliases (CreateAlias, then
+//! DeleteAlias), groups (AssociateMemberToGroup, then DisassociateMemberFromGroup), quota
+//! (UpdateMailboxQuota). Each is preceded by its own read, performs only what is still needed,
+//! and after a failed write reads again before deciding: a retry after a lost answer may meet
+//! "already there" or "already gone" for a write that in fact happened.
+
+use crate::directory::{Directory, DirectoryError};
+use crate::plan::{ListChange, QuotaChange};
+use crate::render::{MailboxValues, Redaction};
+use std::collections::HashSet;
+
+/// Why a step ended the user's apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum StepError {
+    /// The directory stopped (a connection failure elsewhere): nothing was sent.
+    Halted,
+    /// The step failed, for this reason.
+    Failed(String),
+}
+
+impl StepError {
+    fn read(operation: &str, error: DirectoryError) -> StepError {
+        match error {
+            DirectoryError::Halted => StepError::Halted,
+            other => StepError::Failed(format!("{operation} failed: {other}")),
+        }
+    }
+}
+
+/// An address as the report shows it, and the service's message with the address redacted when
+/// `--redact aliases` covers it (a service may quote what it refused).
+fn shown_alias(redaction: &Redaction, alias: &str, error: &DirectoryError) -> (String, String) {
+    let shown = redaction.mailbox_value(MailboxValues::Aliases, alias);
+    (shown.clone(), error.to_string().replace(alias, &shown))
+}
+
+/// The user's addresses as ListAliases answers them, lower-cased (the primary one among them or
+/// not: the plan never adds or removes it).
+async fn live_aliases<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<HashSet<String>, StepError> {
+    let aliases = directory
+        .list_aliases(organization_id, user_id)
+        .await
+        .map_err(|e| StepError::read("ListAliases", e))?;
+    Ok(aliases.into_iter().map(|a| a.to_lowercase()).collect())
+}
+
+/// Add the planned aliases still missing, then remove the planned ones still present. `Ok`
+/// with whether anything was written.
+pub(super) async fn apply_aliases<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+    planned: &ListChange,
+    redaction: &Redaction,
+) -> Result<bool, StepError> {
+    let live = live_aliases(directory, organization_id, user_id).await?;
+    let adds: Vec<&String> =
+        planned.add.iter().filter(|a| !live.contains(&a.to_lowercase())).collect();
+    let removes: Vec<&String> =
+        planned.remove.iter().filter(|r| live.contains(&r.to_lowercase())).collect();
+    // Adds first: a new address that fails never leaves the user without the old one.
+    for alias in &adds {
+        let Err(error) = directory.create_alias(organization_id, user_id, alias).await else {
+            continue;
+        };
+        if error == DirectoryError::Halted {
+            return Err(StepError::Halted);
+        }
+        let now = live_aliases(directory, organization_id, user_id).await?;
+        if !now.contains(&alias.to_lowercase()) {
+            let (shown, message) = shown_alias(redaction, alias, &error);
+            return Err(StepError::Failed(format!("CreateAlias {shown} failed: {message}")));
+        }
+    }
+    for alias in &removes {
+        let Err(error) = directory.delete_alias(organization_id, user_id, alias).await else {
+            continue;
+        };
+        if error == DirectoryError::Halted {
+            return Err(StepError::Halted);
+        }
+        let now = live_aliases(directory, organization_id, user_id).await?;
+        if now.contains(&alias.to_lowercase()) {
+            let (shown, message) = shown_alias(redaction, alias, &error);
+            return Err(StepError::Failed(format!("DeleteAlias {shown} failed: {message}")));
+        }
+    }
+    Ok(!adds.is_empty() || !removes.is_empty())
+}
+
+/// The user's groups: lower-cased name → group id.
+async fn live_groups<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, StepError> {
+    let groups = directory
+        .list_groups_for_entity(organization_id, user_id)
+        .await
+        .map_err(|e| StepError::read("ListGroupsForEntity", e))?;
+    Ok(groups.into_iter().map(|g| (g.name.to_lowercase(), g.group_id)).collect())
+}
+
+fn member_of(groups: &[(String, String)], name: &str) -> Option<String> {
+    let name = name.to_lowercase();
+    groups.iter().find(|(n, _)| *n == name).map(|(_, id)| id.clone())
+}
+
+/// Join the planned groups not joined yet (by name, which AssociateMemberToGroup accepts),
+/// then leave the planned ones still joined. `Ok` with whether anything was written.
+pub(super) async fn apply_groups<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+    planned: &ListChange,
+) -> Result<bool, StepError> {
+    let live = live_groups(directory, organization_id, user_id).await?;
+    let joins: Vec<&String> =
+        planned.add.iter().filter(|g| member_of(&live, g).is_none()).collect();
+    let leaves: Vec<(&String, String)> =
+        planned.remove.iter().filter_map(|g| Some((g, member_of(&live, g)?))).collect();
+    for group in &joins {
+        let Err(error) = directory.associate_member_to_group(organization_id, group, user_id).await
+        else {
+            continue;
+        };
+        if error == DirectoryError::Halted {
+            return Err(StepError::Halted);
+        }
+        let now = live_groups(directory, organization_id, user_id).await?;
+        if member_of(&now, group).is_none() {
+            return Err(StepError::Failed(format!(
+                "AssociateMemberToGroup {group} failed: {error}"
+            )));
+        }
+    }
+    for (group, group_id) in &leaves {
+        let Err(error) =
+            directory.disassociate_member_from_group(organization_id, group_id, user_id).await
+        else {
+            continue;
+        };
+        if error == DirectoryError::Halted {
+            return Err(StepError::Halted);
+        }
+        let now = live_groups(directory, organization_id, user_id).await?;
+        if member_of(&now, group).is_some() {
+            return Err(StepError::Failed(format!(
+                "DisassociateMemberFromGroup {group} failed: {error}"
+            )));
+        }
+    }
+    Ok(!joins.is_empty() || !leaves.is_empty())
+}
+
+/// The user's quota, in MB.
+pub(super) async fn live_quota<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+) -> Result<u64, StepError> {
+    directory
+        .mailbox_details(organization_id, user_id)
+        .await
+        .map(|d| d.quota_mb)
+        .map_err(|e| StepError::read("GetMailboxDetails", e))
+}
+
+/// Set the planned quota unless it is set already. `live` is the value just read. `Ok` with
+/// whether anything was written.
+pub(super) async fn apply_quota<D: Directory>(
+    directory: &D,
+    organization_id: &str,
+    user_id: &str,
+    planned: QuotaChange,
+    live: u64,
+    redaction: &Redaction,
+) -> Result<bool, StepError> {
+    let shown = |mb: u64| redaction.mailbox_value(MailboxValues::Quota, &mb.to_string());
+    if live == planned.after {
+        return Ok(false);
+    }
+    if live != planned.before {
+        return Err(StepError::Failed(format!(
+            "mailbox_quota_mb changed live during the apply (now {}, planned {} -> {}); not \
+             written, plan again",
+            shown(live),
+            shown(planned.before),
+            shown(planned.after)
+        )));
+    }
+    let Err(error) = directory.update_mailbox_quota(organization_id, user_id, planned.after).await
+    else {
+        return Ok(true);
+    };
+    if error == DirectoryError::Halted {
+        return Err(StepError::Halted);
+    }
+    if live_quota(directory, organization_id, user_id).await? == planned.after {
+        return Ok(true);
+    }
+    let message = if redaction.covers_mailbox(MailboxValues::Quota) {
+        "the service refused the value".to_string()
+    } else {
+        error.to_string()
+    };
+    Err(StepError::Failed(format!("UpdateMailboxQuota failed: {message}")))
+}

@@ -1,0 +1,218 @@
+//! `apply` of the mailbox keys against the emulator: the order of the writes and their reads,
+//! failures that end one user only, lost answers after writes, saved plans, the safety count,
+//! redaction and idempotence (from the journal and the emulator's state).
+
+use crate::mailbox_plan::mailbox_emulator;
+use crate::support::*;
+use workmail_reconcile::emulator::{Faults, JournalEntry, JournalOutcome};
+
+const FILE: &str = "organization: acme
+users:
+  alice:
+    display_name: Alice Liddell
+    aliases: [A.L@acme.example, new@acme-corp.example]
+    groups: [eng@acme.example, all-staff]
+    mailbox_quota_mb: 51200
+  bob:
+    aliases: []
+  carol:
+    mailbox_quota_mb: 20480
+";
+
+/// The operations of the journal that name `id` in their input, in order.
+fn operations_on(journal: &[JournalEntry], id: &str) -> Vec<String> {
+    journal
+        .iter()
+        .filter(|e| e.input.to_string().contains(id))
+        .map(|e| e.operation.clone())
+        .collect()
+}
+
+fn assert_converged(emu: &workmail_reconcile::emulator::Emulator) {
+    assert_eq!(emu.aliases(ORG, "alice"), ["a.l@acme.example", "new@acme-corp.example"]);
+    assert_eq!(emu.groups_of(ORG, "alice"), ["all-staff", "engineering"]);
+    assert_eq!(emu.mailbox_quota(ORG, "alice"), Some(51_200));
+    assert!(emu.aliases(ORG, "bob").is_empty());
+    assert_eq!(emu.mailbox_quota(ORG, "carol"), Some(20_480));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_apply_writes_in_order_each_after_its_read_and_converges() {
+    for include_primary in [true, false] {
+        let emu = mailbox_emulator(include_primary, Faults::default()).await;
+        let files = Files::new();
+        files.write("acme.yaml", FILE);
+        let out =
+            run(&emu, files.path(), &["apply", "--auto-approve", "--force", "acme.yaml"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+        assert!(
+            stdout(&out).contains("alice (")
+                && stdout(&out)
+                    .contains("updated: display_name, aliases, groups, mailbox_quota_mb"),
+            "{}",
+            stdout(&out)
+        );
+        assert_converged(&emu);
+
+        let journal = emu.journal();
+        let alice = emu.user(ORG, "alice").expect("alice").id;
+        let applied: Vec<String> =
+            operations_on(&journal, &alice).into_iter().skip_while(|o| o != "UpdateUser").collect();
+        assert_eq!(
+            applied,
+            [
+                "UpdateUser",
+                "ListAliases",
+                "CreateAlias",
+                "DeleteAlias",
+                "ListGroupsForEntity",
+                "AssociateMemberToGroup",
+                "AssociateMemberToGroup",
+                "DisassociateMemberFromGroup",
+                "GetMailboxDetails",
+                "UpdateMailboxQuota",
+            ],
+            "{include_primary}"
+        );
+        // The quota was read before the first write too (compare-and-swap), and again after.
+        let before_update: Vec<String> =
+            operations_on(&journal, &alice).into_iter().take_while(|o| o != "UpdateUser").collect();
+        assert!(
+            before_update.ends_with(&["DescribeUser".into(), "GetMailboxDetails".into()]),
+            "{before_update:?}"
+        );
+
+        // Idempotent: the next plan is clean, with no write.
+        emu.clear_journal();
+        let again = run(&emu, files.path(), &["plan", "--detailed-exitcode", "acme.yaml"]).await;
+        assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+        let apply_again = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
+        assert_eq!(apply_again.status.code(), Some(0));
+        let writes = [
+            "UpdateUser",
+            "CreateAlias",
+            "DeleteAlias",
+            "AssociateMemberToGroup",
+            "DisassociateMemberFromGroup",
+            "UpdateMailboxQuota",
+        ];
+        assert!(emu.journal().iter().all(|e| !writes.contains(&e.operation.as_str())));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_apply_failed_write_ends_that_user_only_with_the_services_reason() {
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let files = Files::new();
+    // bob's primary address is taken for alice; carol's alias is on a domain acme does not
+    // have; dave goes on.
+    files.write(
+        "acme.yaml",
+        "organization: acme
+users:
+  alice:
+    aliases: [bob@acme.example, a.l@acme.example]
+    mailbox_quota_mb: 20480
+  carol:
+    aliases: [carol@elsewhere.example]
+  dave:
+    mailbox_quota_mb: 1024
+",
+    );
+    let out = run(&emu, files.path(), &["apply", "--auto-approve", "--force", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("CreateAlias bob@acme.example failed: EmailAddressInUseException"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CreateAlias carol@elsewhere.example failed: MailDomainNotFoundException"),
+        "{text}"
+    );
+    assert!(text.contains("Apply: 1 updated, 0 unchanged, 0 conflicts, 2 failed"), "{text}");
+    // alice's first failed write ended her apply: old alias kept, quota not written.
+    assert_eq!(emu.aliases(ORG, "alice"), ["a.l@acme.example", "old@acme.example"]);
+    assert_eq!(emu.mailbox_quota(ORG, "alice"), Some(10_240));
+    assert!(calls(&emu.journal(), "DeleteAlias").is_empty());
+    assert_eq!(emu.mailbox_quota(ORG, "dave"), Some(1_024));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_apply_lost_answers_after_writes_never_fail_a_user_whose_write_happened() {
+    // Every dropped request is dropped after the operation ran: a write happens, its answer is
+    // lost, the client retries and meets "in use" / "not found" for a write already done.
+    let faults = Faults {
+        drop_rate: 0.35,
+        drop_after_write_fraction: 1.0,
+        rng_seed: 7,
+        ..Faults::default()
+    };
+    for seed in [7, 11, 23] {
+        let emu = mailbox_emulator(true, Faults { rng_seed: seed, ..faults.clone() }).await;
+        let files = Files::new();
+        files.write("acme.yaml", FILE);
+        let out = run(
+            &emu,
+            files.path(),
+            &["--concurrency", "1", "apply", "--auto-approve", "--force", "acme.yaml"],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "seed {seed}: {}\n{}", stdout(&out), stderr(&out));
+        assert_converged(&emu);
+        let journal = emu.journal();
+        let lost_writes = journal
+            .iter()
+            .filter(|e| e.outcome == JournalOutcome::Dropped { applied: true })
+            .count();
+        assert!(lost_writes > 0, "seed {seed}: no write lost its answer");
+    }
+}
+
+/// Whether the journal holds `operation` performed with its answer lost, then the same
+/// operation answered with `code` (the retry meeting its own write).
+fn retried_into(journal: &[JournalEntry], operation: &str, code: &str) -> bool {
+    let same: Vec<&JournalEntry> = journal.iter().filter(|e| e.operation == operation).collect();
+    same.windows(2).any(|w| {
+        w[0].outcome == JournalOutcome::Dropped { applied: true }
+            && w[1].input == w[0].input
+            && w[1].outcome == JournalOutcome::Error { code: code.into() }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_apply_retry_meeting_in_use_or_not_found_after_a_lost_answer_is_success() {
+    // Generator seeds are tried until a CreateAlias and a DisassociateMemberFromGroup each lost
+    // their answer after being performed and their retry met EmailAddressInUseException /
+    // EntityNotFoundException; every run must still succeed and converge.
+    let (mut in_use, mut not_found) = (false, false);
+    for seed in 0..60 {
+        let faults = Faults {
+            drop_rate: 0.5,
+            drop_after_write_fraction: 1.0,
+            rng_seed: seed,
+            ..Faults::default()
+        };
+        let emu = mailbox_emulator(true, faults).await;
+        let files = Files::new();
+        files.write("acme.yaml", FILE);
+        let out = run(
+            &emu,
+            files.path(),
+            &["--concurrency", "1", "apply", "--auto-approve", "--force", "acme.yaml"],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "seed {seed}: {}\n{}", stdout(&out), stderr(&out));
+        assert_converged(&emu);
+        let journal = emu.journal();
+        in_use |= retried_into(&journal, "CreateAlias", "EmailAddressInUseException");
+        not_found |=
+            retried_into(&journal, "DisassociateMemberFromGroup", "EntityNotFoundException");
+        if in_use && not_found {
+            return;
+        }
+    }
+    panic!(
+        "no seed made the retries meet their own writes: in use {in_use}, not found {not_found}"
+    );
+}
