@@ -1,5 +1,6 @@
 //! Pure planning: desired + observed → [`Plan`]. No I/O, no async.
 
+mod change_document;
 mod comparison;
 pub(crate) mod diff;
 pub(crate) mod mailbox;

@@ -20,8 +20,8 @@ pub struct FieldChange {
 }
 
 /// A user with at least one field to change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Written and read by hand (change_document.rs): `fields` holds the mailbox keys too.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserChange {
     pub organization_id: String,
     /// The key as declared.
@@ -32,7 +32,6 @@ pub struct UserChange {
     /// The attributes that differ (UpdateUser), in table order.
     pub fields: Vec<FieldChange>,
     /// The aliases, groups and quota that differ; `None` when none does.
-    #[serde(skip)]
     pub mailbox: Option<Box<MailboxChange>>,
 }
 

@@ -2,12 +2,15 @@
 //! version and time. Each change's `before` values are what apply compares against.
 //! Serialization only; the caller opens the file.
 
+use super::mailbox::{ALIASES, GROUPS, MailboxChange};
 use super::model::{
     FORMAT_VERSION, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser,
     UserChange,
 };
 use crate::attrs::{AttrValue, Attribute, Role};
-use crate::spec::{OrganizationRef, check_value};
+use crate::spec::{
+    OrganizationRef, QUOTA_MAX_MB, check_value, is_email_address, is_group_reference,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -279,8 +282,11 @@ fn check_organizations(document: &Document) -> Result<(), SavedPlanError> {
 fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
     let invalid =
         |message: String| SavedPlanError::InvalidChange { user: change.user.clone(), message };
-    if change.fields.is_empty() {
+    if change.fields.is_empty() && change.mailbox.is_none() {
         return Err(invalid("a change without fields".into()));
+    }
+    if let Some(mailbox) = change.mailbox.as_deref() {
+        check_mailbox(mailbox).map_err(invalid)?;
     }
     let mut seen = Vec::new();
     for field in &change.fields {
@@ -292,6 +298,42 @@ fn check_change(change: &UserChange) -> Result<(), SavedPlanError> {
             .map_err(|e| invalid(format!("`after` value: {e}")))?;
         check_before(field.field, &field.before)
             .map_err(|e| invalid(format!("`before` value: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The mailbox keys of a hand-edited plan: addresses that are addresses, group names that
+/// can name a group, a quota in range, and adds and removes that the lists imply.
+fn check_mailbox(mailbox: &MailboxChange) -> Result<(), String> {
+    let lists = [(ALIASES, &mailbox.aliases), (GROUPS, &mailbox.groups)];
+    for (key, change) in lists {
+        let Some(change) = change else { continue };
+        let valid: fn(&str) -> bool =
+            if key == ALIASES { is_email_address } else { is_group_reference };
+        let all =
+            change.before.iter().chain(&change.after).chain(&change.add).chain(&change.remove);
+        if let Some(bad) = all.clone().find(|v| !valid(v)) {
+            return Err(format!("{key}: `{bad}` is not valid there"));
+        }
+        let within = |part: &[String], whole: &[String]| {
+            part.iter().all(|p| whole.iter().any(|w| w.eq_ignore_ascii_case(p)))
+        };
+        if !within(&change.add, &change.after) || !within(&change.remove, &change.before) {
+            return Err(format!(
+                "{key}: `add` must be within `after` and `remove` within `before`"
+            ));
+        }
+        if change.add.is_empty() && change.remove.is_empty() {
+            return Err(format!("{key}: nothing to add or remove"));
+        }
+    }
+    if let Some(quota) = mailbox.quota
+        && (quota.after > QUOTA_MAX_MB || quota.before == quota.after)
+    {
+        return Err(format!(
+            "mailbox_quota_mb: {} -> {} is not a change apply can make",
+            quota.before, quota.after
+        ));
     }
     Ok(())
 }
@@ -342,6 +384,41 @@ mod tests {
             plan: Plan { changes: vec![change], ..Plan::default() },
             tool_version: "0.1.0".into(),
             created_at: "2026-11-29T16:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn mailbox_changes_round_trip_and_edited_ones_are_checked() {
+        use crate::plan::{ListChange, MailboxChange, QuotaChange};
+        let mut saved = sample();
+        let list = |before: &[&str], after: &[&str], add: &[&str], remove: &[&str]| ListChange {
+            before: before.iter().map(|s| s.to_string()).collect(),
+            after: after.iter().map(|s| s.to_string()).collect(),
+            add: add.iter().map(|s| s.to_string()).collect(),
+            remove: remove.iter().map(|s| s.to_string()).collect(),
+        };
+        saved.plan.changes[0].mailbox = Some(Box::new(MailboxChange {
+            aliases: Some(list(
+                &["old@acme.example"],
+                &["new@acme.example"],
+                &["new@acme.example"],
+                &["old@acme.example"],
+            )),
+            groups: Some(list(&[], &["engineering"], &["engineering"], &[])),
+            quota: Some(QuotaChange { before: 10_240, after: 51_200 }),
+        }));
+        let json = saved.to_json();
+        assert_eq!(SavedPlan::from_json(&json), Ok(saved.clone()));
+        // Only mailbox keys: still a change.
+        saved.plan.changes[0].fields.clear();
+        assert_eq!(SavedPlan::from_json(&saved.to_json()), Ok(saved));
+        for (from, to) in [
+            ("\"new@acme.example\"", "\"not an address\""),
+            ("51200", "0"),
+            ("\"engineering\"", "[1]"),
+        ] {
+            let edited = json.replacen(from, to, 1);
+            assert!(SavedPlan::from_json(&edited).is_err(), "{to} accepted");
         }
     }
 

@@ -20,6 +20,7 @@ pub(crate) use error::{LoadError, LoadErrors};
 #[cfg(test)]
 pub(crate) use fields::DesiredFields;
 pub use mailbox::{DesiredAlias, DesiredMailbox};
+pub(crate) use mailbox::{QUOTA_MAX_MB, is_email_address, is_group_reference};
 #[cfg(test)]
 pub(crate) use model::DesiredValue;
 pub(crate) use model::{DesiredOrganization, DesiredUser, InvalidOrganization, SourceLocation};

@@ -216,3 +216,110 @@ async fn mailbox_apply_retry_meeting_in_use_or_not_found_after_a_lost_answer_is_
         "no seed made the retries meet their own writes: in use {in_use}, not found {not_found}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_saved_plan_applies_only_what_is_still_needed_and_a_moved_quota_is_a_conflict() {
+    let emu = mailbox_emulator(false, Faults::default()).await;
+    let files = Files::new();
+    files.write("acme.yaml", FILE);
+    let out = run(&emu, files.path(), &["plan", "--out", "plan.json", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let saved: serde_json::Value = serde_json::from_str(&files.read("plan.json")).expect("json");
+    let alice = &saved["changes"][0]["fields"];
+    assert_eq!(alice[1]["field"], "aliases");
+    assert_eq!(alice[1]["add"], serde_json::json!(["new@acme-corp.example"]));
+    assert_eq!(alice[2]["field"], "groups");
+    assert_eq!(
+        alice[3],
+        serde_json::json!({"field": "mailbox_quota_mb", "before": 10240, "after": 51200})
+    );
+
+    // Since the plan: someone added alice's new alias already, and moved carol's quota.
+    let client = crate::emulator::no_retry_client(&emu);
+    let alice_id = emu.user(ORG, "alice").expect("alice").id;
+    let carol_id = emu.user(ORG, "carol").expect("carol").id;
+    client
+        .create_alias()
+        .organization_id(ORG)
+        .entity_id(&alice_id)
+        .alias("NEW@acme-corp.example")
+        .send()
+        .await
+        .expect("alias");
+    client
+        .update_mailbox_quota()
+        .organization_id(ORG)
+        .user_id(&carol_id)
+        .mailbox_quota(30_000)
+        .send()
+        .await
+        .expect("quota");
+    emu.clear_journal();
+
+    let out = run(&emu, files.path(), &["apply", "--plan", "plan.json", "--auto-approve"]).await;
+    assert_eq!(out.status.code(), Some(1), "carol's conflict exits 1: {}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("conflict: mailbox_quota_mb changed live since the plan"), "{text}");
+    let journal = emu.journal();
+    assert!(calls(&journal, "CreateAlias").is_empty(), "the planned add is there already");
+    assert_eq!(calls(&journal, "DeleteAlias").len(), 2, "alice's old one, bob's");
+    assert!(operations_on(&journal, &carol_id).iter().all(|o| o != "UpdateMailboxQuota"));
+    assert_eq!(emu.mailbox_quota(ORG, "carol"), Some(30_000));
+    assert_eq!(emu.aliases(ORG, "alice"), ["a.l@acme.example", "NEW@acme-corp.example"]);
+    assert_eq!(emu.mailbox_quota(ORG, "alice"), Some(51_200));
+    assert!(emu.aliases(ORG, "bob").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_changes_count_each_user_once_toward_the_safety_limit() {
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let files = Files::new();
+    files.write("acme.yaml", FILE);
+    let out = run(&emu, files.path(), &["plan", "--format", "json", "acme.yaml"]).await;
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(plan["summary"]["to_update"], 3, "alice (four keys), bob, carol: once each");
+    let out =
+        run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "2", "acme.yaml"])
+            .await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(unwrapped(&stderr(&out)).contains("3users"), "{}", stderr(&out));
+    let writes = [
+        "UpdateUser",
+        "CreateAlias",
+        "DeleteAlias",
+        "AssociateMemberToGroup",
+        "DisassociateMemberFromGroup",
+        "UpdateMailboxQuota",
+    ];
+    assert!(emu.journal().iter().all(|e| !writes.contains(&e.operation.as_str())));
+    let out =
+        run(&emu, files.path(), &["apply", "--auto-approve", "--max-changes", "3", "acme.yaml"])
+            .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_redact_hides_aliases_and_quota_but_shows_group_names() {
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let files = Files::new();
+    files.write("acme.yaml", FILE);
+    for format in ["text", "json", "markdown"] {
+        let out = run(
+            &emu,
+            files.path(),
+            &["plan", "--format", format, "--redact", "aliases,mailbox_quota_mb", "acme.yaml"],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let shown = stdout(&out);
+        for secret in ["new@acme-corp", "old@acme", "a.l@acme", "10240", "51200", "20480", "bobby@"]
+        {
+            assert!(!shown.to_lowercase().contains(secret), "{format}: {secret} leaked:\n{shown}");
+        }
+        assert!(shown.contains("engineering") && shown.contains("all-staff"), "{format}: {shown}");
+        assert!(shown.contains("(redacted hmac:"), "{format}: {shown}");
+    }
+    let out = run(&emu, files.path(), &["plan", "--redact", "groups", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("group names are identifiers"), "{}", stderr(&out));
+}
