@@ -39,12 +39,15 @@ users:
     display_name: Alice Liddell
     job_title: Staff Engineer
     department: null              # managed and must be empty: clears it
+    aliases: [a.liddell@acme.example]   # every address besides the primary one
   bob:
     display_name: Bob Builder     # already right: nothing to do
   carol:
     telephone: "+1 555 0100"
+    groups: [engineering]         # exactly these groups: joins engineering
   dave:
     hidden_from_global_address_list: true
+    mailbox_quota_mb: 20480
   erin:
     role: REMOTE_USER
 "#;
@@ -100,7 +103,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         step(&mut out, "1. The files", &format!("{} declares who should look how:", file.display()))?;
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
-        step(&mut out, "2. plan", "One DescribeUser per declared user; only managed fields are compared. Nothing is written.")?;
+        step(&mut out, "2. plan", "One DescribeUser per declared user, and one read per mailbox key it manages (aliases, groups,\nquota); only managed fields are compared. Nothing is written.")?;
         let planned = planning::compute_plan(global, &engine, &desired, &Redaction::None)
             .await
             .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
@@ -109,7 +112,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         step(
             &mut out,
             "3. apply --auto-approve",
-            "Per changed user: a fresh read, a compare-and-swap check against the plan, then one UpdateUser\ncarrying the full dataset, so unmanaged fields (alice's office) keep their values.",
+            "Per changed user: a fresh read, a compare-and-swap check against the plan, then one UpdateUser\ncarrying the full dataset, so unmanaged fields (alice's office) keep their values; then the\naliases, groups and quota, each read again right before it is written.",
         )?;
         let guarded =
             planned.guard(SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;

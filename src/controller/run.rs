@@ -14,7 +14,7 @@ use crate::apply::{ApplyReport, Outcome};
 use crate::directory::Directory;
 use crate::plan::Plan;
 use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
-use crate::render::{Redaction, display_value, log_planned_values};
+use crate::render::{MailboxRow, Redaction, display_value, log_planned_values, mailbox_rows};
 use crate::spec::DesiredState;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -337,6 +337,19 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
     for change in &plan.changes {
         let i = index_of(&mut organizations, &change.organization_id);
         organizations[i].desired_users += 1;
+        let mailbox = mailbox_rows(change.mailbox.as_deref(), redaction).into_iter().map(|row| {
+            let field = row.key().to_string();
+            match row {
+                // What leaves in `before`, what joins in `after`, as the markdown format shows.
+                MailboxRow::List { add, remove, .. } => {
+                    let signed = |sign: &str, values: Vec<String>| {
+                        values.iter().map(|v| format!("{sign} {v}")).collect::<Vec<_>>().join(", ")
+                    };
+                    FieldDrift { field, before: signed("-", remove), after: signed("+", add) }
+                }
+                MailboxRow::Quota { before, after } => FieldDrift { field, before, after },
+            }
+        });
         let fields = change
             .fields
             .iter()
@@ -345,6 +358,7 @@ fn drift_of(plan: &Plan, redaction: &Redaction) -> Vec<OrganizationDrift> {
                 before: display_value(&f.before, f.field, redaction),
                 after: display_value(&f.after, f.field, redaction),
             })
+            .chain(mailbox)
             .collect();
         let user = change.user.clone();
         let user_id = change.user_id.clone();

@@ -17,6 +17,7 @@ mod fixture;
 
 pub(crate) use json::json;
 pub(crate) use log_values::log_planned_values;
+pub(crate) use mailbox::{MailboxRow, mailbox_rows};
 pub(crate) use markdown::markdown;
 pub(crate) use options::{Detail, RenderOptions};
 pub(crate) use redact::{MailboxValues, Redaction, display_value};

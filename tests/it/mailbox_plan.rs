@@ -170,3 +170,18 @@ async fn mailbox_plan_makes_no_mailbox_call_for_users_that_manage_no_key() {
         "{operations:?}"
     );
 }
+
+#[test]
+fn mailbox_demo_shows_one_alias_one_group_and_one_quota_change() {
+    let out = command("http://127.0.0.1:9", &repo_root(), &["demo"]).output().expect("demo runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "aliases       + a.liddell@acme.example",
+        "groups     + engineering",
+        "mailbox_quota_mb                 51200 -> 20480",
+    ] {
+        assert_eq!(text.matches(line).count(), 1, "{line}:\n{text}");
+    }
+    assert!(text.contains("Plan: 0 to update"), "the second plan is clean:\n{text}");
+}
