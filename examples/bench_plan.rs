@@ -2,7 +2,7 @@
 //! a table of figures; see BENCHMARKS.md for the commands and results.
 //!
 //! ```text
-//! cargo run --release --example bench_plan -- plan   [--users 2000 --rps 200 --latency-ms 20]
+//! cargo run --release --example bench_plan -- plan   [--users 2000 --rps 200 --latency-ms 20] [--mailbox]
 //! cargo run --release --example bench_plan -- apply  [--users 2000 --change 0.1]
 //! cargo run --release --example bench_plan -- step   [--users 3000 --rps 100 --to 400 --switch-after 5]
 //! cargo run --release --example bench_plan -- orgs   [--orgs 100 --users 1000]
@@ -113,6 +113,69 @@ struct Common {
     /// were looked for), to compare with the default in one session.
     #[arg(long)]
     ignore_unmanaged: bool,
+    /// Every user also manages `aliases`, `groups` and `mailbox_quota_mb` (live already equal):
+    /// one ListAliases, ListGroupsForEntity and GetMailboxDetails per user, ListGroups once.
+    #[arg(long)]
+    mailbox: bool,
+}
+
+/// Groups of the `--mailbox` seed; user `i` is a member of `team{i % TEAMS}`.
+const TEAMS: usize = 20;
+
+/// The seed of [`common::seed`] for one organization, with a mailbox for each user: one
+/// alias, a quota, and one of [`TEAMS`] groups.
+fn mailbox_seed(users: usize) -> workmail_reconcile::emulator::Seed {
+    use workmail_reconcile::attrs::Attribute;
+    use workmail_reconcile::emulator::{Seed, SeedGroup, SeedOrganization, SeedUser};
+    let mut organization = SeedOrganization::new(&common::organization_id(0), None, "org0.example");
+    let mut teams: Vec<SeedGroup> =
+        (0..TEAMS).map(|t| SeedGroup::new(&format!("team{t}"))).collect();
+    for index in 0..users {
+        let name = common::user_name(0, index);
+        let mut user = SeedUser::new(&name)
+            .email(&format!("{name}@org0.example"))
+            .alias(&format!("{name}.alias@org0.example"))
+            .quota(10_240)
+            .attr(Attribute::DisplayName, common::live_display_name(0, index))
+            .attr(Attribute::Company, "Acme Corp")
+            .attr(Attribute::Country, "Norway");
+        for (attr, value) in common::profile(index) {
+            user = user.attr(attr, value);
+        }
+        organization = organization.user(user);
+        teams[index % TEAMS] =
+            std::mem::replace(&mut teams[index % TEAMS], SeedGroup::new("x")).member(&name);
+    }
+    for team in teams {
+        organization = organization.group(team);
+    }
+    Seed::default().organization(organization)
+}
+
+/// [`common::desired_yaml`] of organization 0 with each user managing its alias, its group and
+/// its quota, all as they are live.
+fn mailbox_desired_yaml(users: usize) -> String {
+    let text = common::desired_yaml(0, users, 0.0, None);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut in_users = false;
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if line == "users:" {
+            in_users = true;
+            continue;
+        }
+        let key = line.strip_prefix("  ").and_then(|k| k.strip_suffix(':'));
+        if let Some(name) = key.filter(|k| in_users && !k.starts_with(' '))
+            && let Some(index) = name.strip_prefix("o0u").and_then(|i| i.parse::<usize>().ok())
+        {
+            out.push_str(&format!(
+                "    aliases: [{name}.alias@org0.example]\n    groups: [team{}]\n    mailbox_quota_mb: 10240\n",
+                index % TEAMS
+            ));
+        }
+    }
+    out
 }
 
 impl Common {
@@ -243,11 +306,12 @@ async fn start(common: &Common, orgs: usize) -> std::io::Result<Emulator> {
             .build()
             .expect("the emulator's runtime starts")
     });
-    let config = EmulatorConfig {
-        seed: common::seed(orgs, common.users),
-        faults: common.faults(),
-        ..EmulatorConfig::default()
+    let seed = if common.mailbox && orgs == 1 {
+        mailbox_seed(common.users)
+    } else {
+        common::seed(orgs, common.users)
     };
+    let config = EmulatorConfig { seed, faults: common.faults(), ..EmulatorConfig::default() };
     runtime.spawn(Emulator::start(config)).await.map_err(std::io::Error::other)?
 }
 
@@ -298,7 +362,11 @@ fn percent(part: u64, whole: u64) -> String {
 
 async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error::Error>> {
     let emu = start(common, 1).await?;
-    let desired = desired(1, common.users, 0.0)?;
+    let desired = if common.mailbox {
+        spec::load_str("bench.yaml", &mailbox_desired_yaml(common.users))?
+    } else {
+        desired(1, common.users, 0.0)?
+    };
     let directory = directory(&emu, common);
     // The emulator's bucket starts full; so would a real service's after a quiet minute.
     let started = Instant::now();
@@ -309,7 +377,28 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     assert_eq!(looked, (!common.ignore_unmanaged).then_some(0), "every live user is declared");
     let counters = emu.counters();
     let calls: u64 = counters.calls.values().sum();
-    let ideal = common.ideal(common.users);
+    // Per user one DescribeUser, and with --mailbox one read per key, each answered exactly
+    // once (a throttled call is retried: the answered ones are what the plan needs); ListGroups
+    // and ListUsers pages besides.
+    let per_user = if common.mailbox { 4 } else { 1 };
+    if common.mailbox {
+        let mut answered = std::collections::BTreeMap::<String, usize>::new();
+        let mut throttled = std::collections::BTreeMap::<String, usize>::new();
+        for entry in emu.journal() {
+            if entry.outcome == JournalOutcome::Ok {
+                *answered.entry(entry.operation).or_default() += 1;
+            } else if entry.outcome == JournalOutcome::Throttled {
+                *throttled.entry(entry.operation).or_default() += 1;
+            }
+        }
+        eprintln!("throttled calls by operation: {throttled:?}");
+        for operation in ["DescribeUser", "ListAliases", "ListGroupsForEntity", "GetMailboxDetails"]
+        {
+            assert_eq!(answered.get(operation), Some(&common.users), "{operation}: {answered:?}");
+        }
+        eprintln!("answered calls by operation: {answered:?}");
+    }
+    let ideal = common.ideal(common.users * per_user);
     row(&[
         run.to_string(),
         common.users.to_string(),

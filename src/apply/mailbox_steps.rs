@@ -27,6 +27,23 @@ impl StepError {
     }
 }
 
+/// One write; after a failure, `landed` (a fresh read) tells whether it happened anyway — its
+/// answer lost and the retry meeting the write's own result — before `failed` names the error.
+async fn write_checked(
+    write: impl Future<Output = Result<(), DirectoryError>>,
+    landed: impl AsyncFnOnce() -> Result<bool, StepError>,
+    failed: impl FnOnce(&DirectoryError) -> String,
+) -> Result<(), StepError> {
+    let Err(error) = write.await else { return Ok(()) };
+    if error == DirectoryError::Halted {
+        return Err(StepError::Halted);
+    }
+    if landed().await? {
+        return Ok(());
+    }
+    Err(StepError::Failed(failed(&error)))
+}
+
 /// An address as the report shows it, and the service's message with the address redacted when
 /// `--redact aliases` covers it (a service may quote what it refused).
 fn shown_alias(redaction: &Redaction, alias: &str, error: &DirectoryError) -> (String, String) {
@@ -64,30 +81,30 @@ pub(super) async fn apply_aliases<D: Directory>(
         planned.remove.iter().filter(|r| live.contains(&r.to_lowercase())).collect();
     // Adds first: a new address that fails never leaves the user without the old one.
     for alias in &adds {
-        let Err(error) = directory.create_alias(organization_id, user_id, alias).await else {
-            continue;
-        };
-        if error == DirectoryError::Halted {
-            return Err(StepError::Halted);
-        }
-        let now = live_aliases(directory, organization_id, user_id).await?;
-        if !now.contains(&alias.to_lowercase()) {
-            let (shown, message) = shown_alias(redaction, alias, &error);
-            return Err(StepError::Failed(format!("CreateAlias {shown} failed: {message}")));
-        }
+        let folded = alias.to_lowercase();
+        write_checked(
+            directory.create_alias(organization_id, user_id, alias),
+            async || Ok(live_aliases(directory, organization_id, user_id).await?.contains(&folded)),
+            |error| {
+                let (shown, message) = shown_alias(redaction, alias, error);
+                format!("CreateAlias {shown} failed: {message}")
+            },
+        )
+        .await?;
     }
     for alias in &removes {
-        let Err(error) = directory.delete_alias(organization_id, user_id, alias).await else {
-            continue;
-        };
-        if error == DirectoryError::Halted {
-            return Err(StepError::Halted);
-        }
-        let now = live_aliases(directory, organization_id, user_id).await?;
-        if now.contains(&alias.to_lowercase()) {
-            let (shown, message) = shown_alias(redaction, alias, &error);
-            return Err(StepError::Failed(format!("DeleteAlias {shown} failed: {message}")));
-        }
+        let folded = alias.to_lowercase();
+        write_checked(
+            directory.delete_alias(organization_id, user_id, alias),
+            async || {
+                Ok(!live_aliases(directory, organization_id, user_id).await?.contains(&folded))
+            },
+            |error| {
+                let (shown, message) = shown_alias(redaction, alias, error);
+                format!("DeleteAlias {shown} failed: {message}")
+            },
+        )
+        .await?;
     }
     Ok(!adds.is_empty() || !removes.is_empty())
 }
@@ -124,35 +141,26 @@ pub(super) async fn apply_groups<D: Directory>(
     let leaves: Vec<(&String, String)> =
         planned.remove.iter().filter_map(|g| Some((g, member_of(&live, g)?))).collect();
     for group in &joins {
-        let Err(error) = directory.associate_member_to_group(organization_id, group, user_id).await
-        else {
-            continue;
-        };
-        if error == DirectoryError::Halted {
-            return Err(StepError::Halted);
-        }
-        let now = live_groups(directory, organization_id, user_id).await?;
-        if member_of(&now, group).is_none() {
-            return Err(StepError::Failed(format!(
-                "AssociateMemberToGroup {group} failed: {error}"
-            )));
-        }
+        write_checked(
+            directory.associate_member_to_group(organization_id, group, user_id),
+            async || {
+                Ok(member_of(&live_groups(directory, organization_id, user_id).await?, group)
+                    .is_some())
+            },
+            |error| format!("AssociateMemberToGroup {group} failed: {error}"),
+        )
+        .await?;
     }
     for (group, group_id) in &leaves {
-        let Err(error) =
-            directory.disassociate_member_from_group(organization_id, group_id, user_id).await
-        else {
-            continue;
-        };
-        if error == DirectoryError::Halted {
-            return Err(StepError::Halted);
-        }
-        let now = live_groups(directory, organization_id, user_id).await?;
-        if member_of(&now, group).is_some() {
-            return Err(StepError::Failed(format!(
-                "DisassociateMemberFromGroup {group} failed: {error}"
-            )));
-        }
+        write_checked(
+            directory.disassociate_member_from_group(organization_id, group_id, user_id),
+            async || {
+                Ok(member_of(&live_groups(directory, organization_id, user_id).await?, group)
+                    .is_none())
+            },
+            |error| format!("DisassociateMemberFromGroup {group} failed: {error}"),
+        )
+        .await?;
     }
     Ok(!joins.is_empty() || !leaves.is_empty())
 }
@@ -193,20 +201,19 @@ pub(super) async fn apply_quota<D: Directory>(
             shown(planned.after)
         )));
     }
-    let Err(error) = directory.update_mailbox_quota(organization_id, user_id, planned.after).await
-    else {
-        return Ok(true);
+    let refused = |error: &DirectoryError| {
+        let message = if redaction.covers_mailbox(MailboxValues::Quota) {
+            "the service refused the value".to_string()
+        } else {
+            error.to_string()
+        };
+        format!("UpdateMailboxQuota failed: {message}")
     };
-    if error == DirectoryError::Halted {
-        return Err(StepError::Halted);
-    }
-    if live_quota(directory, organization_id, user_id).await? == planned.after {
-        return Ok(true);
-    }
-    let message = if redaction.covers_mailbox(MailboxValues::Quota) {
-        "the service refused the value".to_string()
-    } else {
-        error.to_string()
-    };
-    Err(StepError::Failed(format!("UpdateMailboxQuota failed: {message}")))
+    write_checked(
+        directory.update_mailbox_quota(organization_id, user_id, planned.after),
+        async || Ok(live_quota(directory, organization_id, user_id).await? == planned.after),
+        refused,
+    )
+    .await?;
+    Ok(true)
 }

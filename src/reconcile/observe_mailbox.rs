@@ -78,7 +78,13 @@ pub(crate) async fn compare_mailbox<D: Directory>(
             .map_err(|e| read_failed("GetMailboxDetails", live, e))?;
         Ok(quota_change(details.quota_mb, declared))
     };
-    let (aliases, group_changes, quota) = tokio::join!(aliases, group_changes, quota);
-    let change = MailboxChange { aliases: aliases?, groups: group_changes?, quota: quota? };
+    // One after the other: a user's reads then reach the limiter one at a time, as its
+    // DescribeUser did, instead of in bursts of three that overshoot a rate cap when the
+    // limiter probes it.
+    let change = MailboxChange {
+        aliases: aliases.await?,
+        groups: group_changes.await?,
+        quota: quota.await?,
+    };
     Ok(change.boxed())
 }

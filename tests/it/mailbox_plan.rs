@@ -136,20 +136,11 @@ async fn mailbox_plan_shows_one_line_per_key_and_reads_only_the_managed_keys() {
                 .all(|e| e.operation == "DescribeUser" || !e.input.to_string().contains(&bob))
         );
 
-        let json = run(
-            &emu,
-            files.path(),
-            &["plan", "--unmanaged", "ignore", "--format", "json", "acme.yaml"],
-        )
-        .await;
-        insta::assert_snapshot!("mailbox_plan_json", stdout(&json));
-        let markdown = run(
-            &emu,
-            files.path(),
-            &["plan", "--unmanaged", "ignore", "--format", "markdown", "acme.yaml"],
-        )
-        .await;
-        insta::assert_snapshot!("mailbox_plan_markdown", stdout(&markdown));
+        for format in ["json", "markdown"] {
+            let args = ["plan", "--unmanaged", "ignore", "--format", format, "acme.yaml"];
+            let out = run(&emu, files.path(), &args).await;
+            insta::assert_snapshot!(format!("mailbox_plan_{format}"), stdout(&out));
+        }
     }
 }
 
