@@ -117,6 +117,9 @@ struct Common {
     /// one ListAliases, ListGroupsForEntity and GetMailboxDetails per user, ListGroups once.
     #[arg(long)]
     mailbox: bool,
+    /// With `--mailbox`, the keys managed (comma-separated): aliases, groups, mailbox_quota_mb.
+    #[arg(long, value_delimiter = ',', default_value = "aliases,groups,mailbox_quota_mb")]
+    mailbox_keys: Vec<String>,
 }
 
 /// Groups of the `--mailbox` seed; user `i` is a member of `team{i % TEAMS}`.
@@ -154,7 +157,7 @@ fn mailbox_seed(users: usize) -> workmail_reconcile::emulator::Seed {
 
 /// [`common::desired_yaml`] of organization 0 with each user managing its alias, its group and
 /// its quota, all as they are live.
-fn mailbox_desired_yaml(users: usize) -> String {
+fn mailbox_desired_yaml(users: usize, keys: &[String]) -> String {
     let text = common::desired_yaml(0, users, 0.0, None);
     let mut out = String::with_capacity(text.len() * 2);
     let mut in_users = false;
@@ -169,10 +172,16 @@ fn mailbox_desired_yaml(users: usize) -> String {
         if let Some(name) = key.filter(|k| in_users && !k.starts_with(' '))
             && let Some(index) = name.strip_prefix("o0u").and_then(|i| i.parse::<usize>().ok())
         {
-            out.push_str(&format!(
-                "    aliases: [{name}.alias@org0.example]\n    groups: [team{}]\n    mailbox_quota_mb: 10240\n",
-                index % TEAMS
-            ));
+            let lines = [
+                ("aliases", format!("    aliases: [{name}.alias@org0.example]\n")),
+                ("groups", format!("    groups: [team{}]\n", index % TEAMS)),
+                ("mailbox_quota_mb", "    mailbox_quota_mb: 10240\n".to_string()),
+            ];
+            for (key, line) in lines {
+                if keys.iter().any(|k| k == key) {
+                    out.push_str(&line);
+                }
+            }
         }
     }
     out
@@ -363,7 +372,7 @@ fn percent(part: u64, whole: u64) -> String {
 async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error::Error>> {
     let emu = start(common, 1).await?;
     let desired = if common.mailbox {
-        spec::load_str("bench.yaml", &mailbox_desired_yaml(common.users))?
+        spec::load_str("bench.yaml", &mailbox_desired_yaml(common.users, &common.mailbox_keys))?
     } else {
         desired(1, common.users, 0.0)?
     };
@@ -380,7 +389,7 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
     // Per user one DescribeUser, and with --mailbox one read per key, each answered exactly
     // once (a throttled call is retried: the answered ones are what the plan needs); ListGroups
     // and ListUsers pages besides.
-    let per_user = if common.mailbox { 4 } else { 1 };
+    let per_user = if common.mailbox { 1 + common.mailbox_keys.len() } else { 1 };
     if common.mailbox {
         let mut answered = std::collections::BTreeMap::<String, usize>::new();
         let mut throttled = std::collections::BTreeMap::<String, usize>::new();
@@ -392,8 +401,13 @@ async fn plan_once(run: usize, common: &Common) -> Result<(), Box<dyn std::error
             }
         }
         eprintln!("throttled calls by operation: {throttled:?}");
-        for operation in ["DescribeUser", "ListAliases", "ListGroupsForEntity", "GetMailboxDetails"]
-        {
+        let reads = [
+            ("aliases", "ListAliases"),
+            ("groups", "ListGroupsForEntity"),
+            ("mailbox_quota_mb", "GetMailboxDetails"),
+        ];
+        let managed = reads.iter().filter(|(key, _)| common.mailbox_keys.iter().any(|k| k == key));
+        for operation in std::iter::once("DescribeUser").chain(managed.map(|(_, op)| *op)) {
             assert_eq!(answered.get(operation), Some(&common.users), "{operation}: {answered:?}");
         }
         eprintln!("answered calls by operation: {answered:?}");

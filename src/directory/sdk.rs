@@ -143,7 +143,7 @@ impl SdkDirectory {
     /// The items of each page of a paginated call, converted (an item without what the
     /// conversion needs is skipped), handed to `on_page` page by page. Each page is one call
     /// under its own limiter permit: the paginator sends a request each time it is polled.
-    async fn each_page<P, E, I, T>(
+    async fn each_page<P: Page, E, I, T>(
         &self,
         operation: &'static str,
         mut pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
@@ -158,12 +158,17 @@ impl SdkDirectory {
             self.call(operation, async { pages.next().await.transpose() }).await?
         {
             on_page(items(&page).iter().filter_map(&convert).collect());
+            // The paginator sends nothing after a page without a token: asking it again would
+            // take a permit, a start slot at the rate cap, for no request.
+            if page.next_token().is_none_or(str::is_empty) {
+                break;
+            }
         }
         Ok(())
     }
 
     /// Every item of every page of a paginated call, converted as in [`Self::each_page`].
-    async fn all_pages<P, E, I, T>(
+    async fn all_pages<P: Page, E, I, T>(
         &self,
         operation: &'static str,
         pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
@@ -178,6 +183,30 @@ impl SdkDirectory {
         Ok(all)
     }
 }
+
+/// A page of a List operation, which says whether another follows.
+trait Page {
+    fn next_token(&self) -> Option<&str>;
+}
+
+macro_rules! page {
+    ($($output:ty),*) => {
+        $(impl Page for $output {
+            fn next_token(&self) -> Option<&str> {
+                <$output>::next_token(self)
+            }
+        })*
+    };
+}
+
+page!(
+    ListOrganizationsOutput,
+    ListUsersOutput,
+    ListAliasesOutput,
+    ListGroupsOutput,
+    ListGroupsForEntityOutput,
+    ListGroupMembersOutput
+);
 
 fn state_of(state: Option<&EntityState>) -> UserState {
     match state {

@@ -176,3 +176,23 @@ fn mailbox_demo_shows_one_alias_one_group_and_one_quota_change() {
     }
     assert!(text.contains("Plan: 0 to update"), "the second plan is clean:\n{text}");
 }
+
+/// A listing of one page takes one start slot at a rate cap, not two: asking the paginator for
+/// the page after the last one sends nothing and must not wait for a slot (it made a plan of
+/// users managing aliases and groups run at two thirds of the cap).
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_reads_of_one_page_take_one_start_slot_each() {
+    use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let cap: workmail_reconcile::rate_cap::RateCap = "5".parse().expect("cap");
+    let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, Some(cap)));
+    let alice = emu.user(ORG, "alice").expect("alice").id;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        directory.list_aliases(ORG, &alice).await.expect("aliases");
+    }
+    // Three slots at 5/s: 0, 0.2 and 0.4 s; six (one wasted after each page) would end at 1 s.
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_millis(800), "{elapsed:?}");
+    assert_eq!(emu.journal().len(), 3);
+}
