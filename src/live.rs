@@ -89,6 +89,48 @@ impl ListedUser {
     }
 }
 
+/// One group of an organization, as ListGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSummary {
+    pub group_id: String,
+    pub name: String,
+    /// The group's primary address; `None` for a group never registered to WorkMail.
+    pub email: Option<String>,
+    pub state: UserState,
+}
+
+/// Whether a group member is a user or a group (`MemberType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberKind {
+    User,
+    Group,
+}
+
+/// One member of a group, as ListGroupMembers reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    pub member_id: String,
+    pub name: String,
+    pub kind: MemberKind,
+    pub state: UserState,
+}
+
+/// A group an entity belongs to, as ListGroupsForEntity reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMembership {
+    pub group_id: String,
+    pub name: String,
+}
+
+/// A mailbox as GetMailboxDetails reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxDetails {
+    /// The quota, in MB.
+    pub quota_mb: u64,
+    /// What the mailbox holds now, in bytes.
+    pub size_bytes: u64,
+}
+
 /// An organization reference resolved against the live directory: its id, and its alias when
 /// the directory told us one.
 #[derive(Debug, Clone, PartialEq, Eq)]

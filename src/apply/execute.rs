@@ -128,7 +128,10 @@ mod tests {
     use crate::attr_map::AttrMap;
     use crate::attrs::{AttrValue, Attribute};
     use crate::directory::{ConnectionFailure, ConnectionFailureKind, UpdateRequest};
-    use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
+    use crate::live::{
+        GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
+        OrganizationSummary,
+    };
     use std::sync::Mutex;
 
     /// A directory whose UpdateUser always fails with `update_error`, after applying the
@@ -161,6 +164,64 @@ mod tests {
                 user.attributes.extend(request.attributes.clone());
             }
             Err(self.update_error.clone())
+        }
+        // These tests change attributes only: the mailbox calls are never made.
+        async fn list_aliases(&self, _: &str, _: &str) -> Result<Vec<String>, DirectoryError> {
+            Ok(Vec::new())
+        }
+        async fn list_groups(&self, _: &str) -> Result<Vec<GroupSummary>, DirectoryError> {
+            Ok(Vec::new())
+        }
+        async fn list_groups_for_entity(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<GroupMembership>, DirectoryError> {
+            Ok(Vec::new())
+        }
+        async fn list_group_members(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<GroupMember>, DirectoryError> {
+            Ok(Vec::new())
+        }
+        async fn mailbox_details(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<MailboxDetails, DirectoryError> {
+            Ok(MailboxDetails { quota_mb: 1, size_bytes: 0 })
+        }
+        async fn create_alias(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn delete_alias(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn associate_member_to_group(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn disassociate_member_from_group(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<(), DirectoryError> {
+            Ok(())
+        }
+        async fn update_mailbox_quota(
+            &self,
+            _: &str,
+            _: &str,
+            _: u64,
+        ) -> Result<(), DirectoryError> {
+            Ok(())
         }
     }
 

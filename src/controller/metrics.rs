@@ -343,7 +343,7 @@ mod tests {
         ));
         assert_eq!(lines(&text, "workmail_reconcile_run_duration_seconds_count{").len(), 5);
         let requests = lines(&text, "workmail_reconcile_api_requests_total{");
-        assert_eq!(requests.len(), 4 * 3, "{text}");
+        assert_eq!(requests.len(), 14 * 3, "{text}");
         assert!(requests.contains(
             &"workmail_reconcile_api_requests_total{operation=\"UpdateUser\",outcome=\"throttled\"} 0"
                 .into()

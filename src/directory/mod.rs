@@ -22,7 +22,10 @@ pub(crate) use sdk::OPERATIONS;
 pub use sdk::SdkDirectory;
 
 use crate::attrs::{AttrValue, Attribute};
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
+use crate::live::{
+    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
+    OrganizationSummary,
+};
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -69,6 +72,71 @@ pub trait Directory: Send + Sync {
     fn update_user(
         &self,
         request: &UpdateRequest,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// The addresses of an entity, as ListAliases answers it (all pages): some
+    /// endpoints list the primary address among the aliases and some do not.
+    fn list_aliases(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, DirectoryError>> + Send;
+    /// Every group of an organization (all pages).
+    fn list_groups(
+        &self,
+        organization_id: &str,
+    ) -> impl Future<Output = Result<Vec<GroupSummary>, DirectoryError>> + Send;
+    /// The groups an entity belongs to directly (all pages).
+    fn list_groups_for_entity(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> impl Future<Output = Result<Vec<GroupMembership>, DirectoryError>> + Send;
+    /// The direct members of a group (all pages).
+    fn list_group_members(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+    ) -> impl Future<Output = Result<Vec<GroupMember>, DirectoryError>> + Send;
+    /// A user's mailbox quota and size.
+    fn mailbox_details(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> impl Future<Output = Result<MailboxDetails, DirectoryError>> + Send;
+    /// Add an address to an entity (CreateAlias).
+    fn create_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Remove an address from an entity (DeleteAlias).
+    fn delete_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Make a user or group a member of a group (AssociateMemberToGroup).
+    fn associate_member_to_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Take a member out of a group (DisassociateMemberFromGroup).
+    fn disassociate_member_from_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
+    /// Set a user's mailbox quota, in MB (UpdateMailboxQuota).
+    fn update_mailbox_quota(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        quota_mb: u64,
     ) -> impl Future<Output = Result<(), DirectoryError>> + Send;
     /// The connection failure that stopped this directory, if one did: every call after it
     /// fails at once, so a run ends early with this one cause instead of one error per user.

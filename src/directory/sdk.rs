@@ -6,13 +6,22 @@ use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
 use super::{Directory, DirectoryError, UpdateRequest};
 use crate::attrs::{AttrValue, Attribute};
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState};
+use crate::live::{
+    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, MemberKind,
+    ObservedUser, OrganizationSummary, Role, UserState,
+};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;
+use aws_sdk_workmail::operation::list_aliases::ListAliasesOutput;
+use aws_sdk_workmail::operation::list_group_members::ListGroupMembersOutput;
+use aws_sdk_workmail::operation::list_groups::ListGroupsOutput;
+use aws_sdk_workmail::operation::list_groups_for_entity::ListGroupsForEntityOutput;
 use aws_sdk_workmail::operation::list_organizations::ListOrganizationsOutput;
 use aws_sdk_workmail::operation::list_users::ListUsersOutput;
-use aws_sdk_workmail::types::{EntityState, User, UserRole};
+use aws_sdk_workmail::types::{
+    EntityState, Group, GroupIdentifier, Member, MemberType, User, UserRole,
+};
 use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use std::future::Future;
@@ -24,8 +33,22 @@ const PAGE_SIZE: i32 = 100;
 
 /// Every WorkMail operation [`SdkDirectory`] calls, by its API name: the request counters of a
 /// controller start at 0 for each of them.
-pub(crate) const OPERATIONS: [&str; 4] =
-    ["ListOrganizations", "ListUsers", "DescribeUser", "UpdateUser"];
+pub(crate) const OPERATIONS: [&str; 14] = [
+    "ListOrganizations",
+    "ListUsers",
+    "DescribeUser",
+    "UpdateUser",
+    "ListAliases",
+    "ListGroups",
+    "ListGroupsForEntity",
+    "ListGroupMembers",
+    "GetMailboxDetails",
+    "CreateAlias",
+    "DeleteAlias",
+    "AssociateMemberToGroup",
+    "DisassociateMemberFromGroup",
+    "UpdateMailboxQuota",
+];
 
 /// The WorkMail directory behind an aws-sdk-workmail client, every call under one [`Limiter`].
 ///
@@ -138,6 +161,22 @@ impl SdkDirectory {
         }
         Ok(())
     }
+
+    /// Every item of every page of a paginated call, converted as in [`Self::each_page`].
+    async fn all_pages<P, E, I, T>(
+        &self,
+        operation: &'static str,
+        pages: PaginationStream<Result<P, SdkError<E, HttpResponse>>>,
+        items: impl Fn(&P) -> &[I],
+        convert: impl Fn(&I) -> Option<T>,
+    ) -> Result<Vec<T>, DirectoryError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut all = Vec::new();
+        self.each_page(operation, pages, items, convert, |page| all.extend(page)).await?;
+        Ok(all)
+    }
 }
 
 fn state_of(state: Option<&EntityState>) -> UserState {
@@ -166,6 +205,40 @@ fn listed_from(u: &User) -> Option<ListedUser> {
         state: state_of(u.state()),
         role: Role::parse(u.user_role().map_or("", UserRole::as_str)),
     })
+}
+
+fn group_from(g: &Group) -> Option<GroupSummary> {
+    Some(GroupSummary {
+        group_id: g.id()?.to_string(),
+        name: g.name().unwrap_or_default().to_string(),
+        email: g.email().map(str::to_string),
+        state: state_of(g.state()),
+    })
+}
+
+fn membership_from(g: &GroupIdentifier) -> Option<GroupMembership> {
+    Some(GroupMembership {
+        group_id: g.group_id()?.to_string(),
+        name: g.group_name().unwrap_or_default().to_string(),
+    })
+}
+
+fn member_from(m: &Member) -> Option<GroupMember> {
+    Some(GroupMember {
+        member_id: m.id()?.to_string(),
+        name: m.name().unwrap_or_default().to_string(),
+        kind: match m.r#type() {
+            Some(MemberType::Group) => MemberKind::Group,
+            _ => MemberKind::User,
+        },
+        state: state_of(m.state()),
+    })
+}
+
+/// A quota in MB as the API takes it (an `Integer`): larger values are refused by validation
+/// before any call, so saturating never changes what is sent in practice.
+fn quota_request(quota_mb: u64) -> i32 {
+    i32::try_from(quota_mb).unwrap_or(i32::MAX)
 }
 
 fn observed_from(output: DescribeUserOutput, requested: &str) -> ObservedUser {
@@ -220,12 +293,7 @@ impl Directory for SdkDirectory {
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
         let pages = self.client.list_organizations().max_results(PAGE_SIZE).into_paginator().send();
         let items = ListOrganizationsOutput::organization_summaries;
-        let mut all = Vec::new();
-        self.each_page("ListOrganizations", pages, items, organization_from, |page| {
-            all.extend(page);
-        })
-        .await?;
-        Ok(all)
+        self.all_pages("ListOrganizations", pages, items, organization_from).await
     }
 
     async fn list_users(&self, organization_id: &str) -> Result<Vec<ListedUser>, DirectoryError> {
@@ -294,6 +362,170 @@ impl Directory for SdkDirectory {
         }
         self.call("UpdateUser", call.send()).await.map(|_| ())
     }
+
+    async fn list_aliases(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> Result<Vec<String>, DirectoryError> {
+        let pages = self
+            .client
+            .list_aliases()
+            .organization_id(organization_id)
+            .entity_id(entity_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let alias = |a: &String| Some(a.clone());
+        self.all_pages("ListAliases", pages, ListAliasesOutput::aliases, alias).await
+    }
+
+    async fn list_groups(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<GroupSummary>, DirectoryError> {
+        let pages = self
+            .client
+            .list_groups()
+            .organization_id(organization_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        self.all_pages("ListGroups", pages, ListGroupsOutput::groups, group_from).await
+    }
+
+    async fn list_groups_for_entity(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> Result<Vec<GroupMembership>, DirectoryError> {
+        let pages = self
+            .client
+            .list_groups_for_entity()
+            .organization_id(organization_id)
+            .entity_id(entity_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let items = ListGroupsForEntityOutput::groups;
+        self.all_pages("ListGroupsForEntity", pages, items, membership_from).await
+    }
+
+    async fn list_group_members(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<GroupMember>, DirectoryError> {
+        let pages = self
+            .client
+            .list_group_members()
+            .organization_id(organization_id)
+            .group_id(group_id)
+            .max_results(PAGE_SIZE)
+            .into_paginator()
+            .send();
+        let items = ListGroupMembersOutput::members;
+        self.all_pages("ListGroupMembers", pages, items, member_from).await
+    }
+
+    async fn mailbox_details(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<MailboxDetails, DirectoryError> {
+        let request = self
+            .client
+            .get_mailbox_details()
+            .organization_id(organization_id)
+            .user_id(user_id)
+            .send();
+        let output = self.call("GetMailboxDetails", request).await?;
+        Ok(MailboxDetails {
+            quota_mb: output.mailbox_quota().map_or(0, |q| u64::try_from(q).unwrap_or(0)),
+            // A size in bytes is a whole number sent as a Double; anything else is clamped.
+            size_bytes: output.mailbox_size().max(0.0) as u64,
+        })
+    }
+
+    async fn create_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client
+            .create_alias()
+            .organization_id(organization_id)
+            .entity_id(entity_id)
+            .alias(alias)
+            .send();
+        self.call("CreateAlias", request).await.map(|_| ())
+    }
+
+    async fn delete_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client
+            .delete_alias()
+            .organization_id(organization_id)
+            .entity_id(entity_id)
+            .alias(alias)
+            .send();
+        self.call("DeleteAlias", request).await.map(|_| ())
+    }
+
+    async fn associate_member_to_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client
+            .associate_member_to_group()
+            .organization_id(organization_id)
+            .group_id(group_id)
+            .member_id(member_id)
+            .send();
+        self.call("AssociateMemberToGroup", request).await.map(|_| ())
+    }
+
+    async fn disassociate_member_from_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client
+            .disassociate_member_from_group()
+            .organization_id(organization_id)
+            .group_id(group_id)
+            .member_id(member_id)
+            .send();
+        self.call("DisassociateMemberFromGroup", request).await.map(|_| ())
+    }
+
+    async fn update_mailbox_quota(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        quota_mb: u64,
+    ) -> Result<(), DirectoryError> {
+        let request = self
+            .client
+            .update_mailbox_quota()
+            .organization_id(organization_id)
+            .user_id(user_id)
+            .mailbox_quota(quota_request(quota_mb))
+            .send();
+        self.call("UpdateMailboxQuota", request).await.map(|_| ())
+    }
 }
 
 #[cfg(test)]
@@ -303,7 +535,7 @@ mod tests {
 
     /// The operation names this file passes to `call` and `each_page`.
     fn called_operations(source: &str) -> BTreeSet<&str> {
-        ["self.call(\"", "self.each_page(\""]
+        ["self.call(\"", "self.each_page(\"", "self.all_pages(\""]
             .iter()
             .flat_map(|call| source.split(call).skip(1))
             .filter_map(|rest| rest.split('"').next())

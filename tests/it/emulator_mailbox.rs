@@ -52,7 +52,7 @@ async fn start() -> (Emulator, Client) {
 }
 
 /// The id of a user or group.
-fn id(emu: &Emulator, name: &str) -> String {
+pub(crate) fn id(emu: &Emulator, name: &str) -> String {
     emu.user(ORG, name)
         .map(|u| u.id)
         .or_else(|| emu.group(ORG, name).map(|g| g.id))

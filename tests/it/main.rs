@@ -4,6 +4,7 @@
 mod apply;
 mod cli;
 mod controller;
+mod directory_mailbox;
 mod docs;
 mod duplicates;
 mod emulator;

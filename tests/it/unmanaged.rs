@@ -10,7 +10,10 @@ use workmail_reconcile::directory::{
     ConnectionFailure, Directory, DirectoryError, Limiter, SdkDirectory, UpdateRequest,
 };
 use workmail_reconcile::emulator::{Emulator, Seed, SeedOrganization, SeedUser, UpdateSemantics};
-use workmail_reconcile::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
+use workmail_reconcile::live::{
+    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
+    OrganizationSummary, UserState,
+};
 use workmail_reconcile::reconcile::{Reconciler, UnmanagedPolicy};
 
 /// acme: alice and bob (declared), dan and eve (in no file; eve DISABLED and never registered),
@@ -466,6 +469,90 @@ impl Directory for Tampered {
     }
     async fn update_user(&self, request: &UpdateRequest) -> Result<(), DirectoryError> {
         self.inner.update_user(request).await
+    }
+
+    async fn list_aliases(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> Result<Vec<String>, DirectoryError> {
+        self.inner.list_aliases(organization_id, entity_id).await
+    }
+
+    async fn list_groups(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<GroupSummary>, DirectoryError> {
+        self.inner.list_groups(organization_id).await
+    }
+
+    async fn list_groups_for_entity(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+    ) -> Result<Vec<GroupMembership>, DirectoryError> {
+        self.inner.list_groups_for_entity(organization_id, entity_id).await
+    }
+
+    async fn list_group_members(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+    ) -> Result<Vec<GroupMember>, DirectoryError> {
+        self.inner.list_group_members(organization_id, group_id).await
+    }
+
+    async fn mailbox_details(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+    ) -> Result<MailboxDetails, DirectoryError> {
+        self.inner.mailbox_details(organization_id, user_id).await
+    }
+
+    async fn create_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> Result<(), DirectoryError> {
+        self.inner.create_alias(organization_id, entity_id, alias).await
+    }
+
+    async fn delete_alias(
+        &self,
+        organization_id: &str,
+        entity_id: &str,
+        alias: &str,
+    ) -> Result<(), DirectoryError> {
+        self.inner.delete_alias(organization_id, entity_id, alias).await
+    }
+
+    async fn associate_member_to_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<(), DirectoryError> {
+        self.inner.associate_member_to_group(organization_id, group_id, member_id).await
+    }
+
+    async fn disassociate_member_from_group(
+        &self,
+        organization_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<(), DirectoryError> {
+        self.inner.disassociate_member_from_group(organization_id, group_id, member_id).await
+    }
+
+    async fn update_mailbox_quota(
+        &self,
+        organization_id: &str,
+        user_id: &str,
+        quota_mb: u64,
+    ) -> Result<(), DirectoryError> {
+        self.inner.update_mailbox_quota(organization_id, user_id, quota_mb).await
     }
     fn connection_failure(&self) -> Option<&ConnectionFailure> {
         self.inner.connection_failure()
