@@ -186,7 +186,10 @@ fn check_flags(args: &ExportArgs) -> miette::Result<()> {
         return wrong("--attributes-only", "yaml");
     }
     if args.spreadsheet_safe && format == ExportFormat::Yaml {
-        return wrong("--spreadsheet-safe", "csv, m365-csv, aliases-csv, groups-csv and m365-bundle");
+        return wrong(
+            "--spreadsheet-safe",
+            "csv, m365-csv, aliases-csv, groups-csv and m365-bundle",
+        );
     }
     if args.force && format != ExportFormat::M365Bundle {
         return wrong("--force", "m365-bundle");
@@ -196,7 +199,9 @@ fn check_flags(args: &ExportArgs) -> miette::Result<()> {
             "--format m365-bundle writes four files: give a directory with --out-dir DIR, not --out"
         ),
         (true, false, false) => {
-            miette::bail!("--format m365-bundle needs --out-dir DIR (the directory to write it into)")
+            miette::bail!(
+                "--format m365-bundle needs --out-dir DIR (the directory to write it into)"
+            )
         }
         (false, _, true) => miette::bail!(
             "--out-dir applies to --format m365-bundle only; --format {} writes one file: give \
@@ -279,7 +284,9 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         if let Some(failure) = directory.connection_failure() {
             return Err(planning::stopped(failure, "nothing was exported"));
         }
-        result.map_err(|e| miette::miette!("export of {}: {e}; nothing was written", args.organization))
+        result.map_err(|e| {
+            miette::miette!("export of {}: {e}; nothing was written", args.organization)
+        })
     })?;
     let mut cells = Cells::new(args.spreadsheet_safe);
     let rewrite = AddressRewrite {
@@ -397,7 +404,10 @@ fn write_one(
         }
         ExportFormat::Csv => {
             write_csv_cells(exported, cells, out)?;
-            Report { left_out: users_left_out(exported, &[]), summary: users_summary(&[], declared) }
+            Report {
+                left_out: users_left_out(exported, &[]),
+                summary: users_summary(&[], declared),
+            }
         }
         ExportFormat::M365Csv => {
             let not_in_template = write_m365_csv(exported, rewrite.domain, cells, out)?;
@@ -430,7 +440,9 @@ fn write_one(
             Report { left_out: written.left_out, summary }
         }
         // Checked before any call: the bundle goes to --out-dir.
-        ExportFormat::M365Bundle => return Err(std::io::Error::other("m365-bundle needs --out-dir")),
+        ExportFormat::M365Bundle => {
+            return Err(std::io::Error::other("m365-bundle needs --out-dir"));
+        }
     })
 }
 
@@ -451,8 +463,8 @@ fn write_bundle(
     let aliases_written =
         write_aliases_csv(exported, rewrite, cells, &mut aliases).map_err(in_memory)?;
     let mut groups = Vec::new();
-    let groups_written = write_groups_csv(exported, &read.groups, rewrite, cells, &mut groups)
-        .map_err(in_memory)?;
+    let groups_written =
+        write_groups_csv(exported, &read.groups, rewrite, cells, &mut groups).map_err(in_memory)?;
     let organization = printable(&exported.organization_id);
     let users_written = exported.users.len() - not_in_template.len();
     let facts = BundleFacts {
@@ -485,9 +497,7 @@ fn write_bundle(
 fn left_out_lines(skipped: &[SkippedUser], not_in_template: &[SkippedUser]) -> Vec<String> {
     let mut all: Vec<&SkippedUser> = skipped.iter().chain(not_in_template).collect();
     all.sort_by(|a, b| a.name.cmp(&b.name));
-    all.iter()
-        .map(|s| format!("{}: {}", s.name, s.reason))
-        .collect()
+    all.iter().map(|s| format!("{}: {}", s.name, s.reason)).collect()
 }
 
 /// `Exported 1 user of m-… (2 left out).`, and with `--skip-declared`

@@ -20,9 +20,11 @@ impl BundleDir {
     pub(crate) fn new(path: &Path, force: bool) -> miette::Result<BundleDir> {
         let cannot = |why: String| miette::miette!("cannot write into {}: {why}", path.display());
         if path.exists() && !path.is_dir() {
-            return Err(cannot("it is a file, not a directory; give a directory (created when \
+            return Err(cannot(
+                "it is a file, not a directory; give a directory (created when \
                                missing)"
-                .into()));
+                    .into(),
+            ));
         }
         // The nearest part of the path that exists must be a directory for the rest to be made.
         let existing = path.ancestors().find(|a| a.as_os_str().is_empty() || a.exists());
@@ -54,7 +56,8 @@ impl BundleDir {
         let failed = |what: &str, e: std::io::Error| {
             miette::miette!("cannot write {}: {e}; no file of the bundle was written", what)
         };
-        std::fs::create_dir_all(&self.path).map_err(|e| failed(&self.path.display().to_string(), e))?;
+        std::fs::create_dir_all(&self.path)
+            .map_err(|e| failed(&self.path.display().to_string(), e))?;
         let mut staged = Vec::new();
         for (name, bytes) in BUNDLE_FILES.iter().zip(contents) {
             let destination = self.path.join(name);

@@ -46,7 +46,7 @@ pub(crate) async fn read_groups<D: Directory + Clone + 'static>(
                     Err(DirectoryError::UserNotFound | DirectoryError::EntityState(_)) => Ok(None),
                     Err(error) => Err(ExportError::Members { group: group.name, error }),
                 }
-            },
+            }
         },
         |_| {},
     )

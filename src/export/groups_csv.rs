@@ -4,12 +4,12 @@
 //! Members that are groups, and users the template cannot take, are not written: they are
 //! returned, one line each, to be named on stderr.
 
+use super::ExportedOrganization;
 use super::csv::rfc4180_writer;
 use super::groups::ExportedGroup;
 use super::m365::user_name;
 use super::rewrite::AddressRewrite;
 use super::spreadsheet::Cells;
-use super::ExportedOrganization;
 use crate::live::MemberKind;
 use std::collections::HashMap;
 use std::io::Write;
@@ -67,10 +67,9 @@ pub(crate) fn write_groups_csv<W: Write>(
                     None => "not among the organization's exported users".to_string(),
                 },
             };
-            written.left_out.push(format!(
-                "member {} of group {}: {why_not}",
-                member.name, group.name
-            ));
+            written
+                .left_out
+                .push(format!("member {} of group {}: {why_not}", member.name, group.name));
         }
         if rows == 0 {
             cells.write_record(&mut writer, row("").iter().map(String::as_str))?;

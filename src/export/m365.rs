@@ -109,7 +109,10 @@ impl fmt::Display for EmailDomain {
 }
 
 /// The User Name of `user`, or why the template cannot take the user.
-pub(super) fn user_name(user: &ExportedUser, domain: Option<&EmailDomain>) -> Result<String, SkippedUser> {
+pub(super) fn user_name(
+    user: &ExportedUser,
+    domain: Option<&EmailDomain>,
+) -> Result<String, SkippedUser> {
     let email = user.email.as_deref().filter(|e| !e.trim().is_empty());
     let has_display_name = !user.text(Attribute::DisplayName).trim().is_empty();
     let missing = match (email.is_some(), has_display_name) {

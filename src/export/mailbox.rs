@@ -88,7 +88,8 @@ pub(super) async fn read_mailbox<D: Directory>(
             .list_groups_for_entity(organization_id, &user.user_id)
             .await
             .map_err(failed("ListGroupsForEntity"))?;
-        mailbox.groups = Some(sorted_ignoring_case(memberships.into_iter().map(|g| g.name).collect()));
+        mailbox.groups =
+            Some(sorted_ignoring_case(memberships.into_iter().map(|g| g.name).collect()));
     }
     if reads.quota && has_mailbox {
         let details = directory

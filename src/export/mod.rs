@@ -17,18 +17,18 @@ mod rewrite;
 mod spreadsheet;
 mod yaml;
 
-pub(crate) use aliases_csv::{AliasesWritten, write_aliases_csv};
+pub(crate) use aliases_csv::write_aliases_csv;
 pub(crate) use bundle_readme::{BundleFacts, bundle_readme};
 pub use csv::write_csv;
 pub(crate) use csv::write_csv_cells;
 pub use groups::ExportedGroup;
 pub(crate) use groups::read_groups;
-pub(crate) use groups_csv::{GroupsWritten, write_groups_csv};
+pub(crate) use groups_csv::write_groups_csv;
 pub(crate) use m365::{EmailDomain, write_m365_csv};
 pub use mailbox::{ExportedMailbox, MailboxReads};
+pub(crate) use modeline::{SCHEMA_FILE, schema_reference};
 pub(crate) use rewrite::{AddressRewrite, default_mail_domain};
 pub use spreadsheet::Cells;
-pub(crate) use modeline::{SCHEMA_FILE, schema_reference};
 pub use yaml::to_yaml;
 pub(crate) use yaml::write_yaml;
 

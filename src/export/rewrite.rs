@@ -49,7 +49,8 @@ mod tests {
     #[test]
     fn only_addresses_on_the_default_domain_move() {
         let domain = EmailDomain::parse("contoso.com").expect("domain");
-        let rewrite = AddressRewrite { domain: Some(&domain), default_domain: Some("acme.example") };
+        let rewrite =
+            AddressRewrite { domain: Some(&domain), default_domain: Some("acme.example") };
         assert_eq!(rewrite.address("a.liddell@ACME.example"), "a.liddell@contoso.com");
         assert_eq!(rewrite.address("alice@acme-corp.example"), "alice@acme-corp.example");
         assert_eq!(rewrite.address("\"a@b\"@acme.example"), "\"a@b\"@contoso.com");

@@ -434,7 +434,7 @@ async fn export_refuses_bad_flags_before_any_call() {
         ),
         (
             &["--format", "csv", "--email-domain", "contoso.com"],
-            "--email-domain applies to --format m365-csv only",
+            "--email-domain applies to --format m365-csv, aliases-csv",
         ),
         (
             &["--format", "csv", "--schema-path", "s.json"],

@@ -21,7 +21,7 @@ fn mailbox_seed() -> Seed {
         .user(SeedUser::new("bob").state(UserState::Disabled))
         .user(SeedUser::new("room").email("room@acme.example").role("RESOURCE"))
         .group(SeedGroup::new("engineering").member("alice").member("dave").member("bob"))
-        .group(SeedGroup::new("Sales, EMEA").member("alice"))
+        .group(SeedGroup::new("Sales, EMEA").email("sales@acme.example").member("alice"))
         .group(SeedGroup::new("all-staff").member("engineering"));
     Seed::default().organization(org)
 }
@@ -35,7 +35,7 @@ const ALICE: &str = "  alice:
       - alice@acme-corp.example
     groups:
       - engineering
-      - \"Sales, EMEA\"
+      - Sales, EMEA
     mailbox_quota_mb: 10240
 ";
 

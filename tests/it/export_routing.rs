@@ -6,7 +6,9 @@
 use crate::support::*;
 use std::path::Path;
 use workmail_reconcile::attrs::Attribute::*;
-use workmail_reconcile::emulator::{Faults, Seed, SeedGroup, SeedOrganization, SeedUser, UpdateSemantics};
+use workmail_reconcile::emulator::{
+    Faults, Seed, SeedGroup, SeedOrganization, SeedUser, UpdateSemantics,
+};
 use workmail_reconcile::live::UserState;
 
 /// A group name with everything the GroupName pattern lets through that CSV must quote.
@@ -127,9 +129,12 @@ async fn email_domain_rewrites_user_names_and_default_domain_addresses_only() {
     let out = run(&emu, files.path(), &args).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let written = read_csv(&out.stdout);
-    assert!(written.contains(&rows(&[&["engineering", "eng@contoso.com", "alice@contoso.com"]])[0]));
     assert!(
-        written.contains(&rows(&[&[TRICKY_GROUP, "sales@acme-corp.example", "dave@contoso.com"]])[0]),
+        written.contains(&rows(&[&["engineering", "eng@contoso.com", "alice@contoso.com"]])[0])
+    );
+    assert!(
+        written
+            .contains(&rows(&[&[TRICKY_GROUP, "sales@acme-corp.example", "dave@contoso.com"]])[0]),
         "{written:?}"
     );
 }
@@ -189,20 +194,32 @@ async fn bundle_writes_four_files_and_replaces_them_only_with_force() {
         async move { run(emu, files.path(), &export_args(&format, &[])).await.stdout }
     };
     assert_eq!(std::fs::read(dir.join("users.csv")).expect("users"), single("m365-csv").await);
-    assert_eq!(std::fs::read(dir.join("aliases.csv")).expect("aliases"), single("aliases-csv").await);
+    assert_eq!(
+        std::fs::read(dir.join("aliases.csv")).expect("aliases"),
+        single("aliases-csv").await
+    );
     assert_eq!(std::fs::read(dir.join("groups.csv")).expect("groups"), single("groups-csv").await);
     let readme = std::fs::read_to_string(dir.join("README.txt")).expect("readme");
-    for tool in ["Add multiple users", "Set-Mailbox", "New-DistributionGroup", "Add-DistributionGroupMember"] {
+    for tool in [
+        "Add multiple users",
+        "Set-Mailbox",
+        "New-DistributionGroup",
+        "Add-DistributionGroupMember",
+    ] {
         assert!(readme.contains(tool), "{tool}: {readme}");
     }
-    assert!(stderr(&out).contains("Exported 3 users, 3 aliases and 5 groups with 4 members"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Exported 3 users, 3 aliases and 5 groups with 4 members"),
+        "{}",
+        stderr(&out)
+    );
 
     // Again: refused before any call, the files as they were.
     std::fs::write(dir.join("users.csv"), "mine").expect("edit");
     emu.clear_journal();
     let again = run(&emu, files.path(), &args).await;
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("pass --force"), "{}", stderr(&again));
+    assert!(unwrapped(&stderr(&again)).contains("pass--force"), "{}", stderr(&again));
     assert!(emu.journal().is_empty(), "no call");
     assert_eq!(std::fs::read_to_string(dir.join("users.csv")).expect("kept"), "mine");
     let mut forced = args.clone();
@@ -230,10 +247,18 @@ async fn spreadsheet_safe_quotes_formula_cells_and_says_how_many() {
     };
     assert_eq!(cell("alice@acme.example", 7), "'+1 555 0100");
     assert_eq!(cell("erin@acme.example", 3), "'=HYPERLINK(\"http://x\")");
-    assert!(stderr(&safe).contains("--spreadsheet-safe prefixed ' to 2 cells."), "{}", stderr(&safe));
+    assert!(
+        stderr(&safe).contains("--spreadsheet-safe prefixed ' to 2 cells."),
+        "{}",
+        stderr(&safe)
+    );
 
-    let aliases = run(&emu, files.path(), &export_args("aliases-csv", &["--spreadsheet-safe"])).await;
-    assert!(read_csv(&aliases.stdout).contains(&vec!["dave@acme.example".into(), "'-dash@acme.example".into()]));
+    let aliases =
+        run(&emu, files.path(), &export_args("aliases-csv", &["--spreadsheet-safe"])).await;
+    assert!(
+        read_csv(&aliases.stdout)
+            .contains(&vec!["dave@acme.example".into(), "'-dash@acme.example".into()])
+    );
     assert!(stderr(&aliases).contains("prefixed ' to 1 cell."), "{}", stderr(&aliases));
 
     for format in ["csv", "groups-csv"] {
@@ -258,20 +283,36 @@ async fn routing_formats_refuse_bad_input_before_any_call() {
         (&["--format", "m365-bundle", "--out-dir", "a-file/sub"], "a-file is not a directory"),
         (&["--format", "m365-bundle", "--out", "x.csv"], "give a directory with --out-dir DIR"),
         (&["--format", "m365-bundle"], "--format m365-bundle needs --out-dir DIR"),
-        (&["--format", "aliases-csv", "--out-dir", "d"], "--out-dir applies to --format m365-bundle only"),
+        (
+            &["--format", "aliases-csv", "--out-dir", "d"],
+            "--out-dir applies to --format m365-bundle only",
+        ),
         (&["--format", "m365-bundle", "--out-dir", "full"], "holds users.csv already"),
         (&["--format", "groups-csv", "--force"], "--force applies to --format m365-bundle only"),
         (&["--spreadsheet-safe"], "--spreadsheet-safe applies to --format csv, m365-csv"),
-        (&["--format", "csv", "--attributes-only"], "--attributes-only applies to --format yaml only"),
-        (&["--format", "groups-csv", "--skip-declared", "a-file"], "--skip-declared applies to the user formats only"),
-        (&["--format", "csv", "--email-domain", "contoso.com"], "--email-domain applies to --format m365-csv"),
+        (
+            &["--format", "csv", "--attributes-only"],
+            "--attributes-only applies to --format yaml only",
+        ),
+        (
+            &["--format", "groups-csv", "--skip-declared", "a-file"],
+            "--skip-declared applies to the user formats only",
+        ),
+        (
+            &["--format", "csv", "--email-domain", "contoso.com"],
+            "--email-domain applies to --format m365-csv",
+        ),
     ];
     for (flags, message) in cases {
         let mut args = vec!["export", "--organization", "acme"];
         args.extend_from_slice(flags);
         let out = run(&emu, files.path(), &args).await;
         assert_eq!(out.status.code(), Some(1), "{flags:?}");
-        assert!(unwrapped(&stderr(&out)).contains(&unwrapped(message)), "{flags:?}: {}", stderr(&out));
+        assert!(
+            unwrapped(&stderr(&out)).contains(&unwrapped(message)),
+            "{flags:?}: {}",
+            stderr(&out)
+        );
         assert!(emu.journal().is_empty(), "{flags:?}: no API call");
     }
     assert!(!files.path().join("d").exists());
@@ -292,22 +333,29 @@ async fn an_unknown_organization_writes_nothing() {
     assert_eq!(std::fs::read_dir(files.path()).expect("dir").count(), 0, "no file, no directory");
 }
 
-/// Start `args`, and once `operation` has been answered, make every later call fail: the
-/// export stops mid-way, exit 1.
+/// Start `args` with every answer 300 ms late, and once `operation` has been answered, make
+/// every call that arrives later fail (after the client's retries): the export stops mid-way,
+/// exit 1. A later phase of calls always waits for an answer to the phase after `operation`,
+/// so it fails however long this test takes to notice.
 async fn fail_after(
     emu: &workmail_reconcile::emulator::Emulator,
     dir: &Path,
     args: &[&str],
     operation: &str,
 ) -> std::process::Output {
-    emu.set_faults(Faults { latency: std::time::Duration::from_millis(40), ..Faults::default() });
-    let mut cmd = command(&emu.url(), dir, args);
+    emu.set_faults(Faults { latency: std::time::Duration::from_millis(300), ..Faults::default() });
+    // A failing call gives up after one second of retries, not the default 90.
+    let mut cmd = command(&emu.url(), dir, &[&["--operation-timeout", "1s"], args].concat());
     let running = tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"));
     emu.journal_until(|journal| journal.iter().any(|e| e.operation == operation)).await;
     emu.set_faults(Faults { server_error_rate: 1.0, ..Faults::default() });
     let out = running.await.expect("join");
     assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
-    assert!(stderr(&out).contains("nothing was written"), "{}", stderr(&out));
+    assert!(unwrapped(&stderr(&out)).contains("nothingwas"), "{}", stderr(&out));
+    assert!(
+        calls(&emu.journal(), operation).len() < emu.journal().len(),
+        "calls after {operation} were made, and failed"
+    );
     out
 }
 
@@ -315,11 +363,18 @@ async fn fail_after(
 async fn a_call_failing_mid_export_leaves_no_file() {
     let (emu, files) = start().await;
     files.write("kept.csv", "before");
-    fail_after(&emu, files.path(), &export_args("aliases-csv", &["--out", "kept.csv"]), "ListAliases").await;
+    fail_after(
+        &emu,
+        files.path(),
+        &export_args("aliases-csv", &["--out", "kept.csv"]),
+        "ListUsers",
+    )
+    .await;
     assert_eq!(files.read("kept.csv"), "before", "an existing file is left as it was");
-    fail_after(&emu, files.path(), &export_args("groups-csv", &["--out", "g.csv"]), "ListGroups").await;
+    fail_after(&emu, files.path(), &export_args("groups-csv", &["--out", "g.csv"]), "ListUsers")
+        .await;
     let args = export_args("m365-bundle", &["--out-dir", "bundle"]);
-    fail_after(&emu, files.path(), &args, "ListGroups").await;
+    fail_after(&emu, files.path(), &args, "DescribeUser").await;
     let mut left: Vec<String> = std::fs::read_dir(files.path())
         .expect("dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -333,7 +388,8 @@ fn python_rows(file: &Path) -> Option<Vec<Vec<String>>> {
     let script = "import csv, json, sys\n\
         with open(sys.argv[1], newline='', encoding='utf-8') as f:\n    \
         print(json.dumps(list(csv.reader(f))))";
-    let out = std::process::Command::new("python3").arg("-c").arg(script).arg(file).output().ok()?;
+    let out =
+        std::process::Command::new("python3").arg("-c").arg(script).arg(file).output().ok()?;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     Some(serde_json::from_slice(&out.stdout).expect("JSON rows"))
 }
