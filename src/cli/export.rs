@@ -476,7 +476,7 @@ fn write_bundle(
         spreadsheet_safe: args.spreadsheet_safe.then(|| cells.changed()),
     };
     let readme = bundle_readme(&facts);
-    dir.write([readme.as_bytes(), &users, &aliases, &groups])?;
+    dir.write([&users, &aliases, &groups, readme.as_bytes()])?;
     let mut left_out = users_left_out(exported, &not_in_template);
     left_out.extend(aliases_written.merged);
     left_out.extend(groups_written.left_out.iter().cloned());

@@ -5,8 +5,9 @@ use super::staged_file::StagedFile;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The files of a bundle, in the order the README says to import them (the README first).
-pub(crate) const BUNDLE_FILES: [&str; 4] = ["README.txt", "users.csv", "aliases.csv", "groups.csv"];
+/// The files of a bundle, in the order they are moved into place: the README last, so that a
+/// directory with a README holds the whole bundle.
+pub(crate) const BUNDLE_FILES: [&str; 4] = ["users.csv", "aliases.csv", "groups.csv", "README.txt"];
 
 /// A checked `--out-dir`.
 pub(crate) struct BundleDir {
@@ -32,6 +33,10 @@ impl BundleDir {
             && !existing.is_dir()
         {
             return Err(cannot(format!("{} is not a directory", existing.display())));
+        }
+        // Replacing cannot turn a directory into a file: found now, not after the whole export.
+        if let Some(name) = BUNDLE_FILES.iter().find(|name| path.join(name).is_dir()) {
+            return Err(cannot(format!("{name} in it is a directory")));
         }
         if !force {
             let present: Vec<String> = BUNDLE_FILES

@@ -15,7 +15,15 @@ pub(crate) struct StagedFile {
 
 impl StagedFile {
     /// A new temporary file next to `destination` (`.NAME.PID.N.partial`, never an existing one).
+    /// A destination that is a symbolic link is written through it: the file it points to is
+    /// replaced, not the link.
     pub(crate) fn create(destination: &Path) -> io::Result<StagedFile> {
+        let through_link = destination
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then(|| destination.canonicalize().ok())
+            .flatten();
+        let destination = through_link.as_deref().unwrap_or(destination);
         let name = destination.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.unwrap_or_else(|| "export".to_string());
         let directory = match destination.parent() {
@@ -112,6 +120,21 @@ mod tests {
         staged.commit(true).expect("commit");
         assert_eq!(std::fs::read_to_string(&out).expect("read"), "new");
         assert_eq!(entries(&dir), ["out.csv"]);
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_written_through() {
+        let dir = std::env::temp_dir().join(format!("staged-link-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("real")).expect("dir");
+        std::fs::write(dir.join("real/out.csv"), "old").expect("old");
+        std::os::unix::fs::symlink("real/out.csv", dir.join("link.csv")).expect("link");
+        let mut staged = StagedFile::create(&dir.join("link.csv")).expect("create");
+        staged.file().expect("file").write_all(b"new").expect("write");
+        staged.commit(true).expect("commit");
+        assert!(dir.join("link.csv").symlink_metadata().expect("link").file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(dir.join("real/out.csv")).expect("read"), "new");
         std::fs::remove_dir_all(&dir).expect("clean");
     }
 }

@@ -278,7 +278,8 @@ async fn routing_formats_refuse_bad_input_before_any_call() {
     let (emu, files) = start().await;
     files.write("a-file", "x");
     files.write("full/users.csv", "x");
-    let cases: [(&[&str], &str); 11] = [
+    files.write("dirs/groups.csv/inside", "x");
+    let cases: [(&[&str], &str); 12] = [
         (&["--format", "m365-bundle", "--out-dir", "a-file"], "it is a file, not a directory"),
         (&["--format", "m365-bundle", "--out-dir", "a-file/sub"], "a-file is not a directory"),
         (&["--format", "m365-bundle", "--out", "x.csv"], "give a directory with --out-dir DIR"),
@@ -288,6 +289,10 @@ async fn routing_formats_refuse_bad_input_before_any_call() {
             "--out-dir applies to --format m365-bundle only",
         ),
         (&["--format", "m365-bundle", "--out-dir", "full"], "holds users.csv already"),
+        (
+            &["--format", "m365-bundle", "--out-dir", "dirs", "--force"],
+            "groups.csv in it is a directory",
+        ),
         (&["--format", "groups-csv", "--force"], "--force applies to --format m365-bundle only"),
         (&["--spreadsheet-safe"], "--spreadsheet-safe applies to --format csv, m365-csv"),
         (
