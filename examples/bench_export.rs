@@ -5,7 +5,7 @@
 //! its own.
 //!
 //! ```text
-//! cargo build --release && cargo run --release --example bench_export -- --users 10000 --groups 500 --max-rps 200
+//! cargo build --release && cargo run --release --example bench_export -- --users 10000 --groups 500 --max-rps 200 --latency-ms 20
 //! ```
 
 #[path = "../benches/common/mod.rs"]
@@ -30,6 +30,9 @@ struct Args {
     /// The emulator's requests-per-second cap.
     #[arg(long, default_value_t = 200.0)]
     max_rps: f64,
+    /// Latency added to every request.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
     /// The binary to measure.
     #[arg(long, default_value = "target/release/workmail-reconcile")]
     binary: PathBuf,
@@ -100,17 +103,22 @@ fn main() -> std::io::Result<()> {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let emulator = runtime.block_on(Emulator::start(EmulatorConfig {
         seed: seed(args.users, args.groups),
-        faults: Faults { max_rps: Some(args.max_rps), ..Faults::default() },
+        faults: Faults {
+            max_rps: Some(args.max_rps),
+            latency: Duration::from_millis(args.latency_ms),
+            ..Faults::default()
+        },
         ..EmulatorConfig::default()
     }))?;
     let url = emulator.url();
     let org = common::organization_id(0);
     let out = std::env::temp_dir().join(format!("bench-export-{}", std::process::id()));
     println!(
-        "{} users, {} groups, emulator cap {}/s; {}",
+        "{} users, {} groups, emulator cap {}/s, {} ms latency; {}",
         args.users,
         args.groups,
         args.max_rps,
+        args.latency_ms,
         common::machine()
     );
     let rps = args.max_rps.to_string();

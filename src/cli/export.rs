@@ -288,6 +288,14 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
             miette::miette!("export of {}: {e}; nothing was written", args.organization)
         })
     })?;
+    let rewrites_others = args.format != ExportFormat::M365Csv && args.email_domain.is_some();
+    if rewrites_others && read.default_domain.is_none() {
+        eprintln!(
+            "note: ListOrganizations did not say the default mail domain of {}, so only User \
+             Names get --email-domain; aliases and group addresses are written as they are",
+            printable(&read.exported.organization_id)
+        );
+    }
     let mut cells = Cells::new(args.spreadsheet_safe);
     let rewrite = AddressRewrite {
         domain: args.email_domain.as_ref(),

@@ -142,7 +142,7 @@ const M365_HEADER: &str = "User Name,First Name,Last Name,Display Name,Job Title
     State or Province,ZIP or Postal Code,Country or Region";
 
 /// Every row of a CSV, the header included, read back with the csv crate.
-fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(bytes)

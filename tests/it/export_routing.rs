@@ -3,6 +3,7 @@
 //! any call, no file at all when a call fails mid-export, and values that round-trip through the
 //! CSV readers of the csv crate and (when installed) Python's standard library.
 
+use crate::export::read_csv;
 use crate::support::*;
 use std::path::Path;
 use workmail_reconcile::attrs::Attribute::*;
@@ -46,16 +47,6 @@ fn routing_seed() -> Seed {
         .group(SeedGroup::new("dormant").state(UserState::Disabled).member("room"))
         .group(SeedGroup::new("old").state(UserState::Deleted));
     Seed::default().organization(org)
-}
-
-/// Every row of a CSV, the header included, read back with the csv crate.
-fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(bytes)
-        .records()
-        .map(|record| record.expect("an RFC 4180 record").iter().map(str::to_string).collect())
-        .collect()
 }
 
 fn rows(table: &[&[&str]]) -> Vec<Vec<String>> {
