@@ -289,7 +289,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         })
     })?;
     let rewrites_others = args.format != ExportFormat::M365Csv && args.email_domain.is_some();
-    if rewrites_others && read.default_domain.is_none() {
+    if rewrites_others && read.default_domain.is_none() && !global.quiet {
         eprintln!(
             "note: ListOrganizations did not say the default mail domain of {}, so only User \
              Names get --email-domain; aliases and group addresses are written as they are",
