@@ -270,7 +270,9 @@ async fn routing_formats_refuse_bad_input_before_any_call() {
     files.write("a-file", "x");
     files.write("full/users.csv", "x");
     files.write("dirs/groups.csv/inside", "x");
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 14] = [
+        (&["--format", "m365-bundle", "--out-dir", ""], "a value is required for '--out-dir"),
+        (&["--format", "aliases-csv", "--out", ""], "a value is required for '--out"),
         (&["--format", "m365-bundle", "--out-dir", "a-file"], "it is a file, not a directory"),
         (&["--format", "m365-bundle", "--out-dir", "a-file/sub"], "a-file is not a directory"),
         (&["--format", "m365-bundle", "--out", "x.csv"], "give a directory with --out-dir DIR"),
