@@ -61,3 +61,49 @@ pub(crate) fn write_aliases_csv<W: Write>(
     writer.flush()?;
     Ok(written)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attrs::{AttrValue, Attribute};
+    use crate::export::{EmailDomain, ExportedMailbox, ExportedUser};
+    use crate::live::UserState;
+
+    #[test]
+    fn an_alias_the_rewrite_makes_the_user_name_is_not_written_but_said() {
+        let user = ExportedUser {
+            user_id: "u-1".into(),
+            name: "alice".into(),
+            email: Some("alice@acme-corp.example".into()),
+            state: UserState::Enabled,
+            attributes: vec![(Attribute::DisplayName, AttrValue::from("Alice"))],
+            mailbox: ExportedMailbox {
+                aliases: Some(vec!["alice@acme.example".into(), "al@acme.example".into()]),
+                ..ExportedMailbox::default()
+            },
+        };
+        let export = ExportedOrganization {
+            reference: "acme".into(),
+            organization_id: "m-1".into(),
+            users: vec![user],
+            skipped: Vec::new(),
+            declared: 0,
+        };
+        let domain = EmailDomain::parse("contoso.com").expect("domain");
+        let rewrite =
+            AddressRewrite { domain: Some(&domain), default_domain: Some("acme.example") };
+        let mut out = Vec::new();
+        let written =
+            write_aliases_csv(&export, rewrite, &mut Cells::new(false), &mut out).expect("written");
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "User Name,Alias\r\nalice@contoso.com,al@contoso.com\r\n"
+        );
+        assert_eq!(written.aliases, 1);
+        assert_eq!(
+            written.merged,
+            ["alias alice@acme.example of alice becomes alice@contoso.com with --email-domain, \
+              an address the user has already"]
+        );
+    }
+}
