@@ -61,6 +61,8 @@ pub struct OrganizationSummary {
     pub id: String,
     pub alias: Option<String>,
     pub state: Option<String>,
+    /// The domain of new addresses (`DefaultMailDomain`), when the listing says.
+    pub default_mail_domain: Option<String>,
 }
 
 /// One entry of ListUsers.

@@ -223,6 +223,7 @@ fn organization_from(
         id: o.organization_id()?.to_string(),
         alias: o.alias().map(str::to_string),
         state: o.state().map(str::to_string),
+        default_mail_domain: o.default_mail_domain().map(str::to_string),
     })
 }
 

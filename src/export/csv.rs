@@ -4,6 +4,7 @@
 //! back unchanged.
 
 use super::ExportedOrganization;
+use super::spreadsheet::Cells;
 use crate::attrs::Attribute;
 use std::io::Write;
 
@@ -27,8 +28,17 @@ pub(super) fn rfc4180_writer<W: Write>(out: W) -> ::csv::Writer<W> {
 
 /// Write the header row and one row per user of `export`, in its order, as they are produced.
 pub fn write_csv<W: Write>(export: &ExportedOrganization, out: W) -> std::io::Result<()> {
+    write_csv_cells(export, &mut Cells::new(false), out)
+}
+
+/// [`write_csv`], each cell through `cells` (`--spreadsheet-safe` or exact).
+pub(crate) fn write_csv_cells<W: Write>(
+    export: &ExportedOrganization,
+    cells: &mut Cells,
+    out: W,
+) -> std::io::Result<()> {
     let mut writer = rfc4180_writer(out);
-    writer.write_record(csv_header())?;
+    cells.write_record(&mut writer, csv_header())?;
     for user in &export.users {
         let identity = [
             user.user_id.as_str(),
@@ -37,8 +47,8 @@ pub fn write_csv<W: Write>(export: &ExportedOrganization, out: W) -> std::io::Re
             user.state.as_str(),
             user.text(Attribute::Role),
         ];
-        writer
-            .write_record(identity.into_iter().chain(attribute_columns().map(|a| user.text(a))))?;
+        let row = identity.into_iter().chain(attribute_columns().map(|a| user.text(a)));
+        cells.write_record(&mut writer, row)?;
     }
     writer.flush()
 }
@@ -78,6 +88,7 @@ mod tests {
                     (Attribute::HiddenFromGlobalAddressList, AttrValue::Bool(true)),
                     (Attribute::Role, AttrValue::from("USER")),
                 ],
+                mailbox: Default::default(),
             }],
             skipped: Vec::new(),
         };

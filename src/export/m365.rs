@@ -4,6 +4,7 @@
 //! address or a display name is left out, and returned so that it can be reported.
 
 use super::csv::rfc4180_writer;
+use super::spreadsheet::Cells;
 use super::{ExportedOrganization, ExportedUser, SkippedUser};
 use crate::attrs::Attribute;
 use std::fmt;
@@ -108,7 +109,10 @@ impl fmt::Display for EmailDomain {
 }
 
 /// The User Name of `user`, or why the template cannot take the user.
-fn user_name(user: &ExportedUser, domain: Option<&EmailDomain>) -> Result<String, SkippedUser> {
+pub(super) fn user_name(
+    user: &ExportedUser,
+    domain: Option<&EmailDomain>,
+) -> Result<String, SkippedUser> {
     let email = user.email.as_deref().filter(|e| !e.trim().is_empty());
     let has_display_name = !user.text(Attribute::DisplayName).trim().is_empty();
     let missing = match (email.is_some(), has_display_name) {
@@ -140,10 +144,11 @@ fn user_name(user: &ExportedUser, domain: Option<&EmailDomain>) -> Result<String
 pub(crate) fn write_m365_csv<W: Write>(
     export: &ExportedOrganization,
     domain: Option<&EmailDomain>,
+    cells: &mut Cells,
     out: W,
 ) -> std::io::Result<Vec<SkippedUser>> {
     let mut writer = rfc4180_writer(out);
-    writer.write_record(M365_HEADINGS)?;
+    cells.write_record(&mut writer, M365_HEADINGS)?;
     let mut left_out = Vec::new();
     for user in &export.users {
         let user_name = match user_name(user, domain) {
@@ -153,11 +158,12 @@ pub(crate) fn write_m365_csv<W: Write>(
                 continue;
             }
         };
-        writer.write_record(COLUMNS.iter().map(|(_, source)| match source {
+        let row = COLUMNS.iter().map(|(_, source)| match source {
             Source::UserName => user_name.as_str(),
             Source::Attribute(attr) => user.text(*attr),
             Source::Nothing => "",
-        }))?;
+        });
+        cells.write_record(&mut writer, row)?;
     }
     writer.flush()?;
     Ok(left_out)
@@ -176,6 +182,7 @@ mod tests {
             email: email.map(str::to_string),
             state: UserState::Enabled,
             attributes: vec![(Attribute::DisplayName, AttrValue::from(display_name))],
+            mailbox: Default::default(),
         }
     }
 

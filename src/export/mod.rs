@@ -5,14 +5,30 @@
 //! declare are left out by the rule the plan uses for unmanaged users, so that the file adopts
 //! exactly the users a plan reports as in no file.
 
+mod aliases_csv;
+mod bundle_readme;
 mod csv;
+mod groups;
+mod groups_csv;
 mod m365;
+mod mailbox;
 mod modeline;
+mod rewrite;
+mod spreadsheet;
 mod yaml;
 
+pub(crate) use aliases_csv::write_aliases_csv;
+pub(crate) use bundle_readme::{BundleFacts, bundle_readme};
 pub use csv::write_csv;
+pub(crate) use csv::write_csv_cells;
+pub use groups::ExportedGroup;
+pub(crate) use groups::read_groups;
+pub(crate) use groups_csv::write_groups_csv;
 pub(crate) use m365::{EmailDomain, write_m365_csv};
+pub use mailbox::{ExportedMailbox, MailboxReads};
 pub(crate) use modeline::{SCHEMA_FILE, schema_reference};
+pub(crate) use rewrite::{AddressRewrite, default_mail_domain};
+pub use spreadsheet::Cells;
 pub use yaml::to_yaml;
 pub(crate) use yaml::write_yaml;
 
@@ -39,6 +55,8 @@ pub struct ExportedUser {
     pub email: Option<String>,
     pub state: UserState,
     pub attributes: Vec<(Attribute, AttrValue)>,
+    /// The mailbox keys the export read (none unless asked for).
+    pub mailbox: ExportedMailbox,
 }
 
 impl ExportedUser {
@@ -75,6 +93,14 @@ pub enum ExportError {
     List(DirectoryError),
     #[error("DescribeUser {user} failed: {error}")]
     Describe { user: String, error: DirectoryError },
+    #[error("{operation} {user} failed: {error}")]
+    Mailbox { operation: &'static str, user: String, error: DirectoryError },
+    #[error("ListGroups failed: {0}")]
+    Groups(DirectoryError),
+    #[error("ListGroupMembers {group} failed: {error}")]
+    Members { group: String, error: DirectoryError },
+    #[error("ListOrganizations failed: {0}")]
+    Organizations(DirectoryError),
 }
 
 /// What the file shows of a user: every non-empty attribute, role and visibility always.
@@ -96,17 +122,31 @@ fn exported(live: ObservedUser) -> ExportedUser {
         email: live.email,
         state: live.state,
         attributes,
+        mailbox: ExportedMailbox::default(),
     }
 }
 
-/// Read the organization `reference` (an id or alias). With `skip_declared`, the users that its
-/// declarations of this organization (under any spelling of it) declare are left out: by key
-/// (user id, name or primary email, ignoring case), or by the user id DescribeUser answers for
-/// a key that names no listed user.
+/// Read the attributes of the organization `reference` (an id or alias): [`export_with`]
+/// reading no mailbox key.
 pub async fn export<D: Directory + Clone + 'static>(
     directory: &D,
     reference: &OrganizationRef,
     skip_declared: Option<&DesiredState>,
+    width: usize,
+    on_user: impl FnMut(),
+) -> Result<ExportedOrganization, ExportError> {
+    export_with(directory, reference, skip_declared, MailboxReads::NONE, width, on_user).await
+}
+
+/// Read the organization `reference` (an id or alias), and for each user the mailbox keys
+/// `reads` asks for. With `skip_declared`, the users that its declarations of this organization
+/// (under any spelling of it) declare are left out: by key (user id, name or primary email,
+/// ignoring case), or by the user id DescribeUser answers for a key that names no listed user.
+pub async fn export_with<D: Directory + Clone + 'static>(
+    directory: &D,
+    reference: &OrganizationRef,
+    skip_declared: Option<&DesiredState>,
+    reads: MailboxReads,
     width: usize,
     on_user: impl FnMut(),
 ) -> Result<ExportedOrganization, ExportError> {
@@ -136,11 +176,14 @@ pub async fn export<D: Directory + Clone + 'static>(
             async move {
                 // Reduced to what the file shows as soon as it is read: an organization of
                 // 100,000 users is not held twice.
-                directory
+                let mut exported = directory
                     .describe_user(&organization_id, &user.user_id)
                     .await
                     .map(exported)
-                    .map_err(|error| ExportError::Describe { user: user.name, error })
+                    .map_err(|error| ExportError::Describe { user: user.name, error })?;
+                exported.mailbox =
+                    mailbox::read_mailbox(&directory, &organization_id, &exported, reads).await?;
+                Ok(exported)
             }
         },
         |_| on_user(),

@@ -3,7 +3,7 @@
 //! 1.2 reader could take it for anything but that string; otherwise it is double-quoted with
 //! JSON escapes (a subset of YAML's double-quoted style).
 
-use super::ExportedOrganization;
+use super::{ExportedMailbox, ExportedOrganization};
 use crate::attrs::AttrValue;
 use crate::live::UserState;
 use crate::printable::printable;
@@ -109,8 +109,30 @@ pub(crate) fn write_yaml<W: Write>(
         for (attr, v) in &user.attributes {
             writeln!(out, "    {}: {}", attr.key(), value(v))?;
         }
+        write_mailbox(&user.mailbox, &mut out)?;
     }
     out.flush()
+}
+
+/// The mailbox keys that were read, after the attributes: lists in block style (a flow list
+/// would need `,` `[` `]` quoted as well), `[]` when empty.
+fn write_mailbox<W: Write>(mailbox: &ExportedMailbox, out: &mut W) -> std::io::Result<()> {
+    for (key, list) in [("aliases", &mailbox.aliases), ("groups", &mailbox.groups)] {
+        match list.as_deref() {
+            None => {}
+            Some([]) => writeln!(out, "    {key}: []")?,
+            Some(items) => {
+                writeln!(out, "    {key}:")?;
+                for item in items {
+                    writeln!(out, "      - {}", quote_if_needed(item))?;
+                }
+            }
+        }
+    }
+    if let Some(quota) = mailbox.quota_mb {
+        writeln!(out, "    mailbox_quota_mb: {quota}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ const M365_HEADER: &str = "User Name,First Name,Last Name,Display Name,Job Title
     State or Province,ZIP or Postal Code,Country or Region";
 
 /// Every row of a CSV, the header included, read back with the csv crate.
-fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(bytes)
@@ -434,7 +434,7 @@ async fn export_refuses_bad_flags_before_any_call() {
         ),
         (
             &["--format", "csv", "--email-domain", "contoso.com"],
-            "--email-domain applies to --format m365-csv only",
+            "--email-domain applies to --format m365-csv, aliases-csv",
         ),
         (
             &["--format", "csv", "--schema-path", "s.json"],

@@ -10,6 +10,8 @@ mod duplicates;
 mod emulator;
 mod emulator_mailbox;
 mod export;
+mod export_mailbox;
+mod export_routing;
 mod hostile_text;
 mod input;
 mod layers;

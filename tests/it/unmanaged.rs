@@ -367,10 +367,15 @@ users:
     display_name: Dan
     hidden_from_global_address_list: false
     role: USER
+    aliases: []
+    groups: []
+    mailbox_quota_mb: 51200
   # DISABLED: not registered to WorkMail; attributes are still managed
   eve:
     hidden_from_global_address_list: false
     role: USER
+    aliases: []
+    groups: []
 "
         )
     );
