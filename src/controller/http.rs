@@ -276,12 +276,14 @@ mod tests {
             audit: None,
             webhook_secret: Some(WebhookSecret::new("s3cret")),
             width: 1,
+            http: limits,
         };
         let metrics = Arc::new(Metrics::new());
         let (ctx, _triggers) = Context::new(settings, directory, metrics, CancellationToken::new());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address").to_string();
-        tokio::spawn(serve(listener, router(Arc::new(ctx)), limits));
+        let ctx = Arc::new(ctx);
+        tokio::spawn(serve(listener, router(Arc::clone(&ctx)), ctx.settings.http));
         address
     }
 
