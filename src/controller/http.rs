@@ -383,6 +383,21 @@ mod tests {
         answer(&mut stream).await;
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_client_is_closed_at_the_header_read_timeout_and_not_before() {
+        let limits = HttpLimits { header_read: Duration::from_secs(10), ..HttpLimits::DEFAULT };
+        let address = endpoints(limits).await;
+        let started = tokio::time::Instant::now();
+        let mut silent = TcpStream::connect(&address).await.expect("connect");
+        assert!(get(&address, "/healthz").await.starts_with("HTTP/1.1 200 "), "others are served");
+        assert_eq!(answer(&mut silent).await, "", "closed without an answer");
+        let held = started.elapsed();
+        assert!(
+            held >= limits.header_read && held < limits.header_read + Duration::from_secs(1),
+            "closed after {held:?}"
+        );
+    }
+
     #[tokio::test]
     async fn clients_that_connect_and_send_nothing_leave_room_for_the_probes() {
         // Headers never time out here: only closing the oldest waiting connection makes room.

@@ -19,6 +19,8 @@ mod process_metrics;
 mod reconcile_error;
 mod run;
 mod run_log;
+#[cfg(test)]
+mod run_tests;
 mod schedule;
 mod signals;
 mod source;
