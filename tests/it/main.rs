@@ -10,6 +10,7 @@ mod emulator;
 mod emulator_mailbox;
 mod export;
 mod hostile_text;
+mod http_client;
 mod input;
 mod layers;
 mod network;
