@@ -160,6 +160,43 @@ impl Controller {
     }
 }
 
+/// A way to an endpoint that holds every connection until it is opened: no call of a run is
+/// answered before the test says so, however loaded the machine.
+struct Gate {
+    url: String,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Gate {
+    /// A closed gate to `url`.
+    async fn to(url: &str) -> Gate {
+        let target = crate::http_client::address(url).to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let gate_url = format!("http://{}", listener.local_addr().expect("address"));
+        let (open, opened) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let (mut opened, target) = (opened.clone(), target.clone());
+                tokio::spawn(async move {
+                    if opened.wait_for(|open| *open).await.is_err() {
+                        return;
+                    }
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        Gate { url: gate_url, open }
+    }
+
+    /// Let every connection through, held or new.
+    fn open(&self) {
+        self.open.send_replace(true);
+    }
+}
+
 /// The runs in `/status`, oldest first.
 pub(crate) fn runs(status: &Value) -> Vec<Value> {
     let mut runs: Vec<Value> = status["history"].as_array().cloned().unwrap_or_default();
@@ -326,11 +363,11 @@ async fn observe_reports_drift_in_status_and_never_writes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readyz_is_503_until_a_run_has_completed_a_plan() {
-    let faults = Faults { latency: Duration::from_millis(1500), ..Faults::default() };
-    let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
+    let emu = emulator_seeded().await;
+    let gate = Gate::to(&emu.url()).await;
     let files = desired_files();
-    let ctl = Controller::start(&emu, files.path(), &["users"]).await;
-    // The first run needs over 1.5 s for its DescribeUser calls.
+    let ctl = Controller::start_at(&gate.url, files.path(), &["users"]).await;
+    // The first run waits at the gate for its calls.
     let ready = ctl.get("/readyz").await;
     assert_eq!(ready.status, 503, "{ready:?}");
     let status = ctl.status().await;
@@ -338,6 +375,7 @@ async fn readyz_is_503_until_a_run_has_completed_a_plan() {
     assert_eq!(status["ready"]["status"], false);
     assert_eq!(status["last_run"], Value::Null);
     assert_eq!(ctl.get("/healthz").await.status, 200);
+    gate.open();
     ctl.wait_runs(1).await;
     assert_eq!(ctl.get("/readyz").await.status, 200);
 }
@@ -940,12 +978,12 @@ async fn metrics_pass_promtool_check_metrics_starting_succeeded_failing_and_afte
         crate::promtool::check_metrics(body)
             .unwrap_or_else(|e| panic!("promtool check metrics, {state}:\n{e}\n{body}"));
     };
-    // Starting: every call takes 600 ms, so the first run is still planning.
-    let faults = Faults { latency: Duration::from_millis(600), ..Faults::default() };
-    let emu = emulator_with(seed(), UpdateSemantics::Replace, faults).await;
+    // Starting: the first run's calls wait at the gate, so it is still planning.
+    let emu = emulator_seeded().await;
+    let gate = Gate::to(&emu.url()).await;
     let files = desired_files();
     let args = ["users", "--mode", "self-heal", "--interval", "1h"];
-    let ctl = Controller::start(&emu, files.path(), &args).await;
+    let ctl = Controller::start_at(&gate.url, files.path(), &args).await;
     let starting = ctl.get("/metrics").await.body;
     assert_eq!(ctl.status().await["last_run"], Value::Null, "scraped before the first run ended");
     check("starting", &starting);
@@ -956,7 +994,7 @@ async fn metrics_pass_promtool_check_metrics_starting_succeeded_failing_and_afte
     assert_eq!(sample(&starting, zero), Some(0.0), "{starting}");
 
     // Self-heal after writes: the drift found is corrected, so none still differs.
-    emu.set_faults(Faults::default());
+    gate.open();
     ctl.wait_runs(1).await;
     let written = ctl.get("/metrics").await.body;
     check("self-heal after writes", &written);

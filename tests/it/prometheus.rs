@@ -186,7 +186,6 @@ async fn a_real_prometheus_evaluates_every_alert_and_dashboard_query_against_rea
     if !crate::promtool::available(crate::promtool::PROMETHEUS) {
         return;
     }
-    let started = Instant::now();
     // Self-heal, correcting alice and bob, under a rate limit of its own (--max-rps).
     let acme_emulator = emulator(
         Seed::default().organization(acme(vec![
@@ -475,5 +474,4 @@ async fn a_real_prometheus_evaluates_every_alert_and_dashboard_query_against_rea
         }
     }
     assert_eq!(checked, 18, "every query of the dashboard was checked");
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
 }
