@@ -165,6 +165,8 @@ impl Controller {
 struct Gate {
     url: String,
     open: tokio::sync::watch::Sender<bool>,
+    /// How many connections came to the gate.
+    arrived: tokio::sync::watch::Receiver<usize>,
 }
 
 impl Gate {
@@ -174,8 +176,10 @@ impl Gate {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let gate_url = format!("http://{}", listener.local_addr().expect("address"));
         let (open, opened) = tokio::sync::watch::channel(false);
+        let (arriving, arrived) = tokio::sync::watch::channel(0);
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                arriving.send_modify(|n| *n += 1);
                 let (mut opened, target) = (opened.clone(), target.clone());
                 tokio::spawn(async move {
                     if opened.wait_for(|open| *open).await.is_err() {
@@ -188,7 +192,13 @@ impl Gate {
                 });
             }
         });
-        Gate { url: gate_url, open }
+        Gate { url: gate_url, open, arrived }
+    }
+
+    /// Wait until a call has come to the gate.
+    async fn wait_for_a_call(&self) {
+        let mut arrived = self.arrived.clone();
+        within("a call at the gate", arrived.wait_for(|n| *n > 0)).await.expect("the gate runs");
     }
 
     /// Let every connection through, held or new.
@@ -470,10 +480,8 @@ async fn apply_on_change_applies_each_new_revision_and_only_reports_drift_betwee
 async fn a_link_swapped_during_a_run_never_mixes_two_revisions() {
     let users: Vec<SeedUser> =
         (0..6).map(|i| user(&format!("user{i}"), &[(Office, "Old")])).collect();
-    let faults = Faults { latency: Duration::from_millis(300), ..Faults::default() };
-    let emu =
-        emulator_with(Seed::default().organization(acme(users)), UpdateSemantics::Replace, faults)
-            .await;
+    let emu = emulator(Seed::default().organization(acme(users)), UpdateSemantics::Replace).await;
+    let gate = Gate::to(&emu.url()).await;
     let desired = |office: &str| {
         let users: String = (0..6).map(|i| format!("  user{i}:\n    office: {office}\n")).collect();
         format!("organization: acme\nusers:\n{users}")
@@ -492,23 +500,26 @@ async fn a_link_swapped_during_a_run_never_mixes_two_revisions() {
         "--concurrency",
         "1",
     ];
-    let ctl = Controller::start(&emu, git.root.path(), &args).await;
-    // Swap while the first run is still describing users (one at a time, 300 ms each).
-    let described = |j: &[_]| !calls(j, "DescribeUser").is_empty();
-    within("the first run's first call", emu.journal_until(described)).await;
+    let ctl = Controller::start_at(&gate.url, git.root.path(), &args).await;
+    // Swap while the first run is under way: it has read its source and waits at the gate for
+    // its first call.
+    gate.wait_for_a_call().await;
     git.publish(COMMIT_B, &[("acme.yaml", &desired("Second"))]);
-    let status = ctl.wait_runs(1).await;
-    assert_eq!(status["last_run"]["revision"], COMMIT_A);
-    assert_eq!(status["last_run"]["result"], "success", "{status:#}");
-    // The first run applied its own revision whole: every user, and only its values.
-    let offices: Vec<String> = (0..6).map(|i| office(&emu, &format!("user{i}"))).collect();
-    assert_eq!(offices, vec!["First"; 6], "a run applies one revision");
+    gate.open();
     // The swap made exactly one more run, for the new revision.
     let status = ctl.wait_runs(2).await;
     let all = runs(&status);
     assert_eq!(field(&all, "revision"), [COMMIT_A, COMMIT_B]);
+    assert_eq!(field(&all, "result"), ["success", "success"], "{status:#}");
     assert_eq!(field(&all, "trigger"), ["startup", "source"]);
     assert_eq!(status["revision"]["applied"], COMMIT_B);
+    // Each run applied its own revision whole: every user, and only its values.
+    let written: Vec<String> = calls(&emu.journal(), "UpdateUser")
+        .iter()
+        .map(|e| e.input["Office"].as_str().unwrap_or("none").to_string())
+        .collect();
+    let expected: Vec<&str> = [["First"; 6], ["Second"; 6]].concat();
+    assert_eq!(written, expected, "a run applies one revision");
     let offices: Vec<String> = (0..6).map(|i| office(&emu, &format!("user{i}"))).collect();
     assert_eq!(offices, vec!["Second"; 6]);
 }
