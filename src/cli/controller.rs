@@ -7,7 +7,7 @@ use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
 use super::{Exit, connect, values};
 use crate::apply::SafetyLimits;
 use crate::controller::{
-    Context, Metrics, Mode, Settings, Source, SourceError, Stopped, WebhookSecret,
+    Context, HttpLimits, Metrics, Mode, Settings, Source, SourceError, Stopped, WebhookSecret,
     listen_for_signals, serve,
 };
 use crate::directory::AttemptObserver;
@@ -82,6 +82,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ControllerArgs) -> miette::Result<
         audit,
         webhook_secret,
         width: connect::width(global),
+        http: HttpLimits::DEFAULT,
     };
     let runtime = connect::runtime()?;
     let stopped = runtime.block_on(async {

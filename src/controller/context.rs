@@ -1,6 +1,7 @@
 //! What the loop and the HTTP handlers share: the settings, the directory client, the metrics
 //! and the status. Only the loop writes the status.
 
+use super::http::HttpLimits;
 use super::metrics::Metrics;
 use super::source::Source;
 use super::status::{Mode, RunRecord, Status, Trigger};
@@ -39,11 +40,13 @@ pub(crate) struct Settings {
     pub webhook_secret: Option<WebhookSecret>,
     /// How many directory calls a run keeps spawned at once.
     pub width: usize,
+    /// How long the endpoints' clients may take, and how many are served at once.
+    pub http: HttpLimits,
 }
 
-/// What one run did, for the status, the metrics, the log line and the retry.
+/// How one run concluded: what it did, for the status, the metrics, the log line and the retry.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RunReport {
+pub(crate) struct RunConclusion {
     pub record: RunRecord,
     /// The Ready condition after this run.
     pub reason: ReadyReason,
@@ -132,7 +135,7 @@ impl<D: Directory> Context<D> {
     }
 
     /// Record a finished run in the status and the metrics. Called by the loop only.
-    pub(crate) fn record(&self, report: &RunReport) {
+    pub(crate) fn record(&self, report: &RunConclusion) {
         let mut status = self.status.write().unwrap_or_else(|p| p.into_inner());
         status.record(report.record.clone(), report.reason, report.message.clone(), &rfc3339_now());
         status.suspended = report.suspended;

@@ -3,8 +3,8 @@
 //! its write), not before the interval for one that needs a person (credentials refused, an
 //! organization or a user that does not exist, an invalid source, a plan over the limits).
 
+use super::call_failure::connection_class;
 use super::reconcile_error::ReconcileError;
-use super::run_directory::connection_class;
 use std::time::Duration;
 
 /// The first retry after a transient failure; each further consecutive failure doubles it.

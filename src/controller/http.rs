@@ -276,12 +276,14 @@ mod tests {
             audit: None,
             webhook_secret: Some(WebhookSecret::new("s3cret")),
             width: 1,
+            http: limits,
         };
         let metrics = Arc::new(Metrics::new());
         let (ctx, _triggers) = Context::new(settings, directory, metrics, CancellationToken::new());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address").to_string();
-        tokio::spawn(serve(listener, router(Arc::new(ctx)), limits));
+        let ctx = Arc::new(ctx);
+        tokio::spawn(serve(listener, router(Arc::clone(&ctx)), ctx.settings.http));
         address
     }
 
@@ -379,6 +381,21 @@ mod tests {
         assert_eq!(&first, b"HTTP/1.1 200");
         // and its connection is not kept waiting for that body.
         answer(&mut stream).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_client_is_closed_at_the_header_read_timeout_and_not_before() {
+        let limits = HttpLimits { header_read: Duration::from_secs(10), ..HttpLimits::DEFAULT };
+        let address = endpoints(limits).await;
+        let started = tokio::time::Instant::now();
+        let mut silent = TcpStream::connect(&address).await.expect("connect");
+        assert!(get(&address, "/healthz").await.starts_with("HTTP/1.1 200 "), "others are served");
+        assert_eq!(answer(&mut silent).await, "", "closed without an answer");
+        let held = started.elapsed();
+        assert!(
+            held >= limits.header_read && held < limits.header_read + Duration::from_secs(1),
+            "closed after {held:?}"
+        );
     }
 
     #[tokio::test]

@@ -8,16 +8,19 @@
 //! the next run is; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and
 //! the HTTP server together under one shutdown token.
 
+mod call_failure;
 mod context;
 mod error_policy;
+mod halting_directory;
 mod http;
 mod metrics;
 mod optional_gauge;
 mod process_metrics;
 mod reconcile_error;
 mod run;
-mod run_directory;
 mod run_log;
+#[cfg(test)]
+mod run_tests;
 mod schedule;
 mod signals;
 mod source;
@@ -26,7 +29,7 @@ mod status_page;
 mod webhook;
 
 pub(crate) use context::{Context, Settings};
-pub(crate) use http::router;
+pub(crate) use http::{HttpLimits, router};
 pub(crate) use metrics::Metrics;
 use reconcile_error::{RunOutcome, report_of};
 pub(crate) use schedule::run_loop;
@@ -70,7 +73,7 @@ pub(crate) async fn serve(
     force: CancellationToken,
 ) -> Stopped {
     let router = router(Arc::clone(&ctx));
-    let server = tokio::spawn(http::serve(listener, router, http::HttpLimits::DEFAULT));
+    let server = tokio::spawn(http::serve(listener, router, ctx.settings.http));
     let watcher = tokio::spawn(watch_source(Arc::clone(&ctx)));
     let interval = ctx.settings.interval;
     let looped = async {

@@ -2,7 +2,7 @@
 //! message of each is the sentence the status, the metrics' Ready condition and the run's log
 //! line carry, and [`error_policy`](super::error_policy) decides the retry by the variant.
 
-use super::context::RunReport;
+use super::context::RunConclusion;
 use super::source::SourceError;
 use super::status::{ReadyReason, RunResult};
 use crate::apply::SafetyRefusal;
@@ -112,15 +112,15 @@ impl ReconcileError {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FailedRun {
     pub error: ReconcileError,
-    pub report: RunReport,
+    pub report: RunConclusion,
 }
 
 /// What one run gave: its report, or why it did not converge with its report (boxed: a
 /// report is large, and an error holds one).
-pub(crate) type RunOutcome = Result<RunReport, Box<FailedRun>>;
+pub(crate) type RunOutcome = Result<RunConclusion, Box<FailedRun>>;
 
 /// The report of a run, whatever its outcome.
-pub(crate) fn report_of(outcome: &RunOutcome) -> &RunReport {
+pub(crate) fn report_of(outcome: &RunOutcome) -> &RunConclusion {
     match outcome {
         Ok(report) => report,
         Err(failed) => &failed.report,

@@ -1,10 +1,10 @@
 //! One run of the controller: read the source, plan, decide by mode whether to write, guard,
-//! apply, and say what happened. Never panics on input; every run ends with a [`RunReport`],
+//! apply, and say what happened. Never panics on input; every run ends with a [`RunConclusion`],
 //! and one that does not converge with the [`ReconcileError`] that says why.
 
-use super::context::{Context, RunReport};
+use super::context::{Context, RunConclusion};
+use super::halting_directory::HaltingDirectory;
 use super::reconcile_error::{FailedRun, ReconcileError, RunOutcome, RunStage};
-use super::run_directory::RunDirectory;
 use super::source::{Loaded, Resolved, Source, SourceError};
 use super::status::{
     Correction, FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary,
@@ -36,7 +36,7 @@ fn read_source(source: &Source, selection: &Selection) -> Result<Read, SourceErr
 }
 
 /// The start of a report: the run's time, trigger and revision.
-struct Run {
+struct RunUnderWay {
     trigger: Trigger,
     started: SystemTime,
     clock: Instant,
@@ -46,9 +46,9 @@ struct Run {
     drift: Option<Vec<OrganizationDrift>>,
 }
 
-impl Run {
-    fn end(self, result: RunResult, reason: ReadyReason, message: String) -> RunReport {
-        RunReport {
+impl RunUnderWay {
+    fn end(self, result: RunResult, reason: ReadyReason, message: String) -> RunConclusion {
+        RunConclusion {
             record: RunRecord {
                 trigger: self.trigger,
                 started: humantime::format_rfc3339_millis(self.started).to_string(),
@@ -77,7 +77,7 @@ pub(crate) async fn reconcile<D>(ctx: &Context<D>, trigger: Trigger) -> RunOutco
 where
     D: Directory + Clone + 'static,
 {
-    let mut run = Run {
+    let mut run = RunUnderWay {
         trigger,
         started: SystemTime::now(),
         clock: Instant::now(),
@@ -130,12 +130,16 @@ fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
 }
 
 /// Plan through the engine, then write as the mode allows.
-async fn plan_and_apply<D>(ctx: &Context<D>, mut run: Run, desired: &DesiredState) -> RunOutcome
+async fn plan_and_apply<D>(
+    ctx: &Context<D>,
+    mut run: RunUnderWay,
+    desired: &DesiredState,
+) -> RunOutcome
 where
     D: Directory + Clone + 'static,
 {
     let settings = &ctx.settings;
-    let directory = RunDirectory::new(ctx.directory.resumed(), ctx.shutdown.clone());
+    let directory = HaltingDirectory::new(ctx.directory.resumed(), ctx.shutdown.clone());
     let engine =
         Reconciler::new(directory.clone(), settings.width).with_unmanaged(settings.unmanaged);
     let planned = match engine.plan(desired, |_| {}).await {
@@ -193,7 +197,7 @@ fn may_write(mode: Mode, revision: &str, applied_before: Option<&str>) -> bool {
 }
 
 /// The plan's counts and drift, recorded on the run before anything is applied.
-fn record_plan(run: &mut Run, plan: &Plan, redaction: &Redaction) {
+fn record_plan(run: &mut RunUnderWay, plan: &Plan, redaction: &Redaction) {
     let summary = plan.summary();
     run.summary = RunSummary {
         users: summary.users,
@@ -208,7 +212,7 @@ fn record_plan(run: &mut Run, plan: &Plan, redaction: &Redaction) {
 /// How a run that applied ended: a success when every user converged, else the counts of
 /// those that did not.
 fn applied(
-    run: Run,
+    run: RunUnderWay,
     report: &ApplyReport,
     revision: &str,
     transient_call_failure: bool,
@@ -235,7 +239,13 @@ fn applied(
 /// A run that did not write: because of the mode, the suspend file, a revision already
 /// applied, or a plan with nothing to change (which, when writing was allowed, counts as
 /// the revision applied).
-fn unwritten(run: Run, plan: &Plan, mode: Mode, writes: bool, applied: bool) -> RunReport {
+fn unwritten(
+    run: RunUnderWay,
+    plan: &Plan,
+    mode: Mode,
+    writes: bool,
+    applied: bool,
+) -> RunConclusion {
     let suspended = run.suspended;
     let changes = plan.changes.len();
     if plan.has_changes() {
@@ -289,7 +299,7 @@ fn count_outcomes(summary: &mut RunSummary, report: &ApplyReport) {
 }
 
 /// What the apply did with each drifted user, so that the drift says which users still differ.
-fn record_corrections(run: &mut Run, report: &ApplyReport) {
+fn record_corrections(run: &mut RunUnderWay, report: &ApplyReport) {
     let Some(organizations) = run.drift.as_mut() else { return };
     let outcomes: HashMap<(&str, &str), Correction> = report
         .users

@@ -1,12 +1,12 @@
 //! The one log line of each run, at info level: revision, trigger, result, counts, duration and
 //! the time of the next run. No attribute values (those appear only at debug level).
 
-use super::context::RunReport;
+use super::context::RunConclusion;
 use super::status::RunResult;
 use std::time::{Duration, SystemTime};
 
 /// Log `report`, the next run being due after `wait`.
-pub(crate) fn log_run(report: &RunReport, wait: Duration) {
+pub(crate) fn log_run(report: &RunConclusion, wait: Duration) {
     let run = &report.record;
     let next_run = humantime::format_rfc3339_seconds(SystemTime::now() + wait).to_string();
     let s = run.summary;

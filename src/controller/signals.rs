@@ -56,11 +56,12 @@ fn stop(ctx: &Context, force: &CancellationToken, name: &str) -> bool {
         force.cancel();
         return true;
     }
+    ctx.shutdown.cancel();
+    // Logged once no call can start any more: what a reader of the log sees is what happened.
     tracing::info!(
         "{name}: stopping; no new user is started, calls in flight finish (at most {}s); \
          send it again to stop at once",
         DRAIN_LIMIT.as_secs()
     );
-    ctx.shutdown.cancel();
     false
 }

@@ -160,16 +160,27 @@ async fn cli_help_and_version_exit_0_on_stdout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_the_edges_of_every_range_are_accepted() {
     let (emu, files) = setup().await;
-    for line in [
-        "--max-rps 0.1 --concurrency 1 plan acme.yaml",
-        "--max-rps 100000 --concurrency 256 plan acme.yaml",
-        "--max-rps=1e5 plan acme.yaml",
-    ] {
+    for line in
+        ["--max-rps 100000 --concurrency 256 plan acme.yaml", "--max-rps=1e5 plan acme.yaml"]
+    {
         let args: Vec<&str> = line.split_whitespace().collect();
         let out = run(&emu, files.path(), &args).await;
         // ghost is not found: a plan with an error entry, exit 1 — but a plan it is.
         assert!(stdout(&out).contains("Plan: 1 to update, 1 unchanged, 1 error."), "`{line}`");
     }
+    // The slowest pace, one call every 10 s: a plan of one call, by organization id (no
+    // ListOrganizations), that the pace does not hold back.
+    files.write(
+        "alice.yaml",
+        &format!("organization: {ORG}\nusers:\n  alice:\n    first_name: Alice\n"),
+    );
+    emu.clear_journal();
+    let args =
+        ["--max-rps", "0.1", "--concurrency", "1", "plan", "--unmanaged", "ignore", "alice.yaml"];
+    let out = run(&emu, files.path(), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Plan: 1 to update, 0 unchanged, 0 errors."), "{}", stdout(&out));
+    assert_eq!(emu.journal().len(), 1, "one call: {:?}", emu.journal());
     let out = run(&emu, files.path(), &["apply", "acme.yaml", "--max-changes", "0"]).await;
     assert_eq!(out.status.code(), Some(3), "0 refuses any change: {}", stderr(&out));
     assert!(stderr(&out).contains("error: "), "{}", stderr(&out));

@@ -632,18 +632,8 @@ fn man_subcommand_writes_every_page() {
 
 /// A GET on a fresh connection: the status code and the body.
 fn http_get(url: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (addr, path) =
-        rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(stream, "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n")
-        .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    let code = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("a status code");
-    (code, body.to_string())
+    let answer = crate::http_client::blocking_get(url);
+    (answer.status, answer.body)
 }
 
 /// `workmail-reconcile controller …` run in the background as docs/controller.md shows it, listening

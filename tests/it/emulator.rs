@@ -8,7 +8,7 @@ use aws_smithy_types::retry::ErrorKind;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 use workmail_reconcile::attrs::{AttrValue, Attribute};
 use workmail_reconcile::emulator::{
     Counters, Emulator, Faults, JournalEntry, JournalOutcome, Seed, SeedOrganization, SeedUser,
@@ -626,7 +626,7 @@ async fn emulator_protocol_errors() {
     for (case, target, body, code) in &cases {
         let answer = signed_raw(&emu, target, body, "workmail", "test").await;
         assert_eq!((answer.status, answer.json()["__type"].as_str()), (400, Some(*code)), "{case}");
-        assert!(answer.request_id.is_some(), "{case}");
+        assert!(answer.header("x-amzn-requestid").is_some(), "{case}");
     }
     let missing = signed_call(&emu, "DescribeUser", &json!({"OrganizationId": ORG})).await;
     assert_eq!(
@@ -961,22 +961,9 @@ async fn emulator_binary_prints_its_url_and_serves_the_sdk() {
 
 // ---------------------------------------------------------------- raw HTTP helpers
 
-pub(crate) struct RawResponse {
-    pub(crate) status: u16,
-    request_id: Option<String>,
-    body: String,
-}
+pub(crate) type RawResponse = crate::http_client::Response;
 
-impl RawResponse {
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-    fn decode<T: serde::de::DeserializeOwned>(&self) -> T {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-/// One HTTP/1.1 request on a fresh connection, `Connection: close`, read to the end.
+/// One request to the emulator on a fresh connection.
 pub(crate) async fn raw_http(
     emu: &Emulator,
     method: &str,
@@ -984,29 +971,15 @@ pub(crate) async fn raw_http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> RawResponse {
-    let addr = emu.url().trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let request_id = head
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("x-amzn-requestid: ").or_else(|| l.strip_prefix("x-amzn-RequestId: "))
-        })
-        .map(str::to_owned);
-    RawResponse { status, request_id, body: body.to_owned() }
+    let url = emu.url();
+    crate::http_client::request(
+        crate::http_client::address(&url),
+        method,
+        path,
+        headers,
+        body.as_bytes(),
+    )
+    .await
 }
 
 async fn signed_call(emu: &Emulator, operation: &str, input: &Value) -> RawResponse {

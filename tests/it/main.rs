@@ -13,6 +13,7 @@ mod export;
 mod export_mailbox;
 mod export_routing;
 mod hostile_text;
+mod http_client;
 mod input;
 mod layers;
 mod mailbox_apply;

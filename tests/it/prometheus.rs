@@ -11,7 +11,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Seed, SeedOrganization, UpdateSemantics};
 
@@ -87,22 +86,12 @@ impl Prometheus {
         Prometheus { child, address, _dir: dir }
     }
 
-    /// `GET path` (already encoded): the status and the body.
+    /// `GET path` (already encoded): the status and the body; 0 while nothing listens.
     async fn get(&self, path: &str) -> (u16, String) {
-        let Ok(mut stream) = tokio::net::TcpStream::connect(&self.address).await else {
-            return (0, String::new());
-        };
-        // HTTP/1.0: one answer, not chunked, then the server closes.
-        let request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.address);
-        if stream.write_all(request.as_bytes()).await.is_err() {
-            return (0, String::new());
+        match crate::http_client::send(&self.address, "GET", path, &[], b"").await {
+            Ok(answer) => (answer.status, answer.body),
+            Err(_) => (0, String::new()),
         }
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response).await;
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        (status, body.to_string())
     }
 
     /// The `data` of an API answer, which must be a success.
@@ -197,7 +186,6 @@ async fn a_real_prometheus_evaluates_every_alert_and_dashboard_query_against_rea
     if !crate::promtool::available(crate::promtool::PROMETHEUS) {
         return;
     }
-    let started = Instant::now();
     // Self-heal, correcting alice and bob, under a rate limit of its own (--max-rps).
     let acme_emulator = emulator(
         Seed::default().organization(acme(vec![
@@ -499,5 +487,4 @@ async fn a_real_prometheus_evaluates_every_alert_and_dashboard_query_against_rea
         }
     }
     assert_eq!(checked, 18, "every query of the dashboard was checked");
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
 }

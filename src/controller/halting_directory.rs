@@ -2,10 +2,9 @@
 //! begun (the calls in flight finish), and the run learns whether any call failed in a way
 //! that may pass by itself, which decides how soon it is retried.
 
+use super::call_failure::failure_class;
 use super::error_policy::FailureClass;
-use crate::directory::{
-    ConnectionFailure, ConnectionFailureKind, Directory, DirectoryError, UpdateRequest,
-};
+use crate::directory::{ConnectionFailure, Directory, DirectoryError, UpdateRequest};
 use crate::live::{
     GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
     OrganizationSummary,
@@ -14,60 +13,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;
 
-/// Service error codes that the same request would meet again until a person acts.
-const TERMINAL_CODES: [&str; 6] = [
-    "AccessDeniedException",
-    "OrganizationStateException",
-    "UnsupportedOperationException",
-    "DirectoryServiceAuthenticationFailedException",
-    "InvalidConfigurationException",
-    "ValidationException",
-];
-
-/// Whether the same call could succeed if simply tried again later.
-pub(crate) fn failure_class(error: &DirectoryError) -> FailureClass {
-    let transient = match error {
-        DirectoryError::UserNotFound
-        | DirectoryError::OrganizationNotFound
-        | DirectoryError::EntityState(_)
-        | DirectoryError::InvalidParameter(_)
-        // A consequence of a connection failure, which was classified itself.
-        | DirectoryError::Halted => false,
-        DirectoryError::Service { code, .. } => !TERMINAL_CODES.contains(&code.as_str()),
-        DirectoryError::Connection(ConnectionFailure { kind, .. }) => {
-            return connection_class(kind);
-        }
-    };
-    if transient { FailureClass::Transient } else { FailureClass::Terminal }
-}
-
-/// Whether a call that got no usable answer could succeed if tried again later: not when the
-/// credentials were refused or missing.
-pub(crate) fn connection_class(kind: &ConnectionFailureKind) -> FailureClass {
-    match kind {
-        ConnectionFailureKind::Credentials(_) | ConnectionFailureKind::NoCredentials(_) => {
-            FailureClass::Terminal
-        }
-        ConnectionFailureKind::Unreachable(_)
-        | ConnectionFailureKind::TimedOut { .. }
-        | ConnectionFailureKind::BadAnswer(_)
-        | ConnectionFailureKind::Other(_) => FailureClass::Transient,
-    }
-}
-
 /// A directory for one run: `inner` (fresh, see [`Directory::resumed`]),
 /// stopped by `shutdown`.
 #[derive(Debug, Clone)]
-pub(crate) struct RunDirectory<D> {
+pub(crate) struct HaltingDirectory<D> {
     inner: D,
     shutdown: CancellationToken,
     saw_transient: Arc<AtomicBool>,
 }
 
-impl<D: Directory> RunDirectory<D> {
+impl<D: Directory> HaltingDirectory<D> {
     /// `inner` for one run, starting no call once `shutdown` is cancelled.
-    pub(crate) fn new(inner: D, shutdown: CancellationToken) -> RunDirectory<D> {
-        RunDirectory { inner, shutdown, saw_transient: Arc::new(AtomicBool::new(false)) }
+    pub(crate) fn new(inner: D, shutdown: CancellationToken) -> HaltingDirectory<D> {
+        HaltingDirectory { inner, shutdown, saw_transient: Arc::new(AtomicBool::new(false)) }
     }
 
     /// Whether any call of this run failed in a way that may pass by itself.
@@ -97,7 +55,7 @@ impl<D: Directory> RunDirectory<D> {
     }
 }
 
-impl<D: Directory> Directory for RunDirectory<D> {
+impl<D: Directory> Directory for HaltingDirectory<D> {
     async fn list_organizations(&self) -> Result<Vec<OrganizationSummary>, DirectoryError> {
         self.call(self.inner.list_organizations()).await
     }
@@ -213,42 +171,5 @@ impl<D: Directory> Directory for RunDirectory<D> {
 
     fn connection_failure(&self) -> Option<&ConnectionFailure> {
         self.inner.connection_failure()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_failures_that_may_pass_by_themselves_are_transient() {
-        let service =
-            |code: &str| DirectoryError::Service { code: code.into(), message: "m".into() };
-        let connection = |kind| {
-            DirectoryError::Connection(ConnectionFailure {
-                operation: "DescribeUser",
-                endpoint: "http://127.0.0.1:9".into(),
-                kind,
-            })
-        };
-        for transient in [
-            service("ThrottlingException"),
-            service("InternalFailure"),
-            service("DirectoryUnavailableException"),
-            connection(ConnectionFailureKind::Unreachable("refused".into())),
-            connection(ConnectionFailureKind::BadAnswer("html".into())),
-        ] {
-            assert_eq!(failure_class(&transient), FailureClass::Transient, "{transient}");
-        }
-        for terminal in [
-            DirectoryError::UserNotFound,
-            DirectoryError::OrganizationNotFound,
-            DirectoryError::Halted,
-            service("AccessDeniedException"),
-            connection(ConnectionFailureKind::Credentials("InvalidClientTokenId".into())),
-            connection(ConnectionFailureKind::NoCredentials("none".into())),
-        ] {
-            assert_eq!(failure_class(&terminal), FailureClass::Terminal, "{terminal}");
-        }
     }
 }
