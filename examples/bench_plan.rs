@@ -23,8 +23,8 @@ use std::time::{Duration, Instant, SystemTime};
 use workmail_reconcile::apply::SafetyLimits;
 use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
+use workmail_reconcile::model::rate_cap::RateCap;
 use workmail_reconcile::plan::Plan;
-use workmail_reconcile::rate_cap::RateCap;
 use workmail_reconcile::reconcile::{ApplyOptions, Reconciler, UnmanagedPolicy};
 use workmail_reconcile::spec::{self, DesiredState};
 

@@ -4,9 +4,9 @@ use super::audit::AuditLog;
 use super::dataset::full_dataset;
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::UserState;
+use crate::model::live::UserState;
 use crate::plan::{FieldChange, Plan, UserChange};
-use crate::render::Redaction;
+use crate::redaction::Redaction;
 use std::sync::Arc;
 
 /// Apply one planned user: fresh DescribeUser, compare-and-swap check of every planned field
@@ -125,10 +125,10 @@ pub(crate) async fn apply_plan<D: Directory + Clone + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attr_map::AttrMap;
-    use crate::attrs::{AttrValue, Attribute};
     use crate::directory::{ConnectionFailure, ConnectionFailureKind, UpdateRequest};
-    use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
+    use crate::model::attr_map::AttrMap;
+    use crate::model::attrs::{AttrValue, Attribute};
+    use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
     use std::sync::Mutex;
 
     /// A directory whose UpdateUser always fails with `update_error`, after applying the
@@ -254,7 +254,7 @@ mod tests {
         let (directory, change) = setup(false, refusal);
         let redaction = Redaction::Fields(
             std::collections::BTreeSet::from([Attribute::Telephone]),
-            crate::render::RedactionKey::random().expect("key"),
+            crate::redaction::RedactionKey::random().expect("key"),
         );
         let Outcome::Failed { reason } = apply_change(&directory, &change, &redaction).await else {
             panic!("a refused write is a failure")

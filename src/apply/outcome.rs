@@ -1,9 +1,9 @@
 //! What happened to each user of an apply.
 
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
+use crate::model::wording::{first_names, plural};
 use crate::plan::PlanError;
 use crate::render::{Detail, Palette, RenderOptions, paint, paint_count, printable};
-use crate::wording::{first_names, plural};
 use anstyle::Style;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 
 use super::global::{GlobalArgs, LogFormat};
 use super::terminal;
-use crate::printable::{is_unsafe, json_escaped, printable};
+use crate::model::printable::{is_unsafe, json_escaped, printable};
 use crate::spec::{LoadError, LoadErrors};
 use anstyle::{AnsiColor, Style};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};

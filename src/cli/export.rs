@@ -4,15 +4,15 @@
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::written_file::{Reads, refuse_writing_what_is_read};
-use super::{Exit, connect, planning, terminal};
+use super::{Exit, connect, shared_steps, terminal};
 use crate::directory::Directory;
 use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
-use crate::printable::printable;
+use crate::model::printable::printable;
+use crate::model::wording::plural;
 use crate::spec::{InvalidOrganization, OrganizationRef};
-use crate::wording::plural;
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -154,7 +154,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         None
     } else {
         let none = SelectionArgs::default();
-        match planning::load_selected(global, &args.skip_declared, &none)? {
+        match shared_steps::load_selected(global, &args.skip_declared, &none)? {
             Ok(desired) => Some(desired),
             Err(()) => return Ok(Exit::Error),
         }
@@ -167,7 +167,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
             export(&directory, &args.organization, declared.as_ref(), width, || bar.inc(1)).await;
         bar.finish_and_clear();
         if let Some(failure) = directory.connection_failure() {
-            return Err(planning::stopped(failure, "nothing was exported"));
+            return Err(shared_steps::stopped(failure, "nothing was exported"));
         }
         result.map_err(|e| miette::miette!("export of {}: {e}", args.organization))
     })?;

@@ -1,9 +1,11 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
 use crate::apply::AuditLog;
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use crate::reconcile::{Selection, UnmanagedPolicy};
-use crate::render::{Detail, Redaction, RedactionKey, RenderOptions};
+use crate::redaction::Redaction;
+use crate::redaction::RedactionKey;
+use crate::render::{Detail, RenderOptions};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

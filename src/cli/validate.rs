@@ -2,8 +2,8 @@
 
 use super::diagnostics::Diagnostics;
 use super::{Exit, GlobalArgs};
+use crate::model::wording::plural;
 use crate::spec;
-use crate::wording::plural;
 use clap::Args;
 use std::path::PathBuf;
 

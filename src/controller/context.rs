@@ -9,7 +9,7 @@ use crate::apply::{AuditLog, SafetyLimits};
 use crate::controller::status::{OrganizationDrift, ReadyReason};
 use crate::directory::{Directory, SdkDirectory};
 use crate::reconcile::{Selection, UnmanagedPolicy};
-use crate::render::Redaction;
+use crate::redaction::Redaction;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};

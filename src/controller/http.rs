@@ -5,7 +5,7 @@ use super::context::Context;
 use super::status::Trigger;
 use super::status_page;
 use super::webhook::SIGNATURE_HEADER;
-use crate::accept::{Activity, Tracked, accept_connections};
+use crate::http::{Activity, Tracked, accept_connections};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -272,7 +272,7 @@ mod tests {
             limits: crate::apply::SafetyLimits::default(),
             selection: crate::reconcile::Selection::default(),
             unmanaged: crate::reconcile::UnmanagedPolicy::Ignore,
-            redaction: crate::render::Redaction::None,
+            redaction: crate::redaction::Redaction::None,
             audit: None,
             webhook_secret: Some(WebhookSecret::new("s3cret")),
             width: 1,

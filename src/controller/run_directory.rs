@@ -6,7 +6,7 @@ use super::error_policy::FailureClass;
 use crate::directory::{
     ConnectionFailure, ConnectionFailureKind, Directory, DirectoryError, UpdateRequest,
 };
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary};
+use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;

@@ -5,7 +5,7 @@
 //! revision is the commit the last link named after one points to, else a digest of the files.
 //! Between runs, a [`Watcher`] looks for a new one.
 
-use crate::bounded_read;
+use crate::model::bounded_read;
 use crate::reconcile::{LoadError, Selection, load_observed};
 use crate::spec::{DesiredState, MAX_FILE_BYTES};
 use sha2::{Digest, Sha256};

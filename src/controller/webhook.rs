@@ -2,7 +2,7 @@
 //! webhooks (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`), compared in
 //! constant time.
 
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, ReadError};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;

@@ -53,7 +53,7 @@
 //! interceptor reports each attempt's outcome and when it was sent.
 
 use super::observer::{AttemptAnswer, AttemptObserver};
-use crate::rate_cap::RateCap;
+use crate::model::rate_cap::RateCap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -2,11 +2,11 @@
 
 use super::client::{AttemptNotes, Timeouts, tune};
 use super::error::ConnectionFailure;
-use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
+use super::sdk_error::{FailedCall, classify};
 use super::{Directory, DirectoryError, UpdateRequest};
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState};
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary, Role, UserState};
 use aws_sdk_workmail::Client;
 use aws_sdk_workmail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_workmail::operation::describe_user::DescribeUserOutput;

@@ -12,8 +12,8 @@ use super::state::{
 };
 use super::validation::model;
 use super::wire::ApiError;
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::{Role, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::live::{Role, UserState};
 use aws_smithy_types::base64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};

@@ -1,9 +1,9 @@
 //! The emulator's starting directory — organizations, mail domains, users, aliases, quotas and
 //! groups — from YAML (docs/emulator.md#emulator-seed-file) or code.
 
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::bounded_read::{self, ReadError};
-use crate::live::{Role, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::bounded_read::{self, ReadError};
+use crate::model::live::{Role, UserState};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;

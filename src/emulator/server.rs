@@ -7,7 +7,7 @@ use super::journal::{JournalEntry, JournalOutcome};
 use super::operations::{self, Context, Operation};
 use super::wire::{ApiError, json_response};
 use super::{Shared, control, lock, sigv4, validation};
-use crate::accept::accept_connections;
+use crate::http::accept_connections;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;

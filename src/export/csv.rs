@@ -4,7 +4,7 @@
 //! back unchanged.
 
 use super::ExportedOrganization;
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use std::io::Write;
 
 /// The columns before the attributes; `role` is the attribute of that name.
@@ -46,9 +46,9 @@ pub fn write_csv<W: Write>(export: &ExportedOrganization, out: W) -> std::io::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::AttrValue;
     use crate::export::ExportedUser;
-    use crate::live::UserState;
+    use crate::model::attrs::AttrValue;
+    use crate::model::live::UserState;
 
     #[test]
     fn csv_header_is_the_identity_columns_then_the_attribute_table() {

@@ -5,7 +5,7 @@
 
 use super::csv::rfc4180_writer;
 use super::{ExportedOrganization, ExportedUser, SkippedUser};
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use std::fmt;
 use std::io::Write;
 
@@ -166,8 +166,8 @@ pub(crate) fn write_m365_csv<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::AttrValue;
-    use crate::live::UserState;
+    use crate::model::attrs::AttrValue;
+    use crate::model::live::UserState;
 
     fn user(name: &str, email: Option<&str>, display_name: &str) -> ExportedUser {
         ExportedUser {

@@ -1,7 +1,7 @@
 //! The plan: a value computed once, then printed, saved and applied.
 
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::UserState;
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::UserState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 

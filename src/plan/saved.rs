@@ -6,7 +6,7 @@ use super::model::{
     FORMAT_VERSION, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser,
     UserChange,
 };
-use crate::attrs::{AttrValue, Attribute, Role};
+use crate::model::attrs::{AttrValue, Attribute, Role};
 use crate::spec::{OrganizationRef, check_value};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -358,7 +358,7 @@ mod tests {
             user: "dan".into(),
             user_id: "u-9".into(),
             email: None,
-            state: crate::live::UserState::Disabled,
+            state: crate::model::live::UserState::Disabled,
         }]);
         let json = saved.to_json();
         let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");

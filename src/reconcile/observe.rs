@@ -3,7 +3,7 @@
 //! Calls: one DescribeUser per declared user.
 
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::ResolvedOrganization;
+use crate::model::live::ResolvedOrganization;
 use crate::plan::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 use crate::spec::DesiredState;
 use std::sync::Arc;

@@ -17,13 +17,13 @@
 //! a cleared one red; old values are red, new ones green; errors are red; the summary line's
 //! update count is yellow and its error count red when they are not zero.
 
-use super::redact::display_value;
 use super::{
     Detail, OrganizationBlock, Palette, RenderOptions, colored_summary_sentence,
     organization_blocks, paint, printable, unmanaged_sentence,
 };
-use crate::attrs::AttrValue;
+use crate::model::attrs::AttrValue;
 use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use crate::redaction::display_value;
 use anstyle::Style;
 use std::fmt::{self, Write};
 
@@ -175,8 +175,9 @@ fn error_line(error: &PlanError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::UserState;
-    use crate::render::{Redaction, fixture};
+    use crate::model::live::UserState;
+    use crate::redaction::Redaction;
+    use crate::render::fixture;
 
     #[test]
     fn render_text_snapshots() {

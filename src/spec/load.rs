@@ -5,7 +5,7 @@ use super::model::{DesiredOrganization, DesiredState};
 use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
 use super::validate::FileSpec;
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, ReadError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -301,5 +301,5 @@ pub(crate) fn is_yaml(path: &Path) -> bool {
 /// A path as the user would type it, with `/` separators on every platform so that output
 /// (and snapshots) are the same everywhere, and characters a terminal would act on escaped.
 fn display_path(path: &Path) -> String {
-    crate::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
+    crate::model::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
 }

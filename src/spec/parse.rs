@@ -1,7 +1,7 @@
 //! Running serde-saphyr over a file's text, with explicit limits against hostile input.
 
 use super::error::{LoadError, Pos, SourceFile};
-use crate::bounded_read::ReadError;
+use crate::model::bounded_read::ReadError;
 use serde::de::DeserializeSeed;
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::granit_parser::ErrorKind;

@@ -5,7 +5,7 @@
 
 use super::model::ORG_ALIAS_MAX_CHARS;
 use super::validate::USER_KEY_MAX_CHARS;
-use crate::attrs::{
+use crate::model::attrs::{
     AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, Role, TEXT_MAX_CHARS,
 };
 use schemars::generate::SchemaSettings;

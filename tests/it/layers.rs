@@ -12,8 +12,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("directory", &["emulator", "cli", "plan", "apply", "reconcile", "render"]),
     ("reconcile", &["cli", "emulator"]),
     ("render", &["directory", "emulator", "cli", "reconcile", "apply"]),
-    ("live.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
-    ("rate_cap.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
+    ("model/live.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
+    ("model/rate_cap.rs", &["directory", "emulator", "cli", "plan", "spec", "apply", "reconcile"]),
 ];
 
 fn rust_files(path: &Path) -> Vec<PathBuf> {

@@ -7,8 +7,8 @@ use crate::support::*;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Faults, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// A TCP endpoint that accepts connections and never answers; it stops with the test's runtime.
 async fn hung_endpoint() -> String {

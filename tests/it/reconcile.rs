@@ -3,9 +3,9 @@
 
 use crate::support::*;
 use workmail_reconcile::apply::{Outcome, SafetyLimits, SafetyRefusal};
-use workmail_reconcile::attrs::Attribute::Department;
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::Department;
 use workmail_reconcile::reconcile::{
     ApplyOptions, Event, LoadError, Reconciler, RunError, Selection, SelectionError,
 };

@@ -11,7 +11,7 @@ use crate::emulator::state::{
     EmulatedDirectory, EmulatedGroup, Entity, Organization, group_id_for,
 };
 use crate::emulator::wire::ApiError;
-use crate::live::UserState;
+use crate::model::live::UserState;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::ops::Bound;

@@ -7,7 +7,8 @@ use super::shared_args::SelectionArgs;
 use super::terminal;
 use crate::directory::{ConnectionFailure, SdkDirectory};
 use crate::reconcile::{LoadError, PlannedRun, Reconciler};
-use crate::render::{Redaction, log_planned_values};
+use crate::redaction::Redaction;
+use crate::render::log_planned_values;
 use crate::spec::DesiredState;
 use std::path::PathBuf;
 

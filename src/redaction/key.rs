@@ -4,7 +4,7 @@
 //! country is a few billion hashes) and shows the empty value as a constant everybody knows.
 //! An HMAC under a key the reader does not have can be compared, not reversed.
 
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, ReadError};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
