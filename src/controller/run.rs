@@ -13,7 +13,7 @@ use super::status::{
 use crate::apply::{ApplyReport, Outcome};
 use crate::directory::Directory;
 use crate::plan::Plan;
-use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
+use crate::reconcile::{ApplyOptions, DesiredStateError, Event, Reconciler, Selection};
 use crate::redaction::Redaction;
 use crate::redaction::display_value;
 use crate::render::log_planned_values;
@@ -108,9 +108,9 @@ where
 }
 
 /// Log every error of an invalid source, one line each, and say what is wrong.
-fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
+fn invalid_source(resolved: &Resolved, error: &DesiredStateError) -> String {
     match error {
-        LoadError::Files(errors) => {
+        DesiredStateError::Files(errors) => {
             for e in errors {
                 let (line, column) = e.location().map_or((0, 0), |l| (l.line, l.column));
                 tracing::error!(
@@ -124,7 +124,7 @@ fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
             }
             format!("the source {} is invalid: {errors}", resolved.dir.display())
         }
-        LoadError::Selection(e) => {
+        DesiredStateError::Selection(e) => {
             tracing::error!(error = %e, "the source does not declare a selected user");
             e.to_string()
         }

@@ -6,7 +6,7 @@
 //! Between runs, a [`Watcher`] looks for a new one.
 
 use crate::model::bounded_read;
-use crate::reconcile::{LoadError, Selection, load_observed};
+use crate::reconcile::{DesiredStateError, Selection, load_observed};
 use crate::spec::{DesiredState, MAX_FILE_BYTES};
 use sha2::{Digest, Sha256};
 use std::ffi::OsString;
@@ -56,7 +56,7 @@ pub(crate) struct Loaded {
     /// The commit of [`Resolved::commit`], else `sha256:` and the first 12 hex digits of the
     /// digest of the files read (relative paths and bytes), valid or not.
     pub revision: String,
-    pub desired: Result<DesiredState, LoadError>,
+    pub desired: Result<DesiredState, DesiredStateError>,
 }
 
 impl Source {

@@ -17,7 +17,7 @@ mod unmanaged;
 
 pub use event::Event;
 pub(crate) use load::load_observed;
-pub use load::{LoadError, load};
+pub use load::{DesiredStateError, load};
 pub use reconciler::{ApplyOptions, Reconciler};
 pub(crate) use resolve::resolve_organizations;
 pub(crate) use run::PlannedRun;
