@@ -176,7 +176,9 @@ async fn run(
     if !brief {
         writeln!(stdout).into_diagnostic()?;
     }
-    stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
+    stdout
+        .write_all(crate::render::apply_report(&report, &options).as_bytes())
+        .into_diagnostic()?;
     if let Some(failure) = engine.connection_failure() {
         return Err(shared_steps::stopped(
             failure,

@@ -115,7 +115,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let guarded =
             planned.guard(SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
         let report = engine.apply(guarded, &ApplyOptions::default(), |_| ()).await;
-        write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
+        write!(out, "{}", crate::render::apply_report(&report, &options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
         let again = shared_steps::compute_plan(global, &engine, &desired, &Redaction::None)

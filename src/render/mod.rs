@@ -2,6 +2,7 @@
 //! (docs/output-formats.md#json-format), `markdown()` for pull-request comments. Every format applies
 //! the same `Redaction` to `before` and `after` values.
 
+mod apply_report;
 mod json;
 mod log_values;
 mod markdown;
@@ -12,6 +13,7 @@ mod text;
 #[cfg(test)]
 mod fixture;
 
+pub(crate) use apply_report::apply_report;
 pub(crate) use json::json;
 pub(crate) use log_values::log_planned_values;
 pub(crate) use markdown::markdown;
