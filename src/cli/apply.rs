@@ -9,10 +9,10 @@ use super::shared_args::{
 };
 use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
 use super::{Exit, connect, shared_steps, terminal, values};
-use crate::apply::{ApplyReport, SafetyLimits};
-use crate::directory::SdkDirectory;
-use crate::plan::SavedPlan;
+use crate::reconcile::SavedPlan;
+use crate::reconcile::SdkDirectory;
 use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
+use crate::reconcile::{ApplyReport, SafetyLimits};
 use crate::redaction::Redaction;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;

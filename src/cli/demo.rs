@@ -5,9 +5,9 @@
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::{Exit, connect, shared_steps, terminal};
-use crate::apply::SafetyLimits;
-use crate::directory::SdkDirectory;
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
+use crate::reconcile::SafetyLimits;
+use crate::reconcile::SdkDirectory;
 use crate::reconcile::{ApplyOptions, Selection};
 use crate::redaction::Redaction;
 use crate::render::RenderOptions;

@@ -5,14 +5,14 @@ use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::written_file::{Reads, refuse_writing_what_is_read};
 use super::{Exit, connect, shared_steps, terminal};
-use crate::directory::Directory;
 use crate::export::{
     EmailDomain, SCHEMA_FILE, SkippedUser, export, schema_reference, write_csv, write_m365_csv,
     write_yaml,
 };
 use crate::model::printable::printable;
 use crate::model::wording::plural;
-use crate::spec::{InvalidOrganization, OrganizationRef};
+use crate::reconcile::Directory;
+use crate::reconcile::{InvalidOrganization, OrganizationRef};
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

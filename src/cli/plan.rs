@@ -4,7 +4,7 @@ use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, render_options};
 use super::written_file::{Reads, refuse_writing_what_is_read};
 use super::{Exit, connect, shared_steps, terminal};
-use crate::plan::{Plan, write_saved_plan_json};
+use crate::reconcile::{Plan, write_saved_plan_json};
 use crate::render;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;

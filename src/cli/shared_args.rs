@@ -1,7 +1,7 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
-use crate::apply::AuditLog;
 use crate::model::attrs::Attribute;
+use crate::reconcile::AuditLog;
 use crate::reconcile::{Selection, UnmanagedPolicy};
 use crate::redaction::Redaction;
 use crate::redaction::RedactionKey;

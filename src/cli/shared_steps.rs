@@ -5,11 +5,11 @@ use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
-use crate::directory::{ConnectionFailure, SdkDirectory};
+use crate::reconcile::DesiredState;
+use crate::reconcile::{ConnectionFailure, SdkDirectory};
 use crate::reconcile::{DesiredStateError, PlannedRun, Reconciler};
 use crate::redaction::Redaction;
 use crate::render::log_planned_values;
-use crate::spec::DesiredState;
 use std::path::PathBuf;
 
 /// Load the files and keep the selected users. Input errors are printed here (all of them,

@@ -264,12 +264,12 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .build();
         let directory =
-            crate::directory::SdkDirectory::new(config, crate::directory::Limiter::new(1, None));
+            crate::reconcile::SdkDirectory::new(config, crate::reconcile::Limiter::new(1, None));
         let settings = Settings {
             source: Source::new("."),
             mode: Mode::Observe,
             interval: Duration::from_secs(3600),
-            limits: crate::apply::SafetyLimits::default(),
+            limits: crate::reconcile::SafetyLimits::default(),
             selection: crate::reconcile::Selection::default(),
             unmanaged: crate::reconcile::UnmanagedPolicy::Ignore,
             redaction: crate::redaction::Redaction::None,

@@ -10,14 +10,14 @@ use super::status::{
     Correction, FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary,
     Trigger, UserDrift,
 };
-use crate::apply::{ApplyReport, Outcome};
-use crate::directory::Directory;
-use crate::plan::Plan;
+use crate::reconcile::DesiredState;
+use crate::reconcile::Directory;
+use crate::reconcile::Plan;
 use crate::reconcile::{ApplyOptions, DesiredStateError, Event, Reconciler, Selection};
+use crate::reconcile::{ApplyReport, Outcome};
 use crate::redaction::Redaction;
 use crate::redaction::display_value;
 use crate::render::log_planned_values;
-use crate::spec::DesiredState;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};

@@ -3,10 +3,10 @@
 //! that may pass by itself, which decides how soon it is retried.
 
 use super::error_policy::FailureClass;
-use crate::directory::{
+use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
+use crate::reconcile::{
     ConnectionFailure, ConnectionFailureKind, Directory, DirectoryError, UpdateRequest,
 };
-use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;

@@ -6,8 +6,8 @@
 //! Between runs, a [`Watcher`] looks for a new one.
 
 use crate::model::bounded_read;
+use crate::reconcile::{DesiredState, MAX_FILE_BYTES};
 use crate::reconcile::{DesiredStateError, Selection, load_observed};
-use crate::spec::{DesiredState, MAX_FILE_BYTES};
 use sha2::{Digest, Sha256};
 use std::ffi::OsString;
 use std::io;
@@ -259,7 +259,7 @@ impl Watcher {
         if let Some(commit) = resolved.commit {
             return Observation::Commit { commit, dir: resolved.dir };
         }
-        let paths = crate::spec::list_files(&[&resolved.dir]);
+        let paths = crate::reconcile::list_files(&[&resolved.dir]);
         let files: Vec<(PathBuf, u64, Option<SystemTime>)> = paths
             .into_iter()
             .map(|path| {

@@ -17,6 +17,11 @@ pub enum DesiredStateError {
     Selection(#[from] SelectionError),
 }
 
+/// Load and check the files (each a file or a directory), every user: what `validate` does.
+pub fn validate(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
+    crate::spec::load(paths)
+}
+
 /// Load the files (each a file or a directory) and keep the selected users.
 pub fn load(
     paths: &[impl AsRef<Path>],

@@ -25,3 +25,20 @@ pub use run::RunError;
 pub use selection::{Selection, SelectionError};
 pub use unmanaged::UnmanagedPolicy;
 pub(crate) use unmanaged::{DeclaredKeys, list_undeclared};
+
+// The engine's door: what its callers (the CLI and the controller) need of the parts below it,
+// so that they import the engine and never reach past it (tests/it/layers.rs holds them to it).
+pub(crate) use crate::apply::{
+    ApplyReport, AuditLog, Outcome, SafetyLimits, SafetyRefusal, UserOutcome,
+};
+pub(crate) use crate::directory::{
+    AttemptAnswer, AttemptObserver, ClientOptions, ConnectionFailure, ConnectionFailureKind,
+    Directory, DirectoryError, Limiter, OPERATIONS, SdkDirectory, Timeouts, UpdateRequest,
+    build_sdk_config, check_endpoint_url, check_region,
+};
+pub(crate) use crate::plan::{Plan, SavedPlan, write_saved_plan_json};
+pub(crate) use crate::spec::{
+    DesiredState, InvalidOrganization, LoadError, LoadErrors, MAX_FILE_BYTES, OrganizationRef,
+    json_schema_text, list_files, walk_reads,
+};
+pub use load::validate;
