@@ -2,7 +2,7 @@
 //! so the plan stays pure, the emulator stays a server the client knows nothing of, the engine
 //! never needs a terminal, and the CLI and the controller go through the engine's door
 //! (`reconcile`) instead of reaching past it. Read from the sources, so a new `use` outside the
-//! drawing, or a new part without a rule, fails here. docs/architecture.md draws the same arrows.
+//! drawing, or a new part without a rule, fails here. docs/decisions.md draws the same table.
 
 use std::path::{Path, PathBuf};
 
