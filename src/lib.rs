@@ -4,7 +4,7 @@
 //! plain values of [`model::live`]), [`plan`] computes the difference, [`render`] shows it and
 //! [`apply`] executes it. [`reconcile`] is one run of all of these as a library call, which the
 //! commands in [`cli`] and the [`controller`] drive. [`emulator`] is an in-memory WorkMail server
-//! for tests, the demo and dry runs. [`model`] is the vocabulary they all speak, [`redaction`]
+//! for tests, the demo and dry runs. [`model`] is the vocabulary they all speak, `redaction`
 //! the privacy policy of every value shown, and `http` the accept loop both servers use.
 
 pub mod apply;
@@ -17,6 +17,6 @@ mod http;
 pub mod model;
 pub mod plan;
 pub mod reconcile;
-pub mod redaction;
+pub(crate) mod redaction;
 pub mod render;
 pub mod spec;

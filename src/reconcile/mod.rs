@@ -1,6 +1,6 @@
 //! One reconciliation as a library call: load the files and select users, resolve
 //! organizations, observe, diff, check the safety limits, apply, report. Generic over
-//! [`Directory`](crate::directory::Directory); no printing, prompts or process exits.
+//! [`Directory`]; no printing, prompts or process exits.
 //!
 //! The steps are separate calls so that a caller can stop between them: the CLI shows the plan
 //! and asks before applying; a controller plans, guards, and applies what the limits allow.
@@ -17,7 +17,7 @@ mod unmanaged;
 
 pub use event::Event;
 pub(crate) use load::load_observed;
-pub use load::{DesiredStateError, load};
+pub use load::{DesiredStateError, load, validate};
 pub use reconciler::{ApplyOptions, Reconciler};
 pub(crate) use resolve::resolve_organizations;
 pub(crate) use run::PlannedRun;
@@ -41,4 +41,3 @@ pub(crate) use crate::spec::{
     DesiredState, InvalidOrganization, LoadError, LoadErrors, MAX_FILE_BYTES, OrganizationRef,
     json_schema_text, list_files, walk_reads,
 };
-pub use load::validate;
