@@ -14,10 +14,10 @@ mod common;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use workmail_reconcile::attrs::Attribute;
 use workmail_reconcile::emulator::{
     Emulator, EmulatorConfig, Faults, Seed, SeedGroup, SeedOrganization, SeedUser,
 };
+use workmail_reconcile::model::attrs::Attribute;
 
 #[derive(Parser)]
 struct Args {

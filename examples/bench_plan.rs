@@ -23,8 +23,8 @@ use std::time::{Duration, Instant, SystemTime};
 use workmail_reconcile::apply::SafetyLimits;
 use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, EmulatorConfig, Faults, JournalOutcome};
+use workmail_reconcile::model::rate_cap::RateCap;
 use workmail_reconcile::plan::Plan;
-use workmail_reconcile::rate_cap::RateCap;
 use workmail_reconcile::reconcile::{ApplyOptions, Reconciler, UnmanagedPolicy};
 use workmail_reconcile::spec::{self, DesiredState};
 
@@ -128,8 +128,8 @@ const TEAMS: usize = 20;
 /// The seed of [`common::seed`] for one organization, with a mailbox for each user: one
 /// alias, a quota, and one of [`TEAMS`] groups.
 fn mailbox_seed(users: usize) -> workmail_reconcile::emulator::Seed {
-    use workmail_reconcile::attrs::Attribute;
     use workmail_reconcile::emulator::{Seed, SeedGroup, SeedOrganization, SeedUser};
+    use workmail_reconcile::model::attrs::Attribute;
     let mut organization = SeedOrganization::new(&common::organization_id(0), None, "org0.example");
     let mut teams: Vec<SeedGroup> =
         (0..TEAMS).map(|t| SeedGroup::new(&format!("team{t}"))).collect();

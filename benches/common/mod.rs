@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 use std::time::Duration;
-use workmail_reconcile::attrs::Attribute;
 use workmail_reconcile::emulator::{Seed, SeedOrganization, SeedUser};
+use workmail_reconcile::model::attrs::Attribute;
 
 /// The id of the `index`-th synthetic organization.
 pub fn organization_id(index: usize) -> String {

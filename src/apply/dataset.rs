@@ -3,9 +3,9 @@
 //! value overlaid with the planned values — so the request is correct whether the service treats
 //! a left-out member as unchanged or as cleared, and harmless when retried after a lost answer.
 
-use crate::attrs::Attribute;
 use crate::directory::UpdateRequest;
-use crate::live::ObservedUser;
+use crate::model::attrs::Attribute;
+use crate::model::live::ObservedUser;
 use crate::plan::FieldChange;
 
 /// Build the request for `fresh` with `changes` applied. `Role` is sent only when it changes,
@@ -38,9 +38,9 @@ pub(crate) fn full_dataset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attr_map::AttrMap;
-    use crate::attrs::AttrValue;
-    use crate::live::UserState;
+    use crate::model::attr_map::AttrMap;
+    use crate::model::attrs::AttrValue;
+    use crate::model::live::UserState;
 
     fn fresh() -> ObservedUser {
         let mut attributes: AttrMap<AttrValue> =

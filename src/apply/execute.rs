@@ -5,10 +5,10 @@ use super::dataset::full_dataset;
 use super::mailbox_steps::{StepError, apply_aliases, apply_groups, apply_quota, live_quota};
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::UserState;
+use crate::model::live::UserState;
 use crate::plan::mailbox::{ALIASES, GROUPS, QUOTA};
 use crate::plan::{FieldChange, Plan, UserChange};
-use crate::render::Redaction;
+use crate::redaction::Redaction;
 use std::sync::Arc;
 
 /// Apply one planned user: fresh DescribeUser (and GetMailboxDetails when the quota is
@@ -123,7 +123,7 @@ async fn apply_change<D: Directory>(
 async fn update_user<D: Directory>(
     directory: &D,
     change: &UserChange,
-    fresh: &crate::live::ObservedUser,
+    fresh: &crate::model::live::ObservedUser,
     redaction: &Redaction,
 ) -> Result<(), Outcome> {
     let request = full_dataset(&change.organization_id, fresh, &change.fields);
@@ -202,10 +202,10 @@ pub(crate) async fn apply_plan<D: Directory + Clone + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attr_map::AttrMap;
-    use crate::attrs::{AttrValue, Attribute};
     use crate::directory::{ConnectionFailure, ConnectionFailureKind, UpdateRequest};
-    use crate::live::{
+    use crate::model::attr_map::AttrMap;
+    use crate::model::attrs::{AttrValue, Attribute};
+    use crate::model::live::{
         GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
         OrganizationSummary,
     };
@@ -393,7 +393,7 @@ mod tests {
         let (directory, change) = setup(false, refusal);
         let redaction = Redaction::fields(
             std::collections::BTreeSet::from([Attribute::Telephone]),
-            crate::render::RedactionKey::random().expect("key"),
+            crate::redaction::RedactionKey::random().expect("key"),
         );
         let Outcome::Failed { reason } = apply_change(&directory, &change, &redaction).await else {
             panic!("a refused write is a failure")

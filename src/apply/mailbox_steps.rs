@@ -6,7 +6,7 @@
 
 use crate::directory::{Directory, DirectoryError};
 use crate::plan::{ListChange, QuotaChange};
-use crate::render::{MailboxValues, Redaction};
+use crate::redaction::{MailboxValues, Redaction};
 use std::collections::HashSet;
 
 /// Why a step ended the user's apply.

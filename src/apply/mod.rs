@@ -11,6 +11,8 @@ mod safety;
 
 pub(crate) use audit::AuditLog;
 pub(crate) use execute::apply_plan;
+#[cfg(test)]
+pub(crate) use outcome::FieldConflict;
 pub use outcome::Outcome;
 pub(crate) use outcome::{ApplyReport, UserOutcome};
 pub(crate) use safety::check_safety;

@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn users_in_no_file_are_not_declared_even_as_error_entries() {
-        use crate::live::UserState;
+        use crate::model::live::UserState;
         use crate::plan::{PlanError, UnmanagedUser};
         let mut plan = plan(4, 6);
         // Thirty users in no file, each an error entry (`--unmanaged error`).

@@ -8,12 +8,12 @@ use super::shared_args::{
     PlanningArgs, SelectionArgs, UnmanagedArgs, open_audit_log, render_options,
 };
 use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
-use super::{Exit, connect, planning, terminal, values};
-use crate::apply::{ApplyReport, SafetyLimits};
-use crate::directory::SdkDirectory;
-use crate::plan::SavedPlan;
+use super::{Exit, connect, shared_steps, terminal, values};
+use crate::reconcile::SavedPlan;
+use crate::reconcile::SdkDirectory;
 use crate::reconcile::{ApplyOptions, PlannedRun, Reconciler};
-use crate::render::Redaction;
+use crate::reconcile::{ApplyReport, SafetyLimits};
+use crate::redaction::Redaction;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
 use std::io::{BufRead, IsTerminal, Write};
@@ -85,7 +85,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit>
     }
     let saved = match &args.plan {
         Some(path) => {
-            let text = crate::bounded_read::read_text(path, SavedPlan::MAX_FILE_BYTES)
+            let text = crate::model::bounded_read::read_text(path, SavedPlan::MAX_FILE_BYTES)
                 .map_err(|e| miette::miette!("{}", e.message_for(&path.display().to_string())))?;
             let saved = SavedPlan::from_json(&text)
                 .map_err(|e| miette::miette!("{}: {e}", path.display()))?;
@@ -95,7 +95,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit>
     };
     let desired = match saved {
         Some(_) => None,
-        None => match planning::load_selected(global, &args.paths, &args.planning.selection)? {
+        None => match shared_steps::load_selected(global, &args.paths, &args.planning.selection)? {
             Ok(desired) => Some(desired),
             Err(()) => return Ok(Exit::Error),
         },
@@ -106,11 +106,13 @@ pub(crate) fn exec(global: &GlobalArgs, args: ApplyArgs) -> miette::Result<Exit>
             .with_unmanaged(args.planning.unmanaged.policy());
         let planned = match (saved, desired) {
             (Some(planned), _) => planned,
-            (None, Some(desired)) => planning::compute_plan(global, &engine, &desired, &redaction)
-                .await
-                .map_err(|failure| {
-                    planning::stopped(&failure, "nothing was applied: every user is untouched")
-                })?,
+            (None, Some(desired)) => shared_steps::compute_plan(
+                global, &engine, &desired, &redaction,
+            )
+            .await
+            .map_err(|failure| {
+                shared_steps::stopped(&failure, "nothing was applied: every user is untouched")
+            })?,
             (None, None) => return Ok(Exit::Error),
         };
         run(global, &args, &engine, planned, redaction).await
@@ -174,9 +176,11 @@ async fn run(
     if !brief {
         writeln!(stdout).into_diagnostic()?;
     }
-    stdout.write_all(report.to_text(&options).as_bytes()).into_diagnostic()?;
+    stdout
+        .write_all(crate::render::apply_report(&report, &options).as_bytes())
+        .into_diagnostic()?;
     if let Some(failure) = engine.connection_failure() {
-        return Err(planning::stopped(
+        return Err(shared_steps::stopped(
             failure,
             "apply stopped there: the report above says which users are updated, which are \
              untouched, and which to check with plan",

@@ -1,8 +1,8 @@
 //! From global flags to a directory client and a tokio runtime.
 
 use super::global::GlobalArgs;
-use crate::directory::{ClientOptions, Limiter, SdkDirectory, Timeouts, build_sdk_config};
 use crate::reconcile::Reconciler;
+use crate::reconcile::{ClientOptions, Limiter, SdkDirectory, Timeouts, build_sdk_config};
 
 /// The runtime every networked command runs on. One thread: the work is waiting on the
 /// service, and a multi-thread runtime spends more CPU waking its threads than it saves

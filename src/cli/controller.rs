@@ -5,12 +5,12 @@ use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, open_audit_log};
 use super::written_file::{Reads, refuse_an_audit_log_that_is_read};
 use super::{Exit, connect, values};
-use crate::apply::SafetyLimits;
 use crate::controller::{
     Context, HttpLimits, Metrics, Mode, Settings, Source, SourceError, Stopped, WebhookSecret,
     listen_for_signals, serve,
 };
-use crate::directory::AttemptObserver;
+use crate::reconcile::AttemptObserver;
+use crate::reconcile::SafetyLimits;
 use clap::Args;
 use miette::{IntoDiagnostic, WrapErr, miette};
 use std::io::Write;

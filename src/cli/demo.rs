@@ -4,12 +4,13 @@
 
 use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
-use super::{Exit, connect, planning, terminal};
-use crate::apply::SafetyLimits;
-use crate::directory::SdkDirectory;
+use super::{Exit, connect, shared_steps, terminal};
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
+use crate::reconcile::SafetyLimits;
+use crate::reconcile::SdkDirectory;
 use crate::reconcile::{ApplyOptions, Selection};
-use crate::render::{Redaction, RenderOptions};
+use crate::redaction::Redaction;
+use crate::render::RenderOptions;
 use miette::IntoDiagnostic;
 use std::io::Write;
 
@@ -104,9 +105,9 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         write!(out, "{DEMO_DESIRED}").into_diagnostic()?;
 
         step(&mut out, "2. plan", "One DescribeUser per declared user, and one read per mailbox key it manages (aliases, groups,\nquota); only managed fields are compared. Nothing is written.")?;
-        let planned = planning::compute_plan(global, &engine, &desired, &Redaction::None)
+        let planned = shared_steps::compute_plan(global, &engine, &desired, &Redaction::None)
             .await
-            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?;
+            .map_err(|failure| shared_steps::stopped(&failure, "the demo stopped"))?;
         write!(out, "{}", render_plan(&planned.plan, PlanFormat::Text, &options)).into_diagnostic()?;
 
         step(
@@ -117,12 +118,12 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let guarded =
             planned.guard(SafetyLimits::default()).map_err(|e| miette::miette!("{e}"))?;
         let report = engine.apply(guarded, &ApplyOptions::default(), |_| ()).await;
-        write!(out, "{}", report.to_text(&options)).into_diagnostic()?;
+        write!(out, "{}", crate::render::apply_report(&report, &options)).into_diagnostic()?;
 
         step(&mut out, "4. plan again", "The directory now equals the files: nothing is left to do, and apply would send nothing.")?;
-        let again = planning::compute_plan(global, &engine, &desired, &Redaction::None)
+        let again = shared_steps::compute_plan(global, &engine, &desired, &Redaction::None)
             .await
-            .map_err(|failure| planning::stopped(&failure, "the demo stopped"))?
+            .map_err(|failure| shared_steps::stopped(&failure, "the demo stopped"))?
             .plan;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
@@ -132,7 +133,7 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
         let list = counters.calls.get("ListUsers").copied().unwrap_or(0);
         let alice_office = emulator
             .user("m-0123456789abcdef0123456789abcdef", "alice")
-            .map(|u| u.get(crate::attrs::Attribute::Office).to_string())
+            .map(|u| u.get(crate::model::attrs::Attribute::Office).to_string())
             .unwrap_or_default();
         writeln!(
             out,

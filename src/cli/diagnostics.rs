@@ -5,8 +5,8 @@
 
 use super::global::{GlobalArgs, LogFormat};
 use super::terminal;
-use crate::printable::{is_unsafe, json_escaped, printable};
-use crate::spec::{LoadError, LoadErrors};
+use crate::model::printable::{is_unsafe, json_escaped, printable};
+use crate::reconcile::{LoadError, LoadErrors};
 use anstyle::{AnsiColor, Style};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use serde_json::{Map, Value};

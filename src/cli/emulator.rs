@@ -2,7 +2,7 @@
 
 use super::{Exit, GlobalArgs, values};
 use crate::emulator::{Emulator, EmulatorConfig, Faults, Seed, UpdateSemantics};
-use crate::rate_cap::RateCap;
+use crate::model::rate_cap::RateCap;
 use clap::{Args, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr, miette};
 use std::io::Write;

@@ -7,17 +7,17 @@ use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::staged_file::StagedFile;
 use super::written_file::{Reads, refuse_writing_what_is_read};
-use super::{Exit, connect, planning, terminal};
-use crate::directory::Directory;
+use super::{Exit, connect, shared_steps, terminal};
 use crate::export::{
     AddressRewrite, BundleFacts, Cells, EmailDomain, ExportError, ExportedGroup,
     ExportedOrganization, MailboxReads, SCHEMA_FILE, SkippedUser, bundle_readme,
     default_mail_domain, export_with, read_groups, schema_reference, write_aliases_csv,
     write_csv_cells, write_groups_csv, write_m365_csv, write_yaml,
 };
-use crate::printable::printable;
-use crate::spec::{InvalidOrganization, OrganizationRef};
-use crate::wording::plural;
+use crate::model::printable::printable;
+use crate::model::wording::plural;
+use crate::reconcile::Directory;
+use crate::reconcile::{InvalidOrganization, OrganizationRef};
 use clap::{Args, ValueEnum};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -273,7 +273,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         None
     } else {
         let none = SelectionArgs::default();
-        match planning::load_selected(global, &args.skip_declared, &none)? {
+        match shared_steps::load_selected(global, &args.skip_declared, &none)? {
             Ok(desired) => Some(desired),
             Err(()) => return Ok(Exit::Error),
         }
@@ -282,7 +282,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: ExportArgs) -> miette::Result<Exit
         let directory = connect::directory(global).await?;
         let result = read(global, &args, &directory, declared.as_ref()).await;
         if let Some(failure) = directory.connection_failure() {
-            return Err(planning::stopped(failure, "nothing was exported"));
+            return Err(shared_steps::stopped(failure, "nothing was exported"));
         }
         result.map_err(|e| {
             miette::miette!("export of {}: {e}; nothing was written", args.organization)
@@ -348,7 +348,7 @@ async fn read<D: Directory + Clone + 'static>(
     global: &GlobalArgs,
     args: &ExportArgs,
     directory: &D,
-    declared: Option<&crate::spec::DesiredState>,
+    declared: Option<&crate::reconcile::DesiredState>,
 ) -> Result<Read, ExportError> {
     let reads = match args.format {
         ExportFormat::Yaml if !args.attributes_only => MailboxReads::ALL,

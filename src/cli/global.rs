@@ -1,7 +1,7 @@
 //! Flags that every command accepts.
 
 use super::values;
-use crate::rate_cap::RateCap;
+use crate::model::rate_cap::RateCap;
 use clap::{Args, ValueEnum};
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use super::global::{GlobalArgs, LogFormat};
 use super::terminal;
-use crate::printable::{json_escaped, printable};
+use crate::model::printable::{json_escaped, printable};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::fmt::{FormatFields, format};

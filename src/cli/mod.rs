@@ -1,6 +1,7 @@
 //! Command-line definitions and one small file per command; argument plumbing only.
 
 mod apply;
+mod command_line;
 pub mod completions;
 mod connect;
 mod controller;
@@ -13,18 +14,17 @@ mod global;
 mod logging;
 pub mod man;
 mod plan;
-mod planning;
 mod schema;
 mod shared_args;
+mod shared_steps;
 mod staged_file;
 pub(crate) mod terminal;
-mod usage;
 mod validate;
 mod values;
 mod written_file;
 
+pub use command_line::parse;
 pub(crate) use global::GlobalArgs;
-pub use usage::parse;
 
 use clap::{Parser, Subcommand};
 

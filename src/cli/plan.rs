@@ -3,8 +3,8 @@
 use super::global::GlobalArgs;
 use super::shared_args::{PlanningArgs, render_options};
 use super::written_file::{Reads, refuse_writing_what_is_read};
-use super::{Exit, connect, planning, terminal};
-use crate::plan::{Plan, write_saved_plan_json};
+use super::{Exit, connect, shared_steps, terminal};
+use crate::reconcile::{Plan, write_saved_plan_json};
 use crate::render;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
@@ -50,7 +50,7 @@ pub(crate) fn render_plan(
             let json =
                 serde_json::to_string_pretty(&render::json(plan, options)).unwrap_or_default();
             // Valid JSON either way; a terminal showing it acts on none of its characters.
-            let mut json = crate::printable::json_escaped(&json).into_owned();
+            let mut json = crate::model::printable::json_escaped(&json).into_owned();
             json.push('\n');
             json
         }
@@ -101,7 +101,7 @@ pub(crate) fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> 
         let instead = "save the plan to a file of its own, such as plan.json";
         refuse_writing_what_is_read("--out", out, &reads, false, "nothing was planned", instead)?;
     }
-    let Ok(desired) = planning::load_selected(global, &args.paths, &args.planning.selection)?
+    let Ok(desired) = shared_steps::load_selected(global, &args.paths, &args.planning.selection)?
     else {
         return Ok(Exit::Error);
     };
@@ -109,10 +109,10 @@ pub(crate) fn exec(global: &GlobalArgs, args: PlanArgs) -> miette::Result<Exit> 
     let plan = connect::runtime()?.block_on(async {
         let engine = connect::engine(global, connect::directory(global).await?)
             .with_unmanaged(args.planning.unmanaged.policy());
-        planning::compute_plan(global, &engine, &desired, &redaction)
+        shared_steps::compute_plan(global, &engine, &desired, &redaction)
             .await
             .map(|planned| planned.plan)
-            .map_err(|failure| planning::stopped(&failure, "nothing was planned"))
+            .map_err(|failure| shared_steps::stopped(&failure, "nothing was planned"))
     })?;
     // Only the text format is colored; JSON and markdown are documents for tools and reviews.
     let color = args.format == PlanFormat::Text && terminal::stdout_color(global);

@@ -8,7 +8,7 @@ use std::io::Write;
 /// redirecting the output over that file changes no byte.
 pub(crate) fn exec() -> miette::Result<Exit> {
     let mut out = std::io::stdout().lock();
-    out.write_all(crate::spec::json_schema_text().as_bytes()).into_diagnostic()?;
+    out.write_all(crate::reconcile::json_schema_text().as_bytes()).into_diagnostic()?;
     out.flush().into_diagnostic()?;
     Ok(Exit::Success)
 }

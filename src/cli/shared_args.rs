@@ -1,9 +1,10 @@
 //! Flags shared by plan and apply: which users, how to show values.
 
-use crate::apply::AuditLog;
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
+use crate::reconcile::AuditLog;
 use crate::reconcile::{Selection, UnmanagedPolicy};
-use crate::render::{Detail, MailboxValues, Redaction, RedactionKey, RenderOptions};
+use crate::redaction::{MailboxValues, Redaction, RedactionKey};
+use crate::render::{Detail, RenderOptions};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,8 @@
 
 use super::diagnostics::Diagnostics;
 use super::{Exit, GlobalArgs};
-use crate::spec;
-use crate::wording::plural;
+use crate::model::wording::plural;
+use crate::reconcile;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -18,7 +18,7 @@ pub struct ValidateArgs {
 /// Load and check the files: no AWS call, no credentials. Valid: a summary line on stdout and
 /// [`Exit::Success`]. Invalid: every error on stderr, a count line, and [`Exit::Error`].
 pub(crate) fn exec(global: &GlobalArgs, args: ValidateArgs) -> miette::Result<Exit> {
-    match spec::load(&args.paths) {
+    match reconcile::validate(&args.paths) {
         Ok(state) => {
             if !global.quiet {
                 println!(

@@ -2,8 +2,8 @@
 //! and, when it refuses a value (NaN, infinities, negatives and out-of-range numbers included),
 //! says what is allowed; clap turns the refusal into a usage error before any call is made.
 
-use crate::directory::{check_endpoint_url, check_region};
 use crate::emulator::Faults;
+use crate::reconcile::{check_endpoint_url, check_region};
 use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;

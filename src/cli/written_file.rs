@@ -42,7 +42,7 @@ pub(crate) fn refuse_writing_what_is_read(
     instead: &str,
 ) -> miette::Result<()> {
     let shown = written.display();
-    for file in crate::spec::list_files(reads.desired) {
+    for file in crate::reconcile::list_files(reads.desired) {
         if same_file(written, &file) {
             let also = if file == written {
                 String::new()
@@ -113,7 +113,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// any: `written` is a `*.yaml` or `*.yml` file inside it, with no hidden part on the way.
 fn read_directory_of<'a>(written: &Path, desired: &'a [PathBuf]) -> Option<&'a PathBuf> {
     let name = written.file_name()?;
-    if !crate::spec::walk_reads(name) {
+    if !crate::reconcile::walk_reads(name) {
         return None;
     }
     let parent = match written.parent() {

@@ -2,7 +2,7 @@
 //! soon a run that met it is retried.
 
 use super::error_policy::FailureClass;
-use crate::directory::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
+use crate::reconcile::{ConnectionFailure, ConnectionFailureKind, DirectoryError};
 
 /// Service error codes that the same request would meet again until a person acts.
 const TERMINAL_CODES: [&str; 6] = [

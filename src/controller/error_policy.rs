@@ -68,9 +68,9 @@ pub(crate) fn error_policy(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::apply::SafetyRefusal;
     use crate::controller::reconcile_error::RunStage;
-    use crate::directory::{ConnectionFailure, ConnectionFailureKind};
+    use crate::reconcile::SafetyRefusal;
+    use crate::reconcile::{ConnectionFailure, ConnectionFailureKind};
 
     /// A run stopped by a call that got no answer: transient.
     pub(crate) fn endpoint_unreachable() -> ReconcileError {

@@ -4,11 +4,11 @@
 
 use super::call_failure::failure_class;
 use super::error_policy::FailureClass;
-use crate::directory::{ConnectionFailure, Directory, DirectoryError, UpdateRequest};
-use crate::live::{
+use crate::model::live::{
     GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
     OrganizationSummary,
 };
+use crate::reconcile::{ConnectionFailure, Directory, DirectoryError, UpdateRequest};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio_util::sync::CancellationToken;

@@ -5,7 +5,7 @@ use super::context::Context;
 use super::status::Trigger;
 use super::status_page;
 use super::webhook::SIGNATURE_HEADER;
-use crate::accept::{Activity, Tracked, accept_connections};
+use crate::http::{Activity, Tracked, accept_connections};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -264,15 +264,15 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .build();
         let directory =
-            crate::directory::SdkDirectory::new(config, crate::directory::Limiter::new(1, None));
+            crate::reconcile::SdkDirectory::new(config, crate::reconcile::Limiter::new(1, None));
         let settings = Settings {
             source: Source::new("."),
             mode: Mode::Observe,
             interval: Duration::from_secs(3600),
-            limits: crate::apply::SafetyLimits::default(),
+            limits: crate::reconcile::SafetyLimits::default(),
             selection: crate::reconcile::Selection::default(),
             unmanaged: crate::reconcile::UnmanagedPolicy::Ignore,
-            redaction: crate::render::Redaction::None,
+            redaction: crate::redaction::Redaction::None,
             audit: None,
             webhook_secret: Some(WebhookSecret::new("s3cret")),
             width: 1,

@@ -11,8 +11,8 @@
 use super::optional_gauge::OptionalGauge;
 use super::process_metrics::ProcessMetrics;
 use super::status::{Mode, OrganizationDrift, Ready, ReadyReason, RunRecord, RunResult, Trigger};
-use crate::apply::{Outcome, UserOutcome};
-use crate::directory::{AttemptAnswer, OPERATIONS};
+use crate::reconcile::{AttemptAnswer, OPERATIONS};
+use crate::reconcile::{Outcome, UserOutcome};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

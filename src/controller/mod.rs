@@ -3,7 +3,7 @@
 //! timers, triggers, signals, and HTTP endpoints for probes, metrics and people
 //! (docs/controller.md#the-controller).
 //!
-//! `run::reconcile` does one run over any [`Directory`](crate::directory::Directory),
+//! `run::reconcile` does one run over any [`Directory`](crate::reconcile::Directory),
 //! ending short with a `ReconcileError`, and `error_policy` decides by that error how soon
 //! the next run is; `schedule::run_loop` owns time; `serve` puts the loop, the source watcher and
 //! the HTTP server together under one shutdown token.

@@ -5,8 +5,8 @@
 use super::context::RunConclusion;
 use super::source::SourceError;
 use super::status::{ReadyReason, RunResult};
-use crate::apply::SafetyRefusal;
-use crate::directory::ConnectionFailure;
+use crate::reconcile::ConnectionFailure;
+use crate::reconcile::SafetyRefusal;
 use thiserror::Error;
 
 /// How far a run got when the endpoint failed it.

@@ -10,12 +10,13 @@ use super::status::{
     Correction, FieldDrift, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, RunSummary,
     Trigger, UserDrift,
 };
-use crate::apply::{ApplyReport, Outcome};
-use crate::directory::Directory;
-use crate::plan::Plan;
-use crate::reconcile::{ApplyOptions, Event, LoadError, Reconciler, Selection};
-use crate::render::{MailboxRow, Redaction, display_value, log_planned_values, mailbox_rows};
-use crate::spec::DesiredState;
+use crate::reconcile::DesiredState;
+use crate::reconcile::Directory;
+use crate::reconcile::Plan;
+use crate::reconcile::{ApplyOptions, DesiredStateError, Event, Reconciler, Selection};
+use crate::reconcile::{ApplyReport, Outcome};
+use crate::redaction::{Redaction, display_value};
+use crate::render::{MailboxRow, log_planned_values, mailbox_rows};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -106,9 +107,9 @@ where
 }
 
 /// Log every error of an invalid source, one line each, and say what is wrong.
-fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
+fn invalid_source(resolved: &Resolved, error: &DesiredStateError) -> String {
     match error {
-        LoadError::Files(errors) => {
+        DesiredStateError::Files(errors) => {
             for e in errors {
                 let (line, column) = e.location().map_or((0, 0), |l| (l.line, l.column));
                 tracing::error!(
@@ -122,7 +123,7 @@ fn invalid_source(resolved: &Resolved, error: &LoadError) -> String {
             }
             format!("the source {} is invalid: {errors}", resolved.dir.display())
         }
-        LoadError::Selection(e) => {
+        DesiredStateError::Selection(e) => {
             tracing::error!(error = %e, "the source does not declare a selected user");
             e.to_string()
         }

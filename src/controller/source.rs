@@ -5,9 +5,9 @@
 //! revision is the commit the last link named after one points to, else a digest of the files.
 //! Between runs, a [`Watcher`] looks for a new one.
 
-use crate::bounded_read;
-use crate::reconcile::{LoadError, Selection, load_observed};
-use crate::spec::{DesiredState, MAX_FILE_BYTES};
+use crate::model::bounded_read;
+use crate::reconcile::{DesiredState, MAX_FILE_BYTES};
+use crate::reconcile::{DesiredStateError, Selection, load_observed};
 use sha2::{Digest, Sha256};
 use std::ffi::OsString;
 use std::io;
@@ -56,7 +56,7 @@ pub(crate) struct Loaded {
     /// The commit of [`Resolved::commit`], else `sha256:` and the first 12 hex digits of the
     /// digest of the files read (relative paths and bytes), valid or not.
     pub revision: String,
-    pub desired: Result<DesiredState, LoadError>,
+    pub desired: Result<DesiredState, DesiredStateError>,
 }
 
 impl Source {
@@ -259,7 +259,7 @@ impl Watcher {
         if let Some(commit) = resolved.commit {
             return Observation::Commit { commit, dir: resolved.dir };
         }
-        let paths = crate::spec::list_files(&[&resolved.dir]);
+        let paths = crate::reconcile::list_files(&[&resolved.dir]);
         let files: Vec<(PathBuf, u64, Option<SystemTime>)> = paths
             .into_iter()
             .map(|path| {

@@ -6,7 +6,7 @@
 use super::{
     Correction, Mode, OrganizationDrift, ReadyReason, RunRecord, RunResult, Status, UserDrift,
 };
-use crate::wording::{first_names, plural};
+use crate::model::wording::{first_names, plural};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Serialize;
 use std::borrow::Cow;

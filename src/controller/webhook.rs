@@ -2,7 +2,7 @@
 //! webhooks (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`), compared in
 //! constant time.
 
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, FileReadError};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -30,7 +30,7 @@ impl WebhookSecret {
     pub(crate) fn read_file(path: &Path) -> Result<WebhookSecret, String> {
         let shown = path.display();
         let mut bytes = bounded_read::read_bytes(path, MAX_SECRET_BYTES).map_err(|e| match e {
-            ReadError::TooLarge { .. } => format!(
+            FileReadError::TooLarge { .. } => format!(
                 "--webhook-secret-file {shown}: longer than {MAX_SECRET_BYTES} bytes; a webhook \
                  secret is a single line, such as the output of `openssl rand -hex 32`"
             ),

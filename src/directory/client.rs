@@ -2,9 +2,9 @@
 //! region, the SDK's own retry and timeout settings, and the interceptor that feeds the limiter.
 
 use super::endpoint::{check_endpoint_url, check_region};
-use super::failure::cause;
 use super::limiter::{AttemptOutcome, Limiter};
 use super::observer::AttemptAnswer;
+use super::sdk_error::cause;
 use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;

@@ -53,7 +53,7 @@
 //! interceptor reports each attempt's outcome and when it was sent.
 
 use super::observer::{AttemptAnswer, AttemptObserver};
-use crate::rate_cap::RateCap;
+use crate::model::rate_cap::RateCap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -305,7 +305,7 @@ fn floor(srtt: Option<Duration>) -> f64 {
 }
 
 #[derive(Debug)]
-struct Shared {
+struct LimiterCore {
     max_concurrency: usize,
     max_rps: Option<f64>,
     /// Held by the call first in line to start, see [`Limiter::acquire`].
@@ -321,7 +321,7 @@ struct Shared {
 /// Shared by all calls of one run, so several organizations share one budget.
 #[derive(Debug, Clone)]
 pub struct Limiter {
-    shared: Arc<Shared>,
+    shared: Arc<LimiterCore>,
     /// Told of every attempt, if set.
     observer: Option<AttemptObserver>,
 }
@@ -341,7 +341,7 @@ pub struct LimiterStats {
 /// Held while a call is in flight.
 #[derive(Debug)]
 pub(crate) struct Permit {
-    shared: Arc<Shared>,
+    shared: Arc<LimiterCore>,
 }
 
 impl Drop for Permit {
@@ -364,7 +364,7 @@ impl Limiter {
         let max_concurrency = max_concurrency.max(1);
         let max_rps = max_rps.map(RateCap::get);
         Limiter {
-            shared: Arc::new(Shared {
+            shared: Arc::new(LimiterCore {
                 max_concurrency,
                 max_rps,
                 line: tokio::sync::Mutex::new(()),

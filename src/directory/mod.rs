@@ -2,17 +2,17 @@
 //! implementation with retries, timeouts, a request rate that adapts to throttling, a concurrency
 //! bound and an optional requests-per-second cap.
 
-mod bounded;
 mod client;
+mod concurrency;
 mod endpoint;
 mod error;
-mod failure;
 mod limiter;
 mod observer;
 mod sdk;
+mod sdk_error;
 
-pub(crate) use bounded::run_bounded;
 pub(crate) use client::{ClientOptions, Timeouts, build_sdk_config};
+pub(crate) use concurrency::run_bounded;
 pub(crate) use endpoint::{check_endpoint_url, check_region};
 pub(crate) use error::ConnectionFailureKind;
 pub use error::{ConnectionFailure, DirectoryError};
@@ -21,8 +21,8 @@ pub(crate) use observer::{AttemptAnswer, AttemptObserver};
 pub(crate) use sdk::OPERATIONS;
 pub use sdk::SdkDirectory;
 
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::{
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::{
     GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
     OrganizationSummary,
 };

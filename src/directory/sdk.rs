@@ -2,11 +2,11 @@
 
 use super::client::{AttemptNotes, Timeouts, tune};
 use super::error::ConnectionFailure;
-use super::failure::{FailedCall, classify};
 use super::limiter::Limiter;
+use super::sdk_error::{FailedCall, classify};
 use super::{Directory, DirectoryError, UpdateRequest};
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::{
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::{
     GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, MemberKind,
     ObservedUser, OrganizationSummary, Role, UserState,
 };

@@ -8,7 +8,7 @@
 //! - `GET|PUT /_emulator/semantics` — `"patch"` or `"replace"`
 //! - `GET|PUT /_emulator/list-aliases-include-primary` — `true` or `false`
 
-use super::{Faults, Shared, UpdateSemantics, lock};
+use super::{Faults, ServerState, UpdateSemantics, lock};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-pub(crate) fn router() -> Router<Arc<Shared>> {
+pub(crate) fn router() -> Router<Arc<ServerState>> {
     Router::new()
         .route("/journal", get(journal).delete(clear_journal))
         .route("/counters", get(counters))
@@ -43,20 +43,20 @@ fn bad_request(message: String) -> Response {
     json(StatusCode::BAD_REQUEST, &serde_json::json!({ "error": message }))
 }
 
-async fn journal(State(shared): State<Arc<Shared>>) -> Response {
+async fn journal(State(shared): State<Arc<ServerState>>) -> Response {
     json(StatusCode::OK, &lock(&shared.journal).entries())
 }
 
-async fn clear_journal(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_journal(State(shared): State<Arc<ServerState>>) -> Response {
     lock(&shared.journal).clear();
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn counters(State(shared): State<Arc<Shared>>) -> Response {
+async fn counters(State(shared): State<Arc<ServerState>>) -> Response {
     json(StatusCode::OK, lock(&shared.journal).counters())
 }
 
-async fn state(State(shared): State<Arc<Shared>>) -> Response {
+async fn state(State(shared): State<Arc<ServerState>>) -> Response {
     let organizations: Vec<serde_json::Value> =
         lock(&shared.directory).organizations.iter().map(|o| o.to_json()).collect();
     let semantics = *lock(&shared.semantics);
@@ -71,11 +71,11 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
-async fn faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn faults(State(shared): State<Arc<ServerState>>) -> Response {
     json(StatusCode::OK, lock(&shared.faults).faults())
 }
 
-async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn put_faults(State(shared): State<Arc<ServerState>>, body: Bytes) -> Response {
     let faults: Faults = match serde_json::from_slice(&body) {
         Ok(f) => f,
         Err(e) => return bad_request(format!("invalid faults: {e}")),
@@ -87,11 +87,11 @@ async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     json(StatusCode::OK, &faults)
 }
 
-async fn semantics(State(shared): State<Arc<Shared>>) -> Response {
+async fn semantics(State(shared): State<Arc<ServerState>>) -> Response {
     json(StatusCode::OK, &*lock(&shared.semantics))
 }
 
-async fn put_semantics(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn put_semantics(State(shared): State<Arc<ServerState>>, body: Bytes) -> Response {
     match serde_json::from_slice::<UpdateSemantics>(&body) {
         Ok(s) => {
             *lock(&shared.semantics) = s;
@@ -101,12 +101,12 @@ async fn put_semantics(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
     }
 }
 
-async fn list_aliases_include_primary(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_aliases_include_primary(State(shared): State<Arc<ServerState>>) -> Response {
     json(StatusCode::OK, &shared.list_aliases_include_primary.load(Ordering::Relaxed))
 }
 
 async fn put_list_aliases_include_primary(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     body: Bytes,
 ) -> Response {
     match serde_json::from_slice::<bool>(&body) {

@@ -1,7 +1,7 @@
 //! Injected faults: latency, a requests-per-second cap, random throttles, 5xx answers and dropped
 //! connections, all drawn from a seedable generator so a test run is repeatable.
 
-use crate::rate_cap::RateCap;
+use crate::model::rate_cap::RateCap;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 

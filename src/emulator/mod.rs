@@ -134,7 +134,7 @@ impl Default for EmulatorConfig {
 }
 
 /// State shared by the handle and the server.
-pub(crate) struct Shared {
+pub(crate) struct ServerState {
     pub(crate) directory: Mutex<EmulatedDirectory>,
     pub(crate) journal: Mutex<Journal>,
     pub(crate) faults: Mutex<FaultState>,
@@ -158,7 +158,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// A running emulator. Dropping it stops the server; [`stop`](Self::stop) also waits for it.
 pub struct Emulator {
-    shared: Arc<Shared>,
+    shared: Arc<ServerState>,
     addr: SocketAddr,
     /// `None` once stopped.
     server: Option<JoinHandle<()>>,
@@ -177,7 +177,7 @@ impl Emulator {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(ServerState {
             directory: Mutex::new(directory),
             journal: Mutex::new(Journal::default()),
             faults: Mutex::new(FaultState::new(config.faults)),

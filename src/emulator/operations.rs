@@ -12,8 +12,8 @@ use super::state::{
 };
 use super::validation::model;
 use super::wire::ApiError;
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::{Role, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::live::{Role, UserState};
 use aws_smithy_types::base64;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -130,7 +130,7 @@ impl Operation {
 }
 
 /// What an operation runs against.
-pub(crate) struct Context<'a> {
+pub(crate) struct OperationContext<'a> {
     pub(crate) directory: &'a mut EmulatedDirectory,
     pub(crate) semantics: UpdateSemantics,
     /// Whether ListAliases lists the primary address among the aliases.
@@ -141,7 +141,11 @@ pub(crate) struct Context<'a> {
 }
 
 /// Runs `op` on input that passed [`validate_input`](super::validation::validate_input).
-pub(crate) fn execute(op: Operation, input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+pub(crate) fn execute(
+    op: Operation,
+    input: &Value,
+    ctx: OperationContext<'_>,
+) -> Result<Value, ApiError> {
     match op {
         Operation::ListOrganizations => list_organizations(input, ctx.directory),
         Operation::DescribeOrganization => describe_organization(input, ctx.directory, ctx.region),
@@ -497,7 +501,7 @@ fn member_value(input: &Value, attr: Attribute) -> Option<AttrValue> {
     }
 }
 
-fn update_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+fn update_user(input: &Value, ctx: OperationContext<'_>) -> Result<Value, ApiError> {
     let (org, ident) = user_write(input, ctx.directory, "UserId")?;
     let user = org.find_user_mut(ident).ok_or_else(|| ApiError::entity_not_found(ident))?;
     if user.state == UserState::Deleted {
@@ -527,7 +531,7 @@ fn update_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
     Ok(json!({}))
 }
 
-fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+fn create_user(input: &Value, ctx: OperationContext<'_>) -> Result<Value, ApiError> {
     let (org, name) = user_write(input, ctx.directory, "Name")?;
     let id = user_id_for(&org.id, name);
     if org.name_in_use(name) || org.users.contains_key(&id) {
@@ -570,7 +574,7 @@ fn create_user(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
 
 /// Registers a user or a group: gives it its address (and a user a new mailbox with the
 /// default quota) and enables it.
-fn register_to_workmail(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+fn register_to_workmail(input: &Value, ctx: OperationContext<'_>) -> Result<Value, ApiError> {
     let now = ctx.now;
     let org = organization_mut(input, ctx.directory)?;
     let ident = required(input, "EntityId")?;

@@ -1,9 +1,9 @@
 //! The emulator's starting directory — organizations, mail domains, users, aliases, quotas and
 //! groups — from YAML (docs/emulator.md#emulator-seed-file) or code.
 
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::bounded_read::{self, ReadError};
-use crate::live::{Role, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::bounded_read::{self, FileReadError};
+use crate::model::live::{Role, UserState};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -146,7 +146,7 @@ impl Seed {
         let with_path = |e: SeedError| SeedError { path: Some(path.to_owned()), ..e };
         let text = bounded_read::read_text(path, MAX_SEED_BYTES).map_err(|e| {
             with_path(match e {
-                ReadError::NotUtf8(at) => SeedError {
+                FileReadError::NotUtf8(at) => SeedError {
                     line: u64::try_from(at.line).ok(),
                     column: u64::try_from(at.column).ok(),
                     ..SeedError::new(at.to_string())

@@ -8,8 +8,8 @@ use super::state::{
     MAX_MAILBOX_QUOTA_MB, Organization, group_id_for, organization_id_for_alias, user_id_for,
 };
 use super::validation::check_shape;
-use crate::attrs::AttrKind;
-use crate::live::{Role, UserState};
+use crate::model::attrs::AttrKind;
+use crate::model::live::{Role, UserState};
 use crate::spec::OrganizationRef;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -303,8 +303,8 @@ fn check(place: &str, shape: &str, key: &str, value: &Value) -> Result<(), SeedE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::Attribute;
     use crate::emulator::seed::{SeedGroup, SeedOrganization, SeedUser};
+    use crate::model::attrs::Attribute;
 
     fn refused(org: SeedOrganization) -> String {
         EmulatedDirectory::from_seed(&Seed::default().organization(org), SystemTime::now())

@@ -4,10 +4,10 @@
 
 use super::faults::{Draw, DropPoint};
 use super::journal::{JournalEntry, JournalOutcome};
-use super::operations::{self, Context, Operation};
+use super::operations::{self, Operation, OperationContext};
 use super::wire::{ApiError, json_response};
-use super::{Shared, control, lock, sigv4, validation};
-use crate::accept::accept_connections;
+use super::{ServerState, control, lock, sigv4, validation};
+use crate::http::accept_connections;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
@@ -40,7 +40,7 @@ impl ConnectionKill {
 }
 
 /// Serves until the task is aborted; aborting drops every connection task with it.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<ServerState>) {
     let router = Router::new()
         .route("/", post(api))
         .nest("/_emulator", control::router())
@@ -70,13 +70,13 @@ async fn serve_connection(stream: TcpStream, router: Router) {
 }
 
 /// UUID-shaped request ids, unique per emulator.
-fn request_id(shared: &Shared) -> String {
+fn request_id(shared: &ServerState) -> String {
     let n = shared.requests.fetch_add(1, Ordering::Relaxed);
     format!("{:08x}-0000-4000-8000-{:012x}", shared.instance, n)
 }
 
 async fn api(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<ServerState>>,
     kill: Option<Extension<ConnectionKill>>,
     method: Method,
     uri: Uri,
@@ -172,7 +172,7 @@ fn parse_body(body: &[u8]) -> (Result<Value, serde_json::Error>, Value) {
 
 /// The refusal a verified request draws instead of its operation: a throttle (the rate cap or
 /// a random one), else a random 5xx.
-fn injected_refusal(shared: &Shared, draw: &Draw) -> Option<(JournalOutcome, ApiError)> {
+fn injected_refusal(shared: &ServerState, draw: &Draw) -> Option<(JournalOutcome, ApiError)> {
     let admitted = lock(&shared.faults).admit(Instant::now());
     if !admitted || draw.throttle {
         return Some((JournalOutcome::Throttled, ApiError::throttling()));
@@ -182,7 +182,7 @@ fn injected_refusal(shared: &Shared, draw: &Draw) -> Option<(JournalOutcome, Api
 }
 
 fn run(
-    shared: &Shared,
+    shared: &ServerState,
     op: Option<Operation>,
     target: &str,
     parsed: Result<Value, serde_json::Error>,
@@ -209,7 +209,7 @@ fn run(
     operations::execute(
         op,
         &input,
-        Context {
+        OperationContext {
             directory: &mut directory,
             semantics,
             list_aliases_include_primary,

@@ -1,8 +1,8 @@
 //! The emulated directory: organizations, their users and groups, and how identifiers and
 //! addresses resolve.
 
-use crate::attrs::{AttrKind, AttrValue, Attribute};
-use crate::live::{Role, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::live::{Role, UserState};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};

@@ -65,9 +65,9 @@ pub(crate) fn write_aliases_csv<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::{AttrValue, Attribute};
     use crate::export::{EmailDomain, ExportedMailbox, ExportedUser};
-    use crate::live::UserState;
+    use crate::model::attrs::{AttrValue, Attribute};
+    use crate::model::live::UserState;
 
     #[test]
     fn an_alias_the_rewrite_makes_the_user_name_is_not_written_but_said() {

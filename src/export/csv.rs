@@ -5,7 +5,7 @@
 
 use super::ExportedOrganization;
 use super::spreadsheet::Cells;
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use std::io::Write;
 
 /// The columns before the attributes; `role` is the attribute of that name.
@@ -56,9 +56,9 @@ pub(crate) fn write_csv_cells<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::AttrValue;
     use crate::export::ExportedUser;
-    use crate::live::UserState;
+    use crate::model::attrs::AttrValue;
+    use crate::model::live::UserState;
 
     #[test]
     fn csv_header_is_the_identity_columns_then_the_attribute_table() {

@@ -4,7 +4,7 @@
 
 use super::ExportError;
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{GroupMember, UserState};
+use crate::model::live::{GroupMember, UserState};
 
 /// One group and its direct members (users and groups), members sorted by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

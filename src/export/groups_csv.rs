@@ -10,7 +10,7 @@ use super::groups::ExportedGroup;
 use super::m365::user_name;
 use super::rewrite::AddressRewrite;
 use super::spreadsheet::Cells;
-use crate::live::MemberKind;
+use crate::model::live::MemberKind;
 use std::collections::HashMap;
 use std::io::Write;
 

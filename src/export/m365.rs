@@ -6,13 +6,13 @@
 use super::csv::rfc4180_writer;
 use super::spreadsheet::Cells;
 use super::{ExportedOrganization, ExportedUser, SkippedUser};
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use std::fmt;
 use std::io::Write;
 
 /// Where a template column's value comes from.
 #[derive(Clone, Copy)]
-enum Source {
+enum ColumnSource {
     /// The primary email address, its domain replaced by `--email-domain` when given.
     UserName,
     Attribute(Attribute),
@@ -21,23 +21,23 @@ enum Source {
 }
 
 /// The template's columns in its order, each with its source.
-const COLUMNS: [(&str, Source); 16] = [
-    ("User Name", Source::UserName),
-    ("First Name", Source::Attribute(Attribute::FirstName)),
-    ("Last Name", Source::Attribute(Attribute::LastName)),
-    ("Display Name", Source::Attribute(Attribute::DisplayName)),
-    ("Job Title", Source::Attribute(Attribute::JobTitle)),
-    ("Department", Source::Attribute(Attribute::Department)),
-    ("Office Number", Source::Attribute(Attribute::Office)),
-    ("Office Phone", Source::Attribute(Attribute::Telephone)),
-    ("Mobile Phone", Source::Nothing),
-    ("Fax", Source::Nothing),
-    ("Alternate email address", Source::Nothing),
-    ("Address", Source::Attribute(Attribute::Street)),
-    ("City", Source::Attribute(Attribute::City)),
-    ("State or Province", Source::Nothing),
-    ("ZIP or Postal Code", Source::Attribute(Attribute::ZipCode)),
-    ("Country or Region", Source::Attribute(Attribute::Country)),
+const COLUMNS: [(&str, ColumnSource); 16] = [
+    ("User Name", ColumnSource::UserName),
+    ("First Name", ColumnSource::Attribute(Attribute::FirstName)),
+    ("Last Name", ColumnSource::Attribute(Attribute::LastName)),
+    ("Display Name", ColumnSource::Attribute(Attribute::DisplayName)),
+    ("Job Title", ColumnSource::Attribute(Attribute::JobTitle)),
+    ("Department", ColumnSource::Attribute(Attribute::Department)),
+    ("Office Number", ColumnSource::Attribute(Attribute::Office)),
+    ("Office Phone", ColumnSource::Attribute(Attribute::Telephone)),
+    ("Mobile Phone", ColumnSource::Nothing),
+    ("Fax", ColumnSource::Nothing),
+    ("Alternate email address", ColumnSource::Nothing),
+    ("Address", ColumnSource::Attribute(Attribute::Street)),
+    ("City", ColumnSource::Attribute(Attribute::City)),
+    ("State or Province", ColumnSource::Nothing),
+    ("ZIP or Postal Code", ColumnSource::Attribute(Attribute::ZipCode)),
+    ("Country or Region", ColumnSource::Attribute(Attribute::Country)),
 ];
 
 /// The template's headings, in its order.
@@ -159,9 +159,9 @@ pub(crate) fn write_m365_csv<W: Write>(
             }
         };
         let row = COLUMNS.iter().map(|(_, source)| match source {
-            Source::UserName => user_name.as_str(),
-            Source::Attribute(attr) => user.text(*attr),
-            Source::Nothing => "",
+            ColumnSource::UserName => user_name.as_str(),
+            ColumnSource::Attribute(attr) => user.text(*attr),
+            ColumnSource::Nothing => "",
         });
         cells.write_record(&mut writer, row)?;
     }
@@ -172,8 +172,8 @@ pub(crate) fn write_m365_csv<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::AttrValue;
-    use crate::live::UserState;
+    use crate::model::attrs::AttrValue;
+    use crate::model::live::UserState;
 
     fn user(name: &str, email: Option<&str>, display_name: &str) -> ExportedUser {
         ExportedUser {

@@ -5,7 +5,7 @@
 
 use super::{ExportError, ExportedUser};
 use crate::directory::Directory;
-use crate::live::UserState;
+use crate::model::live::UserState;
 
 /// Which mailbox keys an export reads: each costs one call per user that has it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -32,9 +32,9 @@ pub use spreadsheet::Cells;
 pub use yaml::to_yaml;
 pub(crate) use yaml::write_yaml;
 
-use crate::attrs::{AttrKind, AttrValue, Attribute};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{ObservedUser, UserState};
+use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+use crate::model::live::{ObservedUser, UserState};
 use crate::reconcile::{DeclaredKeys, list_undeclared, resolve_organizations};
 use crate::spec::{DesiredState, OrganizationRef};
 use std::collections::HashSet;

@@ -4,9 +4,9 @@
 //! JSON escapes (a subset of YAML's double-quoted style).
 
 use super::{ExportedMailbox, ExportedOrganization};
-use crate::attrs::AttrValue;
-use crate::live::UserState;
-use crate::printable::printable;
+use crate::model::attrs::AttrValue;
+use crate::model::live::UserState;
+use crate::model::printable::printable;
 use std::io::Write;
 
 /// Words some YAML reader turns into a boolean or null.
@@ -43,7 +43,7 @@ fn needs_quotes(s: &str) -> bool {
 /// The string as a YAML scalar: plain when safe, otherwise double-quoted (JSON escapes, and
 /// `\uXXXX` for the DEL and C1 controls YAML refuses raw).
 fn quote_if_needed(s: &str) -> String {
-    if needs_quotes(s) { crate::printable::quoted(s) } else { s.to_string() }
+    if needs_quotes(s) { crate::model::printable::quoted(s) } else { s.to_string() }
 }
 
 fn value(v: &AttrValue) -> String {
@@ -86,7 +86,7 @@ pub(crate) fn write_yaml<W: Write>(
         }
     }
     if export.declared > 0 {
-        let users = crate::wording::plural(export.declared, "user", "users");
+        let users = crate::model::wording::plural(export.declared, "user", "users");
         writeln!(
             out,
             "# Left out, because the files given to --skip-declared declare them: {users}."

@@ -4,7 +4,7 @@
 
 use super::mailbox::{ALIASES, GROUPS, ListChange, MailboxChange, QUOTA, QuotaChange};
 use super::model::{FieldChange, UserChange};
-use crate::attrs::{AttrValue, Attribute};
+use crate::model::attrs::{AttrValue, Attribute};
 use serde::de::Error as _;
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -4,7 +4,7 @@
 use super::diff::field_changes;
 use super::mailbox::MailboxChange;
 use super::model::FieldChange;
-use crate::live::{ObservedUser, ResolvedOrganization, Role, UserState};
+use crate::model::live::{ObservedUser, ResolvedOrganization, Role, UserState};
 use crate::spec::DesiredUser;
 use thiserror::Error;
 

@@ -2,7 +2,7 @@
 
 use super::comparison::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 use super::model::{FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UserChange};
-use crate::live::{ObservedUser, UserState};
+use crate::model::live::{ObservedUser, UserState};
 use crate::spec::{DesiredOrganization, DesiredState, DesiredUser};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -194,8 +194,8 @@ fn declared_twice(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::{AttrKind, AttrValue, Attribute};
-    use crate::live::ResolvedOrganization;
+    use crate::model::attrs::{AttrKind, AttrValue, Attribute};
+    use crate::model::live::ResolvedOrganization;
     use crate::plan::{ComparedOrganization, ComparedUser};
     use crate::spec::{DesiredValue, OrganizationRef, SourceLocation};
     use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! The mailbox part of a plan (docs/reconciliation.md#aliases-groups-and-quota): aliases,
 //! groups and quota, compared ignoring case. Pure: the reads are the caller's.
 
-use crate::live::{GroupMembership, GroupSummary, UserState};
+use crate::model::live::{GroupMembership, GroupSummary, UserState};
 use crate::spec::{DesiredAlias, did_you_mean};
 use std::collections::HashSet;
 

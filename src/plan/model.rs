@@ -1,8 +1,8 @@
 //! The plan: a value computed once, then printed, saved and applied.
 
 use super::mailbox::MailboxChange;
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::UserState;
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::UserState;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 

@@ -7,7 +7,7 @@ use super::model::{
     FORMAT_VERSION, Plan, PlanError, PlannedOrganization, Summary, UnchangedUser, UnmanagedUser,
     UserChange,
 };
-use crate::attrs::{AttrValue, Attribute, Role};
+use crate::model::attrs::{AttrValue, Attribute, Role};
 use crate::spec::{
     OrganizationRef, QUOTA_MAX_MB, check_value, is_email_address, is_group_reference,
 };
@@ -436,7 +436,7 @@ mod tests {
             user: "dan".into(),
             user_id: "u-9".into(),
             email: None,
-            state: crate::live::UserState::Disabled,
+            state: crate::model::live::UserState::Disabled,
         }]);
         let json = saved.to_json();
         let document: serde_json::Value = serde_json::from_str(&json).expect("JSON");

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 /// Why the desired state could not be loaded.
 #[derive(Debug, Error)]
-pub enum LoadError {
+pub enum DesiredStateError {
     /// The files are invalid; every error of every file is listed.
     #[error("{0}")]
     Files(LoadErrors),
@@ -17,8 +17,16 @@ pub enum LoadError {
     Selection(#[from] SelectionError),
 }
 
+/// Load and check the files (each a file or a directory), every user: what `validate` does.
+pub fn validate(paths: &[impl AsRef<Path>]) -> Result<DesiredState, LoadErrors> {
+    crate::spec::load(paths)
+}
+
 /// Load the files (each a file or a directory) and keep the selected users.
-pub fn load(paths: &[impl AsRef<Path>], selection: &Selection) -> Result<DesiredState, LoadError> {
+pub fn load(
+    paths: &[impl AsRef<Path>],
+    selection: &Selection,
+) -> Result<DesiredState, DesiredStateError> {
     load_observed(paths, selection, &mut |_, _| {})
 }
 
@@ -28,7 +36,7 @@ pub(crate) fn load_observed(
     paths: &[impl AsRef<Path>],
     selection: &Selection,
     on_file: &mut dyn FnMut(&str, &str),
-) -> Result<DesiredState, LoadError> {
-    let desired = crate::spec::load_observed(paths, on_file).map_err(LoadError::Files)?;
+) -> Result<DesiredState, DesiredStateError> {
+    let desired = crate::spec::load_observed(paths, on_file).map_err(DesiredStateError::Files)?;
     Ok(selection.select(desired)?)
 }

@@ -6,7 +6,7 @@
 
 use super::observe_mailbox::{GroupsOnce, compare_mailbox};
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{ResolvedOrganization, UserState};
+use crate::model::live::{ResolvedOrganization, UserState};
 use crate::plan::{ComparedOrganization, ComparedUser, Comparison, ReadError};
 use crate::spec::DesiredState;
 use std::sync::Arc;

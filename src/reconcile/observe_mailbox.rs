@@ -3,7 +3,7 @@
 //! organization, only when some user of it declares `groups`.
 
 use crate::directory::{Directory, DirectoryError};
-use crate::live::{GroupSummary, ObservedUser, UserState};
+use crate::model::live::{GroupSummary, ObservedUser, UserState};
 use crate::plan::MailboxChange;
 use crate::plan::mailbox::{alias_change, group_change, quota_change};
 use crate::spec::DesiredMailbox;

@@ -8,7 +8,7 @@ use super::unmanaged::{UnmanagedPolicy, drop_described, list_unmanaged, record};
 use crate::apply::{ApplyReport, AuditLog, SafetyLimits, apply_plan};
 use crate::directory::{ConnectionFailure, Directory};
 use crate::plan::diff;
-use crate::render::Redaction;
+use crate::redaction::Redaction;
 use crate::spec::{DesiredState, OrganizationRef};
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! used. Shared by the plan (every organization of the files) and the export (one organization).
 
 use crate::directory::Directory;
-use crate::live::{OrganizationSummary, ResolvedOrganization};
+use crate::model::live::{OrganizationSummary, ResolvedOrganization};
 use crate::spec::OrganizationRef;
 
 /// Resolve every reference, each with the same single listing; the results are in the order of

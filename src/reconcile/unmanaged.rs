@@ -10,7 +10,7 @@
 //! DescribeUser failed, so a failed read never makes a declared user look unmanaged.
 
 use crate::directory::{Directory, DirectoryError, run_bounded};
-use crate::live::{ListedUser, ResolvedOrganization};
+use crate::model::live::{ListedUser, ResolvedOrganization};
 use crate::plan::{Comparison, Plan, PlanError, UnmanagedUser};
 use crate::spec::{DesiredState, DesiredUser, SourceLocation};
 use std::collections::{HashMap, HashSet};
@@ -241,7 +241,7 @@ pub(crate) fn record(plan: &mut Plan, listings: Vec<Listing>, policy: UnmanagedP
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::UserState;
+    use crate::model::live::UserState;
     use crate::spec::DesiredFields;
 
     fn listed(id: &str, name: &str, email: Option<&str>) -> ListedUser {

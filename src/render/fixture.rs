@@ -1,11 +1,12 @@
 //! The representative plan every renderer is snapshotted with.
 
-use crate::attrs::{AttrValue, Attribute};
-use crate::live::UserState;
+use crate::model::attrs::{AttrValue, Attribute};
+use crate::model::live::UserState;
 use crate::plan::{
     FieldChange, Plan, PlanError, PlannedOrganization, UnchangedUser, UnmanagedUser, UserChange,
 };
-use crate::render::{Redaction, RenderOptions};
+use crate::redaction::Redaction;
+use crate::render::RenderOptions;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -119,6 +120,6 @@ pub(crate) fn snapshot_cases() -> [(&'static str, RenderOptions); 3] {
 }
 
 /// A fixed redaction key, so that snapshots of redacted output stay put.
-pub(crate) fn key() -> crate::render::RedactionKey {
-    crate::render::RedactionKey::fixed(b"a fixed key for render snapshots")
+pub(crate) fn key() -> crate::redaction::RedactionKey {
+    crate::redaction::RedactionKey::fixed(b"a fixed key for render snapshots")
 }

@@ -1,11 +1,11 @@
 //! The JSON format (docs/output-formats.md#json-format): the stable plan document, `format_version` 1.
 
 use super::RenderOptions;
-use super::redact::{MailboxValues, redact_value};
-use crate::attrs::AttrValue;
+use crate::model::attrs::AttrValue;
 use crate::plan::mailbox::{ALIASES, GROUPS, QUOTA};
 use crate::plan::{FORMAT_VERSION, FieldChange, Plan, PlanError, UnmanagedUser, UserChange};
 use crate::plan::{ListChange, MailboxChange};
+use crate::redaction::{MailboxValues, redact_value};
 use serde_json::{Value, json};
 
 /// Renders `plan` (docs/output-formats.md#json-format): `format_version`, `changes` (in plan order, with

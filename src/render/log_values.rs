@@ -2,9 +2,9 @@
 //! and redacted as on stdout.
 
 use super::mailbox::mailbox_rows;
-use super::redact::{Redaction, redact_value};
-use crate::attrs::{AttrValue, Attribute};
+use crate::model::attrs::{AttrValue, Attribute};
 use crate::plan::Plan;
+use crate::redaction::{Redaction, redact_value};
 
 /// A value as a log field: text as a string (quoted in text logs), a boolean as a boolean, a
 /// redaction marker as displayed (bare in text logs). JSON logs so carry the value itself, not

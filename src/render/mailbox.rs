@@ -2,9 +2,9 @@
 //! values redacted (aliases, quota) or not (group names, which are identifiers).
 
 use super::printable;
-use super::redact::{MailboxValues, Redaction};
 use crate::plan::MailboxChange;
 use crate::plan::mailbox::{ALIASES, GROUPS, QUOTA};
+use crate::redaction::{MailboxValues, Redaction};
 
 /// One key that differs, its values as shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

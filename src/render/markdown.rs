@@ -10,13 +10,13 @@
 //! boundary, closes an open `<details>` block and ends with a note of how much was left out.
 
 use super::mailbox::{MailboxRow, mailbox_rows};
-use super::redact::display_value;
 use super::{
     OrganizationBlock, RenderOptions, organization_blocks, summary_sentence, unmanaged_sentence,
 };
+use crate::model::printable::is_unsafe;
+use crate::model::wording::plural;
 use crate::plan::{Plan, PlanError, UnmanagedUser, UserChange};
-use crate::printable::is_unsafe;
-use crate::wording::plural;
+use crate::redaction::display_value;
 
 /// The largest markdown rendering, in bytes (so also in characters). GitHub refuses comments
 /// over 65,536 characters; the margin leaves room for a CI job's own header or footer.
@@ -291,7 +291,7 @@ impl BoundedDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attrs::{AttrValue, Attribute};
+    use crate::model::attrs::{AttrValue, Attribute};
     use crate::plan::{PlanError, PlannedOrganization};
     use crate::render::fixture;
     use proptest::prelude::*;

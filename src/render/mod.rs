@@ -2,31 +2,29 @@
 //! (docs/output-formats.md#json-format), `markdown()` for pull-request comments. Every format applies
 //! the same `Redaction` to `before` and `after` values.
 
+mod apply_report;
 mod json;
 mod log_values;
 mod mailbox;
 mod markdown;
 mod options;
 mod palette;
-mod redact;
-mod redaction_key;
 mod text;
 
 #[cfg(test)]
 mod fixture;
 
+pub(crate) use apply_report::apply_report;
 pub(crate) use json::json;
 pub(crate) use log_values::log_planned_values;
 pub(crate) use mailbox::{MailboxRow, mailbox_rows};
 pub(crate) use markdown::markdown;
 pub(crate) use options::{Detail, RenderOptions};
-pub(crate) use redact::{MailboxValues, Redaction, display_value};
-pub(crate) use redaction_key::RedactionKey;
 pub(crate) use text::text;
 
+pub(crate) use crate::model::printable::printable;
+use crate::model::wording::{first_names, plural};
 use crate::plan::{Plan, PlanError, Summary, UnmanagedUser, UserChange};
-pub(crate) use crate::printable::printable;
-use crate::wording::{first_names, plural};
 pub(crate) use palette::{Palette, paint, paint_count};
 
 /// The changes and errors of one organization, in plan order, for the grouped formats.

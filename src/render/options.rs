@@ -1,6 +1,6 @@
 //! How a plan is rendered: which values are hidden, whether to color the text, how much to show.
 
-use super::Redaction;
+use crate::redaction::Redaction;
 
 /// How much the text formats (the plan and the apply report) show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

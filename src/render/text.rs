@@ -18,13 +18,13 @@
 //! update count is yellow and its error count red when they are not zero.
 
 use super::mailbox::{MailboxRow, mailbox_rows};
-use super::redact::display_value;
 use super::{
     Detail, OrganizationBlock, Palette, RenderOptions, colored_summary_sentence,
     organization_blocks, paint, printable, unmanaged_sentence,
 };
-use crate::attrs::AttrValue;
+use crate::model::attrs::AttrValue;
 use crate::plan::{FieldChange, Plan, PlanError, UserChange};
+use crate::redaction::display_value;
 use anstyle::Style;
 use std::fmt::{self, Write};
 
@@ -200,8 +200,9 @@ fn error_line(error: &PlanError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::UserState;
-    use crate::render::{Redaction, fixture};
+    use crate::model::live::UserState;
+    use crate::redaction::Redaction;
+    use crate::render::fixture;
 
     #[test]
     fn render_text_snapshots() {

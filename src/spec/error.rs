@@ -1,8 +1,8 @@
 //! Load errors: one [`LoadError`] per problem, all of them collected in [`LoadErrors`].
 
 use super::model::SourceLocation;
-use crate::printable::{ShownText, printable, printable_lines};
-use crate::wording::plural;
+use crate::model::printable::{ShownText, printable, printable_lines};
+use crate::model::wording::plural;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use std::sync::Arc;
 

@@ -5,8 +5,8 @@
 //! the memory of a plan. Packed, a user costs its value bytes plus a few bytes per field.
 
 use super::model::DesiredValue;
-use crate::attr_map::AttrMap;
-use crate::attrs::{AttrValue, Attribute};
+use crate::model::attr_map::AttrMap;
+use crate::model::attrs::{AttrValue, Attribute};
 use std::fmt;
 
 /// Tags of the packed encoding: per field, in attribute order, the attribute's index (one byte),

@@ -5,7 +5,7 @@ use super::model::{DesiredOrganization, DesiredState};
 use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
 use super::validate::FileSpec;
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, FileReadError};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,16 +61,16 @@ fn read_source(file: &Path) -> Result<SourceFile, Box<LoadError>> {
         Err(e) => {
             let error = LoadError::file(&name, e.message_for(&name));
             Err(Box::new(match e {
-                ReadError::TooLarge { kind: "file", .. } => error.with_help(TOO_LARGE_HELP),
-                ReadError::TooLarge { .. } => error.with_help(
+                FileReadError::TooLarge { kind: "file", .. } => error.with_help(TOO_LARGE_HELP),
+                FileReadError::TooLarge { .. } => error.with_help(
                     "a device or a FIFO is read like a file, up to the same limit: name the \
                      desired-state files themselves",
                 ),
-                ReadError::NotUtf8(at) => error.at_position(at.line, at.column).with_help(
+                FileReadError::NotUtf8(at) => error.at_position(at.line, at.column).with_help(
                     "desired-state files are UTF-8 text: convert the file (for example with \
                      `iconv -t UTF-8`), or move it out of the directory if it is not one",
                 ),
-                ReadError::Io(_) | ReadError::NoWriter => error,
+                FileReadError::Io(_) | FileReadError::NoWriter => error,
             }))
         }
     }
@@ -345,5 +345,5 @@ pub(crate) fn is_yaml(path: &Path) -> bool {
 /// A path as the user would type it, with `/` separators on every platform so that output
 /// (and snapshots) are the same everywhere, and characters a terminal would act on escaped.
 fn display_path(path: &Path) -> String {
-    crate::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
+    crate::model::printable::printable(&path.to_string_lossy().replace('\\', "/")).into_owned()
 }

@@ -1,7 +1,7 @@
 //! Running serde-saphyr over a file's text, with explicit limits against hostile input.
 
 use super::error::{LoadError, Pos, SourceFile};
-use crate::bounded_read::ReadError;
+use crate::model::bounded_read::FileReadError;
 use serde::de::DeserializeSeed;
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::granit_parser::ErrorKind;
@@ -102,7 +102,7 @@ pub(crate) fn parse<'t, S: DeserializeSeed<'t>>(
 ) -> Result<S::Value, Box<LoadError>> {
     let text = &*source.text;
     if text.len() > MAX_FILE_BYTES {
-        let too_large = ReadError::TooLarge {
+        let too_large = FileReadError::TooLarge {
             kind: "file",
             size: Some(text.len() as u64),
             limit: MAX_FILE_BYTES,

@@ -1,8 +1,10 @@
 //! What each attribute may be set to, as one set of rules: validation applies them to the
 //! files, the saved-plan reader to a plan read back, so neither accepts what the other refuses.
 
-use crate::attrs::{AttrKind, AttrValue, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN};
-use crate::attrs::{Role, TEXT_MAX_CHARS};
+use crate::model::attrs::{
+    AttrKind, AttrValue, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN,
+};
+use crate::model::attrs::{Role, TEXT_MAX_CHARS};
 use regex_lite::Regex;
 use std::sync::LazyLock;
 

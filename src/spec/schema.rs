@@ -6,7 +6,7 @@
 use super::mailbox::{EMAIL_MAX_CHARS, EMAIL_PATTERN, GROUP_NAME_MAX_CHARS, QUOTA_MAX_MB};
 use super::model::ORG_ALIAS_MAX_CHARS;
 use super::validate::USER_KEY_MAX_CHARS;
-use crate::attrs::{
+use crate::model::attrs::{
     AttrKind, Attribute, IDP_USER_ID_MAX_CHARS, IDP_USER_ID_PATTERN, Role, TEXT_MAX_CHARS,
 };
 use schemars::generate::SchemaSettings;

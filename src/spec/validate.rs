@@ -11,7 +11,7 @@ use super::raw::{Node, Value};
 use super::rules::{BadValue, IDP_USER_ID_HELP, check_text, expected};
 use super::stream::{MapOrOther, TopLevel};
 use super::suggest::did_you_mean;
-use crate::attrs::{AttrKind, Attribute, Role, TEXT_MAX_CHARS};
+use crate::model::attrs::{AttrKind, Attribute, Role, TEXT_MAX_CHARS};
 use serde_saphyr::Location;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -691,7 +691,7 @@ fn is_entity_char(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::attrs::Attribute;
+    use crate::model::attrs::Attribute;
     use crate::spec::{DesiredValue, InvalidOrganization, LoadErrors, OrganizationRef, load_str};
 
     fn errors(yaml: &str) -> Vec<String> {

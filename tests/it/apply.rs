@@ -2,10 +2,10 @@
 //! field, idempotency, saved-plan compare-and-swap, safety limits, faults and interruption.
 
 use crate::support::*;
-use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
 use workmail_reconcile::emulator::{
     Emulator, Faults, JournalOutcome, Seed, SeedUser, UpdateSemantics,
 };
+use workmail_reconcile::model::attrs::{AttrValue, Attribute, Attribute::*};
 
 const BOTH: [UpdateSemantics; 2] = [UpdateSemantics::Patch, UpdateSemantics::Replace];
 

@@ -6,8 +6,8 @@
 
 use crate::support::*;
 use std::process::Output;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 const DESIRED: &str = "organization: acme
 users:

@@ -12,9 +12,9 @@ use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::controller::WebhookSecret;
 use workmail_reconcile::emulator::{Emulator, Faults, Seed, SeedUser, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// How long any condition may take to come true.
 const DEADLINE: Duration = Duration::from_secs(60);

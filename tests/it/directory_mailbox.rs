@@ -4,7 +4,7 @@
 
 use workmail_reconcile::directory::{Directory, DirectoryError, Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, Faults, Seed, SeedGroup, SeedOrganization, SeedUser};
-use workmail_reconcile::live::{MemberKind, UserState};
+use workmail_reconcile::model::live::{MemberKind, UserState};
 
 use crate::emulator::start_with;
 use crate::emulator_mailbox::id;

@@ -3,8 +3,8 @@
 //! against the emulator, with the journal showing what was (not) sent.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 fn seed() -> Seed {
     Seed::default().organization(acme(vec![

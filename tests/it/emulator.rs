@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
-use workmail_reconcile::attrs::{AttrValue, Attribute};
 use workmail_reconcile::emulator::{
     Counters, Emulator, Faults, JournalEntry, JournalOutcome, Seed, SeedOrganization, SeedUser,
     UpdateSemantics,
 };
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::attrs::{AttrValue, Attribute};
+use workmail_reconcile::model::live::UserState;
 
 use crate::support::{ORG, ORG2, emulator_with, text};
 

@@ -11,7 +11,7 @@ use workmail_reconcile::emulator::{
     DEFAULT_MAILBOX_QUOTA_MB, Emulator, EmulatorConfig, Faults, JournalOutcome, Seed, SeedGroup,
     SeedOrganization, SeedUser,
 };
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::live::UserState;
 
 use crate::emulator::{no_retry_client, outcomes, raw_http, start_with};
 use crate::support::ORG;

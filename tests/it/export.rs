@@ -4,10 +4,10 @@
 
 use crate::support::*;
 use proptest::prelude::*;
-use workmail_reconcile::attrs::{AttrValue, Attribute, Attribute::*};
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{EmulatedUser, Seed, SeedUser, UpdateSemantics};
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::attrs::{AttrValue, Attribute, Attribute::*};
+use workmail_reconcile::model::live::UserState;
 use workmail_reconcile::spec::OrganizationRef;
 
 const TRICKY: [&str; 28] = [

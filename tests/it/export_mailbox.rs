@@ -4,9 +4,9 @@
 //! `--attributes-only`, and the file plans clean.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Seed, SeedGroup, SeedOrganization, SeedUser, UpdateSemantics};
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::attrs::Attribute::*;
+use workmail_reconcile::model::live::UserState;
 
 fn mailbox_seed() -> Seed {
     let org = SeedOrganization::new(ORG, Some("acme"), "acme.example")

@@ -6,11 +6,11 @@
 use crate::export::read_csv;
 use crate::support::*;
 use std::path::Path;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{
     Faults, Seed, SeedGroup, SeedOrganization, SeedUser, UpdateSemantics,
 };
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::attrs::Attribute::*;
+use workmail_reconcile::model::live::UserState;
 
 /// A group name with everything the GroupName pattern lets through that CSV must quote.
 const TRICKY_GROUP: &str = "Sales, \"EMEA\" Zoë";

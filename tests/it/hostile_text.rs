@@ -5,8 +5,8 @@
 //! format.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Seed, SeedUser, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// A window title change, a bell and a screen clear.
 const ESCAPES: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J";

@@ -12,8 +12,8 @@ use crate::support::{Files, ORG, acme, emulator, user};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use workmail_reconcile::attrs::Attribute::DisplayName;
 use workmail_reconcile::emulator::{Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::DisplayName;
 
 /// Address space for a run that reads one desired-state file: the binary's own ~60 MiB plus
 /// one file at the 64 MiB limit fit; reading `/dev/zero` or a 200 MiB file whole does not.

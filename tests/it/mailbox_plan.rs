@@ -184,7 +184,7 @@ fn mailbox_demo_shows_one_alias_one_group_and_one_quota_change() {
 async fn mailbox_reads_of_one_page_take_one_start_slot_each() {
     use workmail_reconcile::directory::{Directory, Limiter, SdkDirectory};
     let emu = mailbox_emulator(true, Faults::default()).await;
-    let cap: workmail_reconcile::rate_cap::RateCap = "5".parse().expect("cap");
+    let cap: workmail_reconcile::model::rate_cap::RateCap = "5".parse().expect("cap");
     let directory = SdkDirectory::new(emu.sdk_config(), Limiter::new(4, Some(cap)));
     let alice = emu.user(ORG, "alice").expect("alice").id;
     let started = std::time::Instant::now();

@@ -10,8 +10,8 @@ use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Faults, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// A TCP endpoint that accepts connections and never answers, and the count of connections
 /// it accepted (one per attempt: an attempt that timed out leaves its connection); it stops

@@ -3,9 +3,9 @@
 //! Users in no file: tests/it/unmanaged.rs.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Faults, Seed, SeedUser, UpdateSemantics};
-use workmail_reconcile::live::UserState;
+use workmail_reconcile::model::attrs::Attribute::*;
+use workmail_reconcile::model::live::UserState;
 
 const DESIRED: &str = r#"organization: acme
 defaults:

@@ -11,8 +11,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Seed, SeedOrganization, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// How long Prometheus gets to start and to gather enough samples for every query.
 const DEADLINE: Duration = Duration::from_secs(45);

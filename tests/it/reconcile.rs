@@ -3,11 +3,11 @@
 
 use crate::support::*;
 use workmail_reconcile::apply::{Outcome, SafetyLimits, SafetyRefusal};
-use workmail_reconcile::attrs::Attribute::Department;
 use workmail_reconcile::directory::{Limiter, SdkDirectory};
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::Department;
 use workmail_reconcile::reconcile::{
-    ApplyOptions, Event, LoadError, Reconciler, RunError, Selection, SelectionError,
+    ApplyOptions, DesiredStateError, Event, Reconciler, RunError, Selection, SelectionError,
 };
 use workmail_reconcile::spec::DesiredState;
 
@@ -107,7 +107,7 @@ fn selection_keeps_users_case_insensitively_and_refuses_a_key_nobody_declares() 
 
     let selection = Selection { targets: Vec::new(), excludes: vec!["zed".into()] };
     match workmail_reconcile::reconcile::load(&[&file], &selection) {
-        Err(LoadError::Selection(e)) => {
+        Err(DesiredStateError::Selection(e)) => {
             assert_eq!(e, SelectionError { flag: "--exclude", key: "zed".into() });
             assert_eq!(e.to_string(), "--exclude zed: no declared user has this key");
         }

@@ -2,8 +2,8 @@
 //! compare within a run, differ across runs, and compare across runs only with a key file.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 const PHONE_BEFORE: &str = "+1 555 0100";
 const PHONE_AFTER: &str = "+1 555 0199";

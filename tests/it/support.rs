@@ -6,11 +6,11 @@
 use assert_cmd::cargo::CommandCargoExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use workmail_reconcile::attrs::{AttrValue, Attribute};
 use workmail_reconcile::emulator::{
     Emulator, EmulatorConfig, Faults, JournalEntry, JournalOutcome, Seed, SeedOrganization,
     SeedUser, UpdateSemantics,
 };
+use workmail_reconcile::model::attrs::{AttrValue, Attribute};
 
 /// The organization most tests use; its alias is `acme`.
 pub const ORG: &str = "m-0123456789abcdef0123456789abcdef";

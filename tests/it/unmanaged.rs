@@ -5,12 +5,12 @@
 //! ListUsers page sent, and none when none should be.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::directory::{
     ConnectionFailure, Directory, DirectoryError, Limiter, SdkDirectory, UpdateRequest,
 };
 use workmail_reconcile::emulator::{Emulator, Seed, SeedOrganization, SeedUser, UpdateSemantics};
-use workmail_reconcile::live::{
+use workmail_reconcile::model::attrs::Attribute::*;
+use workmail_reconcile::model::live::{
     GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
     OrganizationSummary, UserState,
 };

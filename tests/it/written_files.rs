@@ -4,8 +4,8 @@
 //! left as it was.
 
 use crate::support::*;
-use workmail_reconcile::attrs::Attribute::*;
 use workmail_reconcile::emulator::{Emulator, Seed, UpdateSemantics};
+use workmail_reconcile::model::attrs::Attribute::*;
 
 /// acme: alice (declared below) and dan and eve (in no file).
 fn seed() -> Seed {

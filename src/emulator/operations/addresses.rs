@@ -10,7 +10,7 @@ use super::{
 };
 use crate::emulator::state::{EmulatedDirectory, MAX_ALIASES, Organization};
 use crate::emulator::wire::ApiError;
-use crate::live::UserState;
+use crate::model::live::UserState;
 use serde_json::{Value, json};
 
 /// The mail domains in name order, the default one flagged.

@@ -4,14 +4,14 @@
 //! Groups and members are named by id, primary address or name (the API's `EntityIdentifier`).
 
 use super::{
-    Context, fingerprint, listing, organization, organization_mut, page_start, required,
+    OperationContext, fingerprint, listing, organization, organization_mut, page_start, required,
     starts_with_ignore_case, str_member, take_page, timestamp,
 };
 use crate::emulator::state::{
     EmulatedDirectory, EmulatedGroup, Entity, Organization, group_id_for,
 };
 use crate::emulator::wire::ApiError;
-use crate::live::UserState;
+use crate::model::live::UserState;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -217,7 +217,7 @@ pub(super) fn disassociate_member(
 
 /// A new DISABLED group without address, as WorkMail creates them until registered; a name a
 /// user or group already has is `NameAvailabilityException`.
-pub(super) fn create_group(input: &Value, ctx: Context<'_>) -> Result<Value, ApiError> {
+pub(super) fn create_group(input: &Value, ctx: OperationContext<'_>) -> Result<Value, ApiError> {
     let org = organization_mut(input, ctx.directory)?;
     let name = required(input, "Name")?;
     let id = group_id_for(&org.id, name);

@@ -4,7 +4,7 @@
 use super::{organization, organization_mut, required};
 use crate::emulator::state::{EmulatedDirectory, MAX_MAILBOX_QUOTA_MB};
 use crate::emulator::wire::ApiError;
-use crate::live::UserState;
+use crate::model::live::UserState;
 use serde_json::{Value, json};
 
 /// The quota and size (always 0 MB: the emulator holds no mail) of a user's mailbox. A user

@@ -7,8 +7,11 @@
 //! value. The key is random for each run unless `--redact-key-file` gives one, which makes the
 //! markers comparable across runs for whoever holds it.
 
-use super::redaction_key::RedactionKey;
-use crate::attrs::{AttrValue, Attribute};
+mod key;
+
+pub(crate) use key::RedactionKey;
+
+use crate::model::attrs::{AttrValue, Attribute};
 use std::collections::BTreeSet;
 
 /// Which attributes have their values replaced by `(redacted hmac:xxxxxxxx)`, and the key.

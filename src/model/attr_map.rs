@@ -3,7 +3,7 @@
 //! A user holds at most 16 attributes, and a directory may hold 100,000 users: a `BTreeMap`
 //! allocates a 288-byte node per user whatever its size, this allocates exactly the entries.
 
-use crate::attrs::Attribute;
+use crate::model::attrs::Attribute;
 use std::ops::Index;
 
 /// Attributes and their values, kept sorted by attribute (the table order of [`Attribute`]).

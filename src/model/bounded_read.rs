@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ReadError {
+pub(crate) enum FileReadError {
     /// Opening or reading failed (not found, permission denied, …).
     #[error("cannot read: {0}")]
     Io(#[from] io::Error),
@@ -36,12 +36,12 @@ pub(crate) enum ReadError {
     NotUtf8(NotUtf8),
 }
 
-impl ReadError {
+impl FileReadError {
     /// The error as one line about `file`: `file:line:column: …` when it has a position (like
     /// every input error), `file: …` otherwise.
     pub(crate) fn message_for(&self, file: &str) -> String {
         match self {
-            ReadError::NotUtf8(e) => format!("{file}:{}:{}: {e}", e.line, e.column),
+            FileReadError::NotUtf8(e) => format!("{file}:{}:{}: {e}", e.line, e.column),
             _ => format!("{file}: {self}"),
         }
     }
@@ -78,20 +78,20 @@ pub(crate) fn drop_final_line_break(bytes: &mut Vec<u8>) {
 }
 
 /// Read the file at `path` as UTF-8 text of at most `limit` bytes.
-pub(crate) fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
-    decode_utf8(read_bytes(path, limit)?).map_err(ReadError::NotUtf8)
+pub(crate) fn read_text(path: &Path, limit: usize) -> Result<String, FileReadError> {
+    decode_utf8(read_bytes(path, limit)?).map_err(FileReadError::NotUtf8)
 }
 
 /// Read the file at `path` (a regular file, or anything else it names or links to: a FIFO, a
 /// device) up to `limit` bytes; more is an error, found after reading `limit + 1` bytes at most.
-pub(crate) fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, FileReadError> {
     let file = open(path)?;
     let meta = file.metadata()?;
     let file_type = meta.file_type();
     let kind = describe(&file_type);
     let capacity = if file_type.is_file() {
         if meta.len() > limit as u64 {
-            return Err(ReadError::TooLarge { kind, size: Some(meta.len()), limit });
+            return Err(FileReadError::TooLarge { kind, size: Some(meta.len()), limit });
         }
         usize::try_from(meta.len()).unwrap_or(limit)
     } else {
@@ -101,10 +101,10 @@ pub(crate) fn read_bytes(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError
     let bytes = read_at_most(file, limit.saturating_add(1), capacity)?;
     if bytes.len() > limit {
         // A stream, or a file that grew while read: its size is unknown.
-        return Err(ReadError::TooLarge { kind, size: None, limit });
+        return Err(FileReadError::TooLarge { kind, size: None, limit });
     }
     if bytes.is_empty() && is_fifo(&file_type) {
-        return Err(ReadError::NoWriter);
+        return Err(FileReadError::NoWriter);
     }
     Ok(bytes)
 }
@@ -232,7 +232,7 @@ mod tests {
     fn invalid_utf8_is_located_by_line_and_character_column() {
         let err = decode_utf8(b"a: 1\nb: \xc3\xa9\xff\n".to_vec()).expect_err("invalid");
         assert_eq!((err.offset, err.line, err.column, err.byte), (10, 2, 5, 0xFF));
-        let err = ReadError::NotUtf8(err);
+        let err = FileReadError::NotUtf8(err);
         assert_eq!(err.message_for("a.yaml"), "a.yaml:2:5: not UTF-8 text (invalid byte 0xFF)");
         let err = decode_utf8(b"\x80".to_vec()).expect_err("invalid");
         assert_eq!((err.offset, err.line, err.column), (0, 1, 1));
@@ -245,7 +245,7 @@ mod tests {
         std::fs::write(&path, b"12345").expect("write");
         assert_eq!(read_bytes(&path, 5).expect("at the limit"), b"12345");
         let err = read_bytes(&path, 4).expect_err("over the limit");
-        assert!(matches!(err, ReadError::TooLarge { size: Some(5), limit: 4, .. }), "{err:?}");
+        assert!(matches!(err, FileReadError::TooLarge { size: Some(5), limit: 4, .. }), "{err:?}");
         assert_eq!(err.to_string(), "file is 5 bytes; at most 4 bytes are allowed");
     }
 

@@ -271,7 +271,7 @@ impl fmt::Display for AttrValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AttrValue::Bool(b) => write!(f, "{b}"),
-            AttrValue::Text(s) => write!(f, "{}", crate::printable::quoted(s)),
+            AttrValue::Text(s) => write!(f, "{}", crate::model::printable::quoted(s)),
         }
     }
 }

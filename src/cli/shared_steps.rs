@@ -5,10 +5,11 @@ use super::diagnostics::Diagnostics;
 use super::global::GlobalArgs;
 use super::shared_args::SelectionArgs;
 use super::terminal;
-use crate::directory::{ConnectionFailure, SdkDirectory};
-use crate::reconcile::{LoadError, PlannedRun, Reconciler};
-use crate::render::{Redaction, log_planned_values};
-use crate::spec::DesiredState;
+use crate::reconcile::DesiredState;
+use crate::reconcile::{ConnectionFailure, SdkDirectory};
+use crate::reconcile::{DesiredStateError, PlannedRun, Reconciler};
+use crate::redaction::Redaction;
+use crate::render::log_planned_values;
 use std::path::PathBuf;
 
 /// Load the files and keep the selected users. Input errors are printed here (all of them,
@@ -20,11 +21,11 @@ pub(crate) fn load_selected(
 ) -> miette::Result<Result<DesiredState, ()>> {
     match crate::reconcile::load(paths, &selection.to_selection()) {
         Ok(desired) => Ok(Ok(desired)),
-        Err(LoadError::Files(errors)) => {
+        Err(DesiredStateError::Files(errors)) => {
             eprint!("{}", Diagnostics::new(global).load_errors(&errors));
             Ok(Err(()))
         }
-        Err(LoadError::Selection(e)) => Err(miette::miette!("{e}")),
+        Err(DesiredStateError::Selection(e)) => Err(miette::miette!("{e}")),
     }
 }
 

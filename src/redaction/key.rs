@@ -4,7 +4,7 @@
 //! country is a few billion hashes) and shows the empty value as a constant everybody knows.
 //! An HMAC under a key the reader does not have can be compared, not reversed.
 
-use crate::bounded_read::{self, ReadError};
+use crate::model::bounded_read::{self, FileReadError};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -61,8 +61,8 @@ impl RedactionKey {
     pub(crate) fn read_file(path: &Path) -> Result<RedactionKey, RedactionKeyError> {
         let path_buf = || path.to_path_buf();
         let mut bytes = bounded_read::read_bytes(path, MAX_KEY_BYTES).map_err(|e| match e {
-            ReadError::TooLarge { .. } => RedactionKeyError::TooLong { path: path_buf() },
-            ReadError::Io(source) => RedactionKeyError::Read { path: path_buf(), source },
+            FileReadError::TooLarge { .. } => RedactionKeyError::TooLong { path: path_buf() },
+            FileReadError::Io(source) => RedactionKeyError::Read { path: path_buf(), source },
             other => RedactionKeyError::Read {
                 path: path_buf(),
                 source: std::io::Error::other(other.to_string()),

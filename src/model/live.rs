@@ -2,13 +2,13 @@
 //! listed, their state, organizations. No I/O: the directory client fills them, the plan and
 //! the export read them, the emulator stores its users' state with them.
 
-use crate::attr_map::AttrMap;
-use crate::attrs::{AttrValue, Attribute};
+use crate::model::attr_map::AttrMap;
+use crate::model::attrs::{AttrValue, Attribute};
 use serde::{Deserialize, Serialize};
 
 /// A user's role: declared with the attributes (a desired-state file may set it), and a
 /// live value every layer reads.
-pub(crate) use crate::attrs::Role;
+pub(crate) use crate::model::attrs::Role;
 
 /// A user's state (`EntityState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
