@@ -20,9 +20,19 @@ use aws_sdk_workmail::config::{
     ConfigBag, Intercept, Region, RuntimeComponents, StalledStreamProtectionConfig,
 };
 use aws_sdk_workmail::error::ProvideErrorMetadata;
+use aws_sdk_workmail::operation::associate_member_to_group::AssociateMemberToGroupError;
+use aws_sdk_workmail::operation::create_alias::CreateAliasError;
+use aws_sdk_workmail::operation::delete_alias::DeleteAliasError;
 use aws_sdk_workmail::operation::describe_user::DescribeUserError;
+use aws_sdk_workmail::operation::disassociate_member_from_group::DisassociateMemberFromGroupError;
+use aws_sdk_workmail::operation::get_mailbox_details::GetMailboxDetailsError;
+use aws_sdk_workmail::operation::list_aliases::ListAliasesError;
+use aws_sdk_workmail::operation::list_group_members::ListGroupMembersError;
+use aws_sdk_workmail::operation::list_groups::ListGroupsError;
+use aws_sdk_workmail::operation::list_groups_for_entity::ListGroupsForEntityError;
 use aws_sdk_workmail::operation::list_organizations::ListOrganizationsError;
 use aws_sdk_workmail::operation::list_users::ListUsersError;
+use aws_sdk_workmail::operation::update_mailbox_quota::UpdateMailboxQuotaError;
 use aws_sdk_workmail::operation::update_user::UpdateUserError;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::Error;
@@ -332,10 +342,22 @@ fn error_code(error: &OrchestratorError<Error>) -> Option<&str> {
         error.downcast_ref::<E>().and_then(ProvideErrorMetadata::code)
     }
     let error = error.as_operation_error()?;
-    code::<DescribeUserError>(error)
-        .or_else(|| code::<UpdateUserError>(error))
+    // One per name of OPERATIONS: an operation missing here has its throttles counted as
+    // answers, and the limiter would not slow down for them.
+    code::<ListOrganizationsError>(error)
         .or_else(|| code::<ListUsersError>(error))
-        .or_else(|| code::<ListOrganizationsError>(error))
+        .or_else(|| code::<DescribeUserError>(error))
+        .or_else(|| code::<UpdateUserError>(error))
+        .or_else(|| code::<ListAliasesError>(error))
+        .or_else(|| code::<ListGroupsError>(error))
+        .or_else(|| code::<ListGroupsForEntityError>(error))
+        .or_else(|| code::<ListGroupMembersError>(error))
+        .or_else(|| code::<GetMailboxDetailsError>(error))
+        .or_else(|| code::<CreateAliasError>(error))
+        .or_else(|| code::<DeleteAliasError>(error))
+        .or_else(|| code::<AssociateMemberToGroupError>(error))
+        .or_else(|| code::<DisassociateMemberFromGroupError>(error))
+        .or_else(|| code::<UpdateMailboxQuotaError>(error))
 }
 
 #[cfg(test)]
