@@ -6,6 +6,7 @@ use super::global::GlobalArgs;
 use super::plan::{PlanFormat, render_plan};
 use super::{Exit, connect, shared_steps, terminal};
 use crate::emulator::{Emulator, EmulatorConfig, Seed};
+use crate::reconcile::OPERATIONS;
 use crate::reconcile::SafetyLimits;
 use crate::reconcile::SdkDirectory;
 use crate::reconcile::{ApplyOptions, Selection};
@@ -127,18 +128,24 @@ fn run(global: &GlobalArgs, file: &std::path::Path) -> miette::Result<Exit> {
             .plan;
         write!(out, "{}", render_plan(&again, PlanFormat::Text, &options)).into_diagnostic()?;
 
+        // Every operation the demo called, in the order of the tool's list of operations.
         let counters = emulator.counters();
-        let describe = counters.calls.get("DescribeUser").copied().unwrap_or(0);
-        let update = counters.calls.get("UpdateUser").copied().unwrap_or(0);
-        let list = counters.calls.get("ListUsers").copied().unwrap_or(0);
+        let calls: Vec<String> = OPERATIONS
+            .iter()
+            .filter_map(|operation| {
+                let count = counters.calls.get(*operation).copied().unwrap_or(0);
+                let why = if *operation == "ListUsers" { " (users in no file)" } else { "" };
+                (count > 0).then(|| format!("{count} {operation}{why}"))
+            })
+            .collect();
         let alice_office = emulator
             .user("m-0123456789abcdef0123456789abcdef", "alice")
             .map(|u| u.get(crate::model::attrs::Attribute::Office).to_string())
             .unwrap_or_default();
         writeln!(
             out,
-            "\nCalls made: {describe} DescribeUser, {update} UpdateUser, {list} ListUsers (users in no file), {} ListOrganizations. alice's unmanaged office is still {alice_office}.\n{NEXT}",
-            counters.calls.get("ListOrganizations").copied().unwrap_or(0)
+            "\nCalls made: {}. alice's unmanaged office is still {alice_office}.\n{NEXT}",
+            calls.join(", ")
         )
         .into_diagnostic()?;
         emulator.stop().await;

@@ -175,6 +175,24 @@ fn mailbox_demo_shows_one_alias_one_group_and_one_quota_change() {
         assert_eq!(text.matches(line).count(), 1, "{line}:\n{text}");
     }
     assert!(text.contains("Plan: 0 to update"), "the second plan is clean:\n{text}");
+    // The closing count names every operation the demo called, the mailbox ones too.
+    let line = text.lines().find(|l| l.starts_with("Calls made: ")).expect("the calls line");
+    let counted = line["Calls made: ".len()..].split(". ").next().expect("the counts");
+    let calls: Vec<&str> =
+        counted.split(", ").filter_map(|count| count.split(' ').nth(1)).collect();
+    for operation in [
+        "DescribeUser",
+        "UpdateUser",
+        "ListAliases",
+        "CreateAlias",
+        "ListGroups",
+        "ListGroupsForEntity",
+        "AssociateMemberToGroup",
+        "GetMailboxDetails",
+        "UpdateMailboxQuota",
+    ] {
+        assert!(calls.contains(&operation), "{operation}: {line}");
+    }
 }
 
 /// A listing of one page takes one start slot at a rate cap, not two: asking the paginator for
