@@ -4,10 +4,7 @@
 
 use super::call_failure::failure_class;
 use super::error_policy::FailureClass;
-use crate::model::live::{
-    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
-    OrganizationSummary,
-};
+use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
 use crate::reconcile::{ConnectionFailure, Directory, DirectoryError, UpdateRequest};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,90 +77,7 @@ impl<D: Directory> Directory for HaltingDirectory<D> {
         self.call(self.inner.describe_user(organization_id, user)).await
     }
 
-    async fn list_aliases(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-    ) -> Result<Vec<String>, DirectoryError> {
-        self.call(self.inner.list_aliases(organization_id, entity_id)).await
-    }
-
-    async fn list_groups(
-        &self,
-        organization_id: &str,
-    ) -> Result<Vec<GroupSummary>, DirectoryError> {
-        self.call(self.inner.list_groups(organization_id)).await
-    }
-
-    async fn list_groups_for_entity(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-    ) -> Result<Vec<GroupMembership>, DirectoryError> {
-        self.call(self.inner.list_groups_for_entity(organization_id, entity_id)).await
-    }
-
-    async fn list_group_members(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-    ) -> Result<Vec<GroupMember>, DirectoryError> {
-        self.call(self.inner.list_group_members(organization_id, group_id)).await
-    }
-
-    async fn mailbox_details(
-        &self,
-        organization_id: &str,
-        user_id: &str,
-    ) -> Result<MailboxDetails, DirectoryError> {
-        self.call(self.inner.mailbox_details(organization_id, user_id)).await
-    }
-
-    async fn create_alias(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.call(self.inner.create_alias(organization_id, entity_id, alias)).await
-    }
-
-    async fn delete_alias(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.call(self.inner.delete_alias(organization_id, entity_id, alias)).await
-    }
-
-    async fn associate_member_to_group(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-        member_id: &str,
-    ) -> Result<(), DirectoryError> {
-        self.call(self.inner.associate_member_to_group(organization_id, group_id, member_id)).await
-    }
-
-    async fn disassociate_member_from_group(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-        member_id: &str,
-    ) -> Result<(), DirectoryError> {
-        self.call(self.inner.disassociate_member_from_group(organization_id, group_id, member_id))
-            .await
-    }
-
-    async fn update_mailbox_quota(
-        &self,
-        organization_id: &str,
-        user_id: &str,
-        quota_mb: u64,
-    ) -> Result<(), DirectoryError> {
-        self.call(self.inner.update_mailbox_quota(organization_id, user_id, quota_mb)).await
-    }
+    crate::reconcile::forward_mailbox_calls!(inner, through call);
 
     async fn update_user(&self, request: &UpdateRequest) -> Result<(), DirectoryError> {
         self.call(self.inner.update_user(request)).await

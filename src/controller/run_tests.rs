@@ -11,10 +11,7 @@ use super::status::{Mode, ReadyReason, RunResult, Trigger};
 use super::{Metrics, Source};
 use crate::emulator::{Emulator, EmulatorConfig, Seed, SeedOrganization, SeedUser};
 use crate::model::attrs::{AttrValue, Attribute};
-use crate::model::live::{
-    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
-    OrganizationSummary,
-};
+use crate::model::live::{ListedUser, ObservedUser, OrganizationSummary};
 use crate::reconcile::SafetyLimits;
 use crate::reconcile::{
     ConnectionFailure, Directory, DirectoryError, Limiter, SdkDirectory, UpdateRequest,
@@ -60,73 +57,7 @@ impl Directory for Failing {
         }
         self.inner.describe_user(org, user).await
     }
-    async fn list_aliases(&self, org: &str, entity: &str) -> Result<Vec<String>, DirectoryError> {
-        self.inner.list_aliases(org, entity).await
-    }
-    async fn list_groups(&self, org: &str) -> Result<Vec<GroupSummary>, DirectoryError> {
-        self.inner.list_groups(org).await
-    }
-    async fn list_groups_for_entity(
-        &self,
-        org: &str,
-        entity: &str,
-    ) -> Result<Vec<GroupMembership>, DirectoryError> {
-        self.inner.list_groups_for_entity(org, entity).await
-    }
-    async fn list_group_members(
-        &self,
-        org: &str,
-        group: &str,
-    ) -> Result<Vec<GroupMember>, DirectoryError> {
-        self.inner.list_group_members(org, group).await
-    }
-    async fn mailbox_details(
-        &self,
-        org: &str,
-        user: &str,
-    ) -> Result<MailboxDetails, DirectoryError> {
-        self.inner.mailbox_details(org, user).await
-    }
-    async fn create_alias(
-        &self,
-        org: &str,
-        entity: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.create_alias(org, entity, alias).await
-    }
-    async fn delete_alias(
-        &self,
-        org: &str,
-        entity: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.delete_alias(org, entity, alias).await
-    }
-    async fn associate_member_to_group(
-        &self,
-        org: &str,
-        group: &str,
-        member: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.associate_member_to_group(org, group, member).await
-    }
-    async fn disassociate_member_from_group(
-        &self,
-        org: &str,
-        group: &str,
-        member: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.disassociate_member_from_group(org, group, member).await
-    }
-    async fn update_mailbox_quota(
-        &self,
-        org: &str,
-        user: &str,
-        quota_mb: u64,
-    ) -> Result<(), DirectoryError> {
-        self.inner.update_mailbox_quota(org, user, quota_mb).await
-    }
+    crate::reconcile::forward_mailbox_calls!(inner);
     async fn update_user(&self, request: &UpdateRequest) -> Result<(), DirectoryError> {
         self.inner.update_user(request).await
     }

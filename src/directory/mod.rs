@@ -6,6 +6,7 @@ mod client;
 mod concurrency;
 mod endpoint;
 mod error;
+mod forward;
 mod limiter;
 mod observer;
 mod sdk;

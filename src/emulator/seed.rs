@@ -313,8 +313,9 @@ impl SeedUser {
 const USER_FIELDS: [&str; 6] = ["name", "email", "state", "role", "aliases", "mailbox_quota_mb"];
 
 impl<'de> Deserialize<'de> for SeedUser {
-    /// A map of [`USER_FIELDS`] and any desired-state attribute key; the attribute
-    /// keys come from [`Attribute::ALL`] so the table stays the one list of them.
+    /// A map of the user fields (name, email, state, role, aliases, mailbox_quota_mb) and any
+    /// desired-state attribute key; the attribute keys come from [`Attribute::ALL`] so the
+    /// table stays the one list of them.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(SeedUserVisitor)
     }

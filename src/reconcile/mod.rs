@@ -37,6 +37,8 @@ pub(crate) use crate::directory::{
     Directory, DirectoryError, Limiter, OPERATIONS, SdkDirectory, Timeouts, UpdateRequest,
     build_sdk_config, check_endpoint_url, check_region,
 };
+// The mailbox calls a wrapping directory passes on unchanged (the controller's, for one).
+pub(crate) use crate::forward_mailbox_calls;
 pub(crate) use crate::plan::{Plan, SavedPlan, write_saved_plan_json};
 pub(crate) use crate::spec::{
     DesiredState, InvalidOrganization, LoadError, LoadErrors, MAX_FILE_BYTES, OrganizationRef,

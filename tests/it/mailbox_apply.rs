@@ -29,7 +29,7 @@ fn operations_on(journal: &[JournalEntry], id: &str) -> Vec<String> {
 }
 
 /// Every write operation apply may send.
-const WRITES: [&str; 6] = [
+pub(crate) const WRITES: [&str; 6] = [
     "UpdateUser",
     "CreateAlias",
     "DeleteAlias",

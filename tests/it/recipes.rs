@@ -777,14 +777,7 @@ fn iam_policies_grant_exactly_the_operations_the_directory_module_calls() {
     // plan/export: everything but the writes. DescribeOrganization is in neither policy
     // because the code does not call it; if it ever does, `called` includes it and so must the
     // policies.
-    let writes = [
-        "UpdateUser",
-        "CreateAlias",
-        "DeleteAlias",
-        "AssociateMemberToGroup",
-        "DisassociateMemberFromGroup",
-        "UpdateMailboxQuota",
-    ];
+    let writes = crate::mailbox_apply::WRITES;
     assert!(writes.iter().all(|w| called.contains(*w)), "{called:?}");
     let mut read: BTreeSet<String> = called.clone();
     read.retain(|operation| !writes.contains(&operation.as_str()));

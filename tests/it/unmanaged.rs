@@ -10,10 +10,7 @@ use workmail_reconcile::directory::{
 };
 use workmail_reconcile::emulator::{Emulator, Seed, SeedOrganization, SeedUser, UpdateSemantics};
 use workmail_reconcile::model::attrs::Attribute::*;
-use workmail_reconcile::model::live::{
-    GroupMember, GroupMembership, GroupSummary, ListedUser, MailboxDetails, ObservedUser,
-    OrganizationSummary, UserState,
-};
+use workmail_reconcile::model::live::{ListedUser, ObservedUser, OrganizationSummary, UserState};
 use workmail_reconcile::reconcile::{Reconciler, UnmanagedPolicy};
 
 /// acme: alice and bob (declared), dan and eve (in no file; eve DISABLED and never registered),
@@ -476,89 +473,7 @@ impl Directory for Tampered {
         self.inner.update_user(request).await
     }
 
-    async fn list_aliases(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-    ) -> Result<Vec<String>, DirectoryError> {
-        self.inner.list_aliases(organization_id, entity_id).await
-    }
-
-    async fn list_groups(
-        &self,
-        organization_id: &str,
-    ) -> Result<Vec<GroupSummary>, DirectoryError> {
-        self.inner.list_groups(organization_id).await
-    }
-
-    async fn list_groups_for_entity(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-    ) -> Result<Vec<GroupMembership>, DirectoryError> {
-        self.inner.list_groups_for_entity(organization_id, entity_id).await
-    }
-
-    async fn list_group_members(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-    ) -> Result<Vec<GroupMember>, DirectoryError> {
-        self.inner.list_group_members(organization_id, group_id).await
-    }
-
-    async fn mailbox_details(
-        &self,
-        organization_id: &str,
-        user_id: &str,
-    ) -> Result<MailboxDetails, DirectoryError> {
-        self.inner.mailbox_details(organization_id, user_id).await
-    }
-
-    async fn create_alias(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.create_alias(organization_id, entity_id, alias).await
-    }
-
-    async fn delete_alias(
-        &self,
-        organization_id: &str,
-        entity_id: &str,
-        alias: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.delete_alias(organization_id, entity_id, alias).await
-    }
-
-    async fn associate_member_to_group(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-        member_id: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.associate_member_to_group(organization_id, group_id, member_id).await
-    }
-
-    async fn disassociate_member_from_group(
-        &self,
-        organization_id: &str,
-        group_id: &str,
-        member_id: &str,
-    ) -> Result<(), DirectoryError> {
-        self.inner.disassociate_member_from_group(organization_id, group_id, member_id).await
-    }
-
-    async fn update_mailbox_quota(
-        &self,
-        organization_id: &str,
-        user_id: &str,
-        quota_mb: u64,
-    ) -> Result<(), DirectoryError> {
-        self.inner.update_mailbox_quota(organization_id, user_id, quota_mb).await
-    }
+    workmail_reconcile::forward_mailbox_calls!(inner);
     fn connection_failure(&self) -> Option<&ConnectionFailure> {
         self.inner.connection_failure()
     }
