@@ -230,15 +230,25 @@ struct Ran {
 /// other than `cargo install`, `export` and `workmail-reconcile …` are errors, so the README
 /// cannot grow a step this does not run.
 fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
-    let home = tempfile::tempdir().expect("tempdir");
+    let steps = quickstart_walkthrough_lines(markdown).into_iter().map(|l| (l, repo_root()));
+    run_walkthrough(steps.collect())
+}
+
+/// The lines of the quickstart after its first block (which the demo test runs).
+fn quickstart_walkthrough_lines(markdown: &str) -> Vec<String> {
     let blocks = section_blocks(markdown, "Quickstart");
-    let lines: Vec<String> =
-        blocks.iter().skip(1).flat_map(|(_, body)| command_lines(body)).collect();
+    blocks.iter().skip(1).flat_map(|(_, body)| command_lines(body)).collect()
+}
+
+/// Runs `steps` as [`run_quickstart_walkthrough`] says, each `workmail-reconcile` line in the
+/// directory given with it.
+fn run_walkthrough(steps: Vec<(String, std::path::PathBuf)>) -> Result<Vec<Ran>, String> {
+    let home = tempfile::tempdir().expect("tempdir");
     let mut env: Vec<(String, String)> = Vec::new();
     let mut installed = false;
     let mut emulator: Option<(String, BackgroundEmulator)> = None;
     let mut ran = Vec::new();
-    for line in lines {
+    for (line, workdir) in steps {
         let words: Vec<&str> =
             line.split_whitespace().take_while(|w| !w.starts_with('#')).collect();
         match words.as_slice() {
@@ -268,7 +278,7 @@ fn run_quickstart_walkthrough(markdown: &str) -> Result<Vec<Ran>, String> {
                 let mut command = std::process::Command::new(binary());
                 command
                     .args(args)
-                    .current_dir(repo_root())
+                    .current_dir(&workdir)
                     .env_clear()
                     .env("PATH", path_with_binary())
                     .env("HOME", home.path())
@@ -370,6 +380,41 @@ fn docs_quickstart_examples_run_as_written() {
         assert_eq!(r.stderr, "", "`{}` wrote to stderr", r.line);
     }
     insta::assert_snapshot!("quickstart_examples_plan", ran[1].stdout);
+}
+
+/// The README's rehearsal of leaving WorkMail runs as written on the quickstart's emulator, in
+/// a directory of its own: the snapshot plans clean, the bundle holds its four files with the
+/// tenant's domain, and what the files cannot carry is named on stderr.
+#[test]
+fn docs_leaving_workmail_runs_as_written() {
+    let markdown = readme();
+    let out = tempfile::tempdir().expect("tempdir");
+    let quickstart = quickstart_walkthrough_lines(&markdown).into_iter().map(|l| (l, repo_root()));
+    let leaving: Vec<String> = section_blocks(&markdown, "Leaving WorkMail")
+        .iter()
+        .flat_map(|(_, body)| command_lines(body))
+        .collect();
+    assert!(leaving.iter().any(|l| l.contains("m365-bundle")), "{leaving:?}");
+    // Step 1 says the snapshot plans clean: `--detailed-exitcode` exits 2 if it does not.
+    let clean = "workmail-reconcile plan acme-snapshot.yaml --detailed-exitcode".to_string();
+    let steps = quickstart
+        .chain(leaving.iter().chain([&clean]).map(|l| (l.clone(), out.path().to_path_buf())));
+    let ran = run_walkthrough(steps.collect()).unwrap_or_else(|e| panic!("README.md: {e}"));
+    let transcript =
+        ran.iter().map(|r| format!("$ {}\n{}{}", r.line, r.stdout, r.stderr)).collect::<String>();
+    assert!(ran.iter().all(|r| r.code == Some(0)), "{transcript}");
+    let bundle = ran.iter().find(|r| r.line.contains("m365-bundle")).expect("the bundle ran");
+    assert!(bundle.stderr.contains("left out:"), "step 3 of the README:\n{}", bundle.stderr);
+
+    let snapshot = out.path().join("acme-snapshot.yaml");
+    let text = std::fs::read_to_string(&snapshot).expect("the snapshot");
+    assert!(text.contains("aliases:") && text.contains("groups:"), "{text}");
+    let dir = out.path().join("acme-m365");
+    for file in ["users.csv", "aliases.csv", "groups.csv", "README.txt"] {
+        assert!(dir.join(file).is_file(), "{file} in the bundle");
+    }
+    let aliases = std::fs::read_to_string(dir.join("aliases.csv")).expect("aliases.csv");
+    assert!(aliases.contains("@contoso.onmicrosoft.com"), "{aliases}");
 }
 
 #[test]
