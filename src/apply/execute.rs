@@ -2,7 +2,9 @@
 
 use super::audit::AuditLog;
 use super::dataset::full_dataset;
-use super::mailbox_steps::{StepError, apply_aliases, apply_groups, apply_quota, live_quota};
+use super::mailbox_steps::{
+    PartStep, StepError, apply_aliases, apply_groups, apply_quota, live_quota,
+};
 use super::outcome::{ApplyReport, FieldConflict, Outcome, UserOutcome};
 use crate::directory::{Directory, DirectoryError, run_bounded};
 use crate::model::live::UserState;
@@ -76,14 +78,16 @@ async fn apply_change<D: Directory>(
         done.extend(needed.iter().map(|f| f.field.key()));
     }
     let wrote_before_quota = |done: &[&str]| !done.is_empty();
+    let mut part = PartStep::default();
     let step = async {
         if let Some(aliases) = mailbox.and_then(|m| m.aliases.as_ref())
-            && apply_aliases(directory, organization_id, user_id, aliases, redaction).await?
+            && apply_aliases(directory, organization_id, user_id, aliases, redaction, &mut part)
+                .await?
         {
             done.push(ALIASES);
         }
         if let Some(groups) = mailbox.and_then(|m| m.groups.as_ref())
-            && apply_groups(directory, organization_id, user_id, groups).await?
+            && apply_groups(directory, organization_id, user_id, groups, &mut part).await?
         {
             done.push(GROUPS);
         }
@@ -102,16 +106,20 @@ async fn apply_change<D: Directory>(
     match step.await {
         Ok(()) if done.is_empty() => Outcome::Unchanged,
         Ok(()) => Outcome::Updated { fields: done },
-        Err(StepError::Halted) if done.is_empty() => Outcome::NotAttempted,
+        Err(StepError::Halted) if done.is_empty() && part.written().is_none() => {
+            Outcome::NotAttempted
+        }
         Err(error) => {
             let reason = match error {
                 StepError::Halted => "the run stopped after a connection failure".to_string(),
                 StepError::Failed(reason) => reason,
             };
-            let progress = if done.is_empty() {
+            // Whole keys written, then the writes of the step cut short.
+            let written: Vec<&str> = done.iter().copied().chain(part.written()).collect();
+            let progress = if written.is_empty() {
                 String::new()
             } else {
-                format!("; already done: {}", done.join(", "))
+                format!("; already done: {}", written.join(", "))
             };
             Outcome::Failed { reason: format!("{reason}{progress}; the rest is not attempted") }
         }
@@ -219,6 +227,10 @@ mod tests {
         update_error: DirectoryError,
         reads_after_update: bool,
         updates: Mutex<u32>,
+        /// The user's aliases; CreateAlias adds to them until `alias_writes_before_halt` are
+        /// made, then the directory stops (a connection failure elsewhere).
+        aliases: Mutex<Vec<String>>,
+        alias_writes_before_halt: usize,
     }
 
     impl Directory for FailingWrites {
@@ -242,9 +254,8 @@ mod tests {
             }
             Err(self.update_error.clone())
         }
-        // These tests change attributes only: the mailbox calls are never made.
         async fn list_aliases(&self, _: &str, _: &str) -> Result<Vec<String>, DirectoryError> {
-            Ok(Vec::new())
+            Ok(self.aliases.lock().expect("lock").clone())
         }
         async fn list_groups(&self, _: &str) -> Result<Vec<GroupSummary>, DirectoryError> {
             Ok(Vec::new())
@@ -270,9 +281,15 @@ mod tests {
         ) -> Result<MailboxDetails, DirectoryError> {
             Ok(MailboxDetails { quota_mb: 1, size_bytes: 0 })
         }
-        async fn create_alias(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
+        async fn create_alias(&self, _: &str, _: &str, alias: &str) -> Result<(), DirectoryError> {
+            let mut aliases = self.aliases.lock().expect("lock");
+            if aliases.len() >= self.alias_writes_before_halt {
+                return Err(DirectoryError::Halted);
+            }
+            aliases.push(alias.to_string());
             Ok(())
         }
+        // The attribute and alias tests make none of these.
         async fn delete_alias(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
             Ok(())
         }
@@ -339,6 +356,8 @@ mod tests {
             update_error,
             reads_after_update: true,
             updates: Mutex::new(0),
+            aliases: Mutex::new(Vec::new()),
+            alias_writes_before_halt: usize::MAX,
         };
         (directory, change)
     }
@@ -377,6 +396,42 @@ mod tests {
     async fn a_stopped_directory_leaves_the_user_not_attempted() {
         // Stopped between the fresh read and the write: nothing is sent, nothing to verify.
         let (directory, change) = setup(false, DirectoryError::Halted);
+        assert_eq!(
+            apply_change(&directory, &change, &Redaction::None).await,
+            Outcome::NotAttempted
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stop_after_some_alias_writes_says_what_was_written() {
+        // Only aliases change: one CreateAlias is made, then the directory stops. The user is
+        // not untouched, and the report must not say so.
+        let (mut directory, mut change) = setup(false, DirectoryError::Halted);
+        directory.alias_writes_before_halt = 1;
+        change.fields.clear();
+        let add: Vec<String> =
+            ["a@x.example", "b@x.example", "c@x.example"].map(String::from).into();
+        change.mailbox = Some(Box::new(crate::plan::MailboxChange {
+            aliases: Some(crate::plan::ListChange {
+                before: Vec::new(),
+                after: add.clone(),
+                add,
+                remove: Vec::new(),
+            }),
+            groups: None,
+            quota: None,
+        }));
+        assert_eq!(
+            apply_change(&directory, &change, &Redaction::None).await,
+            Outcome::Failed {
+                reason: "the run stopped after a connection failure; already done: 1 of the 3 \
+                         alias writes; the rest is not attempted"
+                    .into()
+            }
+        );
+        // Stopped before the first: untouched.
+        directory.aliases.lock().expect("lock").clear();
+        directory.alias_writes_before_halt = 0;
         assert_eq!(
             apply_change(&directory, &change, &Redaction::None).await,
             Outcome::NotAttempted

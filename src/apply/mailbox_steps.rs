@@ -27,6 +27,23 @@ impl StepError {
     }
 }
 
+/// How far a step with several writes got: set after each write it made, so that a step cut
+/// short by a failure or a stop still says that it changed the user.
+#[derive(Debug, Default)]
+pub(super) struct PartStep(Option<String>);
+
+impl PartStep {
+    /// `made` of the step's `total` writes of `what` (e.g. "alias") are made.
+    fn made(&mut self, made: usize, total: usize, what: &str) {
+        self.0 = (made < total).then(|| format!("{made} of the {total} {what} writes"));
+    }
+
+    /// What the unfinished step had written, if anything.
+    pub(super) fn written(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
 /// One write; after a failure, `landed` (a fresh read) tells whether it happened anyway — its
 /// answer lost and the retry meeting the write's own result — before `failed` names the error.
 async fn write_checked(
@@ -73,12 +90,15 @@ pub(super) async fn apply_aliases<D: Directory>(
     user_id: &str,
     planned: &ListChange,
     redaction: &Redaction,
+    part: &mut PartStep,
 ) -> Result<bool, StepError> {
     let live = live_aliases(directory, organization_id, user_id).await?;
     let adds: Vec<&String> =
         planned.add.iter().filter(|a| !live.contains(&a.to_lowercase())).collect();
     let removes: Vec<&String> =
         planned.remove.iter().filter(|r| live.contains(&r.to_lowercase())).collect();
+    let total = adds.len() + removes.len();
+    let mut made = 0;
     // Adds first: a new address that fails never leaves the user without the old one.
     for alias in &adds {
         let folded = alias.to_lowercase();
@@ -91,6 +111,8 @@ pub(super) async fn apply_aliases<D: Directory>(
             },
         )
         .await?;
+        made += 1;
+        part.made(made, total, "alias");
     }
     for alias in &removes {
         let folded = alias.to_lowercase();
@@ -105,6 +127,8 @@ pub(super) async fn apply_aliases<D: Directory>(
             },
         )
         .await?;
+        made += 1;
+        part.made(made, total, "alias");
     }
     Ok(!adds.is_empty() || !removes.is_empty())
 }
@@ -134,12 +158,15 @@ pub(super) async fn apply_groups<D: Directory>(
     organization_id: &str,
     user_id: &str,
     planned: &ListChange,
+    part: &mut PartStep,
 ) -> Result<bool, StepError> {
     let live = live_groups(directory, organization_id, user_id).await?;
     let joins: Vec<&String> =
         planned.add.iter().filter(|g| member_of(&live, g).is_none()).collect();
     let leaves: Vec<(&String, String)> =
         planned.remove.iter().filter_map(|g| Some((g, member_of(&live, g)?))).collect();
+    let total = joins.len() + leaves.len();
+    let mut made = 0;
     for group in &joins {
         write_checked(
             directory.associate_member_to_group(organization_id, group, user_id),
@@ -150,6 +177,8 @@ pub(super) async fn apply_groups<D: Directory>(
             |error| format!("AssociateMemberToGroup {group} failed: {error}"),
         )
         .await?;
+        made += 1;
+        part.made(made, total, "group");
     }
     for (group, group_id) in &leaves {
         write_checked(
@@ -161,6 +190,8 @@ pub(super) async fn apply_groups<D: Directory>(
             |error| format!("DisassociateMemberFromGroup {group} failed: {error}"),
         )
         .await?;
+        made += 1;
+        part.made(made, total, "group");
     }
     Ok(!joins.is_empty() || !leaves.is_empty())
 }

@@ -303,3 +303,34 @@ async fn mailbox_redact_hides_aliases_and_quota_but_shows_group_names() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("group names are identifiers"), "{}", stderr(&out));
 }
+
+/// More aliases than the service allows: the writes stop at its LimitExceededException, and
+/// the report says how many of the step's writes were made before it (the user is not as it
+/// was, nor as planned).
+#[tokio::test(flavor = "multi_thread")]
+async fn mailbox_apply_cut_short_by_the_alias_limit_says_how_far_it_got() {
+    let emu = mailbox_emulator(true, Faults::default()).await;
+    let files = Files::new();
+    let aliases: Vec<String> = (0..102).map(|i| format!("c{i}@acme.example")).collect();
+    files.write(
+        "acme.yaml",
+        &format!("organization: acme\nusers:\n  carol:\n    aliases: [{}]\n", aliases.join(", ")),
+    );
+    let out = run(&emu, files.path(), &["apply", "--auto-approve", "acme.yaml"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let made = emu.aliases(ORG, "carol").len();
+    assert!(made > 0 && made < 102, "{made}");
+    let text = stdout(&out);
+    assert!(text.contains("LimitExceededException"), "{text}");
+    // A quota is not a throttle: the refused CreateAlias is sent once, not retried.
+    let refused = emu
+        .journal()
+        .iter()
+        .filter(|e| e.operation == "CreateAlias" && e.outcome != JournalOutcome::Ok)
+        .count();
+    assert_eq!(refused, 1, "LimitExceededException retried");
+    assert!(
+        text.contains(&format!("already done: {made} of the 102 alias writes; the rest is not")),
+        "{text}"
+    );
+}
