@@ -77,7 +77,6 @@ async fn apply_change<D: Directory>(
         }
         done.extend(needed.iter().map(|f| f.field.key()));
     }
-    let wrote_before_quota = |done: &[&str]| !done.is_empty();
     let mut part = PartStep::default();
     let step = async {
         if let Some(aliases) = mailbox.and_then(|m| m.aliases.as_ref())
@@ -94,7 +93,7 @@ async fn apply_change<D: Directory>(
         if let Some(quota) = planned_quota {
             // The read before the first write serves unless something was written since.
             let live = match quota_read {
-                Some(live) if !wrote_before_quota(&done) => live,
+                Some(live) if done.is_empty() => live,
                 _ => live_quota(directory, organization_id, user_id).await?,
             };
             if apply_quota(directory, organization_id, user_id, quota, live, redaction).await? {
@@ -115,7 +114,8 @@ async fn apply_change<D: Directory>(
                 StepError::Failed(reason) => reason,
             };
             // Whole keys written, then the writes of the step cut short.
-            let written: Vec<&str> = done.iter().copied().chain(part.written()).collect();
+            let partly = part.written();
+            let written: Vec<&str> = done.iter().copied().chain(partly.as_deref()).collect();
             let progress = if written.is_empty() {
                 String::new()
             } else {

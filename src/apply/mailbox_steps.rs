@@ -27,20 +27,30 @@ impl StepError {
     }
 }
 
-/// How far a step with several writes got: set after each write it made, so that a step cut
-/// short by a failure or a stop still says that it changed the user.
+/// How far a step with several writes got, so that a step cut short by a failure or a stop
+/// still says that it changed the user.
 #[derive(Debug, Default)]
-pub(super) struct PartStep(Option<String>);
+pub(super) struct PartStep {
+    what: &'static str,
+    total: usize,
+    made: usize,
+}
 
 impl PartStep {
-    /// `made` of the step's `total` writes of `what` (e.g. "alias") are made.
-    fn made(&mut self, made: usize, total: usize, what: &str) {
-        self.0 = (made < total).then(|| format!("{made} of the {total} {what} writes"));
+    /// A step of `total` writes of `what` (e.g. "alias") begins.
+    fn begin(&mut self, what: &'static str, total: usize) {
+        *self = PartStep { what, total, made: 0 };
+    }
+
+    /// One more of the step's writes is made.
+    fn made_one(&mut self) {
+        self.made += 1;
     }
 
     /// What the unfinished step had written, if anything.
-    pub(super) fn written(&self) -> Option<&str> {
-        self.0.as_deref()
+    pub(super) fn written(&self) -> Option<String> {
+        (self.made > 0 && self.made < self.total)
+            .then(|| format!("{} of the {} {} writes", self.made, self.total, self.what))
     }
 }
 
@@ -97,8 +107,7 @@ pub(super) async fn apply_aliases<D: Directory>(
         planned.add.iter().filter(|a| !live.contains(&a.to_lowercase())).collect();
     let removes: Vec<&String> =
         planned.remove.iter().filter(|r| live.contains(&r.to_lowercase())).collect();
-    let total = adds.len() + removes.len();
-    let mut made = 0;
+    part.begin("alias", adds.len() + removes.len());
     // Adds first: a new address that fails never leaves the user without the old one.
     for alias in &adds {
         let folded = alias.to_lowercase();
@@ -111,8 +120,7 @@ pub(super) async fn apply_aliases<D: Directory>(
             },
         )
         .await?;
-        made += 1;
-        part.made(made, total, "alias");
+        part.made_one();
     }
     for alias in &removes {
         let folded = alias.to_lowercase();
@@ -127,8 +135,7 @@ pub(super) async fn apply_aliases<D: Directory>(
             },
         )
         .await?;
-        made += 1;
-        part.made(made, total, "alias");
+        part.made_one();
     }
     Ok(!adds.is_empty() || !removes.is_empty())
 }
@@ -165,8 +172,7 @@ pub(super) async fn apply_groups<D: Directory>(
         planned.add.iter().filter(|g| member_of(&live, g).is_none()).collect();
     let leaves: Vec<(&String, String)> =
         planned.remove.iter().filter_map(|g| Some((g, member_of(&live, g)?))).collect();
-    let total = joins.len() + leaves.len();
-    let mut made = 0;
+    part.begin("group", joins.len() + leaves.len());
     for group in &joins {
         write_checked(
             directory.associate_member_to_group(organization_id, group, user_id),
@@ -177,8 +183,7 @@ pub(super) async fn apply_groups<D: Directory>(
             |error| format!("AssociateMemberToGroup {group} failed: {error}"),
         )
         .await?;
-        made += 1;
-        part.made(made, total, "group");
+        part.made_one();
     }
     for (group, group_id) in &leaves {
         write_checked(
@@ -190,8 +195,7 @@ pub(super) async fn apply_groups<D: Directory>(
             |error| format!("DisassociateMemberFromGroup {group} failed: {error}"),
         )
         .await?;
-        made += 1;
-        part.made(made, total, "group");
+        part.made_one();
     }
     Ok(!joins.is_empty() || !leaves.is_empty())
 }

@@ -124,22 +124,14 @@ impl RedactionArgs {
         Ok(if self.redact_all {
             Redaction::All(key)
         } else {
-            let attributes = self
-                .redact
-                .iter()
-                .filter_map(|f| match f {
-                    RedactedField::Attribute(a) => Some(*a),
-                    RedactedField::Mailbox(_) => None,
-                })
-                .collect::<BTreeSet<_>>();
-            let mailbox = self
-                .redact
-                .iter()
-                .filter_map(|f| match f {
-                    RedactedField::Mailbox(m) => Some(*m),
-                    RedactedField::Attribute(_) => None,
-                })
-                .collect::<BTreeSet<_>>();
+            let mut attributes = BTreeSet::new();
+            let mut mailbox = BTreeSet::new();
+            for field in &self.redact {
+                match field {
+                    RedactedField::Attribute(attribute) => attributes.insert(*attribute),
+                    RedactedField::Mailbox(values) => mailbox.insert(*values),
+                };
+            }
             Redaction::Fields(attributes, key, mailbox)
         })
     }

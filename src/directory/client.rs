@@ -4,6 +4,7 @@
 use super::endpoint::{check_endpoint_url, check_region};
 use super::limiter::{AttemptOutcome, Limiter};
 use super::observer::AttemptAnswer;
+use super::sdk::OPERATIONS;
 use super::sdk_error::cause;
 use aws_config::BehaviorVersion;
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -371,23 +372,27 @@ fn error_code(error: &OrchestratorError<Error>) -> Option<&str> {
     ) -> Option<&str> {
         error.downcast_ref::<E>().and_then(ProvideErrorMetadata::code)
     }
+    // One per name of OPERATIONS (the length makes a missing one fail to compile): an
+    // operation missing here would have its throttles counted as answers, and the limiter
+    // would not slow down for them.
+    const CODES: [fn(&Error) -> Option<&str>; OPERATIONS.len()] = [
+        code::<ListOrganizationsError>,
+        code::<ListUsersError>,
+        code::<DescribeUserError>,
+        code::<UpdateUserError>,
+        code::<ListAliasesError>,
+        code::<ListGroupsError>,
+        code::<ListGroupsForEntityError>,
+        code::<ListGroupMembersError>,
+        code::<GetMailboxDetailsError>,
+        code::<CreateAliasError>,
+        code::<DeleteAliasError>,
+        code::<AssociateMemberToGroupError>,
+        code::<DisassociateMemberFromGroupError>,
+        code::<UpdateMailboxQuotaError>,
+    ];
     let error = error.as_operation_error()?;
-    // One per name of OPERATIONS: an operation missing here has its throttles counted as
-    // answers, and the limiter would not slow down for them.
-    code::<ListOrganizationsError>(error)
-        .or_else(|| code::<ListUsersError>(error))
-        .or_else(|| code::<DescribeUserError>(error))
-        .or_else(|| code::<UpdateUserError>(error))
-        .or_else(|| code::<ListAliasesError>(error))
-        .or_else(|| code::<ListGroupsError>(error))
-        .or_else(|| code::<ListGroupsForEntityError>(error))
-        .or_else(|| code::<ListGroupMembersError>(error))
-        .or_else(|| code::<GetMailboxDetailsError>(error))
-        .or_else(|| code::<CreateAliasError>(error))
-        .or_else(|| code::<DeleteAliasError>(error))
-        .or_else(|| code::<AssociateMemberToGroupError>(error))
-        .or_else(|| code::<DisassociateMemberFromGroupError>(error))
-        .or_else(|| code::<UpdateMailboxQuotaError>(error))
+    CODES.iter().find_map(|code| code(error))
 }
 
 #[cfg(test)]

@@ -310,9 +310,9 @@ fn check_mailbox(mailbox: &MailboxChange) -> Result<(), String> {
         let Some(change) = change else { continue };
         let valid: fn(&str) -> bool =
             if key == ALIASES { is_email_address } else { is_group_reference };
-        let all =
+        let mut all =
             change.before.iter().chain(&change.after).chain(&change.add).chain(&change.remove);
-        if let Some(bad) = all.clone().find(|v| !valid(v)) {
+        if let Some(bad) = all.find(|v| !valid(v)) {
             return Err(format!("{key}: `{bad}` is not valid there"));
         }
         let within = |part: &[String], whole: &[String]| {

@@ -49,10 +49,9 @@ pub(crate) fn mailbox_rows(
     let shown = |values: Option<MailboxValues>, list: &[String]| -> Vec<String> {
         list.iter()
             .map(|v| match values {
-                Some(values) => redaction.mailbox_value(values, v),
+                Some(values) => printable(&redaction.mailbox_value(values, v)).into_owned(),
                 None => printable(v).into_owned(),
             })
-            .map(|v| printable(&v).into_owned())
             .collect()
     };
     let mut rows = Vec::new();

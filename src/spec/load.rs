@@ -6,6 +6,7 @@ use super::parse::{MAX_FILE_BYTES, TOO_LARGE_HELP};
 use super::stream::read_file;
 use super::validate::FileSpec;
 use crate::model::bounded_read::{self, FileReadError};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -166,24 +167,25 @@ fn merge(
     }
 }
 
-/// The byte offset where each line of `text` starts.
 /// One alias declared for two users of one organization: an error at the second declaration
 /// naming the first. (Within one user, a repeat is found when the list is checked.)
 fn check_aliases_once(state: &DesiredState, sources: &[SourceFile], errors: &mut Vec<LoadError>) {
     let mut line_starts: HashMap<&str, Vec<usize>> = HashMap::new();
     for organization in &state.organizations {
-        let mut first: HashMap<String, (&str, String)> = HashMap::new();
+        // Each alias, lower-cased, with the user and the place that declared it first.
+        let mut first: HashMap<String, (&str, &str, usize, usize)> = HashMap::new();
         for user in &organization.users {
             let Some(aliases) = user.mailbox.as_ref().and_then(|m| m.aliases.as_ref()) else {
                 continue;
             };
             for alias in aliases {
-                let place = format!("{}:{}:{}", user.source.file, alias.line, alias.column);
-                match first.get(&alias.address.to_lowercase()) {
-                    None => {
-                        first.insert(alias.address.to_lowercase(), (&user.key, place));
+                let here = (&*user.key, &*user.source.file, alias.line, alias.column);
+                match first.entry(alias.address.to_lowercase()) {
+                    Entry::Vacant(vacant) => {
+                        vacant.insert(here);
                     }
-                    Some((owner, first_place)) => {
+                    Entry::Occupied(occupied) => {
+                        let (owner, file, line, column) = *occupied.get();
                         let Some(source) = sources.iter().find(|s| s.name == user.source.file)
                         else {
                             continue;
@@ -194,7 +196,7 @@ fn check_aliases_once(state: &DesiredState, sources: &[SourceFile], errors: &mut
                         let pos = pos_of(source, starts, alias.line, alias.column);
                         let message = format!(
                             "alias `{}` of user `{}` is also declared for user `{owner}` at \
-                             {first_place}",
+                             {file}:{line}:{column}",
                             alias.address, user.key
                         );
                         errors.push(
@@ -210,6 +212,7 @@ fn check_aliases_once(state: &DesiredState, sources: &[SourceFile], errors: &mut
     }
 }
 
+/// The byte offset where each line of `text` starts.
 fn line_starts_of(text: &str) -> Vec<usize> {
     std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
 }
